@@ -1,0 +1,79 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "sensorbridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sensorbridge", targets: ["sensorbridge"]),
+        .library(name: "SensorBridgeCore", targets: ["SensorBridgeCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure Swift: samples, line framing and parsing, the ring, log formats. No I/O frameworks.
+        .target(name: "SensorBridgeCore"),
+        // libudev, through pkg-config (Debian: libudev-dev).
+        .systemLibrary(
+            name: "CUdev",
+            pkgConfig: "libudev",
+            providers: [.apt(["libudev-dev"])]
+        ),
+        // termios device access and udev device facts.
+        .target(
+            name: "SensorBridgeSerial",
+            dependencies: [
+                "SensorBridgeCore", "CUdev",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The graph page, embedded in the binary so an installed sensorbridge needs no files beside it.
+        .target(
+            name: "SensorBridgeWeb",
+            path: "web",
+            exclude: ["README.md"],
+            sources: ["WebAssets.swift"],
+            resources: [
+                .embedInCode("index.html"),
+                .embedInCode("graph.js"),
+                .embedInCode("style.css"),
+            ]
+        ),
+        // SwiftNIO: HTTP, WebSocket handshakes, fan-out to clients.
+        .target(
+            name: "SensorBridgeServer",
+            dependencies: [
+                "SensorBridgeCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "sensorbridge",
+            dependencies: [
+                "SensorBridgeCore", "SensorBridgeSerial", "SensorBridgeServer", "SensorBridgeWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore"]),
+        .testTarget(
+            name: "SensorBridgeServerTests",
+            dependencies: ["SensorBridgeServer", "SensorBridgeCore", "SensorBridgeSerial", "SensorBridgeWeb"]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SensorBridgeCore", "sensorbridge"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

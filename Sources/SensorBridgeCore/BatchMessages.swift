@@ -1,0 +1,61 @@
+/// The messages of the batched, self-describing stream (subprotocol `sensorbridge.batch.v1`,
+/// documented in docs/protocol.md). Each is one JSON object with a `type`.
+public enum BatchMessages {
+    public static let subprotocol = "sensorbridge.batch.v1"
+
+    /// First message on a connection: what the stream is.
+    public static func hello(source: String, channels: [String], historySamples: UInt64) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":"hello","protocol":"#.utf8)
+        JSONText.appendString(subprotocol, to: &out)
+        out.append(contentsOf: #","source":"#.utf8)
+        JSONText.appendString(source, to: &out)
+        out.append(contentsOf: #","channels":"#.utf8)
+        JSONText.appendStringArray(channels, to: &out)
+        out.append(contentsOf: #","history":"#.utf8)
+        JSONText.appendInteger(Int64(historySamples), to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The channel names changed; they apply from sample `sequence` on.
+    public static func channels(_ names: [String], from sequence: UInt64) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":"channels","seq":"#.utf8)
+        JSONText.appendInteger(Int64(sequence), to: &out)
+        out.append(contentsOf: #","channels":"#.utf8)
+        JSONText.appendStringArray(names, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The start of a `samples` message for consecutive samples from `first` on; the
+    /// `SampleJSON` arrays follow, comma-separated, then `samplesSuffix`. Split this way so
+    /// a sender can copy the already-encoded samples in without decoding anything.
+    public static func samplesPrefix(first: UInt64) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":"samples","seq":"#.utf8)
+        JSONText.appendInteger(Int64(first), to: &out)
+        out.append(contentsOf: #","samples":["#.utf8)
+        return out
+    }
+
+    public static let samplesSuffix: [UInt8] = Array("]}".utf8)
+
+    /// The client was too slow: `missed` samples were dropped; the stream resumes at `resume`.
+    public static func gap(missed: UInt64, resume: UInt64) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":"gap","missed":"#.utf8)
+        JSONText.appendInteger(Int64(missed), to: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        JSONText.appendInteger(Int64(resume), to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The source's state changed (`connected`, `disconnected`, `finished`).
+    public static func status(state: String, detail: String) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":"status","state":"#.utf8)
+        JSONText.appendString(state, to: &out)
+        out.append(contentsOf: #","detail":"#.utf8)
+        JSONText.appendString(detail, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}

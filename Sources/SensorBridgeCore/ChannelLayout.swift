@@ -1,0 +1,28 @@
+/// The names of the channels in a stream. A reference type so that samples share one
+/// instance and a consumer can tell "the layout changed" with `===` instead of comparing names.
+public final class ChannelLayout: Sendable, Equatable, CustomStringConvertible {
+    public let names: [String]
+    /// True when the names came from the device (a header line or labels), false when defaulted.
+    public let isNamedByDevice: Bool
+
+    public init(names: [String], isNamedByDevice: Bool) {
+        self.names = names
+        self.isNamedByDevice = isNamedByDevice
+    }
+
+    /// Names for a stream that never said what its channels are: `x`, `y`, `z` for up to
+    /// three channels (the accelerometer this tool was made for), `ch1`… beyond that.
+    public static func defaultNames(count: Int) -> ChannelLayout {
+        let names = count <= 3
+            ? Array(["x", "y", "z"].prefix(count))
+            : (1...count).map { "ch\($0)" }
+        return ChannelLayout(names: names, isNamedByDevice: false)
+    }
+
+    public var count: Int { names.count }
+    public var description: String { names.joined(separator: ",") }
+
+    public static func == (lhs: ChannelLayout, rhs: ChannelLayout) -> Bool {
+        lhs === rhs || (lhs.names == rhs.names && lhs.isNamedByDevice == rhs.isNamedByDevice)
+    }
+}

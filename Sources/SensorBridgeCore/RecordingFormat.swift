@@ -1,0 +1,120 @@
+/// The bridge's own timestamped log: a header, then one line per line the device sent,
+/// prefixed by seconds since the recording started. Text, so a person can read and edit it;
+/// bytes that are not printable ASCII are written as `\xHH` so garbage survives a round trip.
+///
+///     # sensorbridge recording v1
+///     # started 1763765580.123456 source /dev/ttyACM0 baud 9600
+///     0.000000 512,498,620
+///     0.020013 513,497,621
+public enum RecordingFormat {
+    public static let magic = "# sensorbridge recording v1"
+
+    public static func header(startedMicros: Int64, source: String) -> String {
+        let seconds = startedMicros / 1_000_000
+        let micros = startedMicros % 1_000_000
+        return "\(magic)\n# started \(seconds).\(pad6(micros)) source \(source)\n"
+    }
+
+    /// One log line for `line` (without terminator) received `offsetMicros` after the start.
+    public static func entry(offsetMicros: Int64, line: [UInt8]) -> [UInt8] {
+        var out = Array("\(offsetMicros / 1_000_000).\(pad6(offsetMicros % 1_000_000)) ".utf8)
+        out.reserveCapacity(out.count + line.count + 1)
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in line {
+            if byte == UInt8(ascii: "\\") {
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            } else if byte >= 0x20 && byte < 0x7F {
+                out.append(byte)
+            } else {
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+
+    public enum ReadError: Error, Equatable, CustomStringConvertible {
+        case notARecording
+        case badLine(number: Int, reason: String)
+
+        public var description: String {
+            switch self {
+            case .notARecording: return "not a sensorbridge recording (missing '\(RecordingFormat.magic)')"
+            case .badLine(let number, let reason): return "recording line \(number): \(reason)"
+            }
+        }
+    }
+
+    public static func isRecording<Bytes: Collection>(_ data: Bytes) -> Bool where Bytes.Element == UInt8 {
+        data.starts(with: magic.utf8)
+    }
+
+    /// Parses a whole recording into timed lines (each with a `\n` appended, ready for the framer).
+    public static func parse(_ data: [UInt8]) throws -> [TimedChunk] {
+        guard isRecording(data) else { throw ReadError.notARecording }
+        var chunks: [TimedChunk] = []
+        var lineNumber = 0
+        for rawLine in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if rawLine.isEmpty || rawLine.first == UInt8(ascii: "#") { continue }
+            guard let space = rawLine.firstIndex(of: UInt8(ascii: " ")) else {
+                throw ReadError.badLine(number: lineNumber, reason: "expected '<seconds> <line>'")
+            }
+            guard let offset = parseSeconds(rawLine[rawLine.startIndex..<space]) else {
+                throw ReadError.badLine(number: lineNumber, reason: "bad time stamp")
+            }
+            guard var bytes = unescape(rawLine[rawLine.index(after: space)...]) else {
+                throw ReadError.badLine(number: lineNumber, reason: "bad escape")
+            }
+            bytes.append(UInt8(ascii: "\n"))
+            chunks.append(TimedChunk(offsetMicros: offset, bytes: bytes))
+        }
+        return chunks
+    }
+
+    private static func pad6(_ value: Int64) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+
+    /// `12.345678` → 12345678 µs, exactly (no floating point).
+    static func parseSeconds(_ text: ArraySlice<UInt8>) -> Int64? {
+        let parts = text.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+        guard let wholeText = parts.first, !wholeText.isEmpty, wholeText.allSatisfy(NumberSyntax.isDigit),
+              let whole = Int64(String(decoding: wholeText, as: UTF8.self)) else { return nil }
+        var micros: Int64 = 0
+        if parts.count == 2 {
+            let fraction = parts[1]
+            guard !fraction.isEmpty, fraction.count <= 6, fraction.allSatisfy(NumberSyntax.isDigit) else { return nil }
+            micros = Int64(String(decoding: fraction, as: UTF8.self))!
+            for _ in fraction.count..<6 { micros *= 10 }
+        }
+        return whole * 1_000_000 + micros
+    }
+
+    private static func unescape(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count)
+        var index = text.startIndex
+        while index < text.endIndex {
+            let byte = text[index]
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            guard index + 1 < text.endIndex else { return nil }
+            if text[index + 1] == UInt8(ascii: "\\") {
+                out.append(byte)
+                index += 2
+            } else if text[index + 1] == UInt8(ascii: "x"), index + 3 < text.endIndex,
+                      let value = UInt8(String(decoding: text[(index + 2)...(index + 3)], as: UTF8.self), radix: 16) {
+                out.append(value)
+                index += 4
+            } else {
+                return nil
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,16 @@
+/// One reading of every channel, stamped when its line arrived, so every consumer
+/// (the stream, the recorder, the status page) agrees on when it happened.
+public struct Sample: Sendable, Equatable {
+    /// Microseconds since the Unix epoch at receipt.
+    public var timeMicros: Int64
+    /// One value per channel, in the order of `layout.names`.
+    public var values: [Double]
+    /// The channel names in force when this sample was parsed.
+    public var layout: ChannelLayout
+
+    public init(timeMicros: Int64, values: [Double], layout: ChannelLayout) {
+        self.timeMicros = timeMicros
+        self.values = values
+        self.layout = layout
+    }
+}

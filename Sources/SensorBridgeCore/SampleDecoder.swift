@@ -1,0 +1,54 @@
+/// Bytes in, samples out: the framer and the parser joined, counting as it goes.
+/// Every source (a serial device, a replayed log) feeds one of these, so they all
+/// follow exactly the same path.
+public struct SampleDecoder: Sendable {
+    private var framer: LineFramer
+    private var parser: LineParser
+    public let statistics: StreamStatistics
+
+    public init(statistics: StreamStatistics = StreamStatistics(), maxLineLength: Int = LineFramer.defaultMaxLineLength) {
+        self.framer = LineFramer(maxLineLength: maxLineLength)
+        self.parser = LineParser()
+        self.statistics = statistics
+    }
+
+    /// The channel layout in force, if any line has set one.
+    public var layout: ChannelLayout? { parser.layout }
+
+    /// Feeds bytes received at `receivedMicros`. `onLine` sees every complete line (for
+    /// recording), `onSample` every sample, `onError` every rejected line.
+    public mutating func feed<Bytes: Collection>(
+        _ bytes: Bytes,
+        receivedMicros: Int64,
+        onLine: ([UInt8]) -> Void = { _ in },
+        onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
+        onSample: (Sample) -> Void
+    ) where Bytes.Element == UInt8 {
+        var parser = self.parser
+        let statistics = self.statistics
+        statistics.countBytes(bytes.count)
+        framer.feed(bytes) { output in
+            switch output {
+            case .overlong:
+                statistics.count(.error(.lineTooLong), line: [])
+                onError(.lineTooLong, nil)
+            case .line(let line):
+                onLine(line)
+                let parsed = parser.parse(line)
+                statistics.count(parsed, line: line)
+                switch parsed {
+                case .sample(let values, let layout):
+                    onSample(Sample(timeMicros: receivedMicros, values: values, layout: layout))
+                case .header:
+                    break
+                case .error(let kind):
+                    onError(kind, line)
+                }
+            }
+        }
+        self.parser = parser
+    }
+
+    /// Forgets a partial line (after the device was reopened); keeps the channel layout.
+    public mutating func dropPartialLine() { framer.reset() }
+}

@@ -1,0 +1,54 @@
+import Synchronization
+
+/// Counters of what the input produced, shared between the thread that reads the device
+/// and whoever reports on it (`/api/status`, the log).
+public final class StreamStatistics: Sendable {
+    public struct Snapshot: Sendable, Equatable {
+        public var lines: UInt64 = 0
+        public var samples: UInt64 = 0
+        public var headers: UInt64 = 0
+        public var bytes: UInt64 = 0
+        public var parseErrors: [ParseErrorKind: UInt64] = [:]
+        public var lastErrorLine: String? = nil
+
+        public var parseErrorTotal: UInt64 { parseErrors.values.reduce(0, +) }
+    }
+
+    private let counts = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { counts.withLock { $0 } }
+
+    public func countBytes(_ count: Int) { counts.withLock { $0.bytes += UInt64(count) } }
+
+    public func count(_ output: LineParser.Output, line: [UInt8]?) {
+        counts.withLock { counts in
+            if line != nil { counts.lines += 1 }
+            switch output {
+            case .sample: counts.samples += 1
+            case .header: counts.headers += 1
+            case .error(let kind):
+                counts.parseErrors[kind, default: 0] += 1
+                if let line { counts.lastErrorLine = Self.printable(line) }
+            }
+        }
+    }
+
+    /// A short, safe rendering of a rejected line for logs and the status page.
+    public static func printable(_ line: [UInt8], limit: Int = 80) -> String {
+        var text = ""
+        for byte in line.prefix(limit) {
+            if byte >= 0x20 && byte < 0x7F { text.unicodeScalars.append(UnicodeScalar(byte)) }
+            else { text += "\\x" + String(byte, radix: 16).leftPadded(to: 2) }
+        }
+        if line.count > limit { text += "…" }
+        return text
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
+}

@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open serial device, set up the way an Arduino's USB serial needs it: raw bytes
+/// (no echo, no line editing, no CR/LF translation), 8 data bits, no parity, one stop bit,
+/// no flow control, taken exclusively so a second program cannot steal lines from it.
+public final class SerialPort {
+    public let path: String
+    public let baud: Int
+    public private(set) var fileDescriptor: Int32
+
+    /// Opens and configures `path`. Throws `SerialError` with advice for the common failures.
+    public init(path: String, baud: Int) throws {
+        guard let speed = BaudRate.speed(for: baud) else {
+            throw SerialConfigurationError(message: BaudRate.invalidRateMessage(baud))
+        }
+        self.path = path
+        self.baud = baud
+        let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw SerialError(path: path, operation: "open", errno: errno) }
+        self.fileDescriptor = fd
+        do {
+            // flock keeps out cooperating programs (and other sensorbridges) even when run as root,
+            // which TIOCEXCL does not.
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                throw SerialError(path: path, operation: "lock", errno: errno == EWOULDBLOCK ? EBUSY : errno)
+            }
+            try Self.check(ioctl(fd, UInt(TIOCEXCL)), path: path, operation: "TIOCEXCL")
+            try Self.configure(fd, speed: speed, path: path)
+            // Old bytes in the kernel buffer are from before we were listening.
+            tcflush(fd, TCIFLUSH)
+        } catch {
+            Glibc.close(fd)
+            self.fileDescriptor = -1
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if fileDescriptor >= 0 {
+            _ = ioctl(fileDescriptor, UInt(TIOCNXCL))
+            Glibc.close(fileDescriptor)
+            fileDescriptor = -1
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` for input and reads what is there.
+    /// Returns an empty array on time-out; throws when the device failed or vanished.
+    public func read(into buffer: inout [UInt8], timeoutMilliseconds: Int32) throws -> Int {
+        var poller = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, timeoutMilliseconds)
+        if ready < 0 {
+            if errno == EINTR { return 0 }
+            throw SerialError(path: path, operation: "poll", errno: errno)
+        }
+        if ready == 0 { return 0 }
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(fileDescriptor, $0.baseAddress, $0.count) }
+        if count > 0 { return count }
+        if count == 0 {
+            // A hang-up: the other end closed (USB gone, pty master closed).
+            throw SerialError(path: path, operation: "read", errno: EIO)
+        }
+        if errno == EAGAIN || errno == EINTR { return 0 }
+        throw SerialError(path: path, operation: "read", errno: errno)
+    }
+
+    private static func configure(_ fd: Int32, speed: speed_t, path: String) throws {
+        var settings = termios()
+        try check(tcgetattr(fd, &settings), path: path, operation: "tcgetattr")
+        cfmakeraw(&settings)
+        settings.c_cflag &= ~(tcflag_t(CSIZE | PARENB | CSTOPB) | tcflag_t(CRTSCTS))
+        settings.c_cflag |= tcflag_t(CS8 | CREAD | CLOCAL)
+        settings.c_iflag &= ~tcflag_t(IXON | IXOFF | IXANY)
+        // Non-blocking reads return what is there; poll() does the waiting.
+        withUnsafeMutableBytes(of: &settings.c_cc) { cc in
+            cc[Int(VMIN)] = 0
+            cc[Int(VTIME)] = 0
+        }
+        try check(cfsetispeed(&settings, speed), path: path, operation: "cfsetispeed")
+        try check(cfsetospeed(&settings, speed), path: path, operation: "cfsetospeed")
+        try check(tcsetattr(fd, TCSANOW, &settings), path: path, operation: "tcsetattr")
+    }
+
+    private static func check(_ result: Int32, path: String, operation: String) throws {
+        if result != 0 { throw SerialError(path: path, operation: operation, errno: errno) }
+    }
+}
+
+/// A setting that cannot work, found before touching the device.
+public struct SerialConfigurationError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,211 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import SensorBridgeCore
+
+/// One browser on `/graph`. It reads the ring from its own cursor whenever the loop is woken
+/// and its socket can take more, so a slow client falls behind alone: its kernel and channel
+/// buffers fill, it stops being written to, and when it has fallen further behind than the
+/// ring holds it skips ahead (the batched stream is told how many samples it missed).
+final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// Samples written per pass before yielding the loop to other clients.
+    private static let samplesPerPass = 512
+
+    private let hub: SampleHub
+    private let record: ClientRecord
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    private var fanout: LoopFanout?
+    private var cursor: UInt64 = 0
+    private var announcedLayout: ChannelLayout?
+    private var closing = false
+    private var pumpScheduled = false
+
+    init(hub: SampleHub, record: ClientRecord, logger: Logger) {
+        self.hub = hub
+        self.record = record
+        self.logger = logger
+    }
+
+    // MARK: - Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        cursor = hub.historyStart()
+        let fanout = hub.fanout(for: context.eventLoop)
+        fanout.add(self)
+        self.fanout = fanout
+        hub.register(record)
+        if record.stream == .batched {
+            let layout = hub.channelLayout
+            announcedLayout = layout
+            let hello = BatchMessages.hello(
+                source: hub.sourceStatus.name, channels: layout?.names ?? [],
+                historySamples: hub.ring.nextSequence - max(cursor, hub.ring.oldestSequence)
+            )
+            send(ByteBuffer(bytes: hello), flush: false)
+        }
+        pump()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        detach()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        detach()
+        context.fireChannelInactive()
+    }
+
+    private func detach() {
+        guard let fanout else { return }
+        fanout.remove(self)
+        self.fanout = nil
+        hub.unregister(record)
+        logger.info("client \(record.id) disconnected", metadata: [
+            "sent": "\(record.samplesSent.load(ordering: .relaxed))",
+            "skipped": "\(record.samplesSkipped.load(ordering: .relaxed))",
+        ])
+        context = nil
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { pump() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: - Client frames
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard frame.maskKey != nil else {
+            // RFC 6455 §5.1: a server must close on an unmasked client frame.
+            close(code: .protocolError)
+            return
+        }
+        switch frame.opcode {
+        case .connectionClose:
+            if closing {
+                context.close(promise: nil)
+            } else {
+                // Echo the code, as §5.5.1 asks, then close.
+                closing = true
+                var data = frame.unmaskedData
+                let code = data.readSlice(length: min(2, data.readableBytes)) ?? ByteBuffer()
+                let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: code)
+                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
+            }
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        default:
+            // The stream is one-way; what a client says is read (so its buffer drains) and ignored.
+            break
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Writes what the ring holds beyond the cursor, as far as the socket takes it.
+    func pump() {
+        guard let context, !closing else { return }
+        var passes = 0
+        while context.channel.isWritable {
+            let batch = hub.ring.read(from: cursor, limit: Self.samplesPerPass)
+            if batch.missed > 0 {
+                record.samplesSkipped.wrappingAdd(batch.missed, ordering: .relaxed)
+                if record.stream == .batched {
+                    send(ByteBuffer(bytes: BatchMessages.gap(missed: batch.missed, resume: batch.first)), flush: false)
+                }
+            }
+            cursor = batch.next
+            guard !batch.elements.isEmpty else { break }
+            switch record.stream {
+            case .perSample:
+                for entry in batch.elements { send(entry.json, flush: false) }
+            case .batched:
+                sendBatched(batch)
+            }
+            record.samplesSent.wrappingAdd(UInt64(batch.elements.count), ordering: .relaxed)
+            passes += 1
+            if passes == 4 {
+                // Let the other clients on this loop have a turn; come back for the rest.
+                schedulePump(context)
+                break
+            }
+        }
+        context.flush()
+    }
+
+    private func schedulePump(_ context: ChannelHandlerContext) {
+        guard !pumpScheduled else { return }
+        pumpScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.pumpScheduled = false
+            self.pump()
+        }
+    }
+
+    /// One `samples` message per run of samples with the same channels, a `channels`
+    /// message before each change.
+    private func sendBatched(_ batch: SampleRing<StreamEntry>.Batch) {
+        var sequence = batch.first
+        var message: ByteBuffer? = nil
+        func finish() {
+            if var done = message {
+                done.writeBytes(BatchMessages.samplesSuffix)
+                send(done, flush: false)
+                message = nil
+            }
+        }
+        for entry in batch.elements {
+            if entry.sample.layout !== announcedLayout {
+                finish()
+                announcedLayout = entry.sample.layout
+                send(ByteBuffer(bytes: BatchMessages.channels(entry.sample.layout.names, from: sequence)), flush: false)
+            }
+            if message == nil {
+                var buffer = ByteBuffer(bytes: BatchMessages.samplesPrefix(first: sequence))
+                buffer.writeImmutableBuffer(entry.json)
+                message = buffer
+            } else {
+                message!.writeInteger(UInt8(ascii: ","))
+                message!.writeImmutableBuffer(entry.json)
+            }
+            sequence += 1
+        }
+        finish()
+    }
+
+    func sendStatus(_ message: ByteBuffer) {
+        guard record.stream == .batched, !closing else { return }
+        send(message, flush: true)
+    }
+
+    private func send(_ payload: ByteBuffer, flush: Bool) {
+        guard let context else { return }
+        let frame = WebSocketFrame(fin: true, opcode: .text, data: payload)
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(frame), promise: nil)
+        }
+    }
+
+    // MARK: - Closing
+
+    /// The server is shutting down: close code 1001 ("going away").
+    func closeGoingAway() { close(code: .goingAway) }
+
+    private func close(code: WebSocketErrorCode) {
+        guard let context, !closing else { return }
+        closing = true
+        var data = context.channel.allocator.buffer(capacity: 2)
+        data.write(webSocketErrorCode: code)
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
+    }
+}

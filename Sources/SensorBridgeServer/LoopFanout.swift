@@ -1,0 +1,44 @@
+import NIOCore
+import Synchronization
+
+/// The graph clients living on one event loop, and the one wake-up that tells them all new
+/// samples are in the ring. The serial thread only flips a flag and, if it was clear,
+/// schedules one task; it never touches a client, never waits, and a burst of samples
+/// costs one task per loop, not one per sample per client.
+final class LoopFanout: @unchecked Sendable {
+    let eventLoop: EventLoop
+    /// Touched only on `eventLoop`.
+    private var clients: [ObjectIdentifier: GraphClientHandler] = [:]
+    private let wakePending = Atomic<Bool>(false)
+
+    init(eventLoop: EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func add(_ client: GraphClientHandler) {
+        eventLoop.preconditionInEventLoop()
+        clients[ObjectIdentifier(client)] = client
+    }
+
+    func remove(_ client: GraphClientHandler) {
+        eventLoop.preconditionInEventLoop()
+        clients[ObjectIdentifier(client)] = nil
+    }
+
+    /// Callable from any thread.
+    func wake() {
+        guard wakePending.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        eventLoop.execute {
+            self.wakePending.store(false, ordering: .releasing)
+            for client in self.clients.values { client.pump() }
+        }
+    }
+
+    /// Runs `body` for every client, on the loop; completes when done.
+    func forEachClient(_ body: @escaping (GraphClientHandler) -> Void) -> EventLoopFuture<Void> {
+        eventLoop.submit {
+            for client in self.clients.values { body(client) }
+        }
+    }
+}

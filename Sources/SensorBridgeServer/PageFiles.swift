@@ -1,0 +1,55 @@
+import Foundation
+import NIOCore
+
+/// The files of the graph page: the copy compiled into the binary, or a folder on disk
+/// (`--web DIR`) for someone working on the page, read anew on every request.
+public struct PageFiles: Sendable {
+    public struct File: Sendable {
+        public let body: ByteBuffer
+        public let contentType: String
+    }
+
+    private enum Storage: Sendable {
+        case embedded([String: File])
+        case directory(String)
+    }
+
+    private let storage: Storage
+
+    /// - Parameter files: request path (`/`, `/graph.js`, ...) → bytes and content type.
+    public static func embedded(_ files: [String: (bytes: [UInt8], contentType: String)]) -> PageFiles {
+        PageFiles(storage: .embedded(files.mapValues { File(body: ByteBuffer(bytes: $0.bytes), contentType: $0.contentType) }))
+    }
+
+    public static func directory(_ path: String) -> PageFiles {
+        PageFiles(storage: .directory(path))
+    }
+
+    public func file(for path: String) -> File? {
+        switch storage {
+        case .embedded(let files):
+            return files[path]
+        case .directory(let root):
+            let name = path == "/" ? "index.html" : String(path.dropFirst())
+            // Only plain file names below the folder: no `..`, no hidden files.
+            guard !name.isEmpty, !name.hasPrefix("."), !name.contains(".."),
+                  name.allSatisfy({ $0.isLetter || $0.isNumber || "._-/".contains($0) }),
+                  let data = FileManager.default.contents(atPath: root + "/" + name)
+            else { return nil }
+            return File(body: ByteBuffer(bytes: data), contentType: Self.contentType(forName: name))
+        }
+    }
+
+    static func contentType(forName name: String) -> String {
+        switch name.split(separator: ".").last.map(String.init) ?? "" {
+        case "html": return "text/html; charset=utf-8"
+        case "js": return "text/javascript; charset=utf-8"
+        case "css": return "text/css; charset=utf-8"
+        case "svg": return "image/svg+xml"
+        case "png": return "image/png"
+        case "ico": return "image/x-icon"
+        case "json": return "application/json"
+        default: return "application/octet-stream"
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import NIOCore
+import SensorBridgeCore
+import Synchronization
+
+/// The meeting point of the data path: the source thread publishes samples here; they are
+/// encoded once, stored in the ring, and every event loop with clients is woken. Clients
+/// read the ring at their own pace; none of them can slow the source down.
+public final class SampleHub: Sendable {
+    public let statistics: StreamStatistics
+    /// How far back a client that joins late starts.
+    public let historyMicros: Int64
+    let ring: SampleRing<StreamEntry>
+    private let fanouts = Mutex<[ObjectIdentifier: LoopFanout]>([:])
+    private let source: Mutex<SourceStatus>
+    private let layout = Mutex<ChannelLayout?>(nil)
+    private let clients = Mutex<[UInt64: ClientRecord]>([:])
+    private let nextClientID = Atomic<UInt64>(1)
+    private let startedMicros = WallClock.nowMicros()
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - capacity: samples kept in memory (bounds memory; must cover `historySeconds` at the device's rate).
+    ///   - historySeconds: what a late joiner receives first.
+    public init(
+        source: SourceStatus, statistics: StreamStatistics, capacity: Int = 16_384,
+        historySeconds: Double = 5, logger: Logger
+    ) {
+        self.source = Mutex(source)
+        self.statistics = statistics
+        self.ring = SampleRing(capacity: capacity)
+        self.historyMicros = Int64(historySeconds * 1_000_000)
+        self.logger = logger
+    }
+
+    // MARK: - Source side (any thread)
+
+    /// Stores one sample and wakes the clients. Never blocks on a client.
+    public func publish(_ sample: Sample) {
+        let json = ByteBuffer(bytes: SampleJSON.encode(sample))
+        ring.append(StreamEntry(sample: sample, json: json))
+        layout.withLock { current in
+            if current !== sample.layout { current = sample.layout }
+        }
+        for fanout in fanouts.withLock({ Array($0.values) }) { fanout.wake() }
+    }
+
+    /// Records the source's new state and tells the clients of the batched stream.
+    public func updateSource(state: SourceStatus.State, detail: String) {
+        source.withLock {
+            $0.state = state
+            $0.detail = detail
+        }
+        let message = ByteBuffer(bytes: BatchMessages.status(state: state.rawValue, detail: detail))
+        for fanout in fanouts.withLock({ Array($0.values) }) {
+            _ = fanout.forEachClient { $0.sendStatus(message) }
+        }
+    }
+
+    public var sourceStatus: SourceStatus { source.withLock { $0 } }
+    public var channelLayout: ChannelLayout? { layout.withLock { $0 } }
+
+    // MARK: - Client side (on the client's event loop)
+
+    func fanout(for eventLoop: EventLoop) -> LoopFanout {
+        fanouts.withLock { fanouts in
+            let key = ObjectIdentifier(eventLoop)
+            if let existing = fanouts[key] { return existing }
+            let created = LoopFanout(eventLoop: eventLoop)
+            fanouts[key] = created
+            return created
+        }
+    }
+
+    func makeClientID() -> UInt64 { nextClientID.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    func register(_ record: ClientRecord) { clients.withLock { $0[record.id] = record } }
+    func unregister(_ record: ClientRecord) { clients.withLock { $0[record.id] = nil } }
+
+    /// Where a new client starts: `historyMicros` before now, or the oldest sample kept.
+    func historyStart(nowMicros: Int64 = WallClock.nowMicros()) -> UInt64 {
+        let since = nowMicros - historyMicros
+        return ring.firstSequence { $0.sample.timeMicros >= since }
+    }
+
+    /// Tells every client the server is going away (close code 1001) and waits until sent.
+    public func closeAllClients() -> [EventLoopFuture<Void>] {
+        fanouts.withLock { Array($0.values) }.map { fanout in
+            fanout.forEachClient { $0.closeGoingAway() }
+        }
+    }
+
+    // MARK: - Status
+
+    public func statusReport(nowMicros: Int64 = WallClock.nowMicros()) -> StatusReport {
+        let counts = statistics.snapshot
+        let source = sourceStatus
+        let windowMicros: Int64 = 2_000_000
+        let recent = ring.nextSequence - ring.firstSequence { $0.sample.timeMicros >= nowMicros - windowMicros }
+        let clientReports = clients.withLock { Array($0.values) }.map(\.report).sorted { $0.id < $1.id }
+        return StatusReport(
+            source: source,
+            baud: source.baud,
+            channels: channelLayout?.names ?? [],
+            samples: counts.samples,
+            rate: Double(recent) * 1_000_000 / Double(windowMicros),
+            parseErrors: counts.parseErrorTotal,
+            parseErrorsByKind: Dictionary(uniqueKeysWithValues: counts.parseErrors.map { ($0.key.rawValue, $0.value) }),
+            lastRejectedLine: counts.lastErrorLine,
+            lines: counts.lines,
+            bytes: counts.bytes,
+            historySeconds: Double(historyMicros) / 1_000_000,
+            bufferCapacity: ring.capacity,
+            uptimeSeconds: Double(nowMicros - startedMicros) / 1_000_000,
+            clients: clientReports
+        )
+    }
+}

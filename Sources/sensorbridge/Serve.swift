@@ -1,0 +1,199 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SensorBridgeCore
+import SensorBridgeSerial
+import SensorBridgeServer
+import SensorBridgeWeb
+
+/// The main job: read a device (or replay a log) and serve the page and the stream.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a serial device or a recorded log to browsers (the default command)."
+    )
+
+    @Argument(help: "The serial device, e.g. /dev/ttyACM0 or a /dev/serial/by-id/ link.")
+    var device: String?
+
+    @Option(help: "Baud rate of the device; must match the sketch's Serial.begin().")
+    var baud: Int = 9600
+
+    @Option(help: "Address to listen on. Use 0.0.0.0 to let other machines connect.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port for the page and the WebSocket (0: any free port).")
+    var port: Int = 8080
+
+    @Option(help: ArgumentHelp("Replay a recorded log instead of reading a device.", valueName: "file"))
+    var replay: String?
+
+    @Option(help: "Replay speed: 1 is real time, 2 twice as fast, 0 as fast as possible.")
+    var speed: Double = 1
+
+    @Option(help: "Lines per second when replaying a raw capture (a log without time stamps).")
+    var rate: Double = 50
+
+    @Flag(help: "Replay the log over and over.")
+    var loop = false
+
+    @Option(help: ArgumentHelp("Also write what the device sends to a timestamped log.", valueName: "file"))
+    var record: String?
+
+    @Option(help: "Seconds of recent samples a newly connected client receives first.")
+    var history: Double = 5
+
+    @Option(help: "Samples kept in memory for slow and late clients.")
+    var buffer: Int = 16_384
+
+    @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
+    var web: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if replay == nil, BaudRate.speed(for: baud) == nil {
+            throw ValidationError(BaudRate.invalidRateMessage(baud))
+        }
+        if replay != nil, device != nil {
+            throw ValidationError("give either a DEVICE or --replay FILE, not both")
+        }
+        guard speed >= 0, speed.isFinite else { throw ValidationError("--speed must be 0 or more") }
+        guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be more than 0") }
+        guard history >= 0, history.isFinite else { throw ValidationError("--history must be 0 or more") }
+        guard buffer >= 16 else { throw ValidationError("--buffer must be at least 16 samples") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sensorbridge")
+        do {
+            try serve(logger: logger)
+        } catch let error as CommandError {
+            FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
+            throw ExitCode(error.exitCode)
+        } catch let error as SerialError {
+            FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            FileHandle.standardError.write(Data(
+                "sensorbridge: \(host):\(port) is already in use (another sensorbridge?); pick another with --port\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func serve(logger: Logger) throws {
+        let source = try describeSource()
+        let hub = SampleHub(source: source, statistics: StreamStatistics(), capacity: buffer,
+                            historySeconds: history, logger: logger)
+        let recorder = try record.map { try Recorder(path: $0, source: "\(source.name) baud \(source.baud.map(String.init) ?? "-")") }
+        let pipeline = IngestPipeline(hub: hub, recorder: recorder, logger: logger)
+
+        // Start the input first: a wrong device is reported before anything listens.
+        let stopInput: () -> Void
+        if let replay {
+            let log = try loadReplay(replay)
+            let player = ReplaySource(log: log, path: replay, speed: speed, loop: loop, pipeline: pipeline, hub: hub, logger: logger)
+            stopInput = player.stop
+            try startServerAndWait(hub: hub, logger: logger, startInput: player.start, stopInput: { stopInput() ; pipeline.close() })
+        } else {
+            let path = device!
+            let reader = SerialReader(
+                path: path, baud: baud, logger: logger,
+                onState: { state, detail in
+                    switch state {
+                    case .connected:
+                        pipeline.dropPartialLine()
+                        logger.info("\(detail)")
+                        hub.updateSource(state: .connected, detail: detail)
+                    case .disconnected:
+                        logger.warning("\(detail)")
+                        hub.updateSource(state: .disconnected, detail: detail)
+                    case .connecting, .stopped:
+                        hub.updateSource(state: state == .stopped ? .stopped : .starting, detail: detail)
+                    }
+                },
+                onBytes: { bytes, micros in pipeline.ingest(bytes, receivedMicros: micros) }
+            )
+            try reader.start()
+            if let facts = USBDeviceFacts.lookUp(path: path) {
+                logger.info("\(path) is \(facts)")
+            }
+            try startServerAndWait(hub: hub, logger: logger, startInput: {}, stopInput: { reader.stop(); pipeline.close() })
+        }
+    }
+
+    private func describeSource() throws -> SourceStatus {
+        if let replay {
+            return SourceStatus(kind: "replay", name: replay, baud: nil)
+        }
+        guard let device else {
+            throw CommandError(
+                "no device given. Pass the Arduino's port (e.g. sensorbridge /dev/ttyACM0), "
+                    + "or try it without a board: sensorbridge --replay hardware/recordings/tilt-60s-50hz.log",
+                exitCode: 2)
+        }
+        return SourceStatus(kind: "serial", name: device, baud: baud)
+    }
+
+    private func loadReplay(_ path: String) throws -> ReplayLog {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CommandError("cannot read \(path): no such file, or not readable")
+        }
+        do {
+            let log = try ReplayLog(data: Array(data), rawLineRate: rate)
+            guard !log.chunks.isEmpty else { throw CommandError("\(path) is empty: nothing to replay") }
+            return log
+        } catch let error as RecordingFormat.ReadError {
+            throw CommandError("cannot replay \(path): \(error)")
+        }
+    }
+
+    private func startServerAndWait(
+        hub: SampleHub, logger: Logger, startInput: () -> Void, stopInput: @escaping () -> Void
+    ) throws {
+        let pages = web.map(PageFiles.directory) ?? PageFiles.embedded(WebAssets.files.mapValues { ($0.bytes, $0.contentType) })
+        let server: GraphServer
+        do {
+            server = try GraphServer(
+                hub: hub, pages: pages,
+                configuration: .init(host: host, port: port), logger: logger)
+        } catch {
+            stopInput()
+            throw error
+        }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        print("sensorbridge: serving \(hub.sourceStatus.name)")
+        print("  page:      http://\(shownHost):\(server.port)/")
+        print("  websocket: ws://\(shownHost):\(server.port)/graph")
+        print("  status:    http://\(shownHost):\(server.port)/api/status")
+        fflush(stdout)
+        startInput()
+
+        let done = DispatchSemaphore(value: 0)
+        let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { done.signal() }
+            source.resume()
+            return source
+        }
+        done.wait()
+        logger.info("shutting down: closing clients (1001 going away)")
+        stopInput()
+        server.shutdown()
+        signals.forEach { $0.cancel() }
+    }
+}
