@@ -64,16 +64,15 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Real-socket WebSocket client, pty pair and process runner shared by the tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore"]),
         .testTarget(
             name: "SensorBridgeServerTests",
-            dependencies: ["SensorBridgeServer", "SensorBridgeCore", "SensorBridgeSerial", "SensorBridgeWeb"]
+            dependencies: ["SensorBridgeServer", "SensorBridgeCore", "SensorBridgeSerial", "TestSupport"]
         ),
-        .testTarget(
-            name: "EndToEndTests",
-            dependencies: ["SensorBridgeCore", "sensorbridge"],
-            resources: []
-        ),
+        // Runs the built binary; depending on it makes `swift test` build it first.
+        .testTarget(name: "EndToEndTests", dependencies: ["SensorBridgeCore", "TestSupport", "sensorbridge"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import SensorBridgeCore
+
+struct EncodingTests {
+    private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+    private let xyz = ChannelLayout.defaultNames(count: 3)
+
+    @Test func defaultStreamIsTheOriginalsArrayWithNumbers() throws {
+        let sample = Sample(timeMicros: 1_763_683_200_123_456, values: [512, 498, 620], layout: xyz)
+        let encoded = SampleJSON.encode(sample)
+        #expect(text(encoded) == "[1763683200123.456,512,498,620]")
+        let decoded = try JSONSerialization.jsonObject(with: Data(encoded)) as? [Double]
+        #expect(decoded == [1763683200123.456, 512, 498, 620])
+    }
+
+    @Test func decimalsStayExactAndMillisecondsArePadded() {
+        let sample = Sample(timeMicros: 5_007, values: [-0.98, 150, 0.001, -3], layout: ChannelLayout.defaultNames(count: 4))
+        #expect(text(SampleJSON.encode(sample)) == "[5.007,-0.98,150,0.001,-3]")
+    }
+
+    @Test func stringsAreEscaped() {
+        var out: [UInt8] = []
+        JSONText.appendString("a\"b\\c\n\u{1}", to: &out)
+        #expect(text(out) == #""a\"b\\c\n\u0001""#)
+    }
+
+    @Test func batchMessagesAreValidJSON() throws {
+        let messages: [[UInt8]] = [
+            BatchMessages.hello(source: "/dev/ttyACM0", channels: ["x", "y", "z"], historySamples: 250),
+            BatchMessages.channels(["a\"b"], from: 7),
+            BatchMessages.samplesPrefix(first: 3) + Array("[1.000,1,2],[2.000,3,4]".utf8) + BatchMessages.samplesSuffix,
+            BatchMessages.gap(missed: 100, resume: 1000),
+            BatchMessages.status(state: "disconnected", detail: "unplugged"),
+        ]
+        for message in messages {
+            let object = try JSONSerialization.jsonObject(with: Data(message)) as? [String: Any]
+            #expect(object?["type"] is String, "\(text(message))")
+        }
+        let samples = try JSONSerialization.jsonObject(with: Data(messages[2])) as? [String: Any]
+        #expect(samples?["seq"] as? Int == 3)
+        #expect((samples?["samples"] as? [[Double]])?.count == 2)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import SensorBridgeCore
+
+struct SampleRingTests {
+    @Test func readsWhatWasWrittenInOrder() {
+        let ring = SampleRing<Int>(capacity: 8)
+        for value in 0..<5 { ring.append(value) }
+        let batch = ring.read(from: 0)
+        #expect(batch.elements == [0, 1, 2, 3, 4])
+        #expect(batch.first == 0)
+        #expect(batch.missed == 0)
+        #expect(batch.next == 5)
+        #expect(ring.read(from: batch.next).elements.isEmpty)
+    }
+
+    @Test func limitSplitsAReadAndTheCursorContinues() {
+        let ring = SampleRing<Int>(capacity: 8)
+        for value in 0..<6 { ring.append(value) }
+        let first = ring.read(from: 0, limit: 4)
+        let second = ring.read(from: first.next, limit: 4)
+        #expect(first.elements == [0, 1, 2, 3])
+        #expect(second.elements == [4, 5])
+        #expect(second.first == 4)
+    }
+
+    @Test func aReaderThatFellBehindSkipsAheadAndLearnsHowManyItMissed() {
+        let ring = SampleRing<Int>(capacity: 4)
+        for value in 0..<10 { ring.append(value) }
+        let batch = ring.read(from: 1)
+        #expect(batch.missed == 5)  // 1...5 were overwritten
+        #expect(batch.first == 6)
+        #expect(batch.elements == [6, 7, 8, 9])
+        #expect(ring.oldestSequence == 6)
+    }
+
+    @Test func readersHaveIndependentCursors() {
+        let ring = SampleRing<Int>(capacity: 16)
+        var cursors: [UInt64] = Array(repeating: 0, count: 50)
+        var seen = Array(repeating: [Int](), count: 50)
+        for round in 0..<4 {
+            for value in (round * 3)..<(round * 3 + 3) { ring.append(value) }
+            for reader in cursors.indices where reader % (round + 1) == 0 {
+                let batch = ring.read(from: cursors[reader])
+                seen[reader] += batch.elements
+                cursors[reader] = batch.next
+            }
+        }
+        for reader in cursors.indices {
+            let rest = ring.read(from: cursors[reader])
+            seen[reader] += rest.elements
+            #expect(seen[reader] == Array(0..<12), "reader \(reader)")
+        }
+    }
+
+    @Test func memoryIsBoundedByCapacityWhateverTheReaders() {
+        let ring = SampleRing<[UInt8]>(capacity: 32)
+        for value in 0..<10_000 { ring.append([UInt8(truncatingIfNeeded: value)]) }
+        #expect(ring.read(from: 0).elements.count == 32)
+        #expect(ring.nextSequence == 10_000)
+    }
+
+    @Test func concurrentWriterAndReadersSeeEverythingInOrderOrAreToldWhatTheyMissed() async {
+        let ring = SampleRing<Int>(capacity: 256)
+        let total = 200_000
+        await withTaskGroup(of: (Int, UInt64).self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var cursor: UInt64 = 0
+                    var received = 0
+                    var missed: UInt64 = 0
+                    var expectedNext = 0
+                    while cursor < UInt64(total) {
+                        let batch = ring.read(from: cursor, limit: 64)
+                        missed += batch.missed
+                        for (offset, value) in batch.elements.enumerated() {
+                            // Each value is its own sequence number: order and position hold.
+                            if value != Int(batch.first) + offset || value < expectedNext { return (-1, 0) }
+                            expectedNext = value + 1
+                        }
+                        received += batch.elements.count
+                        cursor = batch.next
+                        if batch.elements.isEmpty { await Task.yield() }
+                    }
+                    return (received, missed)
+                }
+            }
+            for value in 0..<total { ring.append(value) }
+            for await (received, missed) in group {
+                #expect(received >= 0, "a reader saw items out of order")
+                #expect(UInt64(received) + missed == UInt64(total))
+            }
+        }
+    }
+
+    @Test func firstSequenceFindsTheStartOfHistory() {
+        let ring = SampleRing<Int>(capacity: 8)
+        for value in [10, 20, 30, 40, 50] { ring.append(value) }
+        #expect(ring.firstSequence { $0 >= 30 } == 2)
+        #expect(ring.firstSequence { $0 >= 0 } == 0)
+        #expect(ring.firstSequence { $0 >= 99 } == 5)
+        for value in [60, 70, 80, 90] { ring.append(value) }  // 10 is overwritten
+        #expect(ring.firstSequence { $0 >= 0 } == 1)
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `sensorbridge` binary running as a child process, for end-to-end tests.
+/// It is started on port 0; the port is read from the URL it prints.
+public final class BridgeProcess {
+    public let process = Process()
+    public private(set) var port = 0
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private let output = NSLock()
+    private var stdoutText = ""
+    private var stderrText = ""
+
+    /// The binary to test: $SENSORBRIDGE_BINARY, or the one beside the test bundle, or
+    /// the package's debug build.
+    public static var binaryPath: String {
+        if let path = ProcessInfo.processInfo.environment["SENSORBRIDGE_BINARY"] { return path }
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sensorbridge").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("sensorbridge").path,
+            packageRoot + "/.build/debug/sensorbridge",
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }
+
+    /// The checkout this test file belongs to (for shipped recordings).
+    public static var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
+    /// Starts the bridge with `arguments` (`--port 0` is added) and waits until it listens.
+    public init(_ arguments: [String], waitForListening: Bool = true) throws {
+        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
+        process.arguments = arguments + ["--port", "0"]
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        process.standardInput = FileHandle.nullDevice
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            self?.output.withLock { self?.stdoutText += text }
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            self?.output.withLock { self?.stderrText += text }
+        }
+        try process.run()
+        if waitForListening {
+            let deadline = Date().addingTimeInterval(20)
+            while port == 0 {
+                if let found = Self.port(in: standardOutput) { port = found; break }
+                guard process.isRunning, Date() < deadline else {
+                    throw NSError(domain: "sensorbridge did not start", code: 1, userInfo: [
+                        NSLocalizedDescriptionKey: "sensorbridge did not start: \(standardError)"])
+                }
+                usleep(20_000)
+            }
+        }
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    public var standardOutput: String { output.withLock { stdoutText } }
+    public var standardError: String { output.withLock { stderrText } }
+
+    /// Sends `signal` and waits (up to 10 s) for the exit status.
+    public func stop(signal: Int32 = SIGTERM) -> Int32? {
+        kill(process.processIdentifier, signal)
+        return waitForExit(timeout: 10)
+    }
+
+    /// Waits for the process to end; nil if it is still running after `timeout`.
+    public func waitForExit(timeout: TimeInterval) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { return nil }
+        return process.terminationStatus
+    }
+
+    /// Fetches `path` over HTTP and returns the body.
+    public func get(_ path: String) throws -> (status: Int, body: String) {
+        let client = try TestWebSocketClient(port: port)
+        try client.send(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8))
+        let response = try client.readResponseHead()
+        let length = Int(response.values("Content-Length").first ?? "0") ?? 0
+        return (response.statusCode, String(decoding: try client.readBytes(length), as: UTF8.self))
+    }
+
+    private static func port(in text: String) -> Int? {
+        guard let range = text.range(of: "http://127.0.0.1:") else { return nil }
+        let digits = text[range.upperBound...].prefix { $0.isNumber }
+        return digits.isEmpty ? nil : Int(digits)
+    }
+}
