@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import SensorBridgeCore
+import Synchronization
 
 /// The bridge's one port: HTTP for the page and status, WebSocket `/graph` for the stream.
 public final class GraphServer: Sendable {
@@ -27,6 +28,7 @@ public final class GraphServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let channel: Channel
+    private let stopped = Mutex(false)
 
     /// The port actually bound (useful with port 0).
     public var port: Int { channel.localAddress?.port ?? configuration.port }
@@ -105,6 +107,10 @@ public final class GraphServer: Sendable {
 
     /// Closes every client with 1001, stops listening and, if it made them, stops the event loops.
     public func shutdown() {
+        guard stopped.withLock({ wasStopped in
+            defer { wasStopped = true }
+            return !wasStopped
+        }) else { return }
         let closes = hub.closeAllClients()
         for close in closes { _ = try? close.wait() }
         try? channel.close().wait()
