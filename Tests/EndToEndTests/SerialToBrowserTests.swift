@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built binary reads a real pseudo-terminal; real WebSocket clients watch.
+@Suite(.serialized) struct SerialToBrowserTests {
+    @Test func everySampleReachesEveryKindOfClientInOrder() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath, "--baud", "9600"])
+        let offers: [[String]?] = [["soap", "chat"], nil, ["soap"]]
+        var clients: [TestWebSocketClient] = []
+        for offer in offers {
+            let client = try TestWebSocketClient(port: bridge.port)
+            let response = try client.handshake(protocols: offer)
+            #expect(response.statusCode == 101)
+            #expect(response.values("Sec-WebSocket-Protocol") == (offer == ["soap", "chat"] ? ["chat"] : []),
+                    "offer \(String(describing: offer))")
+            clients.append(client)
+        }
+        waitForStatus(bridge) { ($0["clients"] as? [Any])?.count == 3 }
+
+        let lines = try shippedTiltLines(150)
+        let before = Date().timeIntervalSince1970 * 1000
+        play(lines, into: pty)
+        let after = Date().timeIntervalSince1970 * 1000 + 1000
+
+        for (index, client) in clients.enumerated() {
+            var previousTime = 0.0
+            for (number, line) in lines.enumerated() {
+                let sample = try #require(decodeSample(try client.readText()), "client \(index) sample \(number)")
+                #expect(Array(sample.dropFirst()) == expectedValues(line.line), "client \(index) sample \(number)")
+                #expect(sample[0] >= previousTime && sample[0] >= before && sample[0] <= after, "time stamps are ms since the epoch, in order")
+                previousTime = sample[0]
+            }
+        }
+        let report = waitForStatus(bridge) { ($0["samples"] as? Int) == 150 }
+        #expect(report["samples"] as? Int == 150)
+        #expect(report["parseErrors"] as? Int == 0)
+        #expect(report["channels"] as? [String] == ["x", "y", "z"])
+        #expect(report["baud"] as? Int == 9600)
+
+        // Ctrl-C / SIGTERM: every client is told "going away" (1001), then the bridge exits 0.
+        #expect(bridge.stop(signal: SIGINT) == 0)
+        for client in clients {
+            var frame = try client.readFrame()
+            while frame.opcode != 0x8 { frame = try client.readFrame() }
+            #expect(frame.payload.prefix(2) == [0x03, 0xE9])
+        }
+    }
+
+    @Test func garbageAndHalfLinesAreCountedAndTheStreamGoesOn() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath])
+        let client = try TestWebSocketClient(port: bridge.port)
+        try client.handshake(protocols: ["chat"])
+        waitForStatus(bridge) { ($0["clients"] as? [Any])?.count == 1 }
+        pty.write("100,200,300\r\n101,201,301\r\n")
+        pty.write([0xF0, 0xFF, 0xFE, 0x0D, 0x0A])      // wrong-baud garbage
+        pty.write("01,302\r\n")                          // half a line
+        pty.write("Hello from setup()\r\n")              // prose
+        pty.write(String(repeating: "9", count: 5000))   // no terminator for too long
+        pty.write("\r\n102,202,302\r\n")
+        for expected in [[100.0, 200, 300], [101, 201, 301], [102, 202, 302]] {
+            #expect(decodeSample(try client.readText()).map { Array($0.dropFirst()) } == expected)
+        }
+        let report = waitForStatus(bridge) { ($0["parseErrors"] as? Int) == 4 }
+        #expect(report["parseErrors"] as? Int == 4)
+        let kinds = report["parseErrorsByKind"] as? [String: Int] ?? [:]
+        #expect(kinds == ["invalidUTF8": 1, "layoutMismatch": 1, "notANumber": 1, "lineTooLong": 1])
+    }
+
+    @Test func aVanishedDeviceIsReportedAndTheServerKeepsServing() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath])
+        pty.write("1,2,3\r\n")
+        waitForStatus(bridge) { ($0["samples"] as? Int) == 1 }
+        pty.closeMaster()
+        let report = waitForStatus(bridge) { (($0["source"] as? [String: Any])?["state"] as? String) == "disconnected" }
+        #expect((report["source"] as? [String: Any])?["state"] as? String == "disconnected")
+        #expect(bridge.process.isRunning)
+        #expect(try bridge.get("/").status == 200)
+    }
+
+    @Test func aPortHeldByAnotherProgramIsReportedAsBusy() throws {
+        let pty = try PseudoTerminal()
+        let first = try BridgeProcess([pty.slavePath])
+        let second = try BridgeProcess([pty.slavePath], waitForListening: false)
+        #expect(second.waitForExit(timeout: 10) == 1)
+        #expect(second.standardError.contains("busy"))
+        #expect(first.process.isRunning)
+    }
+}
