@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what building sensorbridge needs on Debian/Ubuntu: libudev's headers and pkg-config.
+# Swift itself is expected on PATH (https://www.swift.org/install/linux/).
+set -euo pipefail
+
+need=()
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if ! pkg-config --exists libudev 2>/dev/null; then need+=(libudev-dev); fi
+if ! command -v swift >/dev/null 2>&1; then
+  echo "setup: swift is not on PATH; install Swift 6 first (https://www.swift.org/install/linux/)" >&2
+  exit 1
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "setup: installing ${need[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
