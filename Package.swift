@@ -67,6 +67,7 @@ let package = Package(
         // Real-socket WebSocket client, pty pair and process runner shared by the tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore"]),
+        .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "TestSupport"]),
         .testTarget(
             name: "SensorBridgeServerTests",
             dependencies: ["SensorBridgeServer", "SensorBridgeCore", "SensorBridgeSerial", "TestSupport"]

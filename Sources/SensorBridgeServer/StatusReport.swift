@@ -31,4 +31,29 @@ public struct StatusReport: Codable, Sendable {
     public var bufferCapacity: Int
     public var uptimeSeconds: Double
     public var clients: [Client]
+
+    private enum CodingKeys: String, CodingKey {
+        case source, baud, channels, samples, rate, parseErrors, parseErrorsByKind, lastRejectedLine
+        case lines, bytes, historySeconds, bufferCapacity, uptimeSeconds, clients
+    }
+
+    /// Written by hand only so that `baud` and `lastRejectedLine` appear as `null` rather than
+    /// vanish: a status page is easier to read when every field is always there.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(source, forKey: .source)
+        try container.encode(baud, forKey: .baud)
+        try container.encode(channels, forKey: .channels)
+        try container.encode(samples, forKey: .samples)
+        try container.encode(rate, forKey: .rate)
+        try container.encode(parseErrors, forKey: .parseErrors)
+        try container.encode(parseErrorsByKind, forKey: .parseErrorsByKind)
+        try container.encode(lastRejectedLine, forKey: .lastRejectedLine)
+        try container.encode(lines, forKey: .lines)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(historySeconds, forKey: .historySeconds)
+        try container.encode(bufferCapacity, forKey: .bufferCapacity)
+        try container.encode(uptimeSeconds, forKey: .uptimeSeconds)
+        try container.encode(clients, forKey: .clients)
+    }
 }

@@ -8,6 +8,7 @@ import SensorBridgeCore
 final class Recorder {
     private let file: UnsafeMutablePointer<FILE>
     private let path: String
+    private let source: String
     private var startMicros: Int64?
     private var lastFlushMicros: Int64 = 0
 
@@ -19,8 +20,6 @@ final class Recorder {
         self.path = path
         self.source = source
     }
-
-    private let source: String
 
     /// Records `line` received at `receivedMicros`. Called on the source's thread only.
     func record(_ line: [UInt8], receivedMicros: Int64) {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import Testing
 import TestSupport
@@ -120,14 +121,22 @@ private func object(_ text: String) throws -> [String: Any] {
     @Test func aSlowBatchedClientSkipsAheadAndIsToldHowManyItMissed() throws {
         let running = try RunningServer(capacity: 256)
         let client = try running.client()
-        client.setReceiveBufferSize(4096)
         try client.handshake(protocols: ["sensorbridge.batch.v1"])
         _ = try client.readText()  // hello
         running.waitForClients(1)
-        let total = 60_000
-        for index in 0..<total { running.publish([Double(index), 0, 0]) }
-        // Done playing slow: read at full speed (a tiny window is slow on loopback).
-        client.setReceiveBufferSize(1 << 20)
+        // Publish until the server stops writing to this client (its socket buffers are full),
+        // then more than the ring holds: from then on the client cannot get everything.
+        var total = 0
+        var lastSent: UInt64 = 0
+        var stalledRounds = 0
+        while stalledRounds < 3 && total < 4_000_000 {
+            for _ in 0..<5_000 { running.publish([Double(total), 0, 0]); total += 1 }
+            usleep(20_000)
+            let sent = running.hub.statusReport().clients.first?.samplesSent ?? 0
+            stalledRounds = sent == lastSent ? stalledRounds + 1 : 0
+            lastSent = sent
+        }
+        for _ in 0..<1_000 { running.publish([Double(total), 0, 0]); total += 1 }
         var received = 0
         var missed = 0
         var expectedSeq = 0
@@ -153,7 +162,7 @@ private func object(_ text: String) throws -> [String: Any] {
                 Issue.record("unexpected message \(message)")
             }
         }
-        #expect(gaps > 0, "a client that did not read for 60000 samples must have skipped")
+        #expect(gaps > 0, "a client that stopped reading for \(total) samples must have skipped")
         #expect(received + missed == total)
         let report = running.hub.statusReport().clients.first
         #expect(report?.samplesSkipped == UInt64(missed))
@@ -255,5 +264,21 @@ private func object(_ text: String) throws -> [String: Any] {
         #expect(report.version == "13")
         #expect(report.userAgent == "sensorbridge-tests")
         #expect(report.origin == "http://127.0.0.1")
+    }
+}
+
+struct PageFilesTests {
+    @Test func aFolderIsServedButNothingOutsideIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pages-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("<p>edited</p>".utf8).write(to: folder.appendingPathComponent("index.html"))
+        try Data("let x = 1".utf8).write(to: folder.appendingPathComponent("graph.js"))
+        let pages = PageFiles.directory(folder.path)
+        #expect(pages.file(for: "/").map { String(buffer: $0.body) } == "<p>edited</p>")
+        #expect(pages.file(for: "/graph.js")?.contentType == "text/javascript; charset=utf-8")
+        #expect(pages.file(for: "/../etc/passwd") == nil)
+        #expect(pages.file(for: "/.hidden") == nil)
+        #expect(pages.file(for: "/missing.css") == nil)
     }
 }

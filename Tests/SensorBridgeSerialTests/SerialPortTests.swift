@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import Testing
+import TestSupport
+@testable import SensorBridgeSerial
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SerialPortTests {
+    @Test func everyStandardRateHasATermiosSpeedAndOthersAreRefused() {
+        for rate in BaudRate.standardRates { #expect(BaudRate.speed(for: rate) != nil, "\(rate)") }
+        #expect(BaudRate.speed(for: 9600) == speed_t(B9600))
+        #expect(BaudRate.speed(for: 12345) == nil)
+        #expect(BaudRate.invalidRateMessage(12345).contains("300, 600"))
+        #expect(throws: SerialConfigurationError.self) { try SerialPort(path: "/dev/null", baud: 250) }
+    }
+
+    @Test func errorsSayWhatToDo() {
+        #expect(SerialError(path: "/dev/ttyACM0", operation: "open", errno: EACCES).description.contains("dialout"))
+        #expect(SerialError(path: "/dev/ttyACM0", operation: "open", errno: EBUSY).description.contains("another program"))
+        #expect(SerialError(path: "/dev/ttyACM0", operation: "open", errno: ENOENT).description.contains("sensorbridge list"))
+        #expect(SerialError(path: "/dev/ttyACM0", operation: "read", errno: EIO).deviceVanished)
+    }
+
+    @Test func aPtyIsSetRawAndReadExclusively() throws {
+        let pty = try PseudoTerminal()
+        let port = try SerialPort(path: pty.slavePath, baud: 115200)
+        var settings = termios()
+        tcgetattr(port.fileDescriptor, &settings)
+        #expect(settings.c_lflag & tcflag_t(ICANON | ECHO) == 0, "no line editing, no echo")
+        #expect(settings.c_cflag & tcflag_t(CSIZE) == tcflag_t(CS8), "8 data bits")
+        #expect(settings.c_cflag & tcflag_t(PARENB | CSTOPB) == 0, "no parity, one stop bit")
+        #expect(settings.c_iflag & tcflag_t(ICRNL) == 0, "CR is not turned into LF")
+        #expect(cfgetispeed(&settings) == speed_t(B115200))
+        // A second open of the same device is refused as busy.
+        #expect(throws: SerialError(path: pty.slavePath, operation: "lock", errno: EBUSY)) {
+            try SerialPort(path: pty.slavePath, baud: 115200)
+        }
+        pty.write("1,2\r\n")
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var received: [UInt8] = []
+        for _ in 0..<20 where received.count < 5 {
+            let count = try port.read(into: &buffer, timeoutMilliseconds: 100)
+            received += buffer[0..<count]
+        }
+        #expect(received == Array("1,2\r\n".utf8), "bytes arrive untranslated")
+        pty.closeMaster()
+        #expect(throws: SerialError.self) {
+            for _ in 0..<20 { _ = try port.read(into: &buffer, timeoutMilliseconds: 100) }
+        }
+    }
+
+    @Test func theReaderReportsVanishingAndKeepsTrying() throws {
+        let pty = try PseudoTerminal()
+        let states = NSLock()
+        var seen: [SerialReader.State] = []
+        var bytes: [UInt8] = []
+        let reader = SerialReader(
+            path: pty.slavePath, baud: 9600, logger: Logger(label: "test"),
+            onState: { state, _ in states.withLock { seen.append(state) } },
+            onBytes: { chunk, _ in states.withLock { bytes += chunk } }
+        )
+        try reader.start()
+        pty.write("512,498,620\r\n")
+        let deadline = Date().addingTimeInterval(5)
+        while states.withLock({ bytes.count < 13 }) && Date() < deadline { usleep(10_000) }
+        pty.closeMaster()
+        while states.withLock({ !seen.contains(.disconnected) }) && Date() < deadline { usleep(10_000) }
+        reader.stop()
+        #expect(states.withLock { bytes } == Array("512,498,620\r\n".utf8))
+        #expect(states.withLock { seen } == [.connected, .disconnected, .stopped])
+    }
+}
