@@ -42,4 +42,18 @@ import TestSupport
         #expect(status == 1)
         #expect(stderr.contains("cannot read /nonexistent/log"))
     }
+
+    @Test func listShowsRealDevicesOrSaysThereAreNone() throws {
+        let bridge = try BridgeProcess(["list"], waitForListening: false, addPort: false)
+        #expect(bridge.waitForExit(timeout: 15) == 0)
+        usleep(100_000)
+        let lines = bridge.standardOutput.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        if lines.first?.hasPrefix("No serial devices") != true {
+            for line in lines {
+                let path = String(line.split(separator: " ").first ?? "")
+                #expect(path.hasPrefix("/dev/") && FileManager.default.fileExists(atPath: path), "\(line)")
+            }
+        }
+    }
 }

@@ -31,10 +31,10 @@ public final class BridgeProcess {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    /// Starts the bridge with `arguments` (`--port 0` is added) and waits until it listens.
-    public init(_ arguments: [String], waitForListening: Bool = true) throws {
+    /// Starts the bridge with `arguments` (and `--port 0` unless `addPort` is false) and waits until it listens.
+    public init(_ arguments: [String], waitForListening: Bool = true, addPort: Bool = true) throws {
         process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments + ["--port", "0"]
+        process.arguments = arguments + (addPort ? ["--port", "0"] : [])
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = FileHandle.nullDevice
