@@ -87,9 +87,11 @@ struct Serve: ParsableCommand {
         } catch let error as SerialError {
             FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
             throw ExitCode(1)
-        } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            FileHandle.standardError.write(Data(
-                "sensorbridge: \(host):\(port) is already in use (another sensorbridge?); pick another with --port\n".utf8))
+        } catch let error as IOError {
+            let advice = error.errnoCode == EADDRINUSE
+                ? "the port is already in use (another sensorbridge?); pick another with --port"
+                : String(cString: strerror(error.errnoCode)) + "; check --host and --port"
+            FileHandle.standardError.write(Data("sensorbridge: cannot listen on \(host):\(port): \(advice)\n".utf8))
             throw ExitCode(1)
         }
     }

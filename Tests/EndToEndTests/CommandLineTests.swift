@@ -56,4 +56,13 @@ import TestSupport
             }
         }
     }
+
+    @Test func aPortInUseIsSaidPlainly() throws {
+        let recording = BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.raw"
+        let first = try BridgeProcess(["--replay", recording])
+        let second = try BridgeProcess(["--replay", recording, "--port", String(first.port)], waitForListening: false, addPort: false)
+        #expect(second.waitForExit(timeout: 15) == 1)
+        usleep(100_000)
+        #expect(second.standardError.contains("already in use"))
+    }
 }
