@@ -7,7 +7,7 @@ import SensorBridgeCore
 /// with its time of arrival, to `onBytes`. When the device vanishes it says so and reopens
 /// it with backoff, so the server and its clients carry on across an unplug.
 public final class SerialReader: @unchecked Sendable {
-    public enum State: String, Sendable { case connecting, connected, disconnected, stopped }
+    public enum State: String, Sendable { case connected, disconnected, stopped }
 
     public let path: String
     public let baud: Int

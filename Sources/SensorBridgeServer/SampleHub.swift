@@ -12,7 +12,8 @@ public final class SampleHub: Sendable {
     /// How far back a client that joins late starts.
     public let historyMicros: Int64
     let ring: SampleRing<StreamEntry>
-    private let fanouts = Mutex<[ObjectIdentifier: LoopFanout]>([:])
+    /// One per event loop that has had a client; few (one per core), so a list is searched.
+    private let fanouts = Mutex<[LoopFanout]>([])
     private let source: Mutex<SourceStatus>
     private let layout = Mutex<ChannelLayout?>(nil)
     private let clients = Mutex<[UInt64: ClientRecord]>([:])
@@ -43,7 +44,7 @@ public final class SampleHub: Sendable {
         layout.withLock { current in
             if current !== sample.layout { current = sample.layout }
         }
-        for fanout in fanouts.withLock({ Array($0.values) }) { fanout.wake() }
+        for fanout in fanouts.withLock({ $0 }) { fanout.wake() }
     }
 
     /// Records the source's new state and tells the clients of the batched stream.
@@ -53,7 +54,7 @@ public final class SampleHub: Sendable {
             $0.detail = detail
         }
         let message = ByteBuffer(bytes: BatchMessages.status(state: state.rawValue, detail: detail))
-        for fanout in fanouts.withLock({ Array($0.values) }) {
+        for fanout in fanouts.withLock({ $0 }) {
             _ = fanout.forEachClient { $0.sendStatus(message) }
         }
     }
@@ -65,10 +66,9 @@ public final class SampleHub: Sendable {
 
     func fanout(for eventLoop: EventLoop) -> LoopFanout {
         fanouts.withLock { fanouts in
-            let key = ObjectIdentifier(eventLoop)
-            if let existing = fanouts[key] { return existing }
+            if let existing = fanouts.first(where: { $0.eventLoop === eventLoop }) { return existing }
             let created = LoopFanout(eventLoop: eventLoop)
-            fanouts[key] = created
+            fanouts.append(created)
             return created
         }
     }
@@ -86,7 +86,7 @@ public final class SampleHub: Sendable {
 
     /// Tells every client the server is going away (close code 1001) and waits until sent.
     public func closeAllClients() -> [EventLoopFuture<Void>] {
-        fanouts.withLock { Array($0.values) }.map { fanout in
+        fanouts.withLock { $0 }.map { fanout in
             fanout.forEachClient { $0.closeGoingAway() }
         }
     }

@@ -103,13 +103,10 @@ struct Serve: ParsableCommand {
         let recorder = try record.map { try Recorder(path: $0, source: "\(source.name) baud \(source.baud.map(String.init) ?? "-")") }
         let pipeline = IngestPipeline(hub: hub, recorder: recorder, logger: logger)
 
-        // Start the input first: a wrong device is reported before anything listens.
-        let stopInput: () -> Void
         if let replay {
             let log = try loadReplay(replay)
             let player = ReplaySource(log: log, path: replay, speed: speed, loop: loop, pipeline: pipeline, hub: hub, logger: logger)
-            stopInput = player.stop
-            try startServerAndWait(hub: hub, logger: logger, startInput: player.start, stopInput: { stopInput() ; pipeline.close() })
+            try startServerAndWait(hub: hub, logger: logger, startInput: player.start, stopInput: { player.stop(); pipeline.close() })
         } else {
             let path = device!
             let reader = SerialReader(
@@ -123,12 +120,13 @@ struct Serve: ParsableCommand {
                     case .disconnected:
                         logger.warning("\(detail)")
                         hub.updateSource(state: .disconnected, detail: detail)
-                    case .connecting, .stopped:
-                        hub.updateSource(state: state == .stopped ? .stopped : .starting, detail: detail)
+                    case .stopped:
+                        hub.updateSource(state: .stopped, detail: detail)
                     }
                 },
                 onBytes: { bytes, micros in pipeline.ingest(bytes, receivedMicros: micros) }
             )
+            // Open the device before listening, so a wrong device is reported before anything is served.
             try reader.start()
             if let facts = USBDeviceFacts.lookUp(path: path) {
                 logger.info("\(path) is \(facts)")
