@@ -14,9 +14,6 @@ public struct SerialError: Error, CustomStringConvertible, Equatable {
         self.errno = errno
     }
 
-    /// True for errors after which the device may come back (unplugged, reset).
-    public var deviceVanished: Bool { [EIO, ENXIO, ENODEV, ENOENT].contains(errno) }
-
     public var description: String {
         let reason = String(cString: strerror(errno))
         switch errno {
