@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import NIOCore
 import SensorBridgeCore
 import Synchronization
@@ -15,24 +14,21 @@ public final class SampleHub: Sendable {
     /// One per event loop that has had a client; few (one per core), so a list is searched.
     private let fanouts = Mutex<[LoopFanout]>([])
     private let source: Mutex<SourceStatus>
-    private let layout = Mutex<ChannelLayout?>(nil)
     private let clients = Mutex<[UInt64: ClientRecord]>([:])
     private let nextClientID = Atomic<UInt64>(1)
     private let startedMicros = WallClock.nowMicros()
-    private let logger: Logger
 
     /// - Parameters:
     ///   - capacity: samples kept in memory (bounds memory; must cover `historySeconds` at the device's rate).
     ///   - historySeconds: what a late joiner receives first.
     public init(
         source: SourceStatus, statistics: StreamStatistics, capacity: Int = 16_384,
-        historySeconds: Double = 5, logger: Logger
+        historySeconds: Double = 5
     ) {
         self.source = Mutex(source)
         self.statistics = statistics
         self.ring = SampleRing(capacity: capacity)
         self.historyMicros = Int64(historySeconds * 1_000_000)
-        self.logger = logger
     }
 
     // MARK: - Source side (any thread)
@@ -41,9 +37,6 @@ public final class SampleHub: Sendable {
     public func publish(_ sample: Sample) {
         let json = ByteBuffer(bytes: SampleJSON.encode(sample))
         ring.append(StreamEntry(sample: sample, json: json))
-        layout.withLock { current in
-            if current !== sample.layout { current = sample.layout }
-        }
         for fanout in fanouts.withLock({ $0 }) { fanout.wake() }
     }
 
@@ -60,7 +53,12 @@ public final class SampleHub: Sendable {
     }
 
     public var sourceStatus: SourceStatus { source.withLock { $0 } }
-    public var channelLayout: ChannelLayout? { layout.withLock { $0 } }
+    /// The channels of the newest sample (nil before the first).
+    public var channelLayout: ChannelLayout? {
+        let next = ring.nextSequence
+        guard next > 0 else { return nil }
+        return ring.read(from: next - 1, limit: 1).elements.first?.sample.layout
+    }
 
     // MARK: - Client side (on the client's event loop)
 

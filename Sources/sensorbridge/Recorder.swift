@@ -7,7 +7,6 @@ import SensorBridgeCore
 /// session with a real board can be replayed later, by a person or by the tests.
 final class Recorder {
     private let file: UnsafeMutablePointer<FILE>
-    private let path: String
     private let source: String
     private var startMicros: Int64?
     private var lastFlushMicros: Int64 = 0
@@ -17,7 +16,6 @@ final class Recorder {
             throw CommandError("cannot write the recording \(path): \(String(cString: strerror(errno)))")
         }
         self.file = file
-        self.path = path
         self.source = source
     }
 

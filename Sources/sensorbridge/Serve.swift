@@ -99,7 +99,7 @@ struct Serve: ParsableCommand {
     private func serve(logger: Logger) throws {
         let source = try describeSource()
         let hub = SampleHub(source: source, statistics: StreamStatistics(), capacity: buffer,
-                            historySeconds: history, logger: logger)
+                            historySeconds: history)
         let recorder = try record.map { try Recorder(path: $0, source: "\(source.name) baud \(source.baud.map(String.init) ?? "-")") }
         let pipeline = IngestPipeline(hub: hub, recorder: recorder, logger: logger)
 

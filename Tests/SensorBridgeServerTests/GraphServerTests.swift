@@ -17,7 +17,7 @@ final class RunningServer {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         hub = SampleHub(source: SourceStatus(kind: "test", name: "unit", baud: 9600, state: .connected),
-                        statistics: StreamStatistics(), capacity: capacity, historySeconds: history, logger: logger)
+                        statistics: StreamStatistics(), capacity: capacity, historySeconds: history)
         server = try GraphServer(hub: hub, pages: .embedded(["/": (Array("<html>graph</html>".utf8), "text/html")]),
                                  configuration: .init(host: "127.0.0.1", port: 0), logger: logger)
     }
