@@ -7,35 +7,25 @@ final class ClientRecord: Sendable {
     let id: UInt64
     let remoteAddress: String
     let connectedMicros: Int64
-    let protocolVersion: String
-    let offeredSubprotocols: [String]
-    let chosenSubprotocol: String?
-    let stream: SubprotocolChoice.Stream
-    let origin: String?
-    let userAgent: String?
+    let handshake: HandshakeFacts
+    var stream: SubprotocolChoice.Stream { handshake.choice.stream }
     let samplesSent = Atomic<UInt64>(0)
     let samplesSkipped = Atomic<UInt64>(0)
 
-    init(
-        id: UInt64, remoteAddress: String, connectedMicros: Int64, protocolVersion: String,
-        choice: SubprotocolChoice, origin: String?, userAgent: String?
-    ) {
+    init(id: UInt64, remoteAddress: String, connectedMicros: Int64, handshake: HandshakeFacts) {
         self.id = id
         self.remoteAddress = remoteAddress
         self.connectedMicros = connectedMicros
-        self.protocolVersion = protocolVersion
-        self.offeredSubprotocols = choice.offered
-        self.chosenSubprotocol = choice.chosen
-        self.stream = choice.stream
-        self.origin = origin
-        self.userAgent = userAgent
+        self.handshake = handshake
     }
 
     var report: StatusReport.Client {
         StatusReport.Client(
             id: id, remote: remoteAddress, connectedAt: Double(connectedMicros) / 1_000_000,
-            version: protocolVersion, offeredSubprotocols: offeredSubprotocols,
-            subprotocol: chosenSubprotocol, stream: stream.rawValue, origin: origin, userAgent: userAgent,
+            protocol: handshake.family, version: handshake.version,
+            offeredSubprotocols: handshake.choice.offered, subprotocol: handshake.choice.chosen,
+            stream: stream.rawValue, extensions: handshake.extensions,
+            origin: handshake.origin, userAgent: handshake.userAgent,
             samplesSent: samplesSent.load(ordering: .relaxed), samplesSkipped: samplesSkipped.load(ordering: .relaxed)
         )
     }

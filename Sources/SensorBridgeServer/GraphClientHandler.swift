@@ -79,30 +79,27 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Client frames
 
+    /// Frames reach this handler already checked (masking, reserved bits and opcodes, size);
+    /// see `ClientFrameValidator`. The stream is one-way: text and binary frames are read,
+    /// so the client's buffer drains, and ignored.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        guard frame.maskKey != nil else {
-            // RFC 6455 §5.1: a server must close on an unmasked client frame.
-            close(code: .protocolError)
-            return
-        }
         switch frame.opcode {
         case .connectionClose:
-            if closing {
+            guard !closing else {
+                // The client's answer to our close: the handshake is complete.
                 context.close(promise: nil)
-            } else {
-                // Echo the code, as §5.5.1 asks, then close.
-                closing = true
-                var data = frame.unmaskedData
-                let code = data.readSlice(length: min(2, data.readableBytes)) ?? ByteBuffer()
-                let reply = WebSocketFrame(fin: true, opcode: .connectionClose, data: code)
-                context.writeAndFlush(wrapOutboundOut(reply)).whenComplete { _ in context.close(promise: nil) }
+                return
             }
+            closing = true
+            let reply = CloseFrameReply(payload: frame.unmaskedData)
+            let answer = WebSocketFrame(
+                fin: true, opcode: .connectionClose, data: reply.replyPayload(allocator: context.channel.allocator))
+            context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in context.close(promise: nil) }
         case .ping:
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         default:
-            // The stream is one-way; what a client says is read (so its buffer drains) and ignored.
             break
         }
     }

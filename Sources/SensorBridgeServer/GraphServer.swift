@@ -6,18 +6,31 @@ import NIOWebSocket
 import SensorBridgeCore
 import Synchronization
 
-/// The bridge's one port: HTTP for the page and status, WebSocket `/graph` for the stream.
+/// The bridge's one port: HTTP for the page and status, WebSocket `/graph` for the stream
+/// (RFC 6455, hybi 7/8 and hixie-76 handshakes).
 public final class GraphServer: Sendable {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
-        /// Largest client frame accepted (clients send little: pings, close).
+        /// Largest frame a graph client may send (they send little: pings, close); larger gets close 1009.
         public var maxClientFrameSize: Int
+        /// Largest request head; larger gets 400.
+        public var maxHeaderBytes: Int
+        /// How long a connection may take to send a complete request (and a hixie-76 client its key3).
+        public var handshakeTimeout: TimeAmount
+        /// Serve `/echo` for the Autobahn conformance suite.
+        public var echoEndpoint: Bool
 
-        public init(host: String = "127.0.0.1", port: Int = 8080, maxClientFrameSize: Int = 16_384) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 8080, maxClientFrameSize: Int = 16_384,
+            maxHeaderBytes: Int = 16_384, handshakeTimeout: TimeAmount = .seconds(10), echoEndpoint: Bool = false
+        ) {
             self.host = host
             self.port = port
             self.maxClientFrameSize = maxClientFrameSize
+            self.maxHeaderBytes = maxHeaderBytes
+            self.handshakeTimeout = handshakeTimeout
+            self.echoEndpoint = echoEndpoint
         }
     }
 
@@ -62,46 +75,31 @@ public final class GraphServer: Sendable {
         }
     }
 
+    /// HTTP first; `WebSocketUpgradeHandler` replaces the HTTP handlers when a handshake succeeds.
     private static func initialize(
         _ channel: Channel, hub: SampleHub, pages: PageFiles, configuration: Configuration, logger: Logger
     ) -> EventLoopFuture<Void> {
-        let httpHandler = HTTPHandler(hub: hub, pages: pages, logger: logger)
-        let upgrader = NIOWebSocketServerUpgrader(
-            maxFrameSize: configuration.maxClientFrameSize,
-            automaticErrorHandling: true,
-            shouldUpgrade: { channel, head in
-                let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-                guard path == "/graph" else { return channel.eventLoop.makeSucceededFuture(nil) }
-                let choice = SubprotocolChoice(headerValues: head.headers["Sec-WebSocket-Protocol"])
-                var headers = HTTPHeaders()
-                if let chosen = choice.chosen { headers.add(name: "Sec-WebSocket-Protocol", value: chosen) }
-                return channel.eventLoop.makeSucceededFuture(headers)
-            },
-            upgradePipelineHandler: { channel, head in
-                let choice = SubprotocolChoice(headerValues: head.headers["Sec-WebSocket-Protocol"])
-                let record = ClientRecord(
-                    id: hub.makeClientID(),
-                    remoteAddress: channel.remoteAddress?.description ?? "unknown",
-                    connectedMicros: WallClock.nowMicros(),
-                    protocolVersion: head.headers["Sec-WebSocket-Version"].first ?? "13",
-                    choice: choice,
-                    origin: head.headers["Origin"].first ?? head.headers["Sec-WebSocket-Origin"].first,
-                    userAgent: head.headers["User-Agent"].first
-                )
-                HandshakeLog.connected(record, refused: choice.refused, extensions: head.headers["Sec-WebSocket-Extensions"], logger: logger)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(GraphClientHandler(hub: hub, record: record, logger: logger))
-                }
-            }
-        )
-        return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                    context.pipeline.syncOperations.removeHandler(httpHandler, promise: nil)
-                }),
-                withErrorHandling: true
-            )
-            try channel.pipeline.syncOperations.addHandler(httpHandler)
+        channel.eventLoop.makeCompletedFuture {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderListSize = configuration.maxHeaderBytes
+            limits.maxHeaderFieldSize = configuration.maxHeaderBytes
+            // After an upgrade request the decoder stops parsing; on removal it hands on the
+            // bytes it holds (a hixie-76 key3, or early WebSocket frames).
+            let decoder = ByteToMessageHandler(HTTPRequestDecoder(
+                leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: limits))
+            let encoder = HTTPResponseEncoder()
+            let timeout = RequestTimeoutHandler(timeout: configuration.handshakeTimeout, logger: logger)
+            let http = HTTPHandler(hub: hub, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger)
+            let upgrade = WebSocketUpgradeHandler(
+                hub: hub,
+                settings: .init(
+                    maxGraphFrameBytes: configuration.maxClientFrameSize,
+                    maxEchoMessageBytes: 32 << 20,
+                    handshakeTimeout: configuration.handshakeTimeout,
+                    echoEnabled: configuration.echoEndpoint),
+                httpHandlers: [encoder, timeout, http, decoder],
+                logger: logger)
+            try channel.pipeline.syncOperations.addHandlers([decoder, encoder, timeout, upgrade, http])
         }
     }
 

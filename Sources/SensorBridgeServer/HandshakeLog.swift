@@ -1,21 +1,36 @@
 import Logging
+import NIOHTTP1
 
-/// The facts of a handshake that, in the original project, could only be learned with a
-/// packet capture: protocol version, offered and chosen subprotocol, extensions, Origin, User-Agent.
+/// Every handshake at info: the facts that, in the original project, could only be learned
+/// with a packet capture (protocol family and version, offered and chosen subprotocol,
+/// offered extensions, Origin, User-Agent), for accepted and refused clients alike.
 enum HandshakeLog {
-    static func connected(_ record: ClientRecord, refused: [String], extensions: [String], logger: Logger) {
-        logger.info("client \(record.id) connected to /graph", metadata: [
+    static func connected(_ record: ClientRecord, path: String, logger: Logger) {
+        let facts = record.handshake
+        logger.info("client \(record.id) connected to \(path)", metadata: [
             "remote": "\(record.remoteAddress)",
-            "version": "\(record.protocolVersion)",
-            "offered": "\(record.offeredSubprotocols)",
-            "chosen": "\(record.chosenSubprotocol ?? "none (no Sec-WebSocket-Protocol sent)")",
+            "protocol": "\(facts.family)",
+            "version": "\(facts.version)",
+            "offered": "\(facts.choice.offered)",
+            "chosen": "\(facts.choice.chosen ?? "none (no Sec-WebSocket-Protocol sent)")",
             "stream": "\(record.stream.rawValue)",
-            "extensions": "\(extensions.isEmpty ? "none" : extensions.joined(separator: ", "))",
-            "origin": "\(record.origin ?? "-")",
-            "user-agent": "\(record.userAgent ?? "-")",
+            "extensions": "\(facts.extensions.isEmpty ? "none" : facts.extensions.joined(separator: ", ")) (none accepted)",
+            "origin": "\(facts.origin ?? "-")",
+            "user-agent": "\(facts.userAgent ?? "-")",
         ])
-        if !refused.isEmpty {
-            logger.info("client \(record.id): refused subprotocols \(refused) (not spoken here; supported: \(SubprotocolChoice.supported))")
+        if !facts.choice.refused.isEmpty {
+            logger.info("client \(record.id): refused subprotocols \(facts.choice.refused) (not spoken here; supported: \(SubprotocolChoice.supported))")
         }
+    }
+
+    static func refused(status: HTTPResponseStatus, reason: String, head: HTTPRequestHead, remote: String, logger: Logger) {
+        let headers = head.headers
+        logger.info("refused WebSocket handshake on \(head.uri): \(status.code) \(reason)", metadata: [
+            "remote": "\(remote)",
+            "version": "\(headers["Sec-WebSocket-Version"].first ?? (headers["Sec-WebSocket-Key1"].isEmpty ? "none" : "hixie-76"))",
+            "upgrade": "\(headers["Upgrade"].first ?? "none")",
+            "origin": "\(headers["Origin"].first ?? headers["Sec-WebSocket-Origin"].first ?? "-")",
+            "user-agent": "\(headers["User-Agent"].first ?? "-")",
+        ])
     }
 }

@@ -6,10 +6,15 @@ public struct StatusReport: Codable, Sendable {
         public var remote: String
         /// Seconds since the Unix epoch.
         public var connectedAt: Double
+        /// Handshake family: `rfc6455`, `hybi-08`, `hybi-07` or `hixie-76`.
+        public var `protocol`: String
+        /// `Sec-WebSocket-Version` (`0` for hixie-76, which is hybi-00).
         public var version: String
         public var offeredSubprotocols: [String]
         public var subprotocol: String?
         public var stream: String
+        /// Extensions the client offered (the bridge accepts none).
+        public var extensions: [String]
         public var origin: String?
         public var userAgent: String?
         public var samplesSent: UInt64

@@ -51,6 +51,12 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
     var web: String?
 
+    @Option(help: "Seconds a connection may take to send a complete request or WebSocket handshake before it is dropped.")
+    var handshakeTimeout: Double = 10
+
+    @Flag(help: .hidden)
+    var testEchoEndpoint = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -65,6 +71,9 @@ struct Serve: ParsableCommand {
         guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be more than 0") }
         guard history >= 0, history.isFinite else { throw ValidationError("--history must be 0 or more") }
         guard buffer >= 16 else { throw ValidationError("--buffer must be at least 16 samples") }
+        guard handshakeTimeout > 0, handshakeTimeout.isFinite else {
+            throw ValidationError("--handshake-timeout must be more than 0 seconds")
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical")
@@ -169,7 +178,11 @@ struct Serve: ParsableCommand {
         do {
             server = try GraphServer(
                 hub: hub, pages: pages,
-                configuration: .init(host: host, port: port), logger: logger)
+                configuration: .init(
+                    host: host, port: port,
+                    handshakeTimeout: .nanoseconds(Int64(handshakeTimeout * 1_000_000_000)),
+                    echoEndpoint: testEchoEndpoint),
+                logger: logger)
         } catch {
             stopInput()
             throw error
@@ -179,6 +192,9 @@ struct Serve: ParsableCommand {
         print("  page:      http://\(shownHost):\(server.port)/")
         print("  websocket: ws://\(shownHost):\(server.port)/graph")
         print("  status:    http://\(shownHost):\(server.port)/api/status")
+        if testEchoEndpoint {
+            print("  echo:      ws://\(shownHost):\(server.port)/echo (conformance testing)")
+        }
         fflush(stdout)
         startInput()
 

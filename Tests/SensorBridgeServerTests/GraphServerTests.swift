@@ -13,13 +13,15 @@ final class RunningServer {
     let server: GraphServer
     let layout = ChannelLayout.defaultNames(count: 3)
 
-    init(capacity: Int = 1024, history: Double = 5) throws {
+    init(capacity: Int = 1024, history: Double = 5, configure: (inout GraphServer.Configuration) -> Void = { _ in }) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         hub = SampleHub(source: SourceStatus(kind: "test", name: "unit", baud: 9600, state: .connected),
                         statistics: StreamStatistics(), capacity: capacity, historySeconds: history)
+        var configuration = GraphServer.Configuration(host: "127.0.0.1", port: 0)
+        configure(&configuration)
         server = try GraphServer(hub: hub, pages: .embedded(["/": (Array("<html>graph</html>".utf8), "text/html")]),
-                                 configuration: .init(host: "127.0.0.1", port: 0), logger: logger)
+                                 configuration: configuration, logger: logger)
     }
 
     deinit { server.shutdown() }
@@ -203,7 +205,9 @@ private func object(_ text: String) throws -> [String: Any] {
         try client.sendFrame(opcode: 0x1, payload: Array("x".utf8), masked: false)
         let close = try client.readFrame()
         #expect(close.opcode == 0x8)
-        #expect(close.payload == [0x03, 0xEA])  // 1002
+        #expect(close.payload.prefix(2) == [0x03, 0xEA])  // 1002
+        #expect(String(decoding: close.payload.dropFirst(2), as: UTF8.self) == "client frames must be masked")
+        #expect(client.waitForEOF())
     }
 
     @Test func shutdownClosesClientsWithGoingAway() throws {
@@ -244,7 +248,7 @@ private func object(_ text: String) throws -> [String: Any] {
 
         let (plain, _) = try get("/graph")
         #expect(plain.statusCode == 426)
-        #expect(plain.values("Sec-WebSocket-Version") == ["13"])
+        #expect(plain.values("Sec-WebSocket-Version") == ["13, 8, 7"])
 
         let (oldDraft, _) = try get("/graph", extra: "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 5\r\n")
         #expect(oldDraft.statusCode == 426)

@@ -139,6 +139,26 @@ public final class TestWebSocketClient {
         return Frame(fin: first & 0x80 != 0, opcode: first & 0x0F, payload: payload)
     }
 
+    /// Reads one hixie-76 text frame (`0x00 <UTF-8> 0xFF`); returns nil for the closing `0xFF 0x00`.
+    public func readHixieFrame() throws -> String? {
+        try need(2)
+        if buffer[0] == 0xFF {
+            precondition(buffer[1] == 0x00, "0xFF starts only the closing frame here")
+            buffer.removeFirst(2)
+            return nil
+        }
+        precondition(buffer[0] == 0x00, "a hixie-76 text frame starts with 0x00, got \(buffer[0])")
+        var end = 1
+        while true {
+            if end == buffer.count { try fill() }
+            if buffer[end] == 0xFF { break }
+            end += 1
+        }
+        let text = String(decoding: buffer[1..<end], as: UTF8.self)
+        buffer.removeFirst(end + 1)
+        return text
+    }
+
     /// Reads frames until a text frame arrives; answers nothing.
     public func readText() throws -> String {
         while true {

@@ -1,0 +1,177 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+import SensorBridgeCore
+
+/// Answers every request for a WebSocket endpoint and, when the handshake is good, turns the
+/// connection into a WebSocket of the right kind. It does the upgrade itself, rather than
+/// through NIO's upgrader, because NIO's speaks only version 13 and writes a fixed status
+/// line and lower-case headers, while hixie-76 clients need their own exact answer, sent only
+/// after the 8 bytes that follow the request. Refusals are 400 or 426 with the reason.
+final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    enum Endpoint {
+        /// `/graph`: the sample stream, for every handshake version.
+        case graph
+        /// `/echo`: Autobahn's conformance endpoint, RFC 6455 only, off unless enabled.
+        case echo
+    }
+
+    struct Settings {
+        var maxGraphFrameBytes: Int
+        var maxEchoMessageBytes: Int
+        var handshakeTimeout: TimeAmount
+        var echoEnabled: Bool
+    }
+
+    private enum State {
+        case idle
+        /// A request for another path, on its way to the HTTP handler.
+        case passing
+        case collecting(HTTPRequestHead, Endpoint)
+        /// Refused (or upgrading): the HTTP part of this connection is over.
+        case finished
+    }
+
+    private let hub: SampleHub
+    private let settings: Settings
+    private let httpHandlers: [RemovableChannelHandler]
+    private let logger: Logger
+    private var state = State.idle
+
+    /// - Parameter httpHandlers: every HTTP handler to take out of the pipeline on upgrade
+    ///   (the request decoder last, so that the bytes it holds go to the WebSocket side).
+    init(hub: SampleHub, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger) {
+        self.hub = hub
+        self.settings = settings
+        self.httpHandlers = httpHandlers
+        self.logger = logger
+    }
+
+    func endpoint(for uri: String) -> Endpoint? {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        switch path {
+        case "/graph": return .graph
+        case "/echo" where settings.echoEnabled: return .echo
+        default: return nil
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch state {
+        case .finished:
+            // A refused connection is closing: nothing more is read. (After an upgrade this
+            // handler is already gone when the decoder hands on the bytes it held.)
+            break
+        case .passing:
+            if case .end = unwrapInboundIn(data) { state = .idle }
+            context.fireChannelRead(data)
+        case .collecting(let head, let endpoint):
+            if case .end = unwrapInboundIn(data) { answer(head, endpoint: endpoint, context: context) }
+        case .idle:
+            guard case .head(let head) = unwrapInboundIn(data), let endpoint = endpoint(for: head.uri) else {
+                state = .passing
+                if case .end = unwrapInboundIn(data) { state = .idle }
+                context.fireChannelRead(data)
+                return
+            }
+            state = .collecting(head, endpoint)
+        }
+    }
+
+    private func answer(_ head: HTTPRequestHead, endpoint: Endpoint, context: ChannelHandlerContext) {
+        state = .finished
+        switch (WebSocketHandshake.evaluate(head), endpoint) {
+        case (.badRequest(let reason), _):
+            refuse(head, status: .badRequest, reason: reason, context: context)
+        case (.upgradeRequired(let reason), _):
+            refuse(head, status: .upgradeRequired, reason: reason, context: context)
+        case (.hixie76, .echo):
+            refuse(head, status: .upgradeRequired, reason: "the echo endpoint speaks RFC 6455 (version 13) only", context: context)
+        case (.hybi(let handshake), _):
+            upgradeHybi(handshake, head: head, endpoint: endpoint, context: context)
+        case (.hixie76(let handshake), .graph):
+            upgradeHixie(handshake, head: head, context: context)
+        }
+    }
+
+    private func refuse(_ head: HTTPRequestHead, status: HTTPResponseStatus, reason: String, context: ChannelHandlerContext) {
+        HandshakeLog.refused(status: status, reason: reason, head: head,
+                             remote: context.remoteAddress?.description ?? "unknown", logger: logger)
+        var headers = HTTPHeaders()
+        if status == .upgradeRequired {
+            headers.add(name: "Sec-WebSocket-Version",
+                        value: WebSocketHandshake.supportedVersions.map(String.init).joined(separator: ", "))
+            headers.add(name: "Upgrade", value: "websocket")
+        }
+        PlainResponse(status: status, text: reason, headers: headers).write(to: context, answering: head, keepAlive: false)
+    }
+
+    private func upgradeHybi(_ handshake: HybiHandshake, head: HTTPRequestHead, endpoint: Endpoint, context: ChannelHandlerContext) {
+        let response = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: handshake.responseHeaders)
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.head(response)), promise: nil)
+        let handlers: [ChannelHandler]
+        switch endpoint {
+        case .graph:
+            handlers = [
+                WebSocketFrameEncoder(),
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxGraphFrameBytes)),
+                WebSocketProtocolErrorHandler(),
+                ClientFrameValidator(),
+                GraphClientHandler(hub: hub, record: makeRecord(handshake.facts, context: context), logger: logger),
+            ]
+        case .echo:
+            logger.info("conformance client connected to /echo", metadata: ["user-agent": "\(handshake.facts.userAgent ?? "-")"])
+            handlers = [
+                WebSocketFrameEncoder(),
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxEchoMessageBytes)),
+                WebSocketProtocolErrorHandler(),
+                ClientFrameValidator(),
+                NIOWebSocketFrameAggregator(
+                    minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
+                    maxAccumulatedFrameSize: settings.maxEchoMessageBytes),
+                EchoHandler(),
+            ]
+        }
+        switchProtocols(to: handlers, context: context)
+    }
+
+    private func upgradeHixie(_ handshake: Hixie76Handshake, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let client = GraphClientHandler(hub: hub, record: makeRecord(handshake.facts, context: context), logger: logger)
+        let codec = HixieFrameCodec(
+            handshake: handshake, streamHandler: client, maxFrameBytes: settings.maxGraphFrameBytes,
+            timeout: settings.handshakeTimeout, logger: logger)
+        switchProtocols(to: [codec], context: context)
+    }
+
+    private func makeRecord(_ facts: HandshakeFacts, context: ChannelHandlerContext) -> ClientRecord {
+        ClientRecord(
+            id: hub.makeClientID(), remoteAddress: context.remoteAddress?.description ?? "unknown",
+            connectedMicros: WallClock.nowMicros(), handshake: facts)
+    }
+
+    /// Takes the HTTP handlers out and puts `handlers` in their place. The HTTP decoder goes
+    /// last: its removal completes after this call and forwards the bytes it held to
+    /// whatever then follows it, which is the first of `handlers`.
+    private func switchProtocols(to handlers: [ChannelHandler], context: ChannelHandlerContext) {
+        let pipeline = context.pipeline.syncOperations
+        do {
+            for handler in httpHandlers.dropLast() { pipeline.removeHandler(handler, promise: nil) }
+            // One at a time, each after the one before: the stream handler may write as soon as
+            // it is added, so the encoder must already be in place.
+            var previous: ChannelHandler = self
+            for handler in handlers {
+                try pipeline.addHandler(handler, position: .after(previous))
+                previous = handler
+            }
+            if let decoder = httpHandlers.last { pipeline.removeHandler(decoder, promise: nil) }
+            pipeline.removeHandler(context: context, promise: nil)
+        } catch {
+            logger.error("WebSocket upgrade failed: \(error)")
+            context.close(promise: nil)
+        }
+    }
+}
