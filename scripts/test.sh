@@ -14,3 +14,5 @@ fi
 swift build --build-tests
 # One test at a time: the end-to-end tests measure timing and must not share the 2 cores.
 swift test --skip-build --no-parallel
+# WebSocket conformance: the Autobahn TestSuite against the built binary (about a minute).
+bash scripts/autobahn.sh

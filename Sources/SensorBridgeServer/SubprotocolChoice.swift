@@ -29,7 +29,7 @@ public struct SubprotocolChoice: Equatable, Sendable {
     public init(headerValues: [String]) {
         let offered = headerValues
             .flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingWhitespace() }
+            .map { String($0).trimmed }
             .filter { !$0.isEmpty }
         self.offered = offered
         // Subprotocol names are case-sensitive tokens (RFC 6455 §11.3.4).
@@ -37,14 +37,3 @@ public struct SubprotocolChoice: Equatable, Sendable {
         self.refused = offered.filter { !Self.supported.contains($0) }
     }
 }
-
-extension Substring {
-    fileprivate func trimmingWhitespace() -> String {
-        let blanks: Set<Character> = [" ", "\t"]
-        var text = self
-        while let first = text.first, blanks.contains(first) { text = text.dropFirst() }
-        while let last = text.last, blanks.contains(last) { text = text.dropLast() }
-        return String(text)
-    }
-}
-

@@ -52,7 +52,3 @@ enum WebSocketHandshake {
         return HybiHandshake.evaluate(head, version: version)
     }
 }
-
-extension String {
-    var trimmed: String { trimmingCharacters(in: .whitespaces) }
-}
