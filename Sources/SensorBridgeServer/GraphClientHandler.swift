@@ -39,6 +39,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         fanout.add(self)
         self.fanout = fanout
         hub.register(record)
+        HandshakeLog.connected(record, path: "/graph", logger: logger)
         if record.stream == .batched {
             let layout = hub.channelLayout
             announcedLayout = layout

@@ -49,7 +49,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let reason = parseError == .headerOverflow
             ? "request headers are larger than \(maxHeaderBytes) bytes"
             : "malformed HTTP request (\(parseError))"
-        logger.info("bad request from \(context.remoteAddress?.description ?? "unknown"): \(reason)")
+        logger.info("bad request from \(context.peerName): \(reason)")
         PlainResponse(status: .badRequest, text: reason).write(to: context, answering: nil)
     }
 

@@ -45,7 +45,7 @@ final class HixieFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
         let logger = logger
         key3Deadline = context.eventLoop.scheduleTask(in: timeout) {
             let context = loopBound.value
-            logger.info("dropped hixie-76 client \(context.remoteAddress?.description ?? "-"): no key3 within the handshake timeout")
+            logger.info("dropped hixie-76 client \(context.peerName): no key3 within the handshake timeout")
             context.close(promise: nil)
         }
     }
@@ -132,7 +132,7 @@ final class HixieFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private func fail(_ context: ChannelHandlerContext, _ reason: String) {
         state = .failed
         received = nil
-        logger.info("closing hixie-76 client \(context.remoteAddress?.description ?? "-"): it sent \(reason)")
+        logger.info("closing hixie-76 client \(context.peerName): it sent \(reason)")
         context.close(promise: nil)
     }
 

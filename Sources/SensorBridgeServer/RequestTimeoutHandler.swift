@@ -60,7 +60,7 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
         pending = context.eventLoop.scheduleTask(in: timeout) {
             let context = loopBound.value
             let seconds = Double(timeout.nanoseconds) / 1_000_000_000
-            logger.info("dropped \(context.remoteAddress?.description ?? "a client"): no complete request within \(seconds) s")
+            logger.info("dropped \(context.peerName): no complete request within \(seconds) s")
             PlainResponse(status: .requestTimeout, text: "no complete request within \(seconds) s")
                 .write(to: context, answering: nil)
         }

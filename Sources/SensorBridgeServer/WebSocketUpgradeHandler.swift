@@ -100,7 +100,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func refuse(_ head: HTTPRequestHead, status: HTTPResponseStatus, reason: String, context: ChannelHandlerContext) {
         HandshakeLog.refused(status: status, reason: reason, head: head,
-                             remote: context.remoteAddress?.description ?? "unknown", logger: logger)
+                             remote: context.peerName, logger: logger)
         var headers = HTTPHeaders()
         if status == .upgradeRequired {
             headers.add(name: "Sec-WebSocket-Version",
@@ -149,7 +149,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func makeRecord(_ facts: HandshakeFacts, context: ChannelHandlerContext) -> ClientRecord {
         ClientRecord(
-            id: hub.makeClientID(), remoteAddress: context.remoteAddress?.description ?? "unknown",
+            id: hub.makeClientID(), remoteAddress: context.peerName,
             connectedMicros: WallClock.nowMicros(), handshake: facts)
     }
 

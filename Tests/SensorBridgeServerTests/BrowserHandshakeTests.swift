@@ -3,40 +3,6 @@ import Testing
 import TestSupport
 @testable import SensorBridgeServer
 
-/// One captured browser handshake from `Tests/Fixtures/handshakes/`, rewritten for the test
-/// server: request line `GET /graph HTTP/1.1`, Host the server's address. Everything else,
-/// header order, odd capitalisation and hixie-76's 8 trailing bytes, is sent as captured.
-struct CapturedHandshake: CustomTestStringConvertible {
-    let file: String
-    let head: [String]
-    let key3: [UInt8]
-
-    static let folder = BridgeProcess.packageRoot + "/Tests/Fixtures/handshakes"
-
-    init(_ file: String) throws {
-        self.file = file
-        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/" + file)))
-        let separator: [UInt8] = [13, 10, 13, 10]
-        let end = try #require((0...(bytes.count - 4)).first { Array(bytes[$0..<($0 + 4)]) == separator })
-        head = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        key3 = Array(bytes[(end + 4)...])
-    }
-
-    var testDescription: String { file }
-
-    func header(_ name: String) -> String? {
-        head.dropFirst().first { $0.lowercased().hasPrefix(name.lowercased() + ":") }
-            .map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
-    }
-
-    func request(port: Int) -> [UInt8] {
-        var lines = head
-        lines[0] = "GET /graph HTTP/1.1"
-        lines = lines.map { $0.lowercased().hasPrefix("host:") ? "Host: 127.0.0.1:\(port)" : $0 }
-        return Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8) + key3
-    }
-}
-
 /// The answers, computed outside this project (Python's hashlib) from the captured keys:
 /// base64(SHA-1(key + GUID)) for RFC 6455, MD5(key1/spaces, key2/spaces, key3) for hixie-76.
 private let rfc6455Accepts = [
