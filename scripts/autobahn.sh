@@ -36,7 +36,7 @@ if [ ! -x "$venv/bin/wstest" ]; then
   fi
   echo "autobahn: making a Python 2.7 virtualenv for wstest ($python2)"
   "$python2" -m virtualenv --version >/dev/null 2>&1 \
-    || "$python2" -m pip install -q --user 'virtualenv==20.15.1' 2>&1 | grep -v DEPRECATION || true
+    || "$python2" -m pip install -q --user --no-warn-script-location 'virtualenv==20.15.1' 2>&1 | grep -v DEPRECATION || true
   rm -rf "$venv"
   "$python2" -m virtualenv -q "$venv"
   "$venv/bin/pip" install -q -r scripts/autobahn-requirements.txt 2>&1 | grep -v DEPRECATION || true
