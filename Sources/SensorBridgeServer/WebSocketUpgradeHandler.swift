@@ -82,6 +82,13 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Once refused, the answer is on its way and the connection closing: a parse error in
+        // what the client sent after it must not produce a second answer.
+        if case .finished = state { return }
+        context.fireErrorCaught(error)
+    }
+
     private func answer(_ head: HTTPRequestHead, endpoint: Endpoint, context: ChannelHandlerContext) {
         state = .finished
         switch (WebSocketHandshake.evaluate(head), endpoint) {
