@@ -3,8 +3,8 @@ import NIOWebSocket
 
 /// The conformance endpoint (`/echo`, only with `--test-echo-endpoint`): it echoes every
 /// message so the Autobahn fuzzing client can check the bridge's framing, fragmentation,
-/// UTF-8 and closing rules. It sits behind `ClientFrameValidator` and NIO's frame
-/// aggregator, exactly the parts a graph client's frames go through too.
+/// UTF-8 and closing rules. It sits behind `ClientFrameValidator` (which a graph client's
+/// frames go through too), `TextFrameUTF8Validator` and NIO's frame aggregator.
 final class EchoHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -16,12 +16,9 @@ final class EchoHandler: ChannelInboundHandler {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
-            let text = frame.unmaskedData
-            guard String(validating: text.readableBytesView, as: UTF8.self) != nil else {
-                close(context, .fail(.dataInconsistentWithMessage))
-                return
-            }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: nil)
+            // Already checked for UTF-8, fragment by fragment, by TextFrameUTF8Validator.
+            context.writeAndFlush(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame.unmaskedData)), promise: nil)
         case .binary:
             context.writeAndFlush(
                 wrapOutboundOut(WebSocketFrame(fin: true, opcode: .binary, data: frame.unmaskedData)), promise: nil)

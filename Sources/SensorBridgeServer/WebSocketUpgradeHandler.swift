@@ -137,6 +137,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxEchoMessageBytes)),
                 WebSocketProtocolErrorHandler(),
                 ClientFrameValidator(),
+                TextFrameUTF8Validator(),
                 NIOWebSocketFrameAggregator(
                     minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 20,
                     maxAccumulatedFrameSize: settings.maxEchoMessageBytes),

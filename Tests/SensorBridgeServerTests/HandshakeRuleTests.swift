@@ -144,3 +144,44 @@ struct HandshakeRuleTests {
         #expect(try closeCode(after: (0x1, Array(repeating: 0x61, count: 20_000))) == 1009)  // over the 16 KiB limit
     }
 }
+
+/// The streaming UTF-8 check must agree with the standard library's whole-buffer check,
+/// wherever the fragments are cut.
+struct UTF8StreamValidatorTests {
+    @Test func agreesWithTheStandardLibraryWhereverTheMessageIsCut() {
+        var generator = SystemRandomNumberGenerator()
+        let interesting: [[UInt8]] = [
+            Array("κόσμε".utf8), [0xF0, 0x9F, 0x98, 0x80], [0xED, 0xA0, 0x80], [0xED, 0x9F, 0xBF],
+            [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xF4, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF],
+            [0xEF, 0xBF, 0xBF], [0x80], [0xFE], [0xC2], [0xE1, 0x80], Array("a".utf8),
+        ]
+        for _ in 0..<5_000 {
+            var message: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...6, using: &generator) {
+                message += Bool.random(using: &generator)
+                    ? interesting.randomElement(using: &generator)!
+                    : [UInt8.random(in: 0...255, using: &generator)]
+            }
+            let expected = String(validating: message, as: UTF8.self) != nil
+            var validator = UTF8StreamValidator()
+            var valid = true
+            var start = 0
+            while start < message.count && valid {
+                let end = Int.random(in: start...message.count, using: &generator)
+                valid = validator.feed(message[start..<end])
+                start = end
+            }
+            #expect((valid && validator.isComplete) == expected, "\(message)")
+        }
+    }
+
+    @Test func failsAtTheFirstImpossibleByte() {
+        var validator = UTF8StreamValidator()
+        let letters = validator.feed(Array("κόσμε".utf8))
+        let leadByte = validator.feed([0xCE])  // could still become a letter
+        #expect(letters && leadByte)
+        #expect(!validator.isComplete)
+        let ascii = validator.feed([0x41])  // cannot
+        #expect(!ascii)
+    }
+}
