@@ -130,10 +130,10 @@ private let upgradeHeaders = "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnectio
     }
 
     @Test func keepAliveClientsAreServedAgainAndTheTimerRestartsPerRequest() throws {
-        let running = try RunningServer { $0.handshakeTimeout = .milliseconds(400) }
+        let running = try RunningServer { $0.handshakeTimeout = .seconds(1) }
         let client = try TestWebSocketClient(port: running.port, receiveTimeout: 5)
         for _ in 0..<3 {
-            usleep(250_000)  // each wait is under the timeout, all three together are over it
+            usleep(500_000)  // each wait is well under the timeout, all three together are over it
             try client.send(Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
             let response = try client.readResponseHead()
             #expect(response.statusCode == 200)
