@@ -2,8 +2,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
-import SensorBridgeCore
 import Synchronization
 
 /// The bridge's one port: HTTP for the page and status, WebSocket `/graph` for the stream

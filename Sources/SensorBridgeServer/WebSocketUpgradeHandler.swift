@@ -51,9 +51,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         self.logger = logger
     }
 
-    func endpoint(for uri: String) -> Endpoint? {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        switch path {
+    private func endpoint(for head: HTTPRequestHead) -> Endpoint? {
+        switch head.path {
         case "/graph": return .graph
         case "/echo" where settings.echoEnabled: return .echo
         default: return nil
@@ -72,7 +71,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         case .collecting(let head, let endpoint):
             if case .end = unwrapInboundIn(data) { answer(head, endpoint: endpoint, context: context) }
         case .idle:
-            guard case .head(let head) = unwrapInboundIn(data), let endpoint = endpoint(for: head.uri) else {
+            guard case .head(let head) = unwrapInboundIn(data), let endpoint = endpoint(for: head) else {
                 state = .passing
                 if case .end = unwrapInboundIn(data) { state = .idle }
                 context.fireChannelRead(data)
