@@ -76,7 +76,8 @@ let package = Package(
             dependencies: ["SensorBridgeServer", "SensorBridgeCore", "SensorBridgeSerial", "TestSupport"]
         ),
         // Runs the built binary; depending on it makes `swift test` build it first.
-        .testTarget(name: "EndToEndTests", dependencies: ["SensorBridgeCore", "TestSupport", "sensorbridge"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["SensorBridgeCore", "SensorBridgeSerial", "TestSupport", "sensorbridge"]),
     ],
     swiftLanguageModes: [.v5]
 )

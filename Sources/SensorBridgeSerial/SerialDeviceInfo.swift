@@ -1,5 +1,5 @@
-/// One serial device as `sensorbridge list` shows it. Plain data, so what is shown (and,
-/// later, which device is chosen) can be decided and tested without libudev.
+/// One serial device as `sensorbridge list` shows it. Plain data, so what is shown and which
+/// device is chosen can be decided and tested without libudev.
 public struct SerialDeviceInfo: Sendable, Equatable {
     public var devnode: String
     /// `/dev/serial/by-id/...` links that point at this device (stable across replugs).
@@ -15,11 +15,20 @@ public struct SerialDeviceInfo: Sendable, Equatable {
         self.driver = driver
     }
 
-    /// One line for a terminal: `/dev/ttyACM0  USB 2341:0043 Arduino Uno (serial ...)  driver cdc_acm  by-id ...`.
+    /// The board vendor when this looks like an Arduino-class board, else nil.
+    public var boardVendor: BoardVendor? { usb.flatMap { BoardVendor.forVendor($0.vendorID) } }
+
+    /// What to open for this device: its by-id link when it has one (the same name whatever
+    /// order boards were plugged in), else its device node.
+    public var preferredPath: String { byIDLinks.first ?? devnode }
+
+    /// One line for a terminal, Arduino-class boards marked with `*`:
+    /// `* /dev/ttyACM0  USB 2341:0043 Arduino (www.arduino.cc) (serial ...)  driver cdc_acm  [Arduino]  /dev/serial/by-id/...`.
     public var summary: String {
-        var parts = [devnode]
+        var parts = [(boardVendor == nil ? "  " : "* ") + devnode]
         parts.append(usb.map(\.description) ?? "no USB device")
         if let driver { parts.append("driver \(driver)") }
+        if let boardVendor { parts.append("[\(boardVendor.name)]") }
         parts += byIDLinks
         return parts.joined(separator: "  ")
     }

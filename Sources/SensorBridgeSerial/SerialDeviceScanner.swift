@@ -1,10 +1,21 @@
 import CUdev
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Lists the machine's serial devices through libudev. It reads sysfs directly, so it works
-/// where no udevd runs (containers, CI); the by-id links are read from /dev/serial/by-id.
+/// The libudev side of device discovery, kept thin: it only copies what libudev says into
+/// `UdevTTYRecord`s; every decision is made on those records. libudev reads sysfs directly,
+/// so this works where no udevd runs (containers, CI); the by-id links are read from
+/// /dev/serial/by-id, which exists only where udevd made it.
 public enum SerialDeviceScanner {
+    /// Every serial port there is, sorted by device node.
     public static func scan() -> [SerialDeviceInfo] {
+        records().compactMap(SerialDeviceInfo.init(record:)).sorted { $0.devnode < $1.devnode }
+    }
+
+    /// What libudev says of every tty device.
+    public static func records() -> [UdevTTYRecord] {
         guard let udev = udev_new() else { return [] }
         defer { udev_unref(udev) }
         guard let enumerate = udev_enumerate_new(udev) else { return [] }
@@ -13,28 +24,50 @@ public enum SerialDeviceScanner {
         udev_enumerate_scan_devices(enumerate)
 
         let links = byIDLinks()
-        var devices: [SerialDeviceInfo] = []
+        var records: [UdevTTYRecord] = []
         var entry = udev_enumerate_get_list_entry(enumerate)
         while let current = entry {
             defer { entry = udev_list_entry_get_next(current) }
             guard let syspath = udev_list_entry_get_name(current),
                   let device = udev_device_new_from_syspath(udev, syspath) else { continue }
             defer { udev_device_unref(device) }
-            // Virtual terminals and ptys have no parent device: they are not serial ports.
-            guard let parent = udev_device_get_parent(device),
-                  let devnodePointer = udev_device_get_devnode(device) else { continue }
-            let devnode = String(cString: devnodePointer)
-            // Legacy ttyS ports exist whether or not a UART is behind them; type 0 means none.
-            if devnode.hasPrefix("/dev/ttyS"),
-               let type = udev_device_get_sysattr_value(device, "type"), String(cString: type) == "0" { continue }
-            devices.append(SerialDeviceInfo(
-                devnode: devnode,
-                byIDLinks: links[devnode] ?? [],
-                usb: USBDeviceFacts.lookUp(path: devnode),
-                driver: udev_device_get_driver(parent).map { String(cString: $0) }
-            ))
+            records.append(record(of: device, links: links))
         }
-        return devices.sorted { $0.devnode < $1.devnode }
+        return records.sorted { $0.sysname < $1.sysname }
+    }
+
+    /// The record of the character device at `path` (symlinks followed), if it is a tty.
+    public static func record(forPath path: String) -> UdevTTYRecord? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR else { return nil }
+        guard let udev = udev_new() else { return nil }
+        defer { udev_unref(udev) }
+        guard let device = udev_device_new_from_devnum(udev, Int8(UInt8(ascii: "c")), info.st_rdev) else { return nil }
+        defer { udev_device_unref(device) }
+        return record(of: device, links: byIDLinks())
+    }
+
+    private static func record(of device: OpaquePointer, links: [String: [String]]) -> UdevTTYRecord {
+        func text(_ pointer: UnsafePointer<CChar>?) -> String? { pointer.map { String(cString: $0) } }
+        let devnode = text(udev_device_get_devnode(device))
+        // Parents belong to their child: they are never unref'd here.
+        let parent = udev_device_get_parent(device)
+        var usb: [String: String]? = nil
+        if let usbDevice = udev_device_get_parent_with_subsystem_devtype(device, "usb", "usb_device") {
+            var attributes: [String: String] = [:]
+            for name in ["idVendor", "idProduct", "manufacturer", "product", "serial"] {
+                attributes[name] = text(udev_device_get_sysattr_value(usbDevice, name))
+            }
+            usb = attributes
+        }
+        return UdevTTYRecord(
+            sysname: text(udev_device_get_sysname(device)) ?? "",
+            devnode: devnode,
+            hasParent: parent != nil,
+            parentDriver: parent.flatMap { text(udev_device_get_driver($0)) },
+            type: text(udev_device_get_sysattr_value(device, "type")),
+            usb: usb,
+            byIDLinks: devnode.flatMap { links[$0] } ?? [])
     }
 
     /// devnode → the /dev/serial/by-id links resolving to it.

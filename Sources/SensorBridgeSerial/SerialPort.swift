@@ -9,6 +9,8 @@ public final class SerialPort {
     public let path: String
     public let baud: Int
     public private(set) var fileDescriptor: Int32
+    /// The device node opened (`path` with symlinks resolved), as udev events name it.
+    public let deviceNode: String
 
     /// Opens and configures `path`. Throws `SerialError` with advice for the common failures.
     public init(path: String, baud: Int) throws {
@@ -17,6 +19,7 @@ public final class SerialPort {
         }
         self.path = path
         self.baud = baud
+        self.deviceNode = SerialReader.deviceNode(path) ?? path
         let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SerialError(path: path, operation: "open", errno: errno) }
         self.fileDescriptor = fd

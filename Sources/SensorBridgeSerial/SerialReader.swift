@@ -1,11 +1,18 @@
 import Foundation
 import Logging
 import SensorBridgeCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads a serial device on a thread of its own (a blocking-style loop must never sit on
 /// the Swift concurrency pool or an event loop) and hands every piece of input, stamped
-/// with its time of arrival, to `onBytes`. When the device vanishes it says so and reopens
-/// it with backoff, so the server and its clients carry on across an unplug.
+/// with its time of arrival, to `onBytes`. When the device vanishes (a read error, a
+/// hang-up, a udev remove event) it says so and waits for the board to come back: at the
+/// same path (a symlink is resolved again), or, for a plain `/dev/ttyACM*` name, wherever
+/// the board's USB serial number now is (`ReconnectTarget`). It notices the return from a
+/// udev event where udevd runs, else by looking four times a second; opens that fail back
+/// off up to 2 s. Server and clients carry on meanwhile.
 public final class SerialReader: @unchecked Sendable {
     public enum State: String, Sendable { case connected, disconnected, stopped }
 
@@ -18,6 +25,10 @@ public final class SerialReader: @unchecked Sendable {
     private var stopping = false
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
+
+    /// How often a missing device is looked for when no udev event says it is back.
+    static let lookInterval: Int32 = 250
+    static let longestBackoff = 2.0
 
     /// - Parameters:
     ///   - onBytes: called on the reader thread with the bytes and their arrival time (µs since epoch).
@@ -38,8 +49,13 @@ public final class SerialReader: @unchecked Sendable {
     /// instead of being retried forever, then reads on a new thread.
     public func start() throws {
         let port = try SerialPort(path: path, baud: baud)
+        var linkInfo = stat()
+        let isLink = lstat(path, &linkInfo) == 0 && (linkInfo.st_mode & S_IFMT) == S_IFLNK
+        let target = ReconnectTarget(
+            requested: path, requestedIsLink: isLink,
+            serialNumber: USBDeviceFacts.lookUp(path: path)?.serialNumber)
         let thread = Thread { [self] in
-            self.run(firstPort: port)
+            self.run(firstPort: port, target: target)
             self.finished.signal()
         }
         thread.name = "serial \(path)"
@@ -63,26 +79,21 @@ public final class SerialReader: @unchecked Sendable {
         return stopping
     }
 
-    private func run(firstPort: SerialPort) {
+    private func run(firstPort: SerialPort, target: ReconnectTarget) {
+        let monitor = HotplugMonitor()
         var port: SerialPort? = firstPort
         var buffer = [UInt8](repeating: 0, count: 4096)
-        var retryDelay = 0.1
         var announceConnected = true
+        var backoff = Backoff()
         while !isStopping {
             guard let open = port else {
-                waitBeforeRetry(seconds: retryDelay)
-                retryDelay = min(retryDelay * 2, 2.0)
-                do {
-                    port = try SerialPort(path: path, baud: baud)
-                    retryDelay = 0.1
-                    announceConnected = true
-                } catch {
-                    logger.debug("reopen failed", metadata: ["error": "\(error)"])
-                }
+                port = reopen(target: target, monitor: monitor, backoff: &backoff)
+                announceConnected = port != nil
                 continue
             }
             if announceConnected {
-                onState(.connected, "reading \(path) at \(baud) baud")
+                let moved = open.path == path ? "" : " (the board's serial number moved it from \(path))"
+                onState(.connected, "reading \(open.path) at \(baud) baud\(moved)")
                 announceConnected = false
             }
             do {
@@ -90,9 +101,13 @@ public final class SerialReader: @unchecked Sendable {
                 if count > 0 {
                     onBytes(buffer[0..<count], WallClock.nowMicros())
                 }
+                if let removed = monitor?.pending().first(where: { $0.action == "remove" && $0.devnode == open.deviceNode }) {
+                    throw SerialError(path: removed.devnode ?? open.path, operation: "udev remove event", errno: ENODEV)
+                }
             } catch {
                 open.close()
                 port = nil
+                backoff = Backoff()
                 onState(.disconnected, "\(error) Waiting for it to come back.")
             }
         }
@@ -100,9 +115,61 @@ public final class SerialReader: @unchecked Sendable {
         onState(.stopped, "stopped reading \(path)")
     }
 
-    private func waitBeforeRetry(seconds: Double) {
+    /// One look for the board: wait for a udev event or the look interval, find where the
+    /// board is, and open it unless a recent failure there asks to wait longer.
+    private func reopen(target: ReconnectTarget, monitor: HotplugMonitor?, backoff: inout Backoff) -> SerialPort? {
+        if let monitor {
+            if !monitor.wait(milliseconds: Self.lookInterval).isEmpty { backoff.reset() }
+        } else {
+            waitBeforeLooking(milliseconds: Self.lookInterval)
+        }
+        guard !isStopping,
+              let candidate = target.path(among: SerialDeviceScanner.scan()),
+              let node = Self.deviceNode(candidate) else { return nil }
+        guard backoff.allowsAttempt(on: node) else { return nil }
+        do {
+            let port = try SerialPort(path: candidate, baud: baud)
+            if candidate != path { logger.info("board serial \(target.serialNumber ?? "-") found at \(candidate)") }
+            return port
+        } catch {
+            backoff.failed(on: node)
+            logger.debug("reopen failed; next try in \(backoff.delay) s", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// The device node `path` resolves to now, or nil when there is none (yet).
+    static func deviceNode(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    private func waitBeforeLooking(milliseconds: Int32) {
         stopRequested.lock()
-        if !stopping { _ = stopRequested.wait(until: Date(timeIntervalSinceNow: seconds)) }
+        if !stopping { _ = stopRequested.wait(until: Date(timeIntervalSinceNow: Double(milliseconds) / 1000)) }
         stopRequested.unlock()
+    }
+
+    /// Opens that fail on a node that is there (busy, no permission yet while udev sets it
+    /// up) are retried after 0.25 s, then 0.5, 1, 2 s. A different node, or a udev event,
+    /// starts again from the shortest wait.
+    struct Backoff {
+        private(set) var delay = 0.0
+        private var node: String?
+        private var notBefore = Date.distantPast
+
+        mutating func reset() { self = Backoff() }
+
+        func allowsAttempt(on node: String, now: Date = Date()) -> Bool {
+            node != self.node || now >= notBefore
+        }
+
+        mutating func failed(on node: String, now: Date = Date()) {
+            if node != self.node { delay = 0 }
+            self.node = node
+            delay = min(max(delay * 2, 0.25), SerialReader.longestBackoff)
+            notBefore = now.addingTimeInterval(delay)
+        }
     }
 }

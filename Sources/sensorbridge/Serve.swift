@@ -15,7 +15,7 @@ struct Serve: ParsableCommand {
         abstract: "Serve a serial device or a recorded log to browsers (the default command)."
     )
 
-    @Argument(help: "The serial device, e.g. /dev/ttyACM0 or a /dev/serial/by-id/ link.")
+    @Argument(help: "The serial device, e.g. /dev/ttyACM0 or a /dev/serial/by-id/ link. Without it: the one Arduino-class board plugged in.")
     var device: String?
 
     @Option(help: "Baud rate of the device; must match the sketch's Serial.begin().")
@@ -106,7 +106,8 @@ struct Serve: ParsableCommand {
     }
 
     private func serve(logger: Logger) throws {
-        let source = try describeSource()
+        let device = try device ?? (replay == nil ? detectBoard(logger: logger) : nil)
+        let source = describeSource(device: device)
         let hub = SampleHub(source: source, statistics: StreamStatistics(), capacity: buffer,
                             historySeconds: history)
         let recorder = try record.map { try Recorder(path: $0, source: "\(source.name) baud \(source.baud.map(String.init) ?? "-")") }
@@ -117,7 +118,7 @@ struct Serve: ParsableCommand {
             let player = ReplaySource(log: log, path: replay, speed: speed, loop: loop, pipeline: pipeline, hub: hub, logger: logger)
             try startServerAndWait(hub: hub, logger: logger, startInput: player.start, stopInput: { player.stop(); pipeline.close() })
         } else {
-            let path = device!
+            let path = device!  // describeSource made it a serial source
             let reader = SerialReader(
                 path: path, baud: baud, logger: logger,
                 onState: { state, detail in
@@ -144,17 +145,21 @@ struct Serve: ParsableCommand {
         }
     }
 
-    private func describeSource() throws -> SourceStatus {
+    private func describeSource(device: String?) -> SourceStatus {
         if let replay {
             return SourceStatus(kind: "replay", name: replay, baud: nil)
         }
-        guard let device else {
-            throw CommandError(
-                "no device given. Pass the Arduino's port (e.g. sensorbridge /dev/ttyACM0), "
-                    + "or try it without a board: sensorbridge --replay hardware/recordings/tilt-60s-50hz.log",
-                exitCode: 2)
+        return SourceStatus(kind: "serial", name: device ?? "", baud: baud)
+    }
+
+    /// No device given: the one Arduino-class board plugged in, else say what there is (exit 2).
+    private func detectBoard(logger: Logger) throws -> String {
+        let choice = DeviceChoice(devices: SerialDeviceScanner.scan())
+        guard case .one(let board) = choice else {
+            throw CommandError("no device given, and " + (choice.explanation ?? ""), exitCode: 2)
         }
-        return SourceStatus(kind: "serial", name: device, baud: baud)
+        logger.info("no device given; using the only Arduino-class board: \(board.summary.trimmingCharacters(in: .whitespaces))")
+        return board.preferredPath
     }
 
     private func loadReplay(_ path: String) throws -> ReplayLog {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SensorBridgeSerial
 import TestSupport
 
 /// Mistakes a user makes get a sentence that says what to do, and a failing exit status.
@@ -31,9 +32,14 @@ import TestSupport
         #expect(stderr.contains("not a serial device"))
     }
 
-    @Test func noDeviceAtAllSaysWhatToPass() throws {
+    @Test func noDeviceAndNoBoardSaysWhatWasFoundAndWhatToPass() throws {
+        // This machine (and CI's) has no Arduino-class board plugged in.
+        let devices = try listedDevices()
+        try #require(devices.allSatisfy { !$0.hasPrefix("*") })
         let (status, stderr) = try run([])
         #expect(status == 2)
+        #expect(stderr.contains("no device given, and no Arduino-class board found"))
+        for device in devices { #expect(stderr.contains(device.trimmingCharacters(in: .whitespaces))) }
         #expect(stderr.contains("--replay"))
     }
 
@@ -43,18 +49,28 @@ import TestSupport
         #expect(stderr.contains("cannot read /nonexistent/log"))
     }
 
-    @Test func listShowsRealDevicesOrSaysThereAreNone() throws {
+    /// The device lines of `sensorbridge list`.
+    private func listedDevices() throws -> [String] {
         let bridge = try BridgeProcess(["list"], waitForListening: false, addPort: false)
         #expect(bridge.waitForExit(timeout: 15) == 0)
         usleep(100_000)
-        let lines = bridge.standardOutput.split(separator: "\n")
-        #expect(!lines.isEmpty)
-        if lines.first?.hasPrefix("No serial devices") != true {
-            for line in lines {
-                let path = String(line.split(separator: " ").first ?? "")
-                #expect(path.hasPrefix("/dev/") && FileManager.default.fileExists(atPath: path), "\(line)")
-            }
-        }
+        let lines = bridge.standardOutput.split(separator: "\n").map(String.init)
+        guard lines.first?.hasPrefix("No serial devices") != true else { return [] }
+        // The last line explains the marks.
+        #expect(lines.last?.contains("Arduino-class") == true)
+        return Array(lines.dropLast())
+    }
+
+    @Test func listShowsThisMachinesSerialDevices() throws {
+        let dump = try BridgeProcess(["list", "--records"], waitForListening: false, addPort: false)
+        #expect(dump.waitForExit(timeout: 15) == 0)
+        usleep(100_000)
+        let records = try JSONDecoder().decode([UdevTTYRecord].self, from: Data(dump.standardOutput.utf8))
+        #expect(!records.isEmpty, "every Linux machine has ttys")
+        let expected = records.compactMap(SerialDeviceInfo.init(record:)).map(\.devnode).sorted()
+        let listed = try listedDevices().map { String($0.dropFirst(2).split(separator: " ").first ?? "") }
+        #expect(listed == expected)
+        for path in listed { #expect(FileManager.default.fileExists(atPath: path), "\(path)") }
     }
 
     @Test func aPortInUseIsSaidPlainly() throws {
