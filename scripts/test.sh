@@ -4,12 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# The page is tested in a real headless browser.
-if ! command -v chromium >/dev/null 2>&1; then
+# The page is tested in a real headless browser; unplug/replug with socat's pty links.
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "test: installing chromium for the page test"
+  echo "test: installing ${need[*]}"
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 swift build --build-tests
 # One test at a time: the end-to-end tests measure timing and must not share the 2 cores.
