@@ -19,7 +19,7 @@ public final class SerialPort {
         }
         self.path = path
         self.baud = baud
-        self.deviceNode = SerialReader.deviceNode(path) ?? path
+        self.deviceNode = Self.deviceNode(path) ?? path
         let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SerialError(path: path, operation: "open", errno: errno) }
         self.fileDescriptor = fd
@@ -41,6 +41,13 @@ public final class SerialPort {
     }
 
     deinit { close() }
+
+    /// The device node `path` resolves to now, or nil when there is none (yet).
+    public static func deviceNode(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
 
     public func close() {
         if fileDescriptor >= 0 {

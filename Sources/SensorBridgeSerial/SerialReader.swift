@@ -125,7 +125,7 @@ public final class SerialReader: @unchecked Sendable {
         }
         guard !isStopping,
               let candidate = target.path(among: SerialDeviceScanner.scan()),
-              let node = Self.deviceNode(candidate) else { return nil }
+              let node = SerialPort.deviceNode(candidate) else { return nil }
         guard backoff.allowsAttempt(on: node) else { return nil }
         do {
             let port = try SerialPort(path: candidate, baud: baud)
@@ -136,13 +136,6 @@ public final class SerialReader: @unchecked Sendable {
             logger.debug("reopen failed; next try in \(backoff.delay) s", metadata: ["error": "\(error)"])
             return nil
         }
-    }
-
-    /// The device node `path` resolves to now, or nil when there is none (yet).
-    static func deviceNode(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 
     private func waitBeforeLooking(milliseconds: Int32) {
