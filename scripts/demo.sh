@@ -7,13 +7,11 @@ bash scripts/setup.sh
 swift build -c release --product sensorbridge
 binary="$(swift build -c release --show-bin-path)/sensorbridge"
 
-board=""
-for candidate in /dev/serial/by-id/*Arduino* /dev/ttyACM0 /dev/ttyUSB0; do
-  if [ -e "$candidate" ]; then board="$candidate"; break; fi
-done
-if [ -n "$board" ]; then
-  echo "demo: found $board"
-  exec "$binary" "$board" "$@"
+# `sensorbridge list` marks Arduino-class boards with "*"; with no device named, sensorbridge
+# reads the one there is (and says what to pass when there are several).
+if "$binary" list | grep -q '^\* '; then
+  echo "demo: an Arduino-class board is plugged in; reading it"
+  exec "$binary" "$@"
 fi
 echo "demo: no board plugged in; replaying hardware/recordings/tilt-60s-50hz.log in a loop"
 exec "$binary" --replay hardware/recordings/tilt-60s-50hz.log --loop "$@"
