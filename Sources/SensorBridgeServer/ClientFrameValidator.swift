@@ -17,11 +17,7 @@ final class ClientFrameValidator: ChannelInboundHandler, RemovableChannelHandler
         let frame = unwrapInboundIn(data)
         if let problem = Self.problem(with: frame) {
             failed = true
-            var payload = context.channel.allocator.buffer(capacity: 2 + problem.utf8.count)
-            payload.write(webSocketErrorCode: .protocolError)
-            payload.writeString(problem)
-            let close = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
-            context.writeAndFlush(wrapOutboundOut(close)).whenComplete { _ in context.close(promise: nil) }
+            context.closeWebSocket(code: .protocolError, reason: problem)
             return
         }
         context.fireChannelRead(data)

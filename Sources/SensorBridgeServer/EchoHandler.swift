@@ -47,8 +47,6 @@ final class EchoHandler: ChannelInboundHandler {
     private func close(_ context: ChannelHandlerContext, _ reply: CloseFrameReply) {
         guard !closing else { return }
         closing = true
-        let frame = WebSocketFrame(
-            fin: true, opcode: .connectionClose, data: reply.replyPayload(allocator: context.channel.allocator))
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
+        context.closeWebSocket(payload: reply.replyPayload(allocator: context.channel.allocator))
     }
 }

@@ -94,9 +94,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             closing = true
             let reply = CloseFrameReply(payload: frame.unmaskedData)
-            let answer = WebSocketFrame(
-                fin: true, opcode: .connectionClose, data: reply.replyPayload(allocator: context.channel.allocator))
-            context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in context.close(promise: nil) }
+            context.closeWebSocket(payload: reply.replyPayload(allocator: context.channel.allocator))
         case .ping:
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
@@ -196,14 +194,9 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: - Closing
 
     /// The server is shutting down: close code 1001 ("going away").
-    func closeGoingAway() { close(code: .goingAway) }
-
-    private func close(code: WebSocketErrorCode) {
+    func closeGoingAway() {
         guard let context, !closing else { return }
         closing = true
-        var data = context.channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: code)
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
-        context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in context.close(promise: nil) }
+        context.closeWebSocket(code: .goingAway)
     }
 }

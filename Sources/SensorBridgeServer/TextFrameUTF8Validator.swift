@@ -35,9 +35,6 @@ final class TextFrameUTF8Validator: ChannelInboundHandler {
             return
         }
         failed = true
-        var payload = context.channel.allocator.buffer(capacity: 2)
-        payload.write(webSocketErrorCode: .dataInconsistentWithMessage)
-        let close = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
-        context.writeAndFlush(wrapOutboundOut(close)).whenComplete { _ in context.close(promise: nil) }
+        context.closeWebSocket(code: .dataInconsistentWithMessage)
     }
 }
