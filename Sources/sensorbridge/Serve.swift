@@ -118,7 +118,7 @@ struct Serve: ParsableCommand {
             let player = ReplaySource(log: log, path: replay, speed: speed, loop: loop, pipeline: pipeline, hub: hub, logger: logger)
             try startServerAndWait(hub: hub, logger: logger, startInput: player.start, stopInput: { player.stop(); pipeline.close() })
         } else {
-            let path = device!  // describeSource made it a serial source
+            let path = device!  // without --replay, a device was given or detected above
             let reader = SerialReader(
                 path: path, baud: baud, logger: logger,
                 onState: { state, detail in
