@@ -8,35 +8,62 @@
 /// It keeps the stream's channel layout, so a half line (reset noise, or the port opened
 /// mid-line) is rejected instead of becoming a sample with a channel missing. A new layout
 /// is taken only after `relayoutAfter` consecutive lines agree on it (or at once from a header).
+/// Turns framed lines into samples, following every line format Arduino sketches print:
+///
+/// - numbers separated by commas, semicolons, spaces or tabs: `512,498,620`, `512 498 620`
+/// - serial-plotter pairs: `x:512,y:498,z:620` or `x:512 y:498 z:620`
+/// - `name=value` pairs, including the MPU-6050 style `AcX = 1 | AcY = 2`
+/// - a header of names only, separated by commas or tabs (`x,y,z`), naming the numbers that follow
+///
+/// Labelled values belong to the series of their label, as in the Arduino IDE 2 plotter: a
+/// line may carry any subset of the known labels, a new label adds a series, and a labelled
+/// line is accepted at once. Unlabelled numbers are positional and must prove their shape
+/// before they count: a line of a shape not yet confirmed is held back, and released only
+/// when the next line (at the start) or the next `relayoutAfter - 1` lines (after a confirmed
+/// shape) agree. So a half line or a line of noise is never sent as a sample, and since a
+/// held line never blocks the confirmed shape, it never costs a following valid line either.
+/// A header names the numbers that follow only if the very next numeric line has as many;
+/// it renames a confirmed layout of that count at once, and names a new shape once confirmed.
 public struct LineParser: Sendable {
-    public enum Output: Equatable, Sendable {
-        case sample(values: [Double], layout: ChannelLayout)
-        case header(ChannelLayout)
-        case error(ParseErrorKind)
+    /// What one line produced; `parse` may report several (a held line released or dropped).
+    public enum Event: Equatable, Sendable {
+        /// A sample: `values` follow `layout.names`; NaN where the line carried no value for a series.
+        case sample(values: [Double], layout: ChannelLayout, receivedMicros: Int64)
+        /// A header line: names for the numbers that follow, if they match.
+        case header([String])
+        /// A line that is no sample; `line` is its text, for the log and the status page.
+        case rejected(ParseErrorKind, line: [UInt8])
+        /// A numeric line of a new shape, kept until the lines after it confirm or refute it.
+        case held
     }
 
-    /// How many consecutive lines of another shape make it the stream's new layout.
+    /// Series a stream may have: bounds memory and the page when labels are noise.
+    public static let maxChannels = 64
+
+    /// How many consecutive lines of a new shape replace a confirmed positional layout.
     public let relayoutAfter: Int
-    /// The layout of the samples being produced; nil until the first sample or header.
+    /// The layout of the samples being produced; nil until the first sample.
     public private(set) var layout: ChannelLayout?
 
-    private enum Shape: Equatable, Sendable {
-        case unnamed(count: Int)
-        case named([String])
-    }
-
-    private var candidate: (shape: Shape, lines: Int)?
-    /// Lines accepted with the current layout; a layout seen on one line only may be a half line.
-    private var linesWithLayout = 0
+    private var layoutIsLabelled = false
+    /// Label → index in `layout`, while the layout is labelled.
+    private var labelIndex: [String: Int] = [:]
+    /// Numeric lines of one unconfirmed shape, oldest first.
+    private var held: [(values: [Double], line: [UInt8], receivedMicros: Int64)] = []
+    /// Names a header gave the held lines.
+    private var heldNames: [String]?
+    /// Names from a header line, for the next numeric line.
+    private var pendingHeader: [String]?
 
     public init(relayoutAfter: Int = 3) {
-        precondition(relayoutAfter >= 1)
+        precondition(relayoutAfter >= 2)
         self.relayoutAfter = relayoutAfter
     }
 
-    public mutating func parse(_ line: [UInt8]) -> Output {
-        if line.contains(0) { return .error(.nulByte) }
-        guard String(validating: line, as: UTF8.self) != nil else { return .error(.invalidUTF8) }
+    /// Parses one line received at `receivedMicros` and reports what it produced through `emit`.
+    public mutating func parse(_ line: [UInt8], receivedMicros: Int64, emit: (Event) -> Void) {
+        if line.contains(0) { return emit(.rejected(.nulByte, line: line)) }
+        guard String(validating: line, as: UTF8.self) != nil else { return emit(.rejected(.invalidUTF8, line: line)) }
 
         let pairSeparator: UInt8?
         if line.contains(UInt8(ascii: "=")) {
@@ -46,101 +73,116 @@ public struct LineParser: Sendable {
         } else {
             pairSeparator = nil
         }
+        guard let fields = Self.fields(of: pairSeparator.map { Self.joiningPairs(line, around: $0) } ?? line),
+              !fields.tokens.isEmpty
+        else { return emit(.rejected(.emptyField, line: line)) }
 
         if let pairSeparator {
-            return parsePairs(Self.joiningPairs(line, around: pairSeparator), separator: pairSeparator)
+            switch Self.pairs(fields, separator: pairSeparator) {
+            case .failure(let kind): emit(.rejected(kind, line: line))
+            case .success(let pairs): acceptLabelled(pairs, line: line, receivedMicros: receivedMicros, emit: emit)
+            }
+            return
         }
-        return parseUnnamed(line)
-    }
-
-    // MARK: - Formats
-
-    private mutating func parsePairs(_ line: [UInt8], separator: UInt8) -> Output {
-        guard let fields = Self.fields(of: line) else { return .error(.emptyField) }
-        guard !fields.tokens.isEmpty else { return .error(.emptyField) }
-        var names: [String] = []
-        var values: [Double] = []
-        names.reserveCapacity(fields.tokens.count)
-        values.reserveCapacity(fields.tokens.count)
-        for token in fields.tokens {
-            guard let split = token.firstIndex(of: separator) else { return .error(.notANumber) }
-            let name = token[token.startIndex..<split]
-            let valueBytes = token[token.index(after: split)...]
-            guard !name.isEmpty, !valueBytes.isEmpty else { return .error(.emptyField) }
-            guard Self.isName(name) else { return .error(.notANumber) }
-            guard let value = NumberSyntax.parse(valueBytes) else { return .error(.notANumber) }
-            names.append(String(decoding: name, as: UTF8.self))
-            values.append(value)
-        }
-        return accept(values, shape: .named(names))
-    }
-
-    private mutating func parseUnnamed(_ line: [UInt8]) -> Output {
-        guard let fields = Self.fields(of: line) else { return .error(.emptyField) }
-        guard !fields.tokens.isEmpty else { return .error(.emptyField) }
         var values: [Double] = []
         values.reserveCapacity(fields.tokens.count)
         for token in fields.tokens {
             guard let value = NumberSyntax.parse(token) else {
-                return parseHeader(fields)
+                // A line of names separated by commas or tabs is a header; space-separated
+                // words are prose (a banner such as `ADXL335 ready`), not channel names.
+                guard fields.hasHardSeparator || fields.hasTab, fields.tokens.allSatisfy(Self.isName) else {
+                    return emit(.rejected(.notANumber, line: line))
+                }
+                guard fields.tokens.count <= Self.maxChannels else { return emit(.rejected(.tooManyChannels, line: line)) }
+                let names = fields.tokens.map { String(decoding: $0, as: UTF8.self) }
+                pendingHeader = names
+                return emit(.header(names))
             }
             values.append(value)
         }
-        return accept(values, shape: .unnamed(count: values.count))
+        acceptPositional(values, line: line, receivedMicros: receivedMicros, emit: emit)
     }
 
-    /// A line of names is a header only when its names are separated by commas or tabs;
-    /// space-separated words are prose (a banner such as `ADXL335 ready`), not channel names.
-    private mutating func parseHeader(_ fields: Fields) -> Output {
-        guard fields.hasHardSeparator || fields.hasTab,
-              fields.tokens.allSatisfy(Self.isName)
-        else { return .error(.notANumber) }
-        let header = ChannelLayout(
-            names: fields.tokens.map { String(decoding: $0, as: UTF8.self) },
-            isNamedByDevice: true
-        )
-        layout = header
-        candidate = nil
-        linesWithLayout = 2  // a header is a statement, not a fragment
-        return .header(header)
+    // MARK: - Labelled lines
+
+    private static func pairs(_ fields: Fields, separator: UInt8) -> Result<[(String, Double)], ParseErrorKind> {
+        var pairs: [(String, Double)] = []
+        pairs.reserveCapacity(fields.tokens.count)
+        for token in fields.tokens {
+            guard let split = token.firstIndex(of: separator) else { return .failure(.notANumber) }
+            let name = token[token.startIndex..<split]
+            let valueBytes = token[token.index(after: split)...]
+            guard !name.isEmpty, !valueBytes.isEmpty else { return .failure(.emptyField) }
+            guard isName(name), let value = NumberSyntax.parse(valueBytes) else { return .failure(.notANumber) }
+            pairs.append((String(decoding: name, as: UTF8.self), value))
+        }
+        return .success(pairs)
     }
 
-    // MARK: - Layout
+    /// A labelled line says which series each value is, so it needs no confirmation. New
+    /// labels extend the layout; a positional layout gives way to a labelled one at once.
+    private mutating func acceptLabelled(
+        _ pairs: [(String, Double)], line: [UInt8], receivedMicros: Int64, emit: (Event) -> Void
+    ) {
+        dropHeld(emit: emit)
+        pendingHeader = nil
+        var names = layoutIsLabelled ? layout?.names ?? [] : []
+        var index = layoutIsLabelled ? labelIndex : [:]
+        for (name, _) in pairs where index[name] == nil {
+            index[name] = names.count
+            names.append(name)
+        }
+        guard names.count <= Self.maxChannels else { return emit(.rejected(.tooManyChannels, line: line)) }
+        if !layoutIsLabelled || names.count != layout?.count {
+            layout = ChannelLayout(names: names, isNamedByDevice: true)
+            layoutIsLabelled = true
+            labelIndex = index
+        }
+        var values = [Double](repeating: .nan, count: names.count)
+        for (name, value) in pairs { values[index[name]!] = value }
+        emit(.sample(values: values, layout: layout!, receivedMicros: receivedMicros))
+    }
 
-    private mutating func accept(_ values: [Double], shape: Shape) -> Output {
-        if let current = layout, fits(shape, current) {
-            candidate = nil
-            linesWithLayout += 1
-            return .sample(values: values, layout: current)
+    // MARK: - Positional lines
+
+    private mutating func acceptPositional(
+        _ values: [Double], line: [UInt8], receivedMicros: Int64, emit: (Event) -> Void
+    ) {
+        guard values.count <= Self.maxChannels else { return emit(.rejected(.tooManyChannels, line: line)) }
+        // A header names this line only if the counts match; otherwise it was noise.
+        let named = pendingHeader.flatMap { $0.count == values.count ? $0 : nil }
+        pendingHeader = nil
+        if !layoutIsLabelled, let current = layout, current.count == values.count {
+            dropHeld(emit: emit)
+            if let named, named != current.names { layout = ChannelLayout(names: named, isNamedByDevice: true) }
+            return emit(.sample(values: values, layout: layout!, receivedMicros: receivedMicros))
         }
-        // A layout taken from the very first line is provisional: when the port opens
-        // mid-line, that line is a fragment, and the next whole line shows the real layout.
-        if layout != nil && linesWithLayout > 1 {
-            let seen = (candidate?.shape == shape ? candidate!.lines : 0) + 1
-            guard seen >= relayoutAfter else {
-                candidate = (shape, seen)
-                return .error(.layoutMismatch)
-            }
-        }
-        let next = Self.layout(for: shape)
+        if let first = held.first, first.values.count != values.count { dropHeld(emit: emit) }
+        held.append((values, line, receivedMicros))
+        if let named { heldNames = named }
+        // At the start a header or one more line suffices (the first line is a fragment when
+        // the port opened mid-line); replacing a layout in use takes `relayoutAfter` lines in a row.
+        let needed = layout == nil ? (heldNames == nil ? 2 : 1) : relayoutAfter
+        guard held.count >= needed else { return emit(.held) }
+        adopt(heldNames.map { ChannelLayout(names: $0, isNamedByDevice: true) } ?? ChannelLayout.defaultNames(count: values.count),
+              emit: emit)
+    }
+
+    /// Makes `next` the positional layout and releases the held lines as its samples.
+    private mutating func adopt(_ next: ChannelLayout, emit: (Event) -> Void) {
         layout = next
-        candidate = nil
-        linesWithLayout = 1
-        return .sample(values: values, layout: next)
+        layoutIsLabelled = false
+        labelIndex = [:]
+        for line in held { emit(.sample(values: line.values, layout: next, receivedMicros: line.receivedMicros)) }
+        held.removeAll(keepingCapacity: true)
+        heldNames = nil
     }
 
-    private func fits(_ shape: Shape, _ layout: ChannelLayout) -> Bool {
-        switch shape {
-        case .unnamed(let count): return count == layout.count
-        case .named(let names): return names == layout.names
-        }
-    }
-
-    private static func layout(for shape: Shape) -> ChannelLayout {
-        switch shape {
-        case .unnamed(let count): return ChannelLayout.defaultNames(count: count)
-        case .named(let names): return ChannelLayout(names: names, isNamedByDevice: true)
-        }
+    /// The held lines were not confirmed: half lines or noise.
+    private mutating func dropHeld(emit: (Event) -> Void) {
+        for line in held { emit(.rejected(.layoutMismatch, line: line.line)) }
+        held.removeAll(keepingCapacity: true)
+        heldNames = nil
     }
 
     // MARK: - Tokens

@@ -1,6 +1,6 @@
 /// Why a line was skipped. Counted per kind so `/api/status` can tell "wrong baud rate"
 /// (invalid UTF-8, garbage) from "the sketch prints a banner" (not a number).
-public enum ParseErrorKind: String, CaseIterable, Sendable, Codable {
+public enum ParseErrorKind: String, CaseIterable, Sendable, Codable, Error {
     /// Longer than the framer's limit: no line terminator for too long, typically a wrong baud rate.
     case lineTooLong
     /// Contains a NUL byte, typically line noise or a board resetting.
@@ -11,6 +11,8 @@ public enum ParseErrorKind: String, CaseIterable, Sendable, Codable {
     case notANumber
     /// Two separators with nothing between them, or a `name=` without a value.
     case emptyField
-    /// A different number of channels (or other names) than the stream has: a half line.
+    /// Numbers of a shape (count) the lines around them did not confirm: a half line or noise.
     case layoutMismatch
+    /// More than `LineParser.maxChannels` values or labels.
+    case tooManyChannels
 }

@@ -16,7 +16,8 @@ public struct SampleDecoder: Sendable {
     public var layout: ChannelLayout? { parser.layout }
 
     /// Feeds bytes received at `receivedMicros`. `onLine` sees every complete line (for
-    /// recording), `onSample` every sample, `onError` every rejected line.
+    /// recording), `onSample` every sample (a held line comes out later, with its own time),
+    /// `onError` every rejected line.
     public mutating func feed<Bytes: Collection>(
         _ bytes: Bytes,
         receivedMicros: Int64,
@@ -30,19 +31,21 @@ public struct SampleDecoder: Sendable {
         framer.feed(bytes) { output in
             switch output {
             case .overlong:
-                statistics.count(.error(.lineTooLong), line: [])
+                statistics.countOverlongLine()
                 onError(.lineTooLong, nil)
             case .line(let line):
+                statistics.countLine()
                 onLine(line)
-                let parsed = parser.parse(line)
-                statistics.count(parsed, line: line)
-                switch parsed {
-                case .sample(let values, let layout):
-                    onSample(Sample(timeMicros: receivedMicros, values: values, layout: layout))
-                case .header:
-                    break
-                case .error(let kind):
-                    onError(kind, line)
+                parser.parse(line, receivedMicros: receivedMicros) { event in
+                    statistics.count(event)
+                    switch event {
+                    case .sample(let values, let layout, let micros):
+                        onSample(Sample(timeMicros: micros, values: values, layout: layout))
+                    case .rejected(let kind, let line):
+                        onError(kind, line)
+                    case .header, .held:
+                        break
+                    }
                 }
             }
         }

@@ -22,16 +22,27 @@ public final class StreamStatistics: Sendable {
 
     public func countBytes(_ count: Int) { counts.withLock { $0.bytes += UInt64(count) } }
 
-    public func count(_ output: LineParser.Output, line: [UInt8]?) {
+    /// One complete line arrived (what it became is counted as the parser decides).
+    public func countLine() { counts.withLock { $0.lines += 1 } }
+
+    public func count(_ event: LineParser.Event) {
         counts.withLock { counts in
-            if line != nil { counts.lines += 1 }
-            switch output {
+            switch event {
             case .sample: counts.samples += 1
             case .header: counts.headers += 1
-            case .error(let kind):
+            case .held: break
+            case .rejected(let kind, let line):
                 counts.parseErrors[kind, default: 0] += 1
-                if let line { counts.lastErrorLine = Self.printable(line) }
+                counts.lastErrorLine = Self.printable(line)
             }
+        }
+    }
+
+    /// A line over the framer's limit: rejected before the parser sees it.
+    public func countOverlongLine() {
+        counts.withLock {
+            $0.lines += 1
+            $0.parseErrors[.lineTooLong, default: 0] += 1
         }
     }
 

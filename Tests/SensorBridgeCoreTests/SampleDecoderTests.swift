@@ -22,14 +22,15 @@ struct SampleDecoderTests {
         }
         let counts = decoder.statistics.snapshot
         // 500 lines were generated: the first is a fragment, line 251 was cut by the reset.
-        // The fragment ("7,406") stands as the provisional first layout and is then replaced
-        // by the header; the cut line merges with the garbage (a NUL among it) into one rejected line; the banner is prose.
-        #expect(samples.count == 498 + 1)
-        #expect(samples.dropFirst().allSatisfy { $0.values.count == 3 && $0.layout.names == ["x", "y", "z"] })
+        // The fragment ("7,406") is held and dropped when the header's lines disagree; the cut
+        // line merges with the garbage (a NUL among it) into one rejected line; the banner is prose.
+        #expect(samples.count == 498)
+        #expect(samples.allSatisfy { $0.values.count == 3 && $0.layout.names == ["x", "y", "z"] })
         #expect(counts.parseErrors[.nulByte] == 1)
         #expect(counts.parseErrors[.notANumber] == 1)
+        #expect(counts.parseErrors[.layoutMismatch] == 1)
         #expect(counts.headers == 2)
-        #expect(counts.parseErrorTotal == 2)
+        #expect(counts.parseErrorTotal == 3)
     }
 
     @Test func linesReachTheRecorderAndErrorsTheirHandler() {
