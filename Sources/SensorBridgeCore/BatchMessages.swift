@@ -3,16 +3,28 @@
 public enum BatchMessages {
     public static let subprotocol = "sensorbridge.batch.v1"
 
-    /// First message on a connection: what the stream is.
-    public static func hello(source: String, channels: [String], historySamples: UInt64) -> [UInt8] {
+    /// First message on a connection: what the stream is, where it stands, and how many
+    /// history samples follow (from sequence number `first` on).
+    public static func hello(
+        source: String, stream: String, channels: [String], first: UInt64, historySamples: UInt64,
+        state: String, detail: String
+    ) -> [UInt8] {
         var out: [UInt8] = Array(#"{"type":"hello","protocol":"#.utf8)
         JSONText.appendString(subprotocol, to: &out)
         out.append(contentsOf: #","source":"#.utf8)
         JSONText.appendString(source, to: &out)
+        out.append(contentsOf: #","stream":"#.utf8)
+        JSONText.appendString(stream, to: &out)
         out.append(contentsOf: #","channels":"#.utf8)
         JSONText.appendStringArray(channels, to: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        JSONText.appendInteger(Int64(first), to: &out)
         out.append(contentsOf: #","history":"#.utf8)
         JSONText.appendInteger(Int64(historySamples), to: &out)
+        out.append(contentsOf: #","state":"#.utf8)
+        JSONText.appendString(state, to: &out)
+        out.append(contentsOf: #","detail":"#.utf8)
+        JSONText.appendString(detail, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }

@@ -16,6 +16,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let hub: SampleHub
     private let record: ClientRecord
+    private let request: StreamRequest
     private let logger: Logger
     private var context: ChannelHandlerContext?
     private var fanout: LoopFanout?
@@ -24,9 +25,10 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var closing = false
     private var pumpScheduled = false
 
-    init(hub: SampleHub, record: ClientRecord, logger: Logger) {
+    init(hub: SampleHub, record: ClientRecord, request: StreamRequest, logger: Logger) {
         self.hub = hub
         self.record = record
+        self.request = request
         self.logger = logger
     }
 
@@ -34,7 +36,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        cursor = hub.historyStart()
+        cursor = hub.startSequence(for: request)
         let fanout = hub.fanout(for: context.eventLoop)
         fanout.add(self)
         self.fanout = fanout
@@ -43,9 +45,12 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         if record.stream == .batched {
             let layout = hub.channelLayout
             announcedLayout = layout
+            let source = hub.sourceStatus
+            let first = max(cursor, hub.ring.oldestSequence)
             let hello = BatchMessages.hello(
-                source: hub.sourceStatus.name, channels: layout?.names ?? [],
-                historySamples: hub.ring.nextSequence - max(cursor, hub.ring.oldestSequence)
+                source: source.name, stream: hub.streamID, channels: layout?.names ?? [], first: first,
+                historySamples: hub.ring.nextSequence - min(first, hub.ring.nextSequence),
+                state: source.state.rawValue, detail: source.detail
             )
             send(ByteBuffer(bytes: hello), flush: false)
         }

@@ -17,6 +17,12 @@ public final class SampleHub: Sendable {
     private let clients = Mutex<[UInt64: ClientRecord]>([:])
     private let nextClientID = Atomic<UInt64>(1)
     private let startedMicros = WallClock.nowMicros()
+    /// Names this run of the stream: sequence numbers start again at 0 when the bridge
+    /// restarts, so a reconnecting client compares this before resuming by sequence number.
+    public let streamID: String = {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next(), radix: 36)
+    }()
 
     /// - Parameters:
     ///   - capacity: samples kept in memory (bounds memory; must cover `historySeconds` at the device's rate).
@@ -76,9 +82,16 @@ public final class SampleHub: Sendable {
     func register(_ record: ClientRecord) { clients.withLock { $0[record.id] = record } }
     func unregister(_ record: ClientRecord) { clients.withLock { $0[record.id] = nil } }
 
-    /// Where a new client starts: `historyMicros` before now, or the oldest sample kept.
-    func historyStart(nowMicros: Int64 = WallClock.nowMicros()) -> UInt64 {
-        let since = nowMicros - historyMicros
+    /// Where a new client starts: right after the last sample it has when it resumes this
+    /// stream (possibly before the oldest kept, which the client's first read reports as a
+    /// gap); otherwise the history it asked for (default `historyMicros`) before now, or
+    /// the oldest sample kept.
+    func startSequence(for request: StreamRequest, nowMicros: Int64 = WallClock.nowMicros()) -> UInt64 {
+        if request.resumeStream == streamID, let after = request.resumeAfter, after < ring.nextSequence {
+            return after + 1
+        }
+        let history = request.historySeconds.map { Int64($0 * 1_000_000) } ?? historyMicros
+        let since = nowMicros - history
         return ring.firstSequence { $0.sample.timeMicros >= since }
     }
 

@@ -127,7 +127,9 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxGraphFrameBytes)),
                 WebSocketProtocolErrorHandler(),
                 ClientFrameValidator(),
-                GraphClientHandler(hub: hub, record: makeRecord(handshake.facts, context: context), logger: logger),
+                GraphClientHandler(
+                    hub: hub, record: makeRecord(handshake.facts, context: context),
+                    request: StreamRequest(uri: head.uri), logger: logger),
             ]
         case .echo:
             logger.info("conformance client connected to /echo", metadata: ["user-agent": "\(handshake.facts.userAgent ?? "-")"])
@@ -147,7 +149,9 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private func upgradeHixie(_ handshake: Hixie76Handshake, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let client = GraphClientHandler(hub: hub, record: makeRecord(handshake.facts, context: context), logger: logger)
+        let client = GraphClientHandler(
+            hub: hub, record: makeRecord(handshake.facts, context: context),
+            request: StreamRequest(uri: head.uri), logger: logger)
         let codec = HixieFrameCodec(
             handshake: handshake, streamHandler: client, maxFrameBytes: settings.maxGraphFrameBytes,
             timeout: settings.handshakeTimeout, logger: logger)

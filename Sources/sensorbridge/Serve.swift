@@ -42,11 +42,11 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Also write what the device sends to a timestamped log.", valueName: "file"))
     var record: String?
 
-    @Option(help: "Seconds of recent samples a newly connected client receives first.")
+    @Option(help: "Seconds of recent samples a newly connected client receives first, unless it asks for more with /graph?history=SECONDS (the page asks for 10 minutes).")
     var history: Double = 5
 
-    @Option(help: "Samples kept in memory for slow and late clients.")
-    var buffer: Int = 16_384
+    @Option(help: "Samples kept in memory for late joiners and slow clients: the most history a client can get. The default holds 10 minutes at 100 Hz. Memory: about 240 bytes per sample of 3 channels (+16 per extra channel); 65536 samples take at most 16 MB.")
+    var buffer: Int = 65_536
 
     @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
     var web: String?

@@ -27,7 +27,8 @@ struct EncodingTests {
 
     @Test func batchMessagesAreValidJSON() throws {
         let messages: [[UInt8]] = [
-            BatchMessages.hello(source: "/dev/ttyACM0", channels: ["x", "y", "z"], historySamples: 250),
+            BatchMessages.hello(source: "/dev/ttyACM0", stream: "k3x9", channels: ["x", "y", "z"], first: 17,
+                                historySamples: 250, state: "connected", detail: "reading \"it\""),
             BatchMessages.channels(["a\"b"], from: 7),
             BatchMessages.samplesPrefix(first: 3) + Array("[1.000,1,2],[2.000,3,4]".utf8) + BatchMessages.samplesSuffix,
             BatchMessages.gap(missed: 100, resume: 1000),
@@ -40,5 +41,14 @@ struct EncodingTests {
         let samples = try JSONSerialization.jsonObject(with: Data(messages[2])) as? [String: Any]
         #expect(samples?["seq"] as? Int == 3)
         #expect((samples?["samples"] as? [[Double]])?.count == 2)
+        let hello = try JSONSerialization.jsonObject(with: Data(messages[0])) as? [String: Any]
+        #expect(hello?["stream"] as? String == "k3x9")
+        #expect(hello?["seq"] as? Int == 17)
+        #expect(hello?["detail"] as? String == #"reading "it""#)
+    }
+
+    @Test func aMissingSeriesIsNull() {
+        let sample = Sample(timeMicros: 1_000, values: [.nan, 2], layout: ChannelLayout(names: ["a", "b"], isNamedByDevice: true))
+        #expect(text(SampleJSON.encode(sample)) == "[1.000,null,2]")
     }
 }
