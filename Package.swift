@@ -41,6 +41,8 @@ let package = Package(
             resources: [
                 .embedInCode("index.html"),
                 .embedInCode("graph.js"),
+                .embedInCode("store.js"),
+                .embedInCode("plot.js"),
                 .embedInCode("style.css"),
             ]
         ),

@@ -1,134 +1,622 @@
-// sensorbridge graph page: connects to /graph, keeps the last few seconds of samples and
-// draws them on a canvas. Works with the default stream ([t, v1, v2, ...] per message).
+// sensorbridge graph page: the batched stream (sensorbridge.batch.v1) into a SeriesStore,
+// drawn by Plot, with the controls a live plotter needs. The state shown is always the
+// true one: live, no data, board disconnected, replay finished, or bridge unreachable.
+// `window.sensorbridge` (docs in web/README.md) exposes the state to tests and scripts.
 (function () {
   "use strict";
-  const params = new URLSearchParams(location.search);
-  const windowSeconds = Number(params.get("seconds")) || 10;
-  const zero = Number(params.get("zero")) || 338;   // ADXL335 zero-g: 1.65 V at 5 V / 1024
-  const colors = ["#ff6b6b", "#4dd97f", "#5aa9ff", "#f7c948", "#c77dff", "#4ee0d6"];
-  const canvas = document.getElementById("graph");
-  const ctx = canvas.getContext("2d");
+  const PROTOCOL = "sensorbridge.batch.v1";
+  const COLORS = ["#e15759", "#59a14f", "#4e79a7", "#f28e2b", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7",
+                  "#9c755f", "#17becf", "#bcbd22", "#8c564b", "#7f7f7f", "#1f3a93", "#d62728", "#2ca02c"];
+  const WINDOWS = [5, 10, 30, 60, 120, 300, 600];
   const el = (id) => document.getElementById(id);
-  el("zero").textContent = zero;
+  const params = new URLSearchParams(location.search);
 
-  let samples = [];          // [t, v1, v2, ...], t in ms since the epoch
-  let received = 0;
-  let socket = null;
-  let retryDelay = 500;
-  let dirty = true;
+  // ---- Settings (kept in the URL so a view can be shared) ----
+  const settings = {
+    window: WINDOWS.includes(Number(params.get("window") || params.get("seconds"))) ? Number(params.get("window") || params.get("seconds")) : 10,
+    scale: ["auto", "channel", "fixed"].includes(params.get("scale")) ? params.get("scale") : "auto",
+    min: params.get("min") !== null && params.get("min") !== "" ? Number(params.get("min")) : NaN,
+    max: params.get("max") !== null && params.get("max") !== "" ? Number(params.get("max")) : NaN,
+    mode: ["shared", "stacked", "xy"].includes(params.get("mode")) ? params.get("mode") : "shared",
+    hidden: new Set((params.get("hide") || "").split(",").filter(Boolean)),
+    xy: (params.get("xy") || "").split(",").filter(Boolean),
+    zero: Number(params.get("zero")) || 338,              // ADXL335 zero-g: 1.65 V at 5 V / 1024
+    history: Math.min(3600, Number(params.get("history")) || 600),
+    token: params.get("token"),
+  };
 
-  function setState(name, text) {
-    const state = el("state");
-    state.className = "state " + name;
-    state.dataset.state = name;
-    state.textContent = text;
+  function saveSettings() {
+    const out = new URLSearchParams(location.search);
+    const set = (key, value, fallback) => { if (value === fallback || value === "" || value === undefined) out.delete(key); else out.set(key, value); };
+    out.delete("seconds");
+    set("window", String(settings.window), "10");
+    set("scale", settings.scale, "auto");
+    set("min", settings.scale === "fixed" && isFinite(settings.min) ? String(settings.min) : "", "");
+    set("max", settings.scale === "fixed" && isFinite(settings.max) ? String(settings.max) : "", "");
+    set("mode", settings.mode, "shared");
+    set("hide", Array.from(settings.hidden).join(","), "");
+    set("xy", settings.mode === "xy" ? settings.xy.join(",") : "", "");
+    const query = out.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+  }
+
+  // ---- State ----
+  const store = new SeriesStore({ keepMs: settings.history * 1000 });
+  const plot = new Plot(el("graph"));
+  const conn = {
+    socket: null, state: "connecting", stream: null, lastSeq: -1, columns: [], retryAt: 0, retryDelay: 500,
+    source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
+  };
+  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0 };
+  const view = { paused: false, t0: 0, t1: 0, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null };
+  const frames = { times: new Float64Array(600), count: 0, lastDraw: 0 };
+  let lastExport = null;
+
+  // ---- Connection ----
+  function streamURL() {
+    const base = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/graph";
+    const query = new URLSearchParams();
+    query.set("history", String(settings.history));
+    if (conn.stream !== null && conn.lastSeq >= 0) { query.set("stream", conn.stream); query.set("after", String(conn.lastSeq)); }
+    if (settings.token) query.set("token", settings.token);
+    return base + "?" + query.toString();
   }
 
   function connect() {
-    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/graph";
-    setState("connecting", "connecting…");
-    // The same offer the original page made; the bridge answers "chat".
-    socket = new WebSocket(url, ["soap", "chat"]);
+    conn.state = "connecting";
+    let socket;
+    try { socket = new WebSocket(streamURL(), [PROTOCOL]); } catch (e) { scheduleRetry(); return; }
+    conn.socket = socket;
     socket.onopen = function () {
-      retryDelay = 500;
-      setState("open", "live (" + (socket.protocol || "no subprotocol") + ")");
+      conn.retryDelay = 500;
+      conn.opened = Date.now();
     };
     socket.onmessage = function (event) {
-      let values;
-      try { values = JSON.parse(event.data); } catch (e) { return; }
-      if (!Array.isArray(values) || values.length < 2) return;
-      samples.push(values);
-      received += 1;
-      dirty = true;
+      conn.lastMessageAt = Date.now();
+      let message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      if (message && typeof message === "object" && !Array.isArray(message)) handle(message);
+      if (message && message.type !== "samples") requestDraw();
     };
     socket.onclose = function () {
-      setState("closed", "disconnected, retrying…");
-      setTimeout(connect, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 5000);
+      if (conn.socket !== socket) return;
+      conn.socket = null;
+      requestDraw();
+      if (store.length) store.breakAll(Date.now() - (conn.clockOffset || 0), "bridge lost", "bridge lost");
+      scheduleRetry();
     };
   }
 
-  function tilt(a, z) {
-    return Math.atan2(a - zero, z - zero) * 180 / Math.PI;
+  function scheduleRetry() {
+    conn.state = "unreachable";
+    conn.retryAt = Date.now() + conn.retryDelay;
+    setTimeout(function () { counters.reconnects++; connect(); }, conn.retryDelay);
+    conn.retryDelay = Math.min(conn.retryDelay * 2, 5000);
   }
 
-  function updateReadout() {
-    const now = samples.length ? samples[samples.length - 1][0] : 0;
-    while (samples.length && samples[0][0] < now - windowSeconds * 1000) samples.shift();
-    const recent = samples.filter((s) => s[0] >= now - 2000);
-    const rate = recent.length > 1 ? (recent.length - 1) * 1000 / (recent[recent.length - 1][0] - recent[0][0]) : 0;
-    el("rate").textContent = rate ? rate.toFixed(1) : "–";
-    el("count").textContent = received;
-    el("count").dataset.count = received;
-    const last = samples[samples.length - 1];
-    if (last) {
-      el("latest").textContent = last.slice(1).join(", ");
-      if (last.length >= 4) {
-        el("pitch").textContent = tilt(last[1], last[3]).toFixed(1);
-        el("roll").textContent = tilt(last[2], last[3]).toFixed(1);
+  function mapColumns(names) {
+    conn.channelNames = names.slice();
+    conn.columns = names.map((name) => store.seriesIndex(name));
+    rebuildLegend();
+  }
+
+  function handle(message) {
+    switch (message.type) {
+      case "hello": {
+        const sameStream = message.stream === conn.stream;
+        if (!sameStream) {
+          if (conn.stream !== null) {
+            store.breakAll(Date.now() - (conn.clockOffset || 0), "restart", "bridge restarted");
+          }
+          conn.stream = message.stream;
+          conn.lastSeq = -1;
+        }
+        conn.source = { name: message.source || "", state: message.state || "connected", detail: message.detail || "" };
+        mapColumns(message.channels || []);
+        conn.state = "open";
+        break;
+      }
+      case "channels":
+        mapColumns(message.channels || []);
+        break;
+      case "samples":
+        ingest(message.seq, message.samples || []);
+        break;
+      case "gap":
+        counters.gaps++;
+        counters.missed += message.missed || 0;
+        store.breakAll(store.lastTime() || Date.now(), "gap", "gap: " + message.missed + " skipped");
+        conn.lastSeq = Math.max(conn.lastSeq, (message.seq || 0) - 1);
+        break;
+      case "status": {
+        const was = conn.source.state;
+        conn.source = { name: conn.source.name, state: message.state, detail: message.detail || "" };
+        if (message.state !== "connected" && was === "connected") {
+          store.breakAll(Date.now() - (conn.clockOffset || 0), message.state, message.state === "finished" ? "replay finished" : "board " + message.state);
+        }
+        break;
       }
     }
+  }
+
+  /// Samples from sequence number `first` on. A sample already held (same stream, seq not
+  /// newer) or older than the newest held is dropped: a reconnect never duplicates or reorders.
+  function ingest(first, samples) {
+    const now = Date.now();
+    for (let k = 0; k < samples.length; k++) {
+      const seq = first + k;
+      if (seq <= conn.lastSeq) { counters.duplicates++; continue; }
+      conn.lastSeq = seq;
+      const row = samples[k];
+      if (!Array.isArray(row) || typeof row[0] !== "number") continue;
+      const t = row[0];
+      if (store.length && t < store.lastTime()) { counters.outOfOrder++; continue; }
+      store.push(t, row.slice(1), conn.columns);
+      counters.received++;
+      const lag = now - t;
+      // The bridge's clock may differ from ours: track the smallest delay seen, which is
+      // close to the clock difference, so the live window ends at the bridge's "now".
+      if (conn.clockOffset === null || lag < conn.clockOffset) conn.clockOffset = lag;
+      else conn.clockOffset += (lag - conn.clockOffset) * 0.0005;
+    }
+  }
+
+  function bridgeNow() { return Date.now() - (conn.clockOffset || 0); }
+
+  // ---- What the page says ----
+  /// Samples per second over the last 2 s of the clock (less while the page holds less),
+  /// so it falls to 0 when nothing arrives.
+  function currentRate() {
+    if (!store.length) return 0;
+    const now = bridgeNow();
+    const span = Math.min(2000, now - store.firstTime());
+    if (span < 250) return 0;
+    return (store.length - store.lowerBound(now - span)) * 1000 / span;
+  }
+
+  function pageState() {
+    if (conn.state === "connecting") return { name: "connecting", text: "connecting…" };
+    if (conn.state === "unreachable") {
+      const wait = Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000));
+      return { name: "unreachable", text: "bridge unreachable, retrying" + (wait ? " in " + wait + " s" : "…") };
+    }
+    const source = conn.source;
+    if (source.state === "disconnected") return { name: "disconnected", text: "board disconnected", detail: source.detail };
+    if (source.state === "finished") return { name: "finished", text: "replay finished", detail: source.detail };
+    if (source.state === "stopped") return { name: "stopped", text: "source stopped", detail: source.detail };
+    const silent = (Date.now() - conn.lastMessageAt) / 1000;
+    const lastSample = store.length ? (bridgeNow() - store.lastTime()) / 1000 : Infinity;
+    if (source.state === "starting") return { name: "stale", text: "waiting for the source" };
+    if (lastSample > Math.max(3, 5 * typicalInterval() / 1000)) {
+      return { name: "stale", text: store.length ? "no data for " + Math.round(Math.min(lastSample, silent + lastSample)) + " s" : "no data yet" };
+    }
+    return { name: "live", text: "live" };
+  }
+
+  function typicalInterval() {
+    const n = Math.min(store.length, 50);
+    if (n < 2) return 1000;
+    return (store.lastTime() - store.timeAt(store.length - n)) / (n - 1);
+  }
+
+  function looksLikeAccelerometer(names) {
+    const axis = (name, letter) => new RegExp("^(a|ac|acc|accel|acceleration)?[ _]?" + letter + "$", "i").test(name);
+    return names.length >= 3 && ["x", "y", "z"].every((letter) => names.some((name) => axis(name, letter)));
+  }
+
+  function visibleSeries() {
+    return store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length] }))
+      .filter((s) => !settings.hidden.has(s.name));
+  }
+
+  // ---- Legend and controls ----
+  function rebuildLegend() {
+    const legend = el("legend");
+    if (legend.childElementCount === store.names.length) return;
+    legend.innerHTML = "";
+    store.names.forEach(function (name, index) {
+      const item = document.createElement("button");
+      item.type = "button";
+      item.textContent = name;
+      item.dataset.series = name;
+      item.style.setProperty("--swatch", COLORS[index % COLORS.length]);
+      item.setAttribute("aria-pressed", String(!settings.hidden.has(name)));
+      item.title = "Show or hide " + name;
+      if (settings.hidden.has(name)) item.classList.add("hidden");
+      item.addEventListener("click", function () {
+        if (settings.hidden.has(name)) settings.hidden.delete(name); else settings.hidden.add(name);
+        item.classList.toggle("hidden", settings.hidden.has(name));
+        item.setAttribute("aria-pressed", String(!settings.hidden.has(name)));
+        saveSettings();
+        requestDraw();
+      });
+      legend.appendChild(item);
+    });
+    fillXYChoices();
+    const accel = looksLikeAccelerometer(store.names);
+    el("tilt").hidden = !accel;
+    el("tilt-hint").hidden = !accel;
+  }
+
+  function fillXYChoices() {
+    ["xy-a", "xy-b"].forEach(function (id, k) {
+      const select = el(id);
+      const chosen = settings.xy[k] || store.names[k] || "";
+      select.innerHTML = "";
+      for (const name of store.names) {
+        const option = document.createElement("option");
+        option.value = option.textContent = name;
+        select.appendChild(option);
+      }
+      if (store.names.includes(chosen)) select.value = chosen;
+    });
+  }
+
+  function setPaused(paused) {
+    if (paused === view.paused) return;
+    view.paused = paused;
+    if (paused) {
+      view.pausedAt = bridgeNow();
+      // What had arrived by then: a sample stamped earlier but still on its way is not drawn.
+      view.heldAtPause = store.length ? store.lastTime() : -Infinity;
+      view.t1 = view.pausedAt;
+      view.t0 = view.t1 - settings.window * 1000;
+    } else {
+      view.cursorT = null;
+    }
+    el("pause").textContent = paused ? "Resume" : "Pause";
+    el("pause").setAttribute("aria-pressed", String(paused));
+    el("reset").hidden = !paused;
+    requestDraw();
+  }
+
+  function resetZoom() {
+    if (!view.paused) return;
+    view.t1 = view.pausedAt;
+    view.t0 = view.t1 - settings.window * 1000;
+    requestDraw();
+  }
+
+  function zoom(factor, aroundT) {
+    if (!view.paused) setPaused(true);
+    const span = Math.min(3600e3, Math.max(20, (view.t1 - view.t0) * factor));
+    const anchor = aroundT === undefined ? (view.t0 + view.t1) / 2 : aroundT;
+    const ratio = (anchor - view.t0) / (view.t1 - view.t0);
+    view.t0 = anchor - span * ratio;
+    view.t1 = view.t0 + span;
+    requestDraw();
+  }
+
+  function pan(fraction) {
+    if (!view.paused) setPaused(true);
+    const shift = (view.t1 - view.t0) * fraction;
+    view.t0 += shift; view.t1 += shift;
+    requestDraw();
+  }
+
+  function timeAtX(clientX) {
+    const layout = plot.layout;
+    if (!layout) return null;
+    const rect = el("graph").getBoundingClientRect();
+    const x = clientX - rect.left;
+    if (x < layout.left || x > layout.right) return null;
+    return layout.t0 + (x - layout.left) / (layout.right - layout.left) * (layout.t1 - layout.t0);
+  }
+
+  function bindControls() {
+    const windowSelect = el("window"), scaleSelect = el("scale"), modeSelect = el("mode");
+    windowSelect.value = String(settings.window);
+    scaleSelect.value = settings.scale;
+    modeSelect.value = settings.mode;
+    if (isFinite(settings.min)) el("ymin").value = settings.min;
+    if (isFinite(settings.max)) el("ymax").value = settings.max;
+    el("fixed-box").hidden = settings.scale !== "fixed";
+    el("xy-box").hidden = settings.mode !== "xy";
+    el("zero").textContent = settings.zero;
+
+    el("pause").addEventListener("click", () => setPaused(!view.paused));
+    el("reset").addEventListener("click", resetZoom);
+    windowSelect.addEventListener("change", function () {
+      settings.window = Number(windowSelect.value);
+      if (view.paused) { view.t0 = view.t1 - settings.window * 1000; }
+      saveSettings(); requestDraw();
+    });
+    scaleSelect.addEventListener("change", function () {
+      settings.scale = scaleSelect.value;
+      el("fixed-box").hidden = settings.scale !== "fixed";
+      if (settings.scale === "fixed" && !(settings.min < settings.max)) {
+        // Start from what is on screen.
+        const range = currentRange();
+        settings.min = range[0]; settings.max = range[1];
+        el("ymin").value = settings.min; el("ymax").value = settings.max;
+      }
+      saveSettings(); requestDraw();
+    });
+    ["ymin", "ymax"].forEach(function (id) {
+      el(id).addEventListener("input", function () {
+        settings.min = Number(el("ymin").value); settings.max = Number(el("ymax").value);
+        saveSettings(); requestDraw();
+      });
+    });
+    modeSelect.addEventListener("change", function () {
+      settings.mode = modeSelect.value;
+      el("xy-box").hidden = settings.mode !== "xy";
+      if (settings.mode === "xy") settings.xy = [el("xy-a").value, el("xy-b").value];
+      saveSettings(); requestDraw();
+    });
+    ["xy-a", "xy-b"].forEach(function (id) {
+      el(id).addEventListener("change", function () {
+        settings.xy = [el("xy-a").value, el("xy-b").value];
+        saveSettings(); requestDraw();
+      });
+    });
+    el("export-csv").addEventListener("click", exportCSV);
+    el("export-png").addEventListener("click", exportPNG);
+
+    const canvas = el("graph");
+    canvas.addEventListener("mousemove", function (event) {
+      if (view.drag) {
+        const layout = plot.layout;
+        const msPerPx = (view.t1 - view.t0) / (layout.right - layout.left);
+        const shift = (view.drag.x - event.clientX) * msPerPx;
+        view.t0 = view.drag.t0 + shift; view.t1 = view.drag.t1 + shift;
+      }
+      view.cursorT = timeAtX(event.clientX);
+      requestDraw();
+    });
+    canvas.addEventListener("mouseleave", function () { if (!view.paused) view.cursorT = null; view.drag = null; requestDraw(); });
+    canvas.addEventListener("mousedown", function (event) {
+      if (!view.paused) return;
+      view.drag = { x: event.clientX, t0: view.t0, t1: view.t1 };
+    });
+    window.addEventListener("mouseup", function () { view.drag = null; });
+    canvas.addEventListener("wheel", function (event) {
+      if (!view.paused || settings.mode === "xy") return;
+      event.preventDefault();
+      zoom(event.deltaY > 0 ? 1.25 : 0.8, timeAtX(event.clientX) || undefined);
+    }, { passive: false });
+    canvas.addEventListener("dblclick", resetZoom);
+
+    document.addEventListener("keydown", function (event) {
+      const tag = (event.target && event.target.tagName) || "";
+      if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;
+      if (event.key === " " || event.code === "Space") {
+        if (tag === "BUTTON") return;       // space on a focused button presses it
+        event.preventDefault();
+        setPaused(!view.paused);
+        return;
+      }
+      if (!view.paused) return;
+      const span = view.t1 - view.t0;
+      switch (event.key) {
+        case "ArrowLeft": case "ArrowRight": {
+          const dir = event.key === "ArrowLeft" ? -1 : 1;
+          if (event.shiftKey) pan(dir * 0.1);
+          else { view.cursorT = Math.min(view.t1, Math.max(view.t0, (view.cursorT === null ? (view.t0 + view.t1) / 2 : view.cursorT) + dir * span / 100)); requestDraw(); }
+          event.preventDefault();
+          break;
+        }
+        case "+": case "=": zoom(0.8, view.cursorT === null ? undefined : view.cursorT); event.preventDefault(); break;
+        case "-": case "_": zoom(1.25, view.cursorT === null ? undefined : view.cursorT); event.preventDefault(); break;
+        case "0": case "Home": resetZoom(); event.preventDefault(); break;
+      }
+    });
+    window.addEventListener("resize", requestDraw);
+  }
+
+  function currentRange() {
+    const layout = plot.layout;
+    if (layout && layout.panels && layout.panels[0] && layout.panels[0].series.length) {
+      const r = layout.panels[0].ranges.get(layout.panels[0].series[0].index);
+      return [Number(r[0].toPrecision(4)), Number(r[1].toPrecision(4))];
+    }
+    return [0, 1023];
+  }
+
+  // ---- Export ----
+  function stamp() {
+    const d = new Date();
+    const p = (n) => String(n).padStart(2, "0");
+    return d.getFullYear() + p(d.getMonth() + 1) + p(d.getDate()) + "-" + p(d.getHours()) + p(d.getMinutes()) + p(d.getSeconds());
+  }
+
+  function download(name, href) {
+    const link = document.createElement("a");
+    link.href = href;
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  function exportCSV() {
+    const text = store.csv();
+    const name = "sensorbridge-" + stamp() + ".csv";
+    const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+    download(name, url);
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    lastExport = { kind: "csv", name: name, text: text, rows: store.length };
+    return lastExport;
+  }
+
+  function exportPNG() {
+    draw();
+    const dataURL = el("graph").toDataURL("image/png");
+    const name = "sensorbridge-" + stamp() + ".png";
+    download(name, dataURL);
+    lastExport = { kind: "png", name: name, dataURL: dataURL, width: el("graph").width, height: el("graph").height };
+    return lastExport;
+  }
+
+  // ---- Drawing ----
+  let drawRequested = true;
+  function requestDraw() { drawRequested = true; }
+
+  function theme() {
+    const css = getComputedStyle(document.documentElement);
+    const get = (name) => css.getPropertyValue(name).trim();
+    return { panel: get("--panel"), text: get("--text"), muted: get("--muted"), grid: get("--grid"), axis: get("--axis"),
+             marker: get("--marker"), overlayBg: get("--overlay-bg"), overlayText: get("--overlay-text") };
+  }
+  let themeColors = theme();
+  if (window.matchMedia) {
+    const query = window.matchMedia("(prefers-color-scheme: dark)");
+    const update = () => { themeColors = theme(); requestDraw(); };
+    if (query.addEventListener) query.addEventListener("change", update);
   }
 
   function draw() {
-    const width = canvas.width, height = canvas.height, pad = 36;
-    ctx.clearRect(0, 0, width, height);
-    ctx.strokeStyle = "#26303a";
-    ctx.fillStyle = "#8a949e";
-    ctx.font = "12px system-ui, sans-serif";
-    ctx.lineWidth = 1;
-    if (!samples.length) {
-      ctx.fillText("waiting for samples…", pad, height / 2);
-      return;
+    const started = performance.now();
+    if (!view.paused) {
+      view.t1 = bridgeNow();
+      view.t0 = view.t1 - settings.window * 1000;
     }
-    const channels = samples[samples.length - 1].length - 1;
-    let min = Infinity, max = -Infinity;
-    for (const s of samples) for (let c = 1; c < s.length; c++) { min = Math.min(min, s[c]); max = Math.max(max, s[c]); }
-    if (min === max) { min -= 1; max += 1; }
-    const span = max - min; min -= span * 0.05; max += span * 0.05;
-    const end = samples[samples.length - 1][0], start = end - windowSeconds * 1000;
-    const x = (t) => pad + (t - start) / (end - start) * (width - 2 * pad);
-    const y = (v) => height - pad - (v - min) / (max - min) * (height - 2 * pad);
-    for (let i = 0; i <= 4; i++) {
-      const v = min + (max - min) * i / 4, py = y(v);
-      ctx.beginPath(); ctx.moveTo(pad, py); ctx.lineTo(width - pad, py); ctx.stroke();
-      ctx.fillText(v.toFixed(0), 2, py + 4);
+    const state = pageState();
+    const series = visibleSeries();
+    // XY may use any series, shown in the legend or not.
+    const all = store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length] }));
+    const byName = (name) => all.find((s) => s.name === name);
+    let overlay = null;
+    if (state.name !== "live") overlay = state.text + (state.detail ? ": " + state.detail : "");
+    if (view.paused) overlay = overlay ? "paused · " + overlay : null;
+    if (!store.length && state.name === "live") overlay = "waiting for samples…";
+    plot.render({
+      // Paused, the plot shows what had arrived by then, however it is zoomed or panned.
+      store: store, t0: view.t0, t1: view.t1, limit: view.paused ? view.heldAtPause : Infinity,
+      series: series, mode: settings.mode, scale: settings.scale,
+      fixedMin: settings.min, fixedMax: settings.max, cursorT: view.cursorT, theme: themeColors, overlay: overlay,
+      xy: [byName(settings.xy[0] || store.names[0]), byName(settings.xy[1] || store.names[1])],
+    });
+    updateText(state, series);
+    const took = performance.now() - started;
+    frames.times[frames.count % frames.times.length] = took;
+    frames.count++;
+    frames.lastDraw = Date.now();
+  }
+
+  function updateText(state, series) {
+    const pill = el("state");
+    pill.className = "state " + state.name;
+    pill.dataset.state = state.name;
+    pill.textContent = state.text;
+    pill.title = state.detail || "";
+    el("source").textContent = conn.source.name + (conn.source.detail ? " — " + conn.source.detail : "");
+    const rate = currentRate();
+    el("rate").textContent = rate >= 10 ? rate.toFixed(0) : rate.toFixed(1);
+    el("count").textContent = store.length.toLocaleString("en-US");
+    el("count").dataset.count = store.length;
+    el("skipped-box").hidden = counters.missed === 0;
+    el("skipped").textContent = counters.missed;
+    // Cursor readout: every visible series at the cursor, else the latest values.
+    const at = view.cursorT !== null ? view.cursorT : (store.length ? store.lastTime() : null);
+    const readout = el("cursor-readout");
+    readout.innerHTML = "";
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = view.cursorT !== null ? "at " + new Date(at).toLocaleTimeString() + "." + String(Math.floor(at % 1000)).padStart(3, "0") : "latest";
+    readout.appendChild(label);
+    const values = {};
+    for (const s of series) {
+      const hit = at === null ? null : store.valueAt(s.index, at, view.cursorT !== null ? Math.max(1000, (view.t1 - view.t0) / 50) : 1e12);
+      const span = document.createElement("span");
+      span.className = "value";
+      span.style.color = COLORS[s.index % COLORS.length];
+      span.dataset.series = s.name;
+      span.textContent = " " + s.name + " " + (hit ? formatReadout(hit.v) : "–");
+      if (hit) values[s.name] = hit.v;
+      readout.appendChild(span);
     }
-    for (let s = 0; s <= windowSeconds; s += Math.max(1, Math.round(windowSeconds / 5))) {
-      const px = x(end - s * 1000);
-      ctx.fillText("-" + s + "s", px - 10, height - 12);
+    readoutValues = values;
+    if (!el("tilt").hidden) {
+      const names = store.names;
+      const find = (letter) => names.find((name) => new RegExp("^(a|ac|acc|accel|acceleration)?[ _]?" + letter + "$", "i").test(name));
+      const last = (name) => { const hit = store.length ? store.valueAt(store.index.get(name), at, 1e12) : null; return hit ? hit.v : NaN; };
+      const x = last(find("x")), y = last(find("y")), z = last(find("z"));
+      const tilt = (a, zz) => Math.atan2(a - settings.zero, zz - settings.zero) * 180 / Math.PI;
+      el("pitch").textContent = isFinite(x + z) ? tilt(x, z).toFixed(1) : "–";
+      el("roll").textContent = isFinite(y + z) ? tilt(y, z).toFixed(1) : "–";
     }
-    for (let c = 1; c <= channels; c++) {
-      ctx.strokeStyle = colors[(c - 1) % colors.length];
-      ctx.lineWidth = 1.5;
-      ctx.beginPath();
-      let first = true;
-      for (const s of samples) {
-        if (s.length <= c) continue;
-        if (first) { ctx.moveTo(x(s[0]), y(s[c])); first = false; } else { ctx.lineTo(x(s[0]), y(s[c])); }
-      }
-      ctx.stroke();
-    }
-    const legend = el("legend");
-    if (legend.childElementCount !== channels) {
-      legend.innerHTML = "";
-      const names = channels === 3 ? ["x", "y", "z"] : Array.from({ length: channels }, (_, i) => "ch" + (i + 1));
-      names.forEach((name, i) => {
-        const item = document.createElement("span");
-        item.textContent = name;
-        item.style.setProperty("--swatch", colors[i % colors.length]);
-        legend.appendChild(item);
-      });
-    }
+  }
+  let readoutValues = {};
+
+  function formatReadout(v) {
+    return Math.abs(v) >= 1e5 || v === Math.round(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, "");
   }
 
   function frame() {
-    if (dirty) { updateReadout(); draw(); dirty = false; }
+    const now = Date.now();
+    // Live, the time axis moves with the clock: redraw at most once per pixel of scroll
+    // (and at least every 250 ms for the readouts); otherwise only on change.
+    const width = el("graph").clientWidth || 1000;
+    const msPerPixel = settings.window * 1000 / width;
+    const due = !view.paused && now - frames.lastDraw >= Math.min(250, Math.max(16, msPerPixel));
+    if (drawRequested || due) { drawRequested = false; draw(); }
     requestAnimationFrame(frame);
   }
 
+  // ---- For tests and scripts ----
+  window.sensorbridge = {
+    get connection() { return conn.socket && conn.socket.readyState === 1 ? "open" : conn.state === "unreachable" ? "closed" : "connecting"; },
+    get state() { return pageState().name; },
+    get stateText() { return el("state").textContent; },
+    get source() { return Object.assign({}, conn.source); },
+    get series() { return store.names.slice(); },
+    get visibleSeries() { return visibleSeries().map((s) => s.name); },
+    get samples() { return store.length; },
+    get received() { return counters.received; },
+    get firstTime() { return store.length ? store.firstTime() : null; },
+    get lastTime() { return store.length ? store.lastTime() : null; },
+    get paused() { return view.paused; },
+    get view() { return { t0: view.t0, t1: view.t1, cursorT: view.cursorT }; },
+    get settings() { return { window: settings.window, scale: settings.scale, min: settings.min, max: settings.max, mode: settings.mode, hidden: Array.from(settings.hidden), xy: settings.xy.slice() }; },
+    get rate() { return currentRate(); },
+    get stream() { return conn.stream; },
+    get lastSeq() { return conn.lastSeq; },
+    get counters() { return Object.assign({}, counters); },
+    get readout() { return Object.assign({}, readoutValues); },
+    get lastExport() { return lastExport; },
+    get lastLayout() { return plot.layout; },
+    get frameTimes() { const n = Math.min(frames.count, frames.times.length); return Array.from(frames.times.slice(0, n)); },
+    get frameCount() { return frames.count; },
+    /// Every held sample as [t, v...] in series order (null where a series has no value).
+    rows: function () {
+      const out = [];
+      for (let i = 0; i < store.length; i++) {
+        const p = store.physical(i);
+        out.push([store.time[p]].concat(store.values.map((v) => (v[p] === v[p] ? v[p] : null))));
+      }
+      return out;
+    },
+    pause: () => setPaused(true),
+    resume: () => setPaused(false),
+    exportCSV: exportCSV,
+    exportPNG: exportPNG,
+    draw: draw,
+    /// For benchmarks: replaces what the page holds with `seconds` of synthetic samples of
+    /// the stream's own series (or `channels` made-up ones) ending now; live samples follow.
+    fillSynthetic: function (seconds, rate, channels) {
+      store.reset();
+      const names = conn.channelNames.length ? conn.channelNames : Array.from({ length: channels }, (_, k) => "bench" + (k + 1));
+      channels = names.length;
+      const columns = names.map((name) => store.seriesIndex(name));
+      conn.columns = columns;
+      document.getElementById("legend").innerHTML = "";
+      const end = bridgeNow() - 1, count = Math.floor(seconds * rate), row = new Array(channels);
+      for (let i = 0; i < count; i++) {
+        const t = end - (count - i) * 1000 / rate;
+        for (let k = 0; k < channels; k++) row[k] = 512 + 300 * Math.sin(t / (300 + 90 * k)) + (i * 7919 % 97) - 48;
+        store.push(t, row, columns);
+      }
+      rebuildLegend();
+      requestDraw();
+      return store.length;
+    },
+  };
+
+  bindControls();
+  saveSettings();
   connect();
   requestAnimationFrame(frame);
-  // Headless browsers may not run animation frames; keep the readout current anyway.
-  setInterval(function () { if (dirty) { updateReadout(); draw(); dirty = false; } }, 250);
+  // Hidden or throttled tabs may not run animation frames; keep the state current anyway.
+  setInterval(function () { if (Date.now() - frames.lastDraw > 500) draw(); }, 500);
 })();

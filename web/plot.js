@@ -1,0 +1,267 @@
+// sensorbridge: draws a SeriesStore on a canvas: time plots (one shared or one per series)
+// decimated to min/max per pixel column, or an XY plot of two series. It draws what it is
+// told; the page decides the view (window, pause, zoom), scales and colours.
+(function (global) {
+  "use strict";
+
+  const LEFT = 58, RIGHT = 14, TOP = 18, BOTTOM = 26, GAP = 10;
+
+  function niceStep(span, count) {
+    const raw = span / Math.max(1, count);
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    const unit = raw / power;
+    return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
+  }
+
+  function formatValue(v, step) {
+    const digits = Math.max(0, Math.min(6, -Math.floor(Math.log10(step || 1))));
+    return v.toFixed(digits);
+  }
+
+  const TIME_STEPS = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000];
+
+  function pad2(n) { return n < 10 ? "0" + n : String(n); }
+  function clockLabel(t, step) {
+    const d = new Date(t);
+    let text = pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds());
+    if (step < 1000) text += "." + String(d.getMilliseconds()).padStart(3, "0");
+    return text;
+  }
+
+  function Plot(canvas) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.layout = null;
+  }
+
+  /// Fits the canvas to its box in device pixels; returns the size in CSS pixels.
+  Plot.prototype.fit = function () {
+    const dpr = global.devicePixelRatio || 1;
+    const rect = this.canvas.getBoundingClientRect();
+    const width = Math.max(200, Math.round(rect.width)), height = Math.max(150, Math.round(rect.height));
+    if (this.canvas.width !== Math.round(width * dpr) || this.canvas.height !== Math.round(height * dpr)) {
+      this.canvas.width = Math.round(width * dpr);
+      this.canvas.height = Math.round(height * dpr);
+    }
+    this.ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    return { width: width, height: height };
+  };
+
+  /// Min and max of series s over [t0, t1] (columns inside the plot only), from the block summaries.
+  function range(store, s, t0, t1, msPerColumn, limit) {
+    let min = Infinity, max = -Infinity;
+    const columns = Math.round((t1 - t0) / msPerColumn);
+    store.columns(s, t0, t1, msPerColumn, function (c, first, lo, hi) {
+      if (c < 0 || c >= columns) return;
+      if (lo < min) min = lo;
+      if (hi > max) max = hi;
+    }, limit);
+    return [min, max];
+  }
+
+  function padded(min, max) {
+    if (!(min <= max)) return [0, 1];
+    if (min === max) return [min - 1, max + 1];
+    const span = max - min;
+    return [min - span * 0.05, max + span * 0.05];
+  }
+
+  Plot.prototype.render = function (view) {
+    const size = this.fit();
+    const ctx = this.ctx;
+    const colors = view.theme;
+    ctx.fillStyle = colors.panel;
+    ctx.fillRect(0, 0, size.width, size.height);
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.lineJoin = "round";
+    if (view.mode === "xy") this.layout = this.renderXY(view, size);
+    else this.layout = this.renderTime(view, size);
+    if (view.overlay) {
+      ctx.font = "600 15px system-ui, sans-serif";
+      const text = view.overlay;
+      const width = Math.min(size.width - 40, ctx.measureText(text).width + 28);
+      const x = (size.width - width) / 2, y = TOP + 8;
+      ctx.fillStyle = colors.overlayBg;
+      ctx.fillRect(x, y, width, 30);
+      ctx.fillStyle = colors.overlayText;
+      ctx.textAlign = "center";
+      ctx.fillText(text, size.width / 2, y + 20, width - 16);
+      ctx.textAlign = "left";
+    }
+    return this.layout;
+  };
+
+  Plot.prototype.renderTime = function (view, size) {
+    const ctx = this.ctx, store = view.store, colors = view.theme;
+    const series = view.series;
+    const t0 = view.t0, t1 = view.t1;
+    const plotW = size.width - LEFT - RIGHT;
+    const msPerColumn = (t1 - t0) / plotW;
+    const groups = view.mode === "stacked" && series.length ? series.map((s) => [s]) : [series];
+    const panelH = (size.height - TOP - BOTTOM - GAP * (groups.length - 1)) / groups.length;
+    const layout = { kind: "time", left: LEFT, right: size.width - RIGHT, t0: t0, t1: t1, panels: [] };
+    const x = (t) => LEFT + (t - t0) / (t1 - t0) * plotW;
+
+    groups.forEach(function (group, g) {
+      const top = TOP + g * (panelH + GAP), bottom = top + panelH;
+      // Ranges: fixed, shared auto, or one per series.
+      const ranges = new Map();
+      if (view.scale === "fixed" && view.fixedMin < view.fixedMax) {
+        for (const s of group) ranges.set(s.index, [view.fixedMin, view.fixedMax]);
+      } else if (view.scale === "channel") {
+        for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit); ranges.set(s.index, padded(r[0], r[1])); }
+      } else {
+        let min = Infinity, max = -Infinity;
+        for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit); min = Math.min(min, r[0]); max = Math.max(max, r[1]); }
+        const shared = padded(min, max);
+        for (const s of group) ranges.set(s.index, shared);
+      }
+      const axisRange = group.length ? ranges.get(group[0].index) : [0, 1];
+      const axisColor = view.scale === "channel" && group.length > 1 ? group[0].color : colors.muted;
+      // Grid and y labels.
+      ctx.strokeStyle = colors.grid;
+      ctx.lineWidth = 1;
+      ctx.fillStyle = axisColor;
+      const step = niceStep(axisRange[1] - axisRange[0], Math.max(2, Math.floor(panelH / 45)));
+      for (let v = Math.ceil(axisRange[0] / step) * step; v <= axisRange[1]; v += step) {
+        const py = bottom - (v - axisRange[0]) / (axisRange[1] - axisRange[0]) * panelH;
+        ctx.beginPath(); ctx.moveTo(LEFT, py + 0.5); ctx.lineTo(size.width - RIGHT, py + 0.5); ctx.stroke();
+        ctx.fillText(formatValue(v, step), 4, py + 4, LEFT - 8);
+      }
+      ctx.strokeStyle = colors.axis;
+      ctx.strokeRect(LEFT + 0.5, top + 0.5, plotW, panelH);
+      if (view.mode === "stacked" && group.length) {
+        ctx.fillStyle = group[0].color;
+        ctx.fillText(group[0].name, LEFT + 6, top + 14);
+      }
+      // Lines, clipped to the panel.
+      ctx.save();
+      ctx.beginPath(); ctx.rect(LEFT, top, plotW, panelH); ctx.clip();
+      for (const s of group) {
+        const r = ranges.get(s.index);
+        const scale = panelH / (r[1] - r[0]);
+        const y = (v) => bottom - (v - r[0]) * scale;
+        ctx.strokeStyle = s.color;
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        let open = false;
+        store.columns(s.index, t0, t1, msPerColumn, function (c, first, min, max, last, brk) {
+          const px = LEFT + (c + 0.5);
+          // A column holding a break (a gap, a disconnection) starts a new line.
+          if (!open || brk) ctx.moveTo(px, y(first)); else ctx.lineTo(px, y(first));
+          if (min !== max) { ctx.lineTo(px, y(min)); ctx.lineTo(px, y(max)); ctx.lineTo(px, y(last)); }
+          else if (!open || brk) ctx.lineTo(px + 0.01, y(first));
+          open = true;
+        }, view.limit);
+        ctx.stroke();
+      }
+      ctx.restore();
+      layout.panels.push({ top: top, bottom: bottom, series: group, ranges: ranges });
+    });
+
+    // Time axis: clock time.
+    const tstep = TIME_STEPS.find((st) => (t1 - t0) / st <= Math.max(2, plotW / 110)) || 600000;
+    ctx.fillStyle = colors.muted;
+    ctx.strokeStyle = colors.grid;
+    for (let t = Math.ceil(t0 / tstep) * tstep; t <= t1; t += tstep) {
+      const px = Math.round(x(t)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
+      const label = clockLabel(t, tstep);
+      ctx.fillText(label, px - ctx.measureText(label).width / 2, size.height - 8);
+    }
+    // Gaps, disconnections and restarts, where they happened.
+    ctx.font = "11px system-ui, sans-serif";
+    for (const event of store.events) {
+      if (event.t < t0 || event.t > t1) continue;
+      const px = Math.round(x(event.t)) + 0.5;
+      ctx.strokeStyle = colors.marker;
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = colors.marker;
+      const width = ctx.measureText(event.text).width;
+      ctx.fillText(event.text, px + 3 + width > size.width - RIGHT ? px - 3 - width : px + 3, TOP + 11);
+    }
+    // The cursor.
+    if (view.cursorT !== null && view.cursorT >= t0 && view.cursorT <= t1 && view.cursorT <= view.limit) {
+      const px = Math.round(x(view.cursorT)) + 0.5;
+      ctx.strokeStyle = colors.text;
+      ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
+      for (const panel of layout.panels) {
+        for (const s of panel.series) {
+          const hit = store.valueAt(s.index, view.cursorT, Math.max(1000, (t1 - t0) / 50));
+          if (!hit) continue;
+          const r = panel.ranges.get(s.index);
+          const py = panel.bottom - (hit.v - r[0]) / (r[1] - r[0]) * (panel.bottom - panel.top);
+          ctx.fillStyle = s.color;
+          ctx.beginPath(); ctx.arc(x(hit.t), py, 3.5, 0, 2 * Math.PI); ctx.fill();
+        }
+      }
+    }
+    return layout;
+  };
+
+  Plot.prototype.renderXY = function (view, size) {
+    const ctx = this.ctx, store = view.store, colors = view.theme;
+    const a = view.xy[0], b = view.xy[1];
+    const layout = { kind: "xy", left: LEFT, right: size.width - RIGHT, t0: view.t0, t1: view.t1, panels: [] };
+    if (a === undefined || b === undefined) {
+      ctx.fillStyle = colors.muted;
+      ctx.fillText("XY needs two series", LEFT, TOP + 20);
+      return layout;
+    }
+    // Pair each sample with the newest value of each series, so subset lines pair too.
+    const from = Math.max(0, store.lowerBound(view.t0)), to = store.lowerBound(Math.min(view.t1, view.limit) + 1e-3);
+    const stride = Math.max(1, Math.floor((to - from) / 20000));
+    const xs = [], ys = [];
+    let va = NaN, vb = NaN;
+    for (let i = from; i < to; i++) {
+      const p = store.physical(i);
+      const na = store.values[a.index][p], nb = store.values[b.index][p];
+      if (na === na) va = na;
+      if (nb === nb) vb = nb;
+      if ((i - from) % stride === 0 && va === va && vb === vb) { xs.push(va); ys.push(vb); }
+    }
+    const plotW = size.width - LEFT - RIGHT, plotH = size.height - TOP - BOTTOM - 12;
+    const rx = view.scale === "fixed" && view.fixedMin < view.fixedMax ? [view.fixedMin, view.fixedMax] : padded(Math.min.apply(null, xs.length ? xs : [0]), Math.max.apply(null, xs.length ? xs : [1]));
+    const ry = view.scale === "fixed" && view.fixedMin < view.fixedMax ? [view.fixedMin, view.fixedMax] : padded(Math.min.apply(null, ys.length ? ys : [0]), Math.max.apply(null, ys.length ? ys : [1]));
+    const px = (v) => LEFT + (v - rx[0]) / (rx[1] - rx[0]) * plotW;
+    const py = (v) => TOP + plotH - (v - ry[0]) / (ry[1] - ry[0]) * plotH;
+    ctx.strokeStyle = colors.grid;
+    ctx.fillStyle = colors.muted;
+    const sx = niceStep(rx[1] - rx[0], 8), sy = niceStep(ry[1] - ry[0], 6);
+    for (let v = Math.ceil(rx[0] / sx) * sx; v <= rx[1]; v += sx) {
+      ctx.beginPath(); ctx.moveTo(px(v), TOP); ctx.lineTo(px(v), TOP + plotH); ctx.stroke();
+      ctx.fillText(formatValue(v, sx), px(v) - 12, TOP + plotH + 16);
+    }
+    for (let v = Math.ceil(ry[0] / sy) * sy; v <= ry[1]; v += sy) {
+      ctx.beginPath(); ctx.moveTo(LEFT, py(v)); ctx.lineTo(LEFT + plotW, py(v)); ctx.stroke();
+      ctx.fillText(formatValue(v, sy), 4, py(v) + 4, LEFT - 8);
+    }
+    ctx.strokeStyle = colors.axis;
+    ctx.strokeRect(LEFT + 0.5, TOP + 0.5, plotW, plotH);
+    ctx.fillStyle = a.color;
+    ctx.fillText("→ " + a.name, LEFT + plotW - 80, TOP + plotH + 30);
+    ctx.fillStyle = b.color;
+    ctx.fillText("↑ " + b.name, LEFT + 6, TOP + 14);
+    ctx.save();
+    ctx.beginPath(); ctx.rect(LEFT, TOP, plotW, plotH); ctx.clip();
+    ctx.strokeStyle = b.color;
+    ctx.globalAlpha = 0.55;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let k = 0; k < xs.length; k++) { if (k) ctx.lineTo(px(xs[k]), py(ys[k])); else ctx.moveTo(px(xs[k]), py(ys[k])); }
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+    if (xs.length) {
+      ctx.fillStyle = a.color;
+      ctx.beginPath(); ctx.arc(px(xs[xs.length - 1]), py(ys[ys.length - 1]), 5, 0, 2 * Math.PI); ctx.fill();
+    }
+    ctx.restore();
+    layout.points = xs.length;
+    return layout;
+  };
+
+  global.Plot = Plot;
+})(typeof window !== "undefined" ? window : globalThis);
