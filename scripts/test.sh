@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Sets up, builds once, and runs every test: unit, in-process server, and end-to-end
-# (the built binary on real pseudo-terminals with real WebSocket clients).
+# Sets up, builds once, and runs every test: unit, in-process server, end-to-end (the built
+# binary on real pseudo-terminals with real WebSocket clients), the page in headless Chromium
+# and Firefox ESR, and the Autobahn suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# The page is tested in a real headless browser; unplug/replug with socat's pty links.
+# Browsers for the page tests (Chromium through chromedriver, Firefox through Marionette);
+# socat for unplug/replug.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v firefox-esr >/dev/null 2>&1 || need+=(firefox-esr)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -14,8 +18,13 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+python3 -m pip install -q --disable-pip-version-check -r scripts/browser-test-requirements.txt 2>&1 \
+  | grep -v "Running pip as the 'root' user" || true
 swift build --build-tests
 # One test at a time: the end-to-end tests measure timing and must not share the 2 cores.
 swift test --skip-build --no-parallel
+# The page in real browsers against the built binary.
+SENSORBRIDGE_BINARY="$(swift build --show-bin-path)/sensorbridge" \
+  python3 -m pytest -q -p no:warnings -p no:cacheprovider Tests/Browser
 # WebSocket conformance: the Autobahn TestSuite against the built binary (about a minute).
 bash scripts/autobahn.sh
