@@ -513,7 +513,7 @@
     readout.innerHTML = "";
     const label = document.createElement("span");
     label.className = "label";
-    label.textContent = view.cursorT !== null ? "at " + new Date(at).toLocaleTimeString() + "." + String(Math.floor(at % 1000)).padStart(3, "0") : "latest";
+    label.textContent = view.cursorT !== null ? "at " + clockText(at) : "latest";
     readout.appendChild(label);
     const values = {};
     for (const s of series) {
@@ -538,6 +538,11 @@
     }
   }
   let readoutValues = {};
+
+  function clockText(t) {
+    const d = new Date(t), p = (n, w) => String(n).padStart(w || 2, "0");
+    return p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds()) + "." + p(d.getMilliseconds(), 3);
+  }
 
   function formatReadout(v) {
     return Math.abs(v) >= 1e5 || v === Math.round(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, "");
