@@ -45,7 +45,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds of recent samples a newly connected client receives first, unless it asks for more with /graph?history=SECONDS (the page asks for 10 minutes).")
     var history: Double = 5
 
-    @Option(help: "Samples kept in memory for late joiners and slow clients: the most history a client can get. The default holds 10 minutes at 100 Hz. Memory: about 240 bytes per sample of 3 channels (+16 per extra channel); 65536 samples take at most 16 MB.")
+    @Option(help: "Samples kept in memory for late joiners and slow clients: the most history a client can get. The default holds 10 minutes at 100 Hz. Memory: about 250 bytes per sample of 3 channels, 20 more per extra channel: 16 MB for 65536 samples of 3 channels, 20 MB of 6 (docs/benchmarks.md).")
     var buffer: Int = 65_536
 
     @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
