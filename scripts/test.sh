@@ -12,6 +12,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v firefox-esr >/dev/null 2>&1 || need+=(firefox-esr)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "test: installing ${need[*]}"
@@ -23,7 +24,8 @@ python3 -m pip install -q --disable-pip-version-check -r scripts/browser-test-re
 swift build --build-tests
 # One test at a time: the end-to-end tests measure timing and must not share the 2 cores.
 swift test --skip-build --no-parallel
-# The page in real browsers against the built binary.
+# The page's data store on its own, then the page in real browsers against the built binary.
+node --test Tests/Web
 SENSORBRIDGE_BINARY="$(swift build --show-bin-path)/sensorbridge" \
   python3 -m pytest -q -p no:warnings -p no:cacheprovider Tests/Browser
 # WebSocket conformance: the Autobahn TestSuite against the built binary (about a minute).
