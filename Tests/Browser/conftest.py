@@ -154,8 +154,10 @@ class Firefox:
 
     def __init__(self):
         from marionette_driver.marionette import Marionette
+        os.makedirs(os.path.join(ROOT, ".build"), exist_ok=True)
         self.client = Marionette(bin="/usr/bin/firefox-esr", headless=True, host="127.0.0.1",
-                                 port=_free_port(), startup_timeout=120)
+                                 port=_free_port(), startup_timeout=120,
+                                 gecko_log=os.path.join(ROOT, ".build", "gecko.log"))
         self.client.start_session()
         self.client.set_window_rect(width=1280, height=900)
 

@@ -12,11 +12,17 @@ def labelled(n):
     return "pitch:%.2f,roll:%.2f,yaw:%d" % (30 * math.sin(n / 40), 20 * math.cos(n / 55), n)
 
 
-def test_names_from_a_labelled_sketch_are_shown(browser, feeder, bridges):
-    feeder.start(labelled)
+def open_page(browser, feeder, bridges, make_line=labelled, query="", samples=30):
+    """Feeds the pty at 50 Hz, starts a bridge on it, opens the page and waits for samples."""
+    feeder.start(make_line)
     bridge = bridges([feeder.path])
-    browser.open(bridge.url)
-    wait_for(lambda: browser.js("window.sensorbridge.samples") > 60, message="samples on the page")
+    browser.open(bridge.url + query)
+    wait_for(lambda: browser.js("window.sensorbridge.samples") > samples, message="samples on the page")
+    return bridge
+
+
+def test_names_from_a_labelled_sketch_are_shown(browser, feeder, bridges):
+    open_page(browser, feeder, bridges, samples=60)
     assert browser.js("window.sensorbridge.series") == ["pitch", "roll", "yaw"]
     assert browser.js("window.sensorbridge.state") == "live"
     legend = browser.js("Array.from(document.querySelectorAll('#legend button')).map(b => b.textContent)")
@@ -29,10 +35,9 @@ def test_names_from_a_labelled_sketch_are_shown(browser, feeder, bridges):
 
 
 def test_two_alternating_labels_become_two_series(browser, feeder, bridges):
-    feeder.start(lambda n: "temp:%.1f" % (21 + n / 100) if n % 2 == 0 else "hum:%d" % (40 + n % 7))
-    bridge = bridges([feeder.path])
-    browser.open(bridge.url + "?mode=stacked")
-    wait_for(lambda: browser.js("window.sensorbridge.samples") > 40, message="samples")
+    def alternating(n):
+        return "temp:%.1f" % (21 + n / 100) if n % 2 == 0 else "hum:%d" % (40 + n % 7)
+    open_page(browser, feeder, bridges, alternating, query="?mode=stacked", samples=40)
     series = browser.js("window.sensorbridge.series")
     assert sorted(series) == ["hum", "temp"], "in the order the bridge first saw them"
     rows = browser.js("window.sensorbridge.rows()")
@@ -52,7 +57,7 @@ def test_a_bridge_restarted_under_the_page_gives_no_duplicate_or_reordered_sampl
     stream = browser.js("window.sensorbridge.stream")
     first.stop()
     wait_for(lambda: browser.js("window.sensorbridge.state") == "unreachable", message="unreachable shown")
-    assert "retrying" in browser.js("window.sensorbridge.stateText")
+    wait_for(lambda: "retrying" in browser.js("window.sensorbridge.stateText"), timeout=1, message="the pill")
     time.sleep(1)
     bridges([feeder.path], port=first.port)
     wait_for(lambda: browser.js("window.sensorbridge.stream") not in (None, stream), timeout=15, message="new stream")
@@ -86,10 +91,7 @@ def test_the_page_says_disconnected_within_two_seconds_of_the_pty_closing(browse
 
 
 def test_pause_freezes_the_view_while_data_keeps_arriving(browser, feeder, bridges):
-    feeder.start(labelled)
-    bridge = bridges([feeder.path])
-    browser.open(bridge.url)
-    wait_for(lambda: browser.js("window.sensorbridge.samples") > 50, message="samples")
+    open_page(browser, feeder, bridges, samples=50)
     browser.key("graph", " ")  # space pauses
     wait_for(lambda: browser.js("window.sensorbridge.paused"), message="paused")
     view = browser.js("window.sensorbridge.view")
@@ -111,10 +113,7 @@ def test_pause_freezes_the_view_while_data_keeps_arriving(browser, feeder, bridg
 
 
 def test_csv_export_holds_the_samples_with_the_series_names(browser, feeder, bridges):
-    feeder.start(labelled)
-    bridge = bridges([feeder.path])
-    browser.open(bridge.url)
-    wait_for(lambda: browser.js("window.sensorbridge.samples") > 30, message="samples")
+    open_page(browser, feeder, bridges)
     browser.js("window.sensorbridge.pause()")
     feeder.stop()
     time.sleep(0.3)
@@ -133,10 +132,7 @@ def test_csv_export_holds_the_samples_with_the_series_names(browser, feeder, bri
 
 
 def test_png_export_is_a_real_image(browser, feeder, bridges):
-    feeder.start(labelled)
-    bridge = bridges([feeder.path])
-    browser.open(bridge.url)
-    wait_for(lambda: browser.js("window.sensorbridge.samples") > 30, message="samples")
+    open_page(browser, feeder, bridges)
     browser.click("export-png")
     export = wait_for(lambda: browser.js("window.sensorbridge.lastExport"), message="export")
     assert export["kind"] == "png"
@@ -148,10 +144,7 @@ def test_png_export_is_a_real_image(browser, feeder, bridges):
 
 
 def test_settings_live_in_the_url_and_legend_clicks_hide_series(browser, feeder, bridges):
-    feeder.start(labelled)
-    bridge = bridges([feeder.path])
-    browser.open(bridge.url + "?window=60&scale=fixed&min=-50&max=50&hide=yaw")
-    wait_for(lambda: browser.js("window.sensorbridge.samples") > 20, message="samples")
+    open_page(browser, feeder, bridges, query="?window=60&scale=fixed&min=-50&max=50&hide=yaw", samples=20)
     settings = browser.js("window.sensorbridge.settings")
     assert settings["window"] == 60 and settings["scale"] == "fixed" and settings["min"] == -50
     assert browser.js("window.sensorbridge.visibleSeries") == ["pitch", "roll"]
@@ -170,10 +163,7 @@ def test_settings_live_in_the_url_and_legend_clicks_hide_series(browser, feeder,
 
 
 def test_an_accelerometer_gets_the_tilt_readout(browser, feeder, bridges):
-    feeder.start(lambda n: "%d,%d,%d" % (338 + n % 50, 338, 400))
-    bridge = bridges([feeder.path])
-    browser.open(bridge.url)
-    wait_for(lambda: browser.js("window.sensorbridge.samples") > 20, message="samples")
+    open_page(browser, feeder, bridges, lambda n: "%d,%d,%d" % (338 + n % 50, 338, 400), samples=20)
     assert browser.js("window.sensorbridge.series") == ["x", "y", "z"]
     assert browser.js("document.getElementById('tilt').hidden") is False
     assert browser.js("document.getElementById('pitch').textContent") != "–"
