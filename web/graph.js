@@ -592,6 +592,8 @@
       }
       return out;
     },
+    /// Drops the connection as a network would; the page reconnects and resumes.
+    reconnect: function () { if (conn.socket) conn.socket.close(); },
     pause: () => setPaused(true),
     resume: () => setPaused(false),
     exportCSV: exportCSV,
