@@ -180,6 +180,7 @@ public struct LineParser: Sendable {
 
     /// The held lines were not confirmed: half lines or noise.
     private mutating func dropHeld(emit: (Event) -> Void) {
+        guard !held.isEmpty else { return }
         for line in held { emit(.rejected(.layoutMismatch, line: line.line)) }
         held.removeAll(keepingCapacity: true)
         heldNames = nil

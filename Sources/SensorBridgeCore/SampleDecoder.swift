@@ -26,18 +26,18 @@ public struct SampleDecoder: Sendable {
         onSample: (Sample) -> Void
     ) where Bytes.Element == UInt8 {
         var parser = self.parser
-        let statistics = self.statistics
-        statistics.countBytes(bytes.count)
+        var tally = StreamStatistics.Tally()
+        tally.countBytes(bytes.count)
         framer.feed(bytes) { output in
             switch output {
             case .overlong:
-                statistics.countOverlongLine()
+                tally.countOverlongLine()
                 onError(.lineTooLong, nil)
             case .line(let line):
-                statistics.countLine()
+                tally.countLine()
                 onLine(line)
                 parser.parse(line, receivedMicros: receivedMicros) { event in
-                    statistics.count(event)
+                    tally.count(event)
                     switch event {
                     case .sample(let values, let layout, let micros):
                         onSample(Sample(timeMicros: micros, values: values, layout: layout))
@@ -50,6 +50,7 @@ public struct SampleDecoder: Sendable {
             }
         }
         self.parser = parser
+        statistics.add(tally)
     }
 
     /// Forgets a partial line (after the device was reopened); keeps the channel layout.

@@ -20,29 +20,50 @@ public final class StreamStatistics: Sendable {
 
     public var snapshot: Snapshot { counts.withLock { $0 } }
 
-    public func countBytes(_ count: Int) { counts.withLock { $0.bytes += UInt64(count) } }
+    /// What one read produced, counted without the lock and added in one step, so the
+    /// reader takes the lock once per read, not per line.
+    public struct Tally: Sendable {
+        var bytes: UInt64 = 0
+        var lines: UInt64 = 0
+        var samples: UInt64 = 0
+        var headers: UInt64 = 0
+        var parseErrors: [ParseErrorKind: UInt64] = [:]
+        var lastRejected: [UInt8]? = nil
 
-    /// One complete line arrived (what it became is counted as the parser decides).
-    public func countLine() { counts.withLock { $0.lines += 1 } }
+        public init() {}
 
-    public func count(_ event: LineParser.Event) {
-        counts.withLock { counts in
+        public mutating func countBytes(_ count: Int) { bytes += UInt64(count) }
+
+        /// One complete line arrived (what it became is counted as the parser decides).
+        public mutating func countLine() { lines += 1 }
+
+        public mutating func count(_ event: LineParser.Event) {
             switch event {
-            case .sample: counts.samples += 1
-            case .header: counts.headers += 1
+            case .sample: samples += 1
+            case .header: headers += 1
             case .held: break
             case .rejected(let kind, let line):
-                counts.parseErrors[kind, default: 0] += 1
-                counts.lastErrorLine = Self.printable(line)
+                parseErrors[kind, default: 0] += 1
+                lastRejected = line
             }
+        }
+
+        /// A line over the framer's limit: rejected before the parser sees it.
+        public mutating func countOverlongLine() {
+            lines += 1
+            parseErrors[.lineTooLong, default: 0] += 1
         }
     }
 
-    /// A line over the framer's limit: rejected before the parser sees it.
-    public func countOverlongLine() {
-        counts.withLock {
-            $0.lines += 1
-            $0.parseErrors[.lineTooLong, default: 0] += 1
+    public func add(_ tally: Tally) {
+        let lastErrorLine = tally.lastRejected.map { Self.printable($0) }
+        counts.withLock { counts in
+            counts.bytes += tally.bytes
+            counts.lines += tally.lines
+            counts.samples += tally.samples
+            counts.headers += tally.headers
+            for (kind, count) in tally.parseErrors { counts.parseErrors[kind, default: 0] += count }
+            if let lastErrorLine { counts.lastErrorLine = lastErrorLine }
         }
     }
 
