@@ -46,6 +46,7 @@
   const conn = {
     socket: null, state: "connecting", stream: null, lastSeq: -1, columns: [], retryAt: 0, retryDelay: 500,
     source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
+    lossMarked: false, restartMarkPending: false,
   };
   const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0 };
   const view = { paused: false, t0: 0, t1: 0, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null };
@@ -82,7 +83,13 @@
       if (conn.socket !== socket) return;
       conn.socket = null;
       requestDraw();
-      if (store.length) store.breakAll(Date.now() - (conn.clockOffset || 0), "bridge lost", "bridge lost");
+      // One mark per outage, and none when the bridge already said why it went (stopped).
+      // No break: a reconnect to the same stream resumes without losing a sample; a restart
+      // or a gap breaks the line when the stream says so.
+      if (store.length && conn.source.state === "connected" && !conn.lossMarked) {
+        store.mark(bridgeNow(), "lost", "connection lost");
+        conn.lossMarked = true;
+      }
       scheduleRetry();
     };
   }
@@ -96,7 +103,8 @@
 
   function mapColumns(names) {
     conn.channelNames = names.slice();
-    conn.columns = names.map((name) => store.seriesIndex(name));
+    // Index 0 of a sample array is its time, which belongs to no series.
+    conn.columns = [undefined].concat(names.map((name) => store.seriesIndex(name)));
     rebuildLegend();
   }
 
@@ -106,12 +114,15 @@
         const sameStream = message.stream === conn.stream;
         if (!sameStream) {
           if (conn.stream !== null) {
-            store.breakAll(Date.now() - (conn.clockOffset || 0), "restart", "bridge restarted");
+            // The break now; the mark where the new stream's first sample lands.
+            store.breakAll();
+            conn.restartMarkPending = true;
           }
           conn.stream = message.stream;
           conn.lastSeq = -1;
         }
         conn.source = { name: message.source || "", state: message.state || "connected", detail: message.detail || "" };
+        conn.lossMarked = false;
         mapColumns(message.channels || []);
         conn.state = "open";
         break;
@@ -132,7 +143,8 @@
         const was = conn.source.state;
         conn.source = { name: conn.source.name, state: message.state, detail: message.detail || "" };
         if (message.state !== "connected" && was === "connected") {
-          store.breakAll(Date.now() - (conn.clockOffset || 0), message.state, message.state === "finished" ? "replay finished" : "board " + message.state);
+          const text = { finished: "replay finished", stopped: "bridge stopped", disconnected: "board disconnected" }[message.state];
+          store.breakAll(bridgeNow(), message.state, text || message.state);
         }
         break;
       }
@@ -151,7 +163,11 @@
       if (!Array.isArray(row) || typeof row[0] !== "number") continue;
       const t = row[0];
       if (store.length && t < store.lastTime()) { counters.outOfOrder++; continue; }
-      store.push(t, row.slice(1), conn.columns);
+      if (conn.restartMarkPending) {
+        store.mark(t, "restart", "bridge restarted");
+        conn.restartMarkPending = false;
+      }
+      store.push(t, row, conn.columns);
       counters.received++;
       const lag = now - t;
       // The bridge's clock may differ from ours: track the smallest delay seen, which is
@@ -199,9 +215,14 @@
     return (store.lastTime() - store.timeAt(store.length - n)) / (n - 1);
   }
 
+  /// The series that is an accelerometer's axis `letter` (x, ax, AcX, accel_x, …), if any.
+  function axisSeries(names, letter) {
+    const pattern = new RegExp("^(a|ac|acc|accel|acceleration)?[ _]?" + letter + "$", "i");
+    return names.find((name) => pattern.test(name));
+  }
+
   function looksLikeAccelerometer(names) {
-    const axis = (name, letter) => new RegExp("^(a|ac|acc|accel|acceleration)?[ _]?" + letter + "$", "i").test(name);
-    return names.length >= 3 && ["x", "y", "z"].every((letter) => names.some((name) => axis(name, letter)));
+    return ["x", "y", "z"].every((letter) => axisSeries(names, letter) !== undefined);
   }
 
   function visibleSeries() {
@@ -528,10 +549,11 @@
     }
     readoutValues = values;
     if (!el("tilt").hidden) {
-      const names = store.names;
-      const find = (letter) => names.find((name) => new RegExp("^(a|ac|acc|accel|acceleration)?[ _]?" + letter + "$", "i").test(name));
-      const last = (name) => { const hit = store.length ? store.valueAt(store.index.get(name), at, 1e12) : null; return hit ? hit.v : NaN; };
-      const x = last(find("x")), y = last(find("y")), z = last(find("z"));
+      const last = (letter) => {
+        const hit = store.length ? store.valueAt(store.index.get(axisSeries(store.names, letter)), at, 1e12) : null;
+        return hit ? hit.v : NaN;
+      };
+      const x = last("x"), y = last("y"), z = last("z");
       const tilt = (a, zz) => Math.atan2(a - settings.zero, zz - settings.zero) * 180 / Math.PI;
       el("pitch").textContent = isFinite(x + z) ? tilt(x, z).toFixed(1) : "–";
       el("roll").textContent = isFinite(y + z) ? tilt(y, z).toFixed(1) : "–";
@@ -606,7 +628,7 @@
       const names = conn.channelNames.length ? conn.channelNames : Array.from({ length: channels }, (_, k) => "bench" + (k + 1));
       channels = names.length;
       const columns = names.map((name) => store.seriesIndex(name));
-      conn.columns = columns;
+      conn.columns = [undefined].concat(columns);
       document.getElementById("legend").innerHTML = "";
       const end = bridgeNow() - 1, count = Math.floor(seconds * rate), row = new Array(channels);
       for (let i = 0; i < count; i++) {

@@ -27,11 +27,22 @@
     this.time = new Float64Array(capacity);
     this.start = 0;                  // physical index of the oldest sample
     this.length = 0;
-    this.values = this.names.map(() => new Float64Array(capacity));
-    this.breaks = this.names.map(() => new Uint8Array(capacity));
-    this.blockMin = this.names.map(() => new Float64Array(capacity >> BLOCK_SHIFT));
-    this.blockMax = this.names.map(() => new Float64Array(capacity >> BLOCK_SHIFT));
-    this.blockBreak = this.names.map(() => new Uint8Array(capacity >> BLOCK_SHIFT));
+    this.values = [];
+    this.breaks = [];
+    this.blockMin = [];
+    this.blockMax = [];
+    this.blockBreak = [];
+    for (let s = 0; s < this.names.length; s++) this.addSeriesArrays();
+  };
+
+  /// The rings of one more series, empty: no values, no breaks, empty blocks.
+  SeriesStore.prototype.addSeriesArrays = function () {
+    const blocks = this.capacity >> BLOCK_SHIFT;
+    this.values.push(new Float64Array(this.capacity).fill(NaN));
+    this.breaks.push(new Uint8Array(this.capacity));
+    this.blockMin.push(new Float64Array(blocks).fill(Infinity));
+    this.blockMax.push(new Float64Array(blocks).fill(-Infinity));
+    this.blockBreak.push(new Uint8Array(blocks));
   };
 
   /// The series index for a name, adding the series when new.
@@ -41,12 +52,7 @@
     i = this.names.length;
     this.names.push(name);
     this.index.set(name, i);
-    const values = new Float64Array(this.capacity).fill(NaN);
-    this.values.push(values);
-    this.breaks.push(new Uint8Array(this.capacity));
-    this.blockMin.push(new Float64Array(this.capacity >> BLOCK_SHIFT).fill(Infinity));
-    this.blockMax.push(new Float64Array(this.capacity >> BLOCK_SHIFT).fill(-Infinity));
-    this.blockBreak.push(new Uint8Array(this.capacity >> BLOCK_SHIFT));
+    this.addSeriesArrays();
     this.lastTimeOf.push(NaN);
     this.typicalDt.push(NaN);
     this.pendingBreak.push(1);
@@ -63,13 +69,16 @@
     this.allocate(1 << 14);
   };
 
-  /// Every series' line breaks before its next value (a gap, a disconnection, a restart).
+  /// Notes what happened at time t (a gap, a disconnection, a restart), for the plot.
+  SeriesStore.prototype.mark = function (t, kind, text) {
+    this.events.push({ t: t, kind: kind, text: text || kind });
+    if (this.events.length > 500) this.events.splice(0, this.events.length - 500);
+  };
+
+  /// Every series' line breaks before its next value, and the reason is marked.
   SeriesStore.prototype.breakAll = function (t, kind, text) {
     for (let s = 0; s < this.pendingBreak.length; s++) this.pendingBreak[s] = 1;
-    if (kind) {
-      this.events.push({ t: t, kind: kind, text: text || kind });
-      if (this.events.length > 500) this.events.splice(0, this.events.length - 500);
-    }
+    if (kind) this.mark(t, kind, text);
   };
 
   SeriesStore.prototype.physical = function (logical) { return (this.start + logical) & this.mask; };
@@ -77,7 +86,8 @@
   SeriesStore.prototype.firstTime = function () { return this.length ? this.timeAt(0) : NaN; };
   SeriesStore.prototype.lastTime = function () { return this.length ? this.timeAt(this.length - 1) : NaN; };
 
-  /// Appends one sample: time `t` (ms since the epoch) and `row[k]` for series `columns[k]`.
+  /// Appends one sample: time `t` (ms since the epoch) and `row[k]` for series `columns[k]`
+  /// (an undefined column, such as the time in a wire sample, is skipped).
   SeriesStore.prototype.push = function (t, row, columns) {
     if (this.length === this.capacity) {
       if (this.timeAt(0) >= t - this.keepMs && this.capacity < this.maxCapacity) this.grow();
@@ -143,7 +153,6 @@
         values[i] = old.values[s][from];
         breaks[i] = old.breaks[s][from];
       }
-      values.fill(NaN, old.length);
       this.rebuildBlocks(s, old.length);
     }
     this.length = old.length;

@@ -73,6 +73,7 @@ def test_a_bridge_restarted_under_the_page_gives_no_duplicate_or_reordered_sampl
     events = browser.js("window.sensorbridge.counters")
     assert events["reconnects"] >= 1
     assert browser.js("window.sensorbridge.state") == "live"
+    save_screenshot(browser, "bridge-restarted")
 
 
 def test_a_dropped_connection_resumes_with_every_sample_once(browser, feeder, bridges):
@@ -87,6 +88,7 @@ def test_a_dropped_connection_resumes_with_every_sample_once(browser, feeder, br
     # The bridge resumed after the last sample the page had: nothing twice, nothing missing.
     assert counts == list(range(int(counts[0]), int(counts[0]) + len(counts)))
     assert browser.js("window.sensorbridge.counters")["duplicates"] == 0
+    save_screenshot(browser, "reconnected")
 
 
 def test_the_page_says_disconnected_within_two_seconds_of_the_pty_closing(browser, feeder, bridges):
