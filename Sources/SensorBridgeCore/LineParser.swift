@@ -45,9 +45,9 @@ public struct LineParser: Sendable {
     /// The layout of the samples being produced; nil until the first sample.
     public private(set) var layout: ChannelLayout?
 
-    private var layoutIsLabelled = false
-    /// Label → index in `layout`, while the layout is labelled.
+    /// Label → index in `layout`, while the layout is labelled (empty while it is positional).
     private var labelIndex: [String: Int] = [:]
+    private var layoutIsLabelled: Bool { !labelIndex.isEmpty }
     /// Numeric lines of one unconfirmed shape, oldest first.
     private var held: [(values: [Double], line: [UInt8], receivedMicros: Int64)] = []
     /// Names a header gave the held lines.
@@ -135,7 +135,6 @@ public struct LineParser: Sendable {
         guard names.count <= Self.maxChannels else { return emit(.rejected(.tooManyChannels, line: line)) }
         if !layoutIsLabelled || names.count != layout?.count {
             layout = ChannelLayout(names: names, isNamedByDevice: true)
-            layoutIsLabelled = true
             labelIndex = index
         }
         var values = [Double](repeating: .nan, count: names.count)
@@ -171,7 +170,6 @@ public struct LineParser: Sendable {
     /// Makes `next` the positional layout and releases the held lines as its samples.
     private mutating func adopt(_ next: ChannelLayout, emit: (Event) -> Void) {
         layout = next
-        layoutIsLabelled = false
         labelIndex = [:]
         for line in held { emit(.sample(values: line.values, layout: next, receivedMicros: line.receivedMicros)) }
         held.removeAll(keepingCapacity: true)
