@@ -10,7 +10,9 @@ import Glibc
 /// `/api/status` with the same facts.
 @Suite(.serialized) struct HandshakeInspectionTests {
     @Test func oldAndNewBrowsersAreLoggedAndListed() throws {
-        let bridge = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log", "--loop"])
+        // The captured browsers were on www.yahoo.co.jp's pages, so that origin is listed.
+        let bridge = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log", "--loop",
+                                        "--allow-origin", "http://www.yahoo.co.jp"])
         let safari5 = try TestWebSocketClient(port: bridge.port)
         try safari5.send(try CapturedHandshake("safari-5.1.7-windows.http").request(port: bridge.port))
         #expect(try safari5.readResponseHead().statusLine == "HTTP/1.1 101 WebSocket Protocol Handshake")
@@ -33,7 +35,7 @@ import Glibc
 
         // A refused one is logged too, with its reason.
         let old = try TestWebSocketClient(port: bridge.port)
-        try old.send(Array("GET /graph HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 6\r\nUser-Agent: OldBrowser/1\r\n\r\n".utf8))
+        try old.send(Array("GET /graph HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 6\r\nUser-Agent: OldBrowser/1\r\n\r\n".utf8))
         #expect(try old.readResponseHead().statusCode == 426)
 
         #expect(bridge.stop() == 0)
@@ -50,7 +52,7 @@ import Glibc
         let bridge = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log",
                                         "--handshake-timeout", "0.5"])
         let stalled = try TestWebSocketClient(port: bridge.port, receiveTimeout: 5)
-        try stalled.send(Array("GET /graph HTTP/1.1\r\nHost: x\r\n".utf8))
+        try stalled.send(Array("GET /graph HTTP/1.1\r\nHost: localhost\r\n".utf8))
         #expect(try stalled.readResponseHead().statusCode == 408)
         #expect(stalled.waitForEOF())
         #expect(bridge.stop() == 0)

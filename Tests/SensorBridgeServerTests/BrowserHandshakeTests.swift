@@ -33,7 +33,32 @@ private let allFixtures: [String] = {
     return (index ?? []).compactMap { $0["file"] } + ["hixie-76-draft-example.http"]
 }()
 
+/// The captured browsers were on other sites' pages (their Origin headers say which), so the
+/// server under test lists those origins, as a user would with `--allow-origin`.
+private let fixtureOrigins: [String] = allFixtures.compactMap { try? CapturedHandshake($0).header("Origin") } + ["http://draft.example"]
+
+extension RunningServer {
+    static func allowingFixtureOrigins() throws -> RunningServer {
+        try RunningServer { $0.access = AccessPolicy(allowedOrigins: fixtureOrigins) }
+    }
+}
+
 @Suite(.serialized) struct BrowserHandshakeTests {
+    @Test(arguments: ["chrome-20.http", "safari-5.1.7-windows.http"])
+    func aCapturedBrowserOnAnotherSitesPageIsRefusedByDefault(file: String) throws {
+        let fixture = try CapturedHandshake(file)
+        let running = try RunningServer()
+        let client = try running.client()
+        try client.send(fixture.request(port: running.port))
+        let response = try client.readResponseHead()
+        #expect(response.statusCode == 403)
+        let origin = try #require(fixture.header("Origin"))
+        #expect(try client.readBody(response).contains("pages from \(origin) may not read this stream"))
+        running.publish([1, 2, 3])
+        #expect(client.waitForEOF())
+        #expect(running.hub.statusReport().clients.isEmpty)
+    }
+
     @Test func theFixturesAreAllThere() {
         #expect(allFixtures.count == 12)
         #expect(Set(allFixtures) == Set(rfc6455Accepts.keys).union(hixieAnswers.keys))
@@ -42,7 +67,7 @@ private let allFixtures: [String] = {
     @Test(arguments: allFixtures)
     func everyCapturedBrowserConnectsAndReceivesTheStream(file: String) throws {
         let fixture = try CapturedHandshake(file)
-        let running = try RunningServer()
+        let running = try RunningServer.allowingFixtureOrigins()
         let client = try running.client()
         try client.send(fixture.request(port: running.port))
         let response = try client.readResponseHead()
@@ -84,7 +109,7 @@ private let allFixtures: [String] = {
 
     @Test(arguments: [8, 7])
     func hybiDraftsConnectWithTheirOriginHeader(version: Int) throws {
-        let running = try RunningServer()
+        let running = try RunningServer.allowingFixtureOrigins()
         let client = try running.client()
         try client.send(Array((
             "GET /graph HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -107,7 +132,7 @@ private let allFixtures: [String] = {
     }
 
     @Test func hixieClientOfferingChatGetsItAndCanClose() throws {
-        let running = try RunningServer()
+        let running = try RunningServer.allowingFixtureOrigins()
         let fixture = try CapturedHandshake("safari-5.1.7-windows.http")
         var request = fixture.request(port: running.port)
         let headEnd = request.count - 8 - 2
@@ -128,7 +153,7 @@ private let allFixtures: [String] = {
     }
 
     @Test func hixieKey3ArrivingLaterStillGetsTheAnswer() throws {
-        let running = try RunningServer()
+        let running = try RunningServer.allowingFixtureOrigins()
         let fixture = try CapturedHandshake("hixie-76-draft-example.http")
         let request = fixture.request(port: running.port)
         let key3 = Array(request.suffix(8))
@@ -143,7 +168,7 @@ private let allFixtures: [String] = {
     }
 
     @Test func shutdownClosesHixieClientsWithTheirClosingFrame() throws {
-        let running = try RunningServer()
+        let running = try RunningServer.allowingFixtureOrigins()
         let client = try running.client()
         try client.send(try CapturedHandshake("ios-5.1.1-safari.http").request(port: running.port))
         _ = try client.readResponseHead()

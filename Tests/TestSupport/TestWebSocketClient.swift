@@ -109,6 +109,12 @@ public final class TestWebSocketClient {
         return Response(statusLine: statusLine, headers: headers.map { (name: $0.0, value: $0.1) })
     }
 
+    /// Reads the body of a plain HTTP response, by its Content-Length.
+    public func readBody(_ response: Response) throws -> String {
+        let length = Int(response.values("Content-Length").first ?? "0") ?? 0
+        return String(decoding: try readBytes(length), as: UTF8.self)
+    }
+
     /// Reads the rest of a plain HTTP response body of `length` bytes.
     public func readBytes(_ length: Int) throws -> [UInt8] {
         while buffer.count < length { try fill() }

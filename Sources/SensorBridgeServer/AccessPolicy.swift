@@ -1,0 +1,208 @@
+import Foundation
+
+/// Who may watch. Decided from the request head alone, before anything is served:
+///
+/// - **Host**: only names the bridge answers to (loopback names, its own addresses and host
+///   names, `--allow-host`), so a page on another site cannot reach the bridge through DNS
+///   rebinding (its requests carry that site's name as Host).
+/// - **Origin** (`Origin`, or draft-8's `Sec-WebSocket-Origin`): a browser may open `/graph`
+///   from the bridge's own page (same scheme-less authority as Host) or from an origin listed
+///   with `--allow-origin`. Tools that send no Origin are not browsers and are let in: a web
+///   page cannot make a browser omit it.
+/// - **Token** (opt-in): required on the data endpoints, from `?token=` (browsers cannot set
+///   headers on a WebSocket) or `Authorization: Bearer`, compared in constant time.
+public struct AccessPolicy: Sendable, Equatable {
+    /// Normalised `scheme://host[:port]` values, or `*` for any.
+    public var allowedOrigins: Set<String>
+    /// Lower-case names and addresses (no port), or `*` for any.
+    public var allowedHosts: Set<String>
+    public var token: String?
+    /// Paths that need the token when one is set.
+    public static let protectedPaths: Set<String> = ["/graph", "/api/status", "/metrics"]
+
+    public init(allowedOrigins: [String] = [], allowedHosts: [String] = [], token: String? = nil) {
+        self.allowedOrigins = Set(allowedOrigins.map { $0 == "*" ? "*" : (Self.normalizedOrigin($0) ?? $0.lowercased()) })
+        self.allowedHosts = Set(allowedHosts.map { $0 == "*" ? "*" : Self.hostName(ofAuthority: $0) })
+        self.token = token
+    }
+
+    /// Anything goes: for tests and for a bridge behind a proxy that checks for it.
+    public static let open = AccessPolicy(allowedOrigins: ["*"], allowedHosts: ["*"])
+
+    /// The parts of a request the policy looks at.
+    public struct Request: Sendable {
+        public var path: String
+        /// The query string, without `?`.
+        public var query: String
+        public var hostHeaders: [String]
+        /// HTTP/1.0 may omit Host; HTTP/1.1 must send it (RFC 9112 §3.2).
+        public var isHTTP11OrLater: Bool
+        public var origin: String?
+        public var authorization: String?
+
+        public init(path: String, query: String = "", hostHeaders: [String], isHTTP11OrLater: Bool = true,
+                    origin: String? = nil, authorization: String? = nil) {
+            self.path = path
+            self.query = query
+            self.hostHeaders = hostHeaders
+            self.isHTTP11OrLater = isHTTP11OrLater
+            self.origin = origin
+            self.authorization = authorization
+        }
+    }
+
+    public enum Decision: Equatable, Sendable {
+        case allow
+        /// An HTTP status code and the one-line reason sent as the body.
+        case refuse(status: Int, reason: String)
+    }
+
+    public func decide(_ request: Request) -> Decision {
+        guard request.hostHeaders.count <= 1 else {
+            return .refuse(status: 400, reason: "more than one Host header")
+        }
+        let host = request.hostHeaders.first?.trimmed ?? ""
+        if host.isEmpty {
+            if request.isHTTP11OrLater { return .refuse(status: 400, reason: "an HTTP/1.1 request must have a Host header") }
+        } else if !allowsHost(host) {
+            return .refuse(status: 421, reason: "this bridge does not answer to the name '\(Self.hostName(ofAuthority: host))'; start it with --allow-host \(Self.hostName(ofAuthority: host)) to allow it")
+        }
+        if let origin = request.origin, !allowsOrigin(origin, host: host) {
+            return .refuse(status: 403, reason: "pages from \(origin) may not read this stream; start the bridge with --allow-origin \(origin) to allow them")
+        }
+        if let token, Self.protectedPaths.contains(request.path) {
+            guard let offered = Self.offeredToken(query: request.query, authorization: request.authorization) else {
+                return .refuse(status: 401, reason: "this bridge needs its access token: add ?token=… to the address (it was printed when the bridge started)")
+            }
+            guard Self.constantTimeEqual(offered, token) else {
+                return .refuse(status: 401, reason: "wrong access token")
+            }
+        }
+        return .allow
+    }
+
+    func allowsHost(_ authority: String) -> Bool {
+        if allowedHosts.contains("*") { return true }
+        let name = Self.hostName(ofAuthority: authority)
+        return Self.isLoopbackName(name) || allowedHosts.contains(name)
+    }
+
+    /// The bridge's own page (same authority as Host, http or https) or a listed origin.
+    func allowsOrigin(_ origin: String, host: String) -> Bool {
+        if allowedOrigins.contains("*") { return true }
+        guard let normalized = Self.normalizedOrigin(origin) else {
+            return allowedOrigins.contains(origin.lowercased())  // "null", if listed
+        }
+        if allowedOrigins.contains(normalized) { return true }
+        guard !host.isEmpty, let parts = Self.originParts(normalized) else { return false }
+        let hostName = Self.hostName(ofAuthority: host)
+        let hostPort = Self.port(ofAuthority: host) ?? parts.defaultPort
+        return parts.host == hostName && parts.port == hostPort
+    }
+
+    // MARK: - Pieces (pure, and tested one by one)
+
+    /// `Example.COM:8080` → `example.com`; `[::1]:80` → `::1`; a trailing dot and an IPv6 zone are dropped.
+    static func hostName(ofAuthority authority: String) -> String {
+        var text = authority.trimmed.lowercased()
+        if text.hasPrefix("[") {
+            if let close = text.firstIndex(of: "]") { text = String(text[text.index(after: text.startIndex)..<close]) }
+        } else if text.filter({ $0 == ":" }).count == 1, let colon = text.lastIndex(of: ":") {
+            text = String(text[..<colon])
+        }
+        if let zone = text.firstIndex(of: "%") { text = String(text[..<zone]) }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+
+    static func port(ofAuthority authority: String) -> Int? {
+        let text = authority.trimmed
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            let rest = text[text.index(after: close)...]
+            return rest.hasPrefix(":") ? Int(rest.dropFirst()) : nil
+        }
+        guard text.filter({ $0 == ":" }).count == 1, let colon = text.lastIndex(of: ":") else { return nil }
+        return Int(text[text.index(after: colon)...])
+    }
+
+    static func isLoopbackName(_ name: String) -> Bool {
+        if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
+        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// `HTTP://Example.com:80/` → `http://example.com`; nil for what is not an http(s) origin.
+    public static func normalizedOrigin(_ origin: String) -> String? {
+        var text = origin.trimmed.lowercased()
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let parts = originParts(text) else { return nil }
+        let host = parts.host.contains(":") ? "[\(parts.host)]" : parts.host
+        return parts.port == parts.defaultPort ? "\(parts.scheme)://\(host)" : "\(parts.scheme)://\(host):\(parts.port)"
+    }
+
+    static func originParts(_ origin: String) -> (scheme: String, host: String, port: Int, defaultPort: Int)? {
+        guard let separator = origin.range(of: "://") else { return nil }
+        let scheme = String(origin[..<separator.lowerBound])
+        let defaultPort: Int
+        switch scheme {
+        case "http": defaultPort = 80
+        case "https": defaultPort = 443
+        default: return nil
+        }
+        let authority = String(origin[separator.upperBound...])
+        guard !authority.isEmpty, !authority.contains("/"), !authority.contains("@") else { return nil }
+        let host = hostName(ofAuthority: authority)
+        guard !host.isEmpty else { return nil }
+        let explicitPort = port(ofAuthority: authority)
+        if explicitPort == nil, authority.hasSuffix(":") || authority.hasSuffix("]:") { return nil }
+        return (scheme, host, explicitPort ?? defaultPort, defaultPort)
+    }
+
+    /// `token=` in the query (percent-decoded), else `Authorization: Bearer …`.
+    static func offeredToken(query: String, authorization: String?) -> String? {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2, parts[0] == "token" {
+                return String(parts[1]).removingPercentEncodingOrSelf
+            }
+        }
+        if let authorization {
+            let parts = authorization.trimmed.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]).trimmed }
+        }
+        return nil
+    }
+
+    /// Takes as long for a near miss as for a far one, so the token cannot be guessed byte by byte.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8), right = Array(b.utf8)
+        var difference = UInt(left.count ^ right.count)
+        for index in 0..<max(left.count, right.count) {
+            let x = index < left.count ? left[index] : 0
+            let y = index < right.count ? right[index] : 0
+            difference |= UInt(x ^ y)
+        }
+        return difference == 0
+    }
+}
+
+extension String {
+    /// Decodes `%HH` and `+`; leaves malformed escapes as they are.
+    fileprivate var removingPercentEncodingOrSelf: String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(self.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "%"), utf8.count >= 2,
+               let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
