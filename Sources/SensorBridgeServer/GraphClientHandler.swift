@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -7,6 +10,7 @@ import SensorBridgeCore
 /// and its socket can take more, so a slow client falls behind alone: its kernel and channel
 /// buffers fill, it stops being written to, and when it has fallen further behind than the
 /// ring holds it skips ahead (the batched stream is told how many samples it missed).
+/// A client that stays behind for longer than the client timeout is closed (1008).
 final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
@@ -17,7 +21,9 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let hub: SampleHub
     private let record: ClientRecord
     private let request: StreamRequest
-    private let logger: Logger
+    private let log: FloodLog
+    private let slot: ClientSlot
+    private var stallWatch: StallWatch
     private var context: ChannelHandlerContext?
     private var fanout: LoopFanout?
     private var cursor: UInt64 = 0
@@ -25,11 +31,14 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var closing = false
     private var pumpScheduled = false
 
-    init(hub: SampleHub, record: ClientRecord, request: StreamRequest, logger: Logger) {
+    init(hub: SampleHub, record: ClientRecord, request: StreamRequest, slot: ClientSlot,
+         clientTimeout: TimeAmount, log: FloodLog) {
         self.hub = hub
         self.record = record
         self.request = request
-        self.logger = logger
+        self.slot = slot
+        self.stallWatch = StallWatch(timeoutMicros: clientTimeout.nanoseconds / 1000)
+        self.log = log
     }
 
     // MARK: - Lifecycle
@@ -37,11 +46,12 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         cursor = hub.startSequence(for: request)
+        record.cursor.store(cursor, ordering: .relaxed)
         let fanout = hub.fanout(for: context.eventLoop)
         fanout.add(self)
         self.fanout = fanout
         hub.register(record)
-        HandshakeLog.connected(record, path: "/graph", logger: logger)
+        HandshakeLog.connected(record, path: "/graph", log: log)
         if record.stream == .batched {
             let layout = hub.channelLayout
             announcedLayout = layout
@@ -71,7 +81,8 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         fanout.remove(self)
         self.fanout = nil
         hub.unregister(record)
-        logger.info("client \(record.id) disconnected", metadata: [
+        slot.release()
+        log.info("client \(record.id) disconnected", metadata: [
             "sent": "\(record.samplesSent.load(ordering: .relaxed))",
             "skipped": "\(record.samplesSkipped.load(ordering: .relaxed))",
         ])
@@ -123,6 +134,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
             cursor = batch.next
+            record.cursor.store(cursor, ordering: .relaxed)
             guard !batch.elements.isEmpty else { break }
             switch record.stream {
             case .perSample:
@@ -139,6 +151,33 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         context.flush()
+        stallWatch.observe(caughtUp: cursor >= hub.ring.nextSequence, nowMicros: WallClock.nowMicros())
+    }
+
+    /// Called every second on the loop: closes the client if it has been behind for too long.
+    func evictIfStalled(nowMicros: Int64) {
+        guard let context, !closing else { return }
+        // A writable client that is behind is only waiting for its next pump.
+        stallWatch.observe(caughtUp: cursor >= hub.ring.nextSequence, nowMicros: nowMicros)
+        guard stallWatch.isOverdue(nowMicros: nowMicros) else { return }
+        closing = true
+        let seconds = Double(stallWatch.timeoutMicros) / 1_000_000
+        let behind = hub.ring.nextSequence - min(cursor, hub.ring.nextSequence)
+        hub.countEviction()
+        log.notice("closed client \(record.id) (\(record.remoteAddress)): \(behind) samples behind for more than \(seconds) s (--client-timeout)")
+        // Its socket is full, so the close frame may never go out: close without waiting, and
+        // with a reset (linger 0), so the kernel drops the megabytes still queued for it
+        // instead of trickling them out for minutes. A client that reads again sees 1008 if
+        // the frame got through, a reset otherwise.
+        var payload = context.channel.allocator.buffer(capacity: 64)
+        payload.write(webSocketErrorCode: .policyViolation)
+        payload.writeString("too slow: behind the stream for more than \(Int(seconds)) s")
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)), promise: nil)
+        guard let socket = context.channel as? SocketOptionProvider else {
+            context.close(promise: nil)
+            return
+        }
+        socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in context.close(promise: nil) }
     }
 
     private func schedulePump(_ context: ChannelHandlerContext) {

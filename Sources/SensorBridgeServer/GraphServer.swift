@@ -18,10 +18,22 @@ public final class GraphServer: Sendable {
         public var handshakeTimeout: TimeAmount
         /// Serve `/echo` for the Autobahn conformance suite.
         public var echoEndpoint: Bool
+        /// Who may connect: Host names, Origins, token.
+        public var access: AccessPolicy
+        /// Graph clients served at once; the next gets 503.
+        public var maxClients: Int
+        /// Open connections from one (non-loopback) address; the next gets 503.
+        public var maxConnectionsPerAddress: Int
+        /// Open connections in all (below the descriptor limit); the next gets 503.
+        public var maxConnections: Int
+        /// A graph client behind the stream for longer than this is closed (1008).
+        public var clientTimeout: TimeAmount
 
         public init(
             host: String = "127.0.0.1", port: Int = 8080, maxClientFrameSize: Int = 16_384,
-            maxHeaderBytes: Int = 16_384, handshakeTimeout: TimeAmount = .seconds(10), echoEndpoint: Bool = false
+            maxHeaderBytes: Int = 16_384, handshakeTimeout: TimeAmount = .seconds(10), echoEndpoint: Bool = false,
+            access: AccessPolicy = AccessPolicy(), maxClients: Int = 10_000, maxConnectionsPerAddress: Int = 64,
+            maxConnections: Int = 60_000, clientTimeout: TimeAmount = .seconds(30)
         ) {
             self.host = host
             self.port = port
@@ -29,6 +41,11 @@ public final class GraphServer: Sendable {
             self.maxHeaderBytes = maxHeaderBytes
             self.handshakeTimeout = handshakeTimeout
             self.echoEndpoint = echoEndpoint
+            self.access = access
+            self.maxClients = maxClients
+            self.maxConnectionsPerAddress = maxConnectionsPerAddress
+            self.maxConnections = maxConnections
+            self.clientTimeout = clientTimeout
         }
     }
 
@@ -40,6 +57,8 @@ public final class GraphServer: Sendable {
     private let ownsGroup: Bool
     private let channel: Channel
     private let stopped = Mutex(false)
+    private let floodLog: FloodLog
+    private let slots: ClientSlots
 
     /// The port actually bound (useful with port 0).
     public var port: Int { channel.localAddress?.port ?? configuration.port }
@@ -56,14 +75,32 @@ public final class GraphServer: Sendable {
         self.ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.group = group
+        let floodLog = FloodLog(logger: logger)
+        self.floodLog = floodLog
+        let slots = ClientSlots(limit: configuration.maxClients)
+        self.slots = slots
+        let limiter = ConnectionLimiter(
+            maxConnections: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
 
         let bootstrap = ServerBootstrap(group: group)
+            .serverChannelInitializer { channel in
+                // Out of descriptors, accept fails at once and again on every wake-up: pause
+                // accepting briefly instead of spinning, so the loop keeps serving the others.
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
+                            floodLog.notice("cannot accept a connection (\(error)); pausing accepts for 200 ms")
+                            return .milliseconds(200)
+                        })
+                }
+            }
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
-                Self.initialize(channel, hub: hub, pages: pages, configuration: configuration, logger: logger)
+                Self.initialize(channel, hub: hub, pages: pages, configuration: configuration, logger: logger,
+                                log: floodLog, slots: slots, limiter: limiter)
             }
         do {
             self.channel = try bootstrap.bind(host: configuration.host, port: configuration.port).wait()
@@ -71,11 +108,13 @@ public final class GraphServer: Sendable {
             if ownsGroup { try? group.syncShutdownGracefully() }
             throw error
         }
+        group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in floodLog.flush() }
     }
 
     /// HTTP first; `WebSocketUpgradeHandler` replaces the HTTP handlers when a handshake succeeds.
     private static func initialize(
-        _ channel: Channel, hub: SampleHub, pages: PageFiles, configuration: Configuration, logger: Logger
+        _ channel: Channel, hub: SampleHub, pages: PageFiles, configuration: Configuration, logger: Logger,
+        log: FloodLog, slots: ClientSlots, limiter: ConnectionLimiter
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -86,18 +125,23 @@ public final class GraphServer: Sendable {
             let decoder = ByteToMessageHandler(HTTPRequestDecoder(
                 leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: limits))
             let encoder = HTTPResponseEncoder()
-            let timeout = RequestTimeoutHandler(timeout: configuration.handshakeTimeout, logger: logger)
-            let http = HTTPHandler(hub: hub, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger)
+            let timeout = RequestTimeoutHandler(timeout: configuration.handshakeTimeout, log: log)
+            let guardHandler = AccessGuard(policy: configuration.access, log: log)
+            let http = HTTPHandler(hub: hub, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger, log: log)
             let upgrade = WebSocketUpgradeHandler(
                 hub: hub,
                 settings: .init(
                     maxGraphFrameBytes: configuration.maxClientFrameSize,
                     maxEchoMessageBytes: 32 << 20,
                     handshakeTimeout: configuration.handshakeTimeout,
-                    echoEnabled: configuration.echoEndpoint),
-                httpHandlers: [encoder, timeout, http, decoder],
-                logger: logger)
-            try channel.pipeline.syncOperations.addHandlers([decoder, encoder, timeout, upgrade, http])
+                    echoEnabled: configuration.echoEndpoint,
+                    clientTimeout: configuration.clientTimeout,
+                    slots: slots),
+                httpHandlers: [encoder, timeout, guardHandler, http, decoder],
+                logger: logger, log: log)
+            try channel.pipeline.syncOperations.addHandlers([
+                ConnectionAdmission(limiter: limiter, log: log), decoder, encoder, timeout, guardHandler, upgrade, http,
+            ])
         }
     }
 

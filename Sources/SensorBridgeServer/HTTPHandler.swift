@@ -14,14 +14,16 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let pages: PageFiles
     private let maxHeaderBytes: Int
     private let logger: Logger
+    private let log: FloodLog
     private var request: HTTPRequestHead?
     private var failed = false
 
-    init(hub: SampleHub, pages: PageFiles, maxHeaderBytes: Int, logger: Logger) {
+    init(hub: SampleHub, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: FloodLog) {
         self.hub = hub
         self.pages = pages
         self.maxHeaderBytes = maxHeaderBytes
         self.logger = logger
+        self.log = log
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -49,7 +51,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let reason = parseError == .headerOverflow
             ? "request headers are larger than \(maxHeaderBytes) bytes"
             : "malformed HTTP request (\(parseError))"
-        logger.info("bad request from \(context.peerName): \(reason)")
+        log.info("bad request from \(context.peerName): \(reason)")
         PlainResponse(status: .badRequest, text: reason).write(to: context, answering: nil)
     }
 

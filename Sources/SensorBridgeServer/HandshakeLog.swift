@@ -5,9 +5,9 @@ import NIOHTTP1
 /// with a packet capture (protocol family and version, offered and chosen subprotocol,
 /// offered extensions, Origin, User-Agent), for accepted and refused clients alike.
 enum HandshakeLog {
-    static func connected(_ record: ClientRecord, path: String, logger: Logger) {
+    static func connected(_ record: ClientRecord, path: String, log: FloodLog) {
         let facts = record.handshake
-        logger.info("client \(record.id) connected to \(path)", metadata: [
+        log.info("client \(record.id) connected to \(path)", metadata: [
             "remote": "\(record.remoteAddress)",
             "protocol": "\(facts.family)",
             "version": "\(facts.version)",
@@ -19,13 +19,13 @@ enum HandshakeLog {
             "user-agent": "\(facts.userAgent ?? "-")",
         ])
         if !facts.choice.refused.isEmpty {
-            logger.info("client \(record.id): refused subprotocols \(facts.choice.refused) (not spoken here; supported: \(SubprotocolChoice.supported))")
+            log.info("client \(record.id): refused subprotocols \(facts.choice.refused) (not spoken here; supported: \(SubprotocolChoice.supported))")
         }
     }
 
-    static func refused(status: HTTPResponseStatus, reason: String, head: HTTPRequestHead, remote: String, logger: Logger) {
+    static func refused(status: HTTPResponseStatus, reason: String, head: HTTPRequestHead, remote: String, log: FloodLog) {
         let headers = head.headers
-        logger.info("refused WebSocket handshake on \(head.uri): \(status.code) \(reason)", metadata: [
+        log.info("refused WebSocket handshake on \(head.uri): \(status.code) \(reason)", metadata: [
             "remote": "\(remote)",
             "version": "\(headers["Sec-WebSocket-Version"].first ?? (headers["Sec-WebSocket-Key1"].isEmpty ? "none" : "hixie-76"))",
             "upgrade": "\(headers["Upgrade"].first ?? "none")",

@@ -24,7 +24,7 @@ final class HixieFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private let handshake: Hixie76Handshake
     private let maxFrameBytes: Int
     private let timeout: TimeAmount
-    private let logger: Logger
+    private let log: FloodLog
     private var streamHandler: ChannelHandler?
     private var state = State.awaitingKey3
     private var received: ByteBuffer?
@@ -32,20 +32,20 @@ final class HixieFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeSent = false
 
     /// - Parameter streamHandler: added behind this codec once the handshake is answered.
-    init(handshake: Hixie76Handshake, streamHandler: ChannelHandler, maxFrameBytes: Int, timeout: TimeAmount, logger: Logger) {
+    init(handshake: Hixie76Handshake, streamHandler: ChannelHandler, maxFrameBytes: Int, timeout: TimeAmount, log: FloodLog) {
         self.handshake = handshake
         self.streamHandler = streamHandler
         self.maxFrameBytes = maxFrameBytes
         self.timeout = timeout
-        self.logger = logger
+        self.log = log
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        let logger = logger
+        let log = log
         key3Deadline = context.eventLoop.scheduleTask(in: timeout) {
             let context = loopBound.value
-            logger.info("dropped hixie-76 client \(context.peerName): no key3 within the handshake timeout")
+            log.info("dropped hixie-76 client \(context.peerName): no key3 within the handshake timeout")
             context.close(promise: nil)
         }
     }
@@ -83,7 +83,7 @@ final class HixieFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
             do {
                 try context.pipeline.syncOperations.addHandler(streamHandler, position: .after(self))
             } catch {
-                logger.error("could not start the hixie-76 stream: \(error)")
+                log.notice("could not start the hixie-76 stream: \(error)")
                 context.close(promise: nil)
             }
         }
@@ -132,7 +132,7 @@ final class HixieFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private func fail(_ context: ChannelHandlerContext, _ reason: String) {
         state = .failed
         received = nil
-        logger.info("closing hixie-76 client \(context.peerName): it sent \(reason)")
+        log.info("closing hixie-76 client \(context.peerName): it sent \(reason)")
         context.close(promise: nil)
     }
 

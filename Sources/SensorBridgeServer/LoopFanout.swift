@@ -1,4 +1,5 @@
 import NIOCore
+import SensorBridgeCore
 import Synchronization
 
 /// The graph clients living on one event loop, and the one wake-up that tells them all new
@@ -13,6 +14,12 @@ final class LoopFanout: @unchecked Sendable {
 
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
+        // Stalled clients are looked for once a second; the task ends with the loop.
+        eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
+            guard let self else { return }
+            let now = WallClock.nowMicros()
+            for client in self.clients.values { client.evictIfStalled(nowMicros: now) }
+        }
     }
 
     func add(_ client: GraphClientHandler) {

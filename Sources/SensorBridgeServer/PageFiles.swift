@@ -34,10 +34,24 @@ public struct PageFiles: Sendable {
             // Only plain file names below the folder: no `..`, no hidden files.
             guard !name.isEmpty, !name.hasPrefix("."), !name.contains(".."),
                   name.allSatisfy({ $0.isLetter || $0.isNumber || "._-/".contains($0) }),
+                  Self.isRegularFile(root + "/" + name, inside: root),
                   let data = FileManager.default.contents(atPath: root + "/" + name)
             else { return nil }
             return File(body: ByteBuffer(bytes: data), contentType: Self.contentType(forName: name))
         }
+    }
+
+    /// Where `path` really is (after every symbolic link) must be a regular file inside the
+    /// real `root`: a link in the folder must not serve a file from elsewhere.
+    static func isRegularFile(_ path: String, inside root: String) -> Bool {
+        guard let realRoot = realpath(root, nil) else { return false }
+        defer { free(realRoot) }
+        guard let realFile = realpath(path, nil) else { return false }
+        defer { free(realFile) }
+        let rootText = String(cString: realRoot), fileText = String(cString: realFile)
+        guard fileText.hasPrefix(rootText.hasSuffix("/") ? rootText : rootText + "/") else { return false }
+        var info = stat()
+        return stat(realFile, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     static func contentType(forName name: String) -> String {

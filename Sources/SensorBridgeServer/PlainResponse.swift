@@ -4,6 +4,18 @@ import NIOHTTP1
 /// A complete, non-streaming HTTP response: the page, the status JSON, and every refusal.
 /// Shared by the HTTP handler and the WebSocket handshake, so that both answer the same way.
 struct PlainResponse {
+    /// On every answer: no MIME sniffing, no framing by other sites (clickjacking), no
+    /// referrer (the page's address may carry the access token), and a policy that lets
+    /// the page load only its own scripts and styles and connect only to its own bridge.
+    static let securityHeaders: [(String, String)] = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Content-Security-Policy",
+         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+            + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+    ]
+
     var status: HTTPResponseStatus
     var body: ByteBuffer
     var contentType: String
@@ -29,6 +41,7 @@ struct PlainResponse {
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "Cache-Control", value: "no-store")
+        for (name, value) in Self.securityHeaders { headers.add(name: name, value: value) }
         let keepOpen = keepAlive && (request?.isKeepAlive ?? false)
         headers.add(name: "Connection", value: keepOpen ? "keep-alive" : "close")
         let version = request?.version ?? .http1_1

@@ -14,12 +14,12 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundOut = HTTPServerResponsePart
 
     private let timeout: TimeAmount
-    private let logger: Logger
+    private let log: FloodLog
     private var pending: Scheduled<Void>?
 
-    init(timeout: TimeAmount, logger: Logger) {
+    init(timeout: TimeAmount, log: FloodLog) {
         self.timeout = timeout
-        self.logger = logger
+        self.log = log
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -55,12 +55,12 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func arm(_ context: ChannelHandlerContext) {
         disarm()
         let timeout = timeout
-        let logger = logger
+        let log = log
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         pending = context.eventLoop.scheduleTask(in: timeout) {
             let context = loopBound.value
             let seconds = Double(timeout.nanoseconds) / 1_000_000_000
-            logger.info("dropped \(context.peerName): no complete request within \(seconds) s")
+            log.info("dropped \(context.peerName): no complete request within \(seconds) s")
             PlainResponse(status: .requestTimeout, text: "no complete request within \(seconds) s")
                 .write(to: context, answering: nil)
         }

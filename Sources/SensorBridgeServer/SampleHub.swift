@@ -16,6 +16,7 @@ public final class SampleHub: Sendable {
     private let source: Mutex<SourceStatus>
     private let clients = Mutex<[UInt64: ClientRecord]>([:])
     private let nextClientID = Atomic<UInt64>(1)
+    private let evictions = Atomic<UInt64>(0)
     private let startedMicros = WallClock.nowMicros()
     /// Names this run of the stream: sequence numbers start again at 0 when the bridge
     /// restarts, so a reconnecting client compares this before resuming by sequence number.
@@ -79,6 +80,8 @@ public final class SampleHub: Sendable {
 
     func makeClientID() -> UInt64 { nextClientID.wrappingAdd(1, ordering: .relaxed).oldValue }
 
+    func countEviction() { evictions.add(1, ordering: .relaxed) }
+
     func register(_ record: ClientRecord) { clients.withLock { $0[record.id] = record } }
     func unregister(_ record: ClientRecord) { clients.withLock { $0[record.id] = nil } }
 
@@ -109,7 +112,9 @@ public final class SampleHub: Sendable {
         let source = sourceStatus
         let windowMicros: Int64 = 2_000_000
         let recent = ring.nextSequence - ring.firstSequence { $0.sample.timeMicros >= nowMicros - windowMicros }
-        let clientReports = clients.withLock { Array($0.values) }.map(\.report).sorted { $0.id < $1.id }
+        let oldest = ring.oldestSequence, next = ring.nextSequence
+        let clientReports = clients.withLock { Array($0.values) }
+            .map { $0.report(oldest: oldest, next: next) }.sorted { $0.id < $1.id }
         return StatusReport(
             source: source,
             baud: source.baud,
@@ -124,7 +129,8 @@ public final class SampleHub: Sendable {
             historySeconds: Double(historyMicros) / 1_000_000,
             bufferCapacity: ring.capacity,
             uptimeSeconds: Double(nowMicros - startedMicros) / 1_000_000,
-            clients: clientReports
+            clients: clientReports,
+            clientsEvicted: evictions.load(ordering: .relaxed)
         )
     }
 }

@@ -18,7 +18,11 @@ public struct StatusReport: Codable, Sendable {
         public var origin: String?
         public var userAgent: String?
         public var samplesSent: UInt64
+        /// Samples missed: skipped over, and those already gone from the ring while the
+        /// client was stuck.
         public var samplesSkipped: UInt64
+        /// Samples kept in the ring that the client has not been sent yet.
+        public var samplesBehind: UInt64
     }
 
     public var source: SourceStatus
@@ -36,10 +40,12 @@ public struct StatusReport: Codable, Sendable {
     public var bufferCapacity: Int
     public var uptimeSeconds: Double
     public var clients: [Client]
+    /// Clients closed for staying behind longer than the client timeout.
+    public var clientsEvicted: UInt64
 
     private enum CodingKeys: String, CodingKey {
         case source, baud, channels, samples, rate, parseErrors, parseErrorsByKind, lastRejectedLine
-        case lines, bytes, historySeconds, bufferCapacity, uptimeSeconds, clients
+        case lines, bytes, historySeconds, bufferCapacity, uptimeSeconds, clients, clientsEvicted
     }
 
     /// Written by hand only so that `baud` and `lastRejectedLine` appear as `null` rather than
@@ -60,5 +66,6 @@ public struct StatusReport: Codable, Sendable {
         try container.encode(bufferCapacity, forKey: .bufferCapacity)
         try container.encode(uptimeSeconds, forKey: .uptimeSeconds)
         try container.encode(clients, forKey: .clients)
+        try container.encode(clientsEvicted, forKey: .clientsEvicted)
     }
 }

@@ -8,7 +8,8 @@ import SensorBridgeCore
 /// connection into a WebSocket of the right kind. It does the upgrade itself, rather than
 /// through NIO's upgrader, because NIO's speaks only version 13 and writes a fixed status
 /// line and lower-case headers, while hixie-76 clients need their own exact answer, sent only
-/// after the 8 bytes that follow the request. Refusals are 400 or 426 with the reason.
+/// after the 8 bytes that follow the request. Refusals are 400 or 426 with the reason, and
+/// 503 past `--max-clients`.
 final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -25,6 +26,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         var maxEchoMessageBytes: Int
         var handshakeTimeout: TimeAmount
         var echoEnabled: Bool
+        var clientTimeout: TimeAmount
+        var slots: ClientSlots
     }
 
     private enum State {
@@ -40,15 +43,17 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     private let settings: Settings
     private let httpHandlers: [RemovableChannelHandler]
     private let logger: Logger
+    private let log: FloodLog
     private var state = State.idle
 
     /// - Parameter httpHandlers: every HTTP handler to take out of the pipeline on upgrade
     ///   (the request decoder last, so that the bytes it holds go to the WebSocket side).
-    init(hub: SampleHub, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger) {
+    init(hub: SampleHub, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger, log: FloodLog) {
         self.hub = hub
         self.settings = settings
         self.httpHandlers = httpHandlers
         self.logger = logger
+        self.log = log
     }
 
     private func endpoint(for head: HTTPRequestHead) -> Endpoint? {
@@ -90,24 +95,37 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func answer(_ head: HTTPRequestHead, endpoint: Endpoint, context: ChannelHandlerContext) {
         state = .finished
-        switch (WebSocketHandshake.evaluate(head), endpoint) {
+        let verdict = WebSocketHandshake.evaluate(head)
+        switch (verdict, endpoint) {
         case (.badRequest(let reason), _):
             refuse(head, status: .badRequest, reason: reason, context: context)
         case (.upgradeRequired(let reason), _):
             refuse(head, status: .upgradeRequired, reason: reason, context: context)
         case (.hixie76, .echo):
             refuse(head, status: .upgradeRequired, reason: "the echo endpoint speaks RFC 6455 (version 13) only", context: context)
-        case (.hybi(let handshake), _):
-            upgradeHybi(handshake, head: head, endpoint: endpoint, context: context)
-        case (.hixie76(let handshake), .graph):
-            upgradeHixie(handshake, head: head, context: context)
+        case (.hybi(let handshake), .echo):
+            upgradeHybi(handshake, head: head, endpoint: endpoint, slot: nil, context: context)
+        case (.hybi, .graph), (.hixie76, .graph):
+            guard let slot = settings.slots.take() else {
+                var headers = HTTPHeaders()
+                headers.add(name: "Retry-After", value: "5")
+                let reason = "the bridge is serving its maximum of \(settings.slots.limit) clients (--max-clients); try again later"
+                refuse(head, status: .serviceUnavailable, reason: reason, headers: headers, context: context)
+                return
+            }
+            if case .hybi(let handshake) = verdict {
+                upgradeHybi(handshake, head: head, endpoint: .graph, slot: slot, context: context)
+            } else if case .hixie76(let handshake) = verdict {
+                upgradeHixie(handshake, head: head, slot: slot, context: context)
+            }
         }
     }
 
-    private func refuse(_ head: HTTPRequestHead, status: HTTPResponseStatus, reason: String, context: ChannelHandlerContext) {
+    private func refuse(_ head: HTTPRequestHead, status: HTTPResponseStatus, reason: String,
+                        headers: HTTPHeaders = HTTPHeaders(), context: ChannelHandlerContext) {
         HandshakeLog.refused(status: status, reason: reason, head: head,
-                             remote: context.peerName, logger: logger)
-        var headers = HTTPHeaders()
+                             remote: context.peerName, log: log)
+        var headers = headers
         if status == .upgradeRequired {
             headers.add(name: "Sec-WebSocket-Version",
                         value: WebSocketHandshake.supportedVersions.map(String.init).joined(separator: ", "))
@@ -116,7 +134,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         PlainResponse(status: status, text: reason, headers: headers).write(to: context, answering: head, keepAlive: false)
     }
 
-    private func upgradeHybi(_ handshake: HybiHandshake, head: HTTPRequestHead, endpoint: Endpoint, context: ChannelHandlerContext) {
+    private func upgradeHybi(_ handshake: HybiHandshake, head: HTTPRequestHead, endpoint: Endpoint, slot: ClientSlot?,
+                             context: ChannelHandlerContext) {
         let response = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: handshake.responseHeaders)
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.head(response)), promise: nil)
         let handlers: [ChannelHandler]
@@ -127,9 +146,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: settings.maxGraphFrameBytes)),
                 WebSocketProtocolErrorHandler(),
                 ClientFrameValidator(),
-                GraphClientHandler(
-                    hub: hub, record: makeRecord(handshake.facts, context: context),
-                    request: StreamRequest(uri: head.uri), logger: logger),
+                TextFrameUTF8Validator(),
+                makeClient(handshake.facts, head: head, slot: slot!, context: context),
             ]
         case .echo:
             logger.info("conformance client connected to /echo", metadata: ["user-agent": "\(handshake.facts.userAgent ?? "-")"])
@@ -148,20 +166,25 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         switchProtocols(to: handlers, context: context)
     }
 
-    private func upgradeHixie(_ handshake: Hixie76Handshake, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let client = GraphClientHandler(
-            hub: hub, record: makeRecord(handshake.facts, context: context),
-            request: StreamRequest(uri: head.uri), logger: logger)
+    private func upgradeHixie(_ handshake: Hixie76Handshake, head: HTTPRequestHead, slot: ClientSlot,
+                              context: ChannelHandlerContext) {
+        let client = makeClient(handshake.facts, head: head, slot: slot, context: context)
         let codec = HixieFrameCodec(
             handshake: handshake, streamHandler: client, maxFrameBytes: settings.maxGraphFrameBytes,
-            timeout: settings.handshakeTimeout, logger: logger)
+            timeout: settings.handshakeTimeout, log: log)
         switchProtocols(to: [codec], context: context)
     }
 
-    private func makeRecord(_ facts: HandshakeFacts, context: ChannelHandlerContext) -> ClientRecord {
-        ClientRecord(
+    /// The slot goes with the client handler: it is given back when the client leaves, or,
+    /// if the handler is never added (a hixie-76 client that never sends its key3), when it is freed.
+    private func makeClient(_ facts: HandshakeFacts, head: HTTPRequestHead, slot: ClientSlot,
+                            context: ChannelHandlerContext) -> GraphClientHandler {
+        let record = ClientRecord(
             id: hub.makeClientID(), remoteAddress: context.peerName,
             connectedMicros: WallClock.nowMicros(), handshake: facts)
+        return GraphClientHandler(
+            hub: hub, record: record, request: StreamRequest(uri: head.uri), slot: slot,
+            clientTimeout: settings.clientTimeout, log: log)
     }
 
     /// Takes the HTTP handlers out and puts `handlers` in their place. The HTTP decoder goes

@@ -230,7 +230,7 @@ private func object(_ text: String) throws -> [String: Any] {
 
         func get(_ path: String, extra: String = "") throws -> (TestWebSocketClient.Response, String) {
             let client = try running.client()
-            try client.send(Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\(extra)Connection: close\r\n\r\n".utf8))
+            try client.send(Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(extra)Connection: close\r\n\r\n".utf8))
             let response = try client.readResponseHead()
             let length = Int(response.values("Content-Length").first ?? "0") ?? 0
             return (response, String(decoding: try client.readBytes(length), as: UTF8.self))
