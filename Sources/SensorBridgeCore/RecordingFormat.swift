@@ -33,43 +33,49 @@ public enum RecordingFormat {
         return out
     }
 
-    public enum ReadError: Error, Equatable, CustomStringConvertible {
-        case notARecording
-        case badLine(number: Int, reason: String)
-
-        public var description: String {
-            switch self {
-            case .notARecording: return "not a sensorbridge recording (missing '\(RecordingFormat.magic)')"
-            case .badLine(let number, let reason): return "recording line \(number): \(reason)"
-            }
-        }
-    }
-
     public static func isRecording<Bytes: Collection>(_ data: Bytes) -> Bool where Bytes.Element == UInt8 {
         data.starts(with: magic.utf8)
     }
 
-    /// Parses a whole recording into timed lines (each with a `\n` appended, ready for the framer).
-    public static func parse(_ data: [UInt8]) throws -> [TimedChunk] {
-        guard isRecording(data) else { throw ReadError.notARecording }
-        var chunks: [TimedChunk] = []
-        var lineNumber = 0
-        for rawLine in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            if rawLine.isEmpty || rawLine.first == UInt8(ascii: "#") { continue }
-            guard let space = rawLine.firstIndex(of: UInt8(ascii: " ")) else {
-                throw ReadError.badLine(number: lineNumber, reason: "expected '<seconds> <line>'")
-            }
-            guard let offset = parseSeconds(rawLine[rawLine.startIndex..<space]) else {
-                throw ReadError.badLine(number: lineNumber, reason: "bad time stamp")
-            }
-            guard var bytes = unescape(rawLine[rawLine.index(after: space)...]) else {
-                throw ReadError.badLine(number: lineNumber, reason: "bad escape")
-            }
-            bytes.append(UInt8(ascii: "\n"))
-            chunks.append(TimedChunk(offsetMicros: offset, bytes: bytes))
+    public enum Line: Equatable {
+        /// A comment (`#`) or an empty line.
+        case comment
+        /// A recorded line, with a `\n` appended, ready for the framer.
+        case entry(TimedChunk)
+        case bad(reason: String)
+    }
+
+    /// Reads one line of a recording (without its newline).
+    public static func readLine(_ rawLine: ArraySlice<UInt8>) -> Line {
+        if rawLine.isEmpty || rawLine.first == UInt8(ascii: "#") { return .comment }
+        guard let space = rawLine.firstIndex(of: UInt8(ascii: " ")) else {
+            return .bad(reason: "expected '<seconds> <line>'")
         }
-        return chunks
+        guard let offset = parseSeconds(rawLine[rawLine.startIndex..<space]) else {
+            return .bad(reason: "bad time stamp")
+        }
+        guard var bytes = unescape(rawLine[rawLine.index(after: space)...]) else {
+            return .bad(reason: "bad escape")
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        return .entry(TimedChunk(offsetMicros: offset, bytes: bytes))
+    }
+
+    /// A whole recording in memory: its lines, and those skipped (number, reason). For tests
+    /// and small files; a replay streams through `ReplayReader`.
+    public static func parse(_ data: [UInt8]) -> (chunks: [TimedChunk], skipped: [(line: Int, reason: String)]) {
+        var reader = ReplayReader(rawLineRate: 1)
+        var chunks: [TimedChunk] = []
+        var skipped: [(line: Int, reason: String)] = []
+        let collect: (ReplayReader.Event) -> Void = { event in
+            switch event {
+            case .chunk(let chunk): chunks.append(chunk)
+            case .skipped(let line, let reason): skipped.append((line, reason))
+            }
+        }
+        reader.feed(data, emit: collect)
+        reader.finish(emit: collect)
+        return (chunks, skipped)
     }
 
     private static func pad6(_ value: Int64) -> String {

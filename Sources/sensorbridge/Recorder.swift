@@ -1,41 +1,89 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
+import Logging
 import SensorBridgeCore
+import Synchronization
 
 /// Writes every line the source delivers to a recording file (RecordingFormat), so a
 /// session with a real board can be replayed later, by a person or by the tests.
-final class Recorder {
-    private let file: UnsafeMutablePointer<FILE>
-    private let source: String
-    private var startMicros: Int64?
-    private var lastFlushMicros: Int64 = 0
+///
+/// Lines are queued whole and written every 50 ms by a timer, whether or not more lines
+/// come: a bridge that is killed (even with SIGKILL, which nothing can catch) loses at most
+/// the last 50 ms, and never leaves half a line of its own making. The source's thread only
+/// appends to memory; it never waits on the disk.
+final class Recorder: Sendable {
+    static let flushInterval: DispatchTimeInterval = .milliseconds(50)
 
-    init(path: String, source: String) throws {
-        guard let file = fopen(path, "w") else {
+    private struct Queue {
+        var bytes: [UInt8] = []
+        var startMicros: Int64?
+    }
+
+    private let descriptor: Int32
+    private let path: String
+    private let source: String
+    private let logger: Logger
+    private let queue = Mutex(Queue())
+    /// Held while writing, so two flushes (the timer's and the last one) keep the order.
+    private let writing = Mutex(false)
+    private let timer: DispatchSourceTimer
+    private let failed = Atomic<Bool>(false)
+
+    init(path: String, source: String, logger: Logger) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
             throw CommandError("cannot write the recording \(path): \(String(cString: strerror(errno)))")
         }
-        self.file = file
+        self.descriptor = descriptor
+        self.path = path
         self.source = source
+        self.logger = logger
+        self.timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "recorder"))
+        timer.schedule(deadline: .now() + Self.flushInterval, repeating: Self.flushInterval)
+        timer.setEventHandler { [weak self] in self?.flush() }
+        timer.resume()
     }
 
     /// Records `line` received at `receivedMicros`. Called on the source's thread only.
     func record(_ line: [UInt8], receivedMicros: Int64) {
-        if startMicros == nil {
-            startMicros = receivedMicros
-            fputs(RecordingFormat.header(startedMicros: receivedMicros, source: source), file)
+        queue.withLock { queue in
+            if queue.startMicros == nil {
+                queue.startMicros = receivedMicros
+                queue.bytes += Array(RecordingFormat.header(startedMicros: receivedMicros, source: source).utf8)
+            }
+            queue.bytes += RecordingFormat.entry(offsetMicros: receivedMicros - queue.startMicros!, line: line)
         }
-        let entry = RecordingFormat.entry(offsetMicros: receivedMicros - startMicros!, line: line)
-        _ = entry.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        // Flush a few times a second: little is lost if the bridge is killed, without a syscall per line.
-        if receivedMicros - lastFlushMicros > 200_000 {
-            fflush(file)
-            lastFlushMicros = receivedMicros
+    }
+
+    /// Writes what is queued. The queue holds whole lines only, and each write is retried
+    /// until all of it is out (or the disk refuses, which is said once).
+    func flush() {
+        writing.withLock { _ in
+            let bytes = queue.withLock { queue -> [UInt8] in
+                defer { queue.bytes.removeAll(keepingCapacity: true) }
+                return queue.bytes
+            }
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    if !failed.exchange(true, ordering: .relaxed) {
+                        logger.error("cannot write the recording \(path): \(String(cString: strerror(errno))); lines are being lost")
+                    }
+                    return
+                }
+                offset += written
+            }
         }
     }
 
     func close() {
-        fflush(file)
-        fclose(file)
+        timer.cancel()
+        flush()
+        fsync(descriptor)
+        Glibc.close(descriptor)
     }
 }

@@ -4,11 +4,12 @@ import SensorBridgeCore
 import SensorBridgeServer
 
 /// Plays a log into the pipeline on a thread of its own, at the log's own timing scaled by
-/// `speed` (0: as fast as possible), once or in a loop. Deadlines are absolute on the
-/// monotonic clock, so timing errors do not add up over a long replay.
+/// `speed` (0: as fast as possible), once or in a loop, streaming the file rather than
+/// loading it. Deadlines are absolute on the monotonic clock, so timing errors do not add
+/// up over a long replay. Unreadable lines are skipped with a warning and counted.
 final class ReplaySource: @unchecked Sendable {
-    private let log: ReplayLog
-    private let path: String
+    private let file: ReplayFile
+    private let kind: ReplayReader.Kind
     private let speed: Double
     private let loop: Bool
     private let pipeline: IngestPipeline
@@ -18,10 +19,12 @@ final class ReplaySource: @unchecked Sendable {
     private var stopping = false
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
+    /// Skipped lines shown one by one before only counting them.
+    private static let skippedLinesShown = 5
 
-    init(log: ReplayLog, path: String, speed: Double, loop: Bool, pipeline: IngestPipeline, hub: SampleHub, logger: Logger) {
-        self.log = log
-        self.path = path
+    init(file: ReplayFile, kind: ReplayReader.Kind, speed: Double, loop: Bool, pipeline: IngestPipeline, hub: SampleHub, logger: Logger) {
+        self.file = file
+        self.kind = kind
         self.speed = speed
         self.loop = loop
         self.pipeline = pipeline
@@ -48,29 +51,61 @@ final class ReplaySource: @unchecked Sendable {
     private var isStopping: Bool { stopFlag.withLock { stopping } }
 
     private func run() {
-        hub.updateSource(state: .connected, detail: "replaying \(path) (\(log.kind.rawValue), \(log.chunks.count) lines)")
-        // A loop restarts one line interval after the last line, not on top of it.
-        let lineInterval = log.chunks.count > 1 ? log.durationMicros / Int64(log.chunks.count - 1) : 20_000
-        let startOffset = log.chunks.first?.offsetMicros ?? 0
+        let path = file.path
+        hub.updateSource(state: .connected, detail: "replaying \(path) (\(kind.rawValue))")
         let start = WallClock.monotonicMicros()
-        var round: Int64 = 0
+        // Where the current round starts on the replay's time line, and the first round's
+        // shape (for the pause between rounds: one line interval).
+        var roundBase: Int64 = 0
+        var skipped = 0
+        var round = 0
         repeat {
-            let roundBase = round * (log.durationMicros + lineInterval)
-            for chunk in log.chunks {
-                if isStopping { return }
-                if speed > 0 {
-                    let due = start + Int64(Double(roundBase + chunk.offsetMicros - startOffset) / speed)
-                    // Sleep in short steps so a stop request is noticed quickly.
-                    while !isStopping, WallClock.monotonicMicros() < due {
-                        WallClock.sleep(untilMonotonicMicros: min(due, WallClock.monotonicMicros() + 100_000))
+            var firstOffset: Int64?
+            var lastOffset: Int64 = 0
+            var lines = 0
+            do {
+                try file.stream(until: { isStopping }) { event in
+                    switch event {
+                    case .skipped(let line, let reason):
+                        guard round == 0 else { return }
+                        skipped += 1
+                        if skipped <= Self.skippedLinesShown {
+                            logger.warning("\(path) line \(line) skipped: \(reason)")
+                        } else if skipped == Self.skippedLinesShown + 1 {
+                            logger.warning("more unreadable lines in \(path); counting them without showing each")
+                        }
+                    case .chunk(let chunk):
+                        let first = firstOffset ?? chunk.offsetMicros
+                        firstOffset = first
+                        lastOffset = max(lastOffset, chunk.offsetMicros)
+                        lines += 1
+                        if speed > 0 { waitUntil(start + Int64(Double(roundBase + chunk.offsetMicros - first) / speed)) }
+                        if isStopping { return }
+                        pipeline.ingest(chunk.bytes, receivedMicros: WallClock.nowMicros())
                     }
                 }
-                pipeline.ingest(chunk.bytes, receivedMicros: WallClock.nowMicros())
+            } catch {
+                logger.error("replay stopped: \(error)")
+                hub.updateSource(state: .finished, detail: "replay of \(path) stopped: \(error)")
+                return
             }
+            if lines == 0 { break }  // the file lost its lines since it was checked
+            let duration = lastOffset - (firstOffset ?? 0)
+            let lineInterval = lines > 1 ? duration / Int64(lines - 1) : 20_000
+            roundBase += duration + lineInterval
             round += 1
-        } while loop && !isStopping && !log.chunks.isEmpty
+        } while loop && !isStopping
+        if isStopping { return }
         let samples = hub.statistics.snapshot.samples
-        logger.info("replay of \(path) finished: \(samples) samples; still serving (Ctrl-C to stop)")
-        hub.updateSource(state: .finished, detail: "replay of \(path) finished after \(samples) samples")
+        let skippedNote = skipped > 0 ? "; skipped \(skipped) unreadable line\(skipped == 1 ? "" : "s")" : ""
+        logger.info("replay of \(path) finished: \(samples) samples\(skippedNote); still serving (Ctrl-C to stop)")
+        hub.updateSource(state: .finished, detail: "replay of \(path) finished after \(samples) samples\(skippedNote)")
+    }
+
+    /// Sleeps in short steps so a stop request is noticed quickly.
+    private func waitUntil(_ due: Int64) {
+        while !isStopping, WallClock.monotonicMicros() < due {
+            WallClock.sleep(untilMonotonicMicros: min(due, WallClock.monotonicMicros() + 100_000))
+        }
     }
 }

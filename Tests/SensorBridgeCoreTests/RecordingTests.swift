@@ -9,7 +9,8 @@ struct RecordingTests {
         for (index, line) in lines.enumerated() {
             file += RecordingFormat.entry(offsetMicros: Int64(index) * 20_001 + 7, line: line)
         }
-        let chunks = try RecordingFormat.parse(file)
+        let (chunks, skipped) = RecordingFormat.parse(file)
+        #expect(skipped.isEmpty)
         #expect(chunks.map(\.bytes) == lines.map { $0 + [10] })
         #expect(chunks.map(\.offsetMicros) == [7, 20_008, 40_009])
     }
@@ -22,28 +23,54 @@ struct RecordingTests {
         #expect(RecordingFormat.parseSeconds(ArraySlice("1.1234567".utf8)) == nil)
     }
 
-    @Test func badRecordingsSayWhere() {
-        let bad = Array("\(RecordingFormat.magic)\n0.0 1,2,3\nnonsense\n".utf8)
-        #expect(throws: RecordingFormat.ReadError.badLine(number: 3, reason: "expected '<seconds> <line>'")) {
-            try RecordingFormat.parse(bad)
+    @Test func badAndTornLinesAreSkippedAndSaidWhereNotFatal() {
+        let text = "\(RecordingFormat.magic)\n0.0 1,2,3\nnonsense\n0.02 a\\q\nx.5 4,5,6\n0.04 7,8,9\n0.06 10,1"
+        let (chunks, skipped) = RecordingFormat.parse(Array(text.utf8))
+        #expect(chunks.map { String(decoding: $0.bytes, as: UTF8.self) } == ["1,2,3\n", "7,8,9\n"])
+        #expect(skipped.map(\.line) == [3, 4, 5, 7])
+        #expect(skipped.map(\.reason) == ["expected '<seconds> <line>'", "bad escape", "bad time stamp",
+                                          "cut off: no newline at the end of the file"])
+    }
+
+    /// Feeds `data` in blocks of `size` bytes, as a file is read.
+    private func read(_ data: [UInt8], blocks size: Int, rate: Double = 50) -> (ReplayReader.Kind?, [ReplayReader.Event]) {
+        var reader = ReplayReader(rawLineRate: rate)
+        var events: [ReplayReader.Event] = []
+        var index = 0
+        while index < data.count {
+            reader.feed(data[index..<min(index + size, data.count)]) { events.append($0) }
+            index += size
         }
-        #expect(throws: RecordingFormat.ReadError.badLine(number: 2, reason: "bad escape")) {
-            try RecordingFormat.parse(Array("\(RecordingFormat.magic)\n0.0 a\\q\n".utf8))
+        reader.finish { events.append($0) }
+        return (reader.kind, events)
+    }
+
+    @Test func rawCaptureIsPacedByLineRateWhateverTheBlockSize() {
+        let data = Array("1,2,3\r\n4,5,6\r\n7,8,9\r10\npartial".utf8)
+        for size in [1, 2, 3, 7, 1000] {
+            let (kind, events) = read(data, blocks: size)
+            #expect(kind == .rawCapture)
+            let chunks = events.compactMap { event -> TimedChunk? in if case .chunk(let chunk) = event { chunk } else { nil } }
+            #expect(chunks.map(\.offsetMicros) == [0, 20_000, 40_000, 60_000, 80_000], "block \(size)")
+            #expect(chunks.map { String(decoding: $0.bytes, as: UTF8.self) } == ["1,2,3\r\n", "4,5,6\r\n", "7,8,9\r", "10\n", "partial"])
         }
     }
 
-    @Test func rawCaptureIsPacedByLineRate() throws {
-        let log = try ReplayLog(data: Array("1,2,3\r\n4,5,6\r\n7,8,9\r\npartial".utf8), rawLineRate: 50)
-        #expect(log.kind == .rawCapture)
-        #expect(log.chunks.map(\.offsetMicros) == [0, 20_000, 40_000, 60_000])
-        #expect(log.chunks.map { String(decoding: $0.bytes, as: UTF8.self) } == ["1,2,3\r\n", "4,5,6\r\n", "7,8,9\r\n", "partial"])
+    @Test func aRecordingReadsTheSameInBlocksOfAnySize() {
+        var file = Array(RecordingFormat.header(startedMicros: 1_000_000, source: "x").utf8)
+        for index in 0..<50 { file += RecordingFormat.entry(offsetMicros: Int64(index) * 20_000, line: Array("\(index),1,2".utf8)) }
+        let whole = read(file, blocks: file.count)
+        #expect(whole.0 == .recording)
+        #expect(whole.1.count == 50)
+        for size in [1, 5, 64] { #expect(read(file, blocks: size).1 == whole.1) }
     }
 
-    @Test func recordingIsRecognised() throws {
-        let data = Array("\(RecordingFormat.magic)\n# started 1.0 source x\n0.000000 1\n0.020000 2\n".utf8)
-        let log = try ReplayLog(data: data, rawLineRate: 50)
-        #expect(log.kind == .recording)
-        #expect(log.durationMicros == 20_000)
+    @Test func anOverlongLineIsSkippedWithoutBeingKept() {
+        let long = [UInt8](repeating: UInt8(ascii: "7"), count: ReplayReader.maxLineBytes * 3)
+        let data = Array("\(RecordingFormat.magic)\n0.0 ".utf8) + long + Array("\n0.5 1,2,3\n".utf8)
+        let (_, events) = read(data, blocks: 4096)
+        #expect(events == [.skipped(line: 2, reason: "longer than \(ReplayReader.maxLineBytes) bytes"),
+                           .chunk(TimedChunk(offsetMicros: 500_000, bytes: Array("1,2,3\n".utf8)))])
     }
 
     @Test func shippedRecordingIsSixtySecondsAtFiftyHertz() throws {
@@ -51,13 +78,14 @@ struct RecordingTests {
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("hardware/recordings/tilt-60s-50hz.log").path
         let data = try #require(FileManager.default.contents(atPath: path))
-        let log = try ReplayLog(data: Array(data), rawLineRate: 50)
-        #expect(log.kind == .recording)
-        #expect(log.chunks.count == 3000)
-        #expect(log.durationMicros >= 59_900_000)
+        let (kind, events) = read(Array(data), blocks: 65_536)
+        #expect(kind == .recording)
+        let chunks = events.compactMap { event -> TimedChunk? in if case .chunk(let chunk) = event { chunk } else { nil } }
+        #expect(chunks.count == 3000)
+        #expect(chunks.last!.offsetMicros - chunks.first!.offsetMicros >= 59_900_000)
         var decoder = SampleDecoder()
         var samples = 0
-        for chunk in log.chunks { decoder.feed(chunk.bytes, receivedMicros: chunk.offsetMicros) { _ in samples += 1 } }
+        for chunk in chunks { decoder.feed(chunk.bytes, receivedMicros: chunk.offsetMicros) { _ in samples += 1 } }
         #expect(samples == 3000)
         #expect(decoder.statistics.snapshot.parseErrorTotal == 0)
     }

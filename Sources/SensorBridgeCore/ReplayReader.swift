@@ -1,0 +1,133 @@
+/// Reads a log to replay as it streams past, a block at a time, so memory stays flat however
+/// large the file: either the bridge's own recording (original timing, `RecordingFormat`) or
+/// a raw capture (`cat /dev/ttyACM0 > file`), which has no timing and is paced at a fixed
+/// line rate. A recording's bad or torn lines are skipped and reported, never fatal: a file
+/// cut short by a crash, or edited by hand, still replays.
+public struct ReplayReader {
+    public enum Kind: String, Sendable { case recording, rawCapture = "raw capture" }
+
+    public enum Event: Equatable, Sendable {
+        case chunk(TimedChunk)
+        /// A recording line that could not be read: its 1-based number and why.
+        case skipped(line: Int, reason: String)
+    }
+
+    /// A recording line longer than this is skipped (and not kept in memory); a raw capture
+    /// line is passed on in pieces of this size, for the framer to judge.
+    public static let maxLineBytes = 64 * 1024
+
+    public private(set) var kind: Kind?
+    private let rawLineRate: Double
+    private var pending: [UInt8] = []
+    private var overlong = false
+    private var lineNumber = 0
+    private var rawLines = 0
+    /// A raw capture's `\r`, waiting to see whether `\n` follows.
+    private var pendingCR = false
+
+    public init(rawLineRate: Double) {
+        precondition(rawLineRate > 0)
+        self.rawLineRate = rawLineRate
+    }
+
+    public mutating func feed<Bytes: Collection>(_ bytes: Bytes, emit: (Event) -> Void) where Bytes.Element == UInt8 {
+        for byte in bytes {
+            if kind == nil {
+                pending.append(byte)
+                decideKind(final: false, emit: emit)
+                continue
+            }
+            switch kind! {
+            case .recording: recordingByte(byte, emit: emit)
+            case .rawCapture: rawByte(byte, emit: emit)
+            }
+        }
+    }
+
+    /// The end of the file: what is left is a last line without its newline.
+    public mutating func finish(emit: (Event) -> Void) {
+        if kind == nil { decideKind(final: true, emit: emit) }
+        switch kind {
+        case .recording:
+            if !pending.isEmpty || overlong {
+                lineNumber += 1
+                emit(.skipped(line: lineNumber, reason: "cut off: no newline at the end of the file"))
+            }
+        case .rawCapture:
+            if !pending.isEmpty || pendingCR {
+                if pendingCR { pending.append(UInt8(ascii: "\r")) }
+                emitRaw(emit)
+            }
+        case nil:
+            break
+        }
+        pending = []
+        overlong = false
+        pendingCR = false
+    }
+
+    // MARK: - Which kind
+
+    private mutating func decideKind(final: Bool, emit: (Event) -> Void) {
+        let magic = RecordingFormat.magic.utf8
+        if pending.count >= magic.count || pending.last == UInt8(ascii: "\n") || final {
+            kind = pending.starts(with: magic) ? .recording : .rawCapture
+            let held = pending
+            pending = []
+            feed(held, emit: emit)
+        }
+    }
+
+    // MARK: - Recording
+
+    private mutating func recordingByte(_ byte: UInt8, emit: (Event) -> Void) {
+        guard byte == UInt8(ascii: "\n") else {
+            if pending.count < Self.maxLineBytes { pending.append(byte) } else { overlong = true }
+            return
+        }
+        lineNumber += 1
+        defer {
+            pending.removeAll(keepingCapacity: true)
+            overlong = false
+        }
+        if overlong {
+            emit(.skipped(line: lineNumber, reason: "longer than \(Self.maxLineBytes) bytes"))
+            return
+        }
+        switch RecordingFormat.readLine(pending[...]) {
+        case .comment: break
+        case .entry(let chunk): emit(.chunk(chunk))
+        case .bad(let reason): emit(.skipped(line: lineNumber, reason: reason))
+        }
+    }
+
+    // MARK: - Raw capture
+
+    /// Splits after each line terminator (`\n`, `\r\n` or `\r`), keeping it, so the framer
+    /// sees exactly what the board sent; line `i` is timed at `i / rate`.
+    private mutating func rawByte(_ byte: UInt8, emit: (Event) -> Void) {
+        if pendingCR {
+            pendingCR = false
+            pending.append(UInt8(ascii: "\r"))
+            if byte == UInt8(ascii: "\n") {
+                pending.append(byte)
+                emitRaw(emit)
+                return
+            }
+            emitRaw(emit)
+        }
+        if byte == UInt8(ascii: "\r") {
+            pendingCR = true
+            return
+        }
+        pending.append(byte)
+        if byte == UInt8(ascii: "\n") || pending.count >= Self.maxLineBytes { emitRaw(emit) }
+    }
+
+    private mutating func emitRaw(_ emit: (Event) -> Void) {
+        let offset = Int64((Double(rawLines) * 1_000_000 / rawLineRate).rounded())
+        rawLines += 1
+        emit(.chunk(TimedChunk(offsetMicros: offset, bytes: pending)))
+        pending.removeAll(keepingCapacity: true)
+    }
+}
