@@ -14,7 +14,21 @@ struct SensorBridge: ParsableCommand {
 
             Then open the printed page URL. WebSocket clients connect to ws://HOST:PORT/graph.
             """,
+        version: BuildInfo.version,
         subcommands: [Serve.self, List.self],
         defaultSubcommand: Serve.self
     )
+
+    /// `sensorbridge --help` shows the serve options too: serving is what the command is for,
+    /// and a user should not have to know it is a subcommand to find `--baud` or `--host`.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
+            print(helpMessage())
+            print("")
+            print(Serve.helpMessage().replacingOccurrences(of: "USAGE: serve ", with: "USAGE: sensorbridge [serve] "))
+            return
+        }
+        main(nil)
+    }
 }

@@ -54,6 +54,33 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a connection may take to send a complete request or WebSocket handshake before it is dropped.")
     var handshakeTimeout: Double = 10
 
+    @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
+        "Let pages from this origin (e.g. https://dash.example:8443) read the stream; repeatable; * allows every site. Without it only the bridge's own page may (tools that send no Origin always can).",
+        valueName: "url"))
+    var allowOrigins: [String] = []
+
+    @Option(name: .customLong("allow-host"), help: ArgumentHelp(
+        "Also answer requests for this host name (e.g. the name a proxy or DNS gives this machine); repeatable; * for any. Loopback names and this machine's own names and addresses are always answered.",
+        valueName: "name"))
+    var allowHosts: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Require an access token on /graph, /api/status and /metrics, read from this file (- for standard input). The page carries it along from its address (?token=...).",
+        valueName: "file"))
+    var token: String?
+
+    @Flag(help: "Require an access token, made up at start and printed in the page's address.")
+    var requireToken = false
+
+    @Option(help: "Graph clients served at once; the next gets 503. Default: as many as the descriptor limit allows (raised to the hard limit at start).")
+    var maxClients: Int?
+
+    @Option(help: "Open connections from one address (loopback excepted); the next gets 503.")
+    var maxConnectionsPerAddress: Int = 64
+
+    @Option(help: "Seconds a graph client may stay behind the stream (not reading, or reading too slowly) before it is closed (1008).")
+    var clientTimeout: Double = 30
+
     @Flag(help: .hidden)
     var testEchoEndpoint = false
 
@@ -75,6 +102,14 @@ struct Serve: ParsableCommand {
             throw ValidationError("--handshake-timeout must be more than 0 seconds")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard maxClients.map({ $0 >= 1 }) ?? true else { throw ValidationError("--max-clients must be at least 1") }
+        guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
+        guard clientTimeout > 0, clientTimeout.isFinite else { throw ValidationError("--client-timeout must be more than 0 seconds") }
+        if token != nil, requireToken { throw ValidationError("give either --token FILE or --require-token, not both") }
+        for origin in allowOrigins where origin != "*" && origin != "null" && AccessPolicy.normalizedOrigin(origin) == nil {
+            throw ValidationError("--allow-origin \(origin) is not an origin; write it as the browser shows it: http://host or https://host:port")
+        }
+        try ListenAddress.validate(host)
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical")
         }
@@ -97,26 +132,35 @@ struct Serve: ParsableCommand {
             FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
             throw ExitCode(1)
         } catch let error as IOError {
-            let advice = error.errnoCode == EADDRINUSE
-                ? "the port is already in use (another sensorbridge?); pick another with --port"
-                : String(cString: strerror(error.errnoCode)) + "; check --host and --port"
-            FileHandle.standardError.write(Data("sensorbridge: cannot listen on \(host):\(port): \(advice)\n".utf8))
+            let message = ListenAddress.bindFailure(errno: error.errnoCode, host: host, port: port)
+            FileHandle.standardError.write(Data("sensorbridge: \(message)\n".utf8))
+            throw ExitCode(1)
+        } catch is SocketAddressError {
+            FileHandle.standardError.write(Data("sensorbridge: cannot listen on \(host): no address of this machine has that name; its addresses are \(ListenAddress.ownAddresses().joined(separator: ", "))\n".utf8))
             throw ExitCode(1)
         }
     }
 
     private func serve(logger: Logger) throws {
+        let accessToken = try loadToken()
+        // A replay that cannot start is said before anything else is set up.
+        let replaySource = try replay.map { path -> (ReplayFile, ReplayReader.Kind) in
+            let file = ReplayFile(path: path, rawLineRate: rate)
+            return (file, try file.firstUsableLine())
+        }
         let device = try device ?? (replay == nil ? detectBoard(logger: logger) : nil)
         let source = describeSource(device: device)
         let hub = SampleHub(source: source, statistics: StreamStatistics(), capacity: buffer,
                             historySeconds: history)
-        let recorder = try record.map { try Recorder(path: $0, source: "\(source.name) baud \(source.baud.map(String.init) ?? "-")") }
+        let recorder = try record.map {
+            try Recorder(path: $0, source: "\(source.name) baud \(source.baud.map(String.init) ?? "-")", logger: logger)
+        }
         let pipeline = IngestPipeline(hub: hub, recorder: recorder, logger: logger)
 
-        if let replay {
-            let log = try loadReplay(replay)
-            let player = ReplaySource(log: log, path: replay, speed: speed, loop: loop, pipeline: pipeline, hub: hub, logger: logger)
-            try startServerAndWait(hub: hub, logger: logger, startInput: player.start, stopInput: { player.stop(); pipeline.close() })
+        if let (file, kind) = replaySource {
+            let player = ReplaySource(file: file, kind: kind, speed: speed, loop: loop, pipeline: pipeline, hub: hub, logger: logger)
+            try startServerAndWait(hub: hub, token: accessToken, logger: logger, startInput: player.start,
+                                   stopInput: { player.stop(); pipeline.close() })
         } else {
             let path = device!  // without --replay, a device was given or detected above
             let reader = SerialReader(
@@ -141,7 +185,8 @@ struct Serve: ParsableCommand {
             if let facts = USBDeviceFacts.lookUp(path: path) {
                 logger.info("\(path) is \(facts)")
             }
-            try startServerAndWait(hub: hub, logger: logger, startInput: {}, stopInput: { reader.stop(); pipeline.close() })
+            try startServerAndWait(hub: hub, token: accessToken, logger: logger, startInput: {},
+                                   stopInput: { reader.stop(); pipeline.close() })
         }
     }
 
@@ -162,23 +207,40 @@ struct Serve: ParsableCommand {
         return board.preferredPath
     }
 
-    private func loadReplay(_ path: String) throws -> ReplayLog {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CommandError("cannot read \(path): no such file, or not readable")
+    /// `--token FILE` (or `-`: standard input), or one made up for `--require-token`.
+    private func loadToken() throws -> String? {
+        if requireToken {
+            var generator = SystemRandomNumberGenerator()
+            return (0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined()
         }
-        do {
-            let log = try ReplayLog(data: Array(data), rawLineRate: rate)
-            guard !log.chunks.isEmpty else { throw CommandError("\(path) is empty: nothing to replay") }
-            return log
-        } catch let error as RecordingFormat.ReadError {
-            throw CommandError("cannot replay \(path): \(error)")
+        guard let token else { return nil }
+        let text: String
+        if token == "-" {
+            text = readLine(strippingNewline: true) ?? ""
+        } else {
+            guard let data = FileManager.default.contents(atPath: token) else {
+                throw CommandError("cannot read the token file \(token): no such file, or not readable")
+            }
+            text = String(decoding: data, as: UTF8.self)
         }
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !value.isEmpty else { throw CommandError("the token \(token == "-" ? "on standard input" : "in \(token)") is empty") }
+        guard value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+            throw CommandError("the token must be printable ASCII without spaces (it goes into URLs)")
+        }
+        return value
     }
 
     private func startServerAndWait(
-        hub: SampleHub, logger: Logger, startInput: () -> Void, stopInput: @escaping () -> Void
+        hub: SampleHub, token: String?, logger: Logger, startInput: () -> Void, stopInput: @escaping () -> Void
     ) throws {
         let pages = web.map(PageFiles.directory) ?? PageFiles.embedded(WebAssets.files.mapValues { ($0.bytes, $0.contentType) })
+        let descriptors = DescriptorLimit.raiseToHardLimit()
+        let connections = DescriptorLimit.connections(at: descriptors)
+        let access = AccessPolicy(
+            allowedOrigins: allowOrigins,
+            allowedHosts: ListenAddress.answeredNames(host: host, extra: allowHosts),
+            token: token)
         let server: GraphServer
         do {
             server = try GraphServer(
@@ -186,25 +248,41 @@ struct Serve: ParsableCommand {
                 configuration: .init(
                     host: host, port: port,
                     handshakeTimeout: .nanoseconds(Int64(handshakeTimeout * 1_000_000_000)),
-                    echoEndpoint: testEchoEndpoint),
+                    echoEndpoint: testEchoEndpoint,
+                    access: access,
+                    maxClients: min(maxClients ?? connections, connections),
+                    maxConnectionsPerAddress: maxConnectionsPerAddress,
+                    maxConnections: connections,
+                    clientTimeout: .nanoseconds(Int64(clientTimeout * 1_000_000_000))),
                 logger: logger)
         } catch {
             stopInput()
             throw error
         }
-        let shownHost = host.contains(":") ? "[\(host)]" : host
+        if let maxClients, maxClients > connections {
+            logger.warning("--max-clients \(maxClients) is more than the descriptor limit (\(descriptors)) allows; serving at most \(connections)")
+        }
+        if token == nil, !ListenAddress.isLoopbackOnly(host) {
+            logger.warning("listening on \(host) without an access token: anyone who can reach this machine can watch the stream; add --require-token (or --token FILE)")
+        }
+        let query = token.map { "?token=" + $0 } ?? ""
+        let bases = ListenAddress.baseURLs(host: host, port: server.port)
         print("sensorbridge: serving \(hub.sourceStatus.name)")
-        print("  page:      http://\(shownHost):\(server.port)/")
-        print("  websocket: ws://\(shownHost):\(server.port)/graph")
-        print("  status:    http://\(shownHost):\(server.port)/api/status")
+        for base in bases { print("  page:      \(base)/\(query)") }
+        let primary = bases[0]
+        print("  websocket: \(primary.replacingOccurrences(of: "http://", with: "ws://"))/graph\(query)")
+        print("  status:    \(primary)/api/status\(query)")
+        print("  metrics:   \(primary)/metrics\(query)")
         if testEchoEndpoint {
-            print("  echo:      ws://\(shownHost):\(server.port)/echo (conformance testing)")
+            print("  echo:      \(primary.replacingOccurrences(of: "http://", with: "ws://"))/echo (conformance testing)")
         }
         fflush(stdout)
         startInput()
 
         let done = DispatchSemaphore(value: 0)
-        let signals = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+        // SIGHUP too: closing the terminal the bridge runs in must end it cleanly (recording
+        // flushed, clients told), not kill it.
+        let signals = [SIGINT, SIGTERM, SIGHUP].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { done.signal() }

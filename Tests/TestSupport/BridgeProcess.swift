@@ -32,9 +32,17 @@ public final class BridgeProcess {
     }
 
     /// Starts the bridge with `arguments` (and `--port 0` unless `addPort` is false) and waits until it listens.
-    public init(_ arguments: [String], waitForListening: Bool = true, addPort: Bool = true) throws {
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments + (addPort ? ["--port", "0"] : [])
+    /// - Parameter descriptorLimit: runs it under `ulimit -n` (soft and hard), as on a machine with a low limit.
+    public init(_ arguments: [String], waitForListening: Bool = true, addPort: Bool = true,
+                descriptorLimit: Int? = nil) throws {
+        let all = arguments + (addPort ? ["--port", "0"] : [])
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Self.binaryPath] + all
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.binaryPath)
+            process.arguments = all
+        }
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = FileHandle.nullDevice
@@ -82,6 +90,23 @@ public final class BridgeProcess {
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { return nil }
         return process.terminationStatus
+    }
+
+    /// A line of `/proc/PID/status`, in kB (`VmRSS`, `VmHWM`).
+    public func memoryKB(_ field: String) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+
+    /// CPU seconds used so far (user + system), from `/proc/PID/stat`.
+    public var cpuSeconds: Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After the name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Fetches `path` over HTTP and returns the body.
