@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // SHA-1 (RFC 6455 accept) and MD5 (hixie-76 answer) as `Insecure` digests.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // `/metrics` in the Prometheus text format.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure Swift: samples, line framing and parsing, the ring, log formats. No I/O frameworks.
@@ -57,6 +59,7 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(

@@ -46,9 +46,11 @@
   const conn = {
     socket: null, state: "connecting", stream: null, lastSeq: -1, columns: [], retryAt: 0, retryDelay: 500,
     source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
-    lossMarked: false, restartMarkPending: false,
+    lossMarked: false, restartMarkPending: false, refusal: null,
   };
-  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0 };
+  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0, policyViolations: 0 };
+  // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
+  document.addEventListener("securitypolicyviolation", function () { counters.policyViolations++; });
   const view = { paused: false, t0: 0, t1: 0, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null };
   const frames = { times: new Float64Array(600), count: 0, lastDraw: 0 };
   let lastExport = null;
@@ -68,7 +70,10 @@
     let socket;
     try { socket = new WebSocket(streamURL(), [PROTOCOL]); } catch (e) { scheduleRetry(); return; }
     conn.socket = socket;
+    let opened = false;
     socket.onopen = function () {
+      opened = true;
+      conn.refusal = null;
       conn.retryDelay = 500;
       conn.opened = Date.now();
     };
@@ -90,8 +95,19 @@
         store.mark(bridgeNow(), "lost", "connection lost");
         conn.lossMarked = true;
       }
+      if (!opened) explainRefusal();
       scheduleRetry();
     };
+  }
+
+  // A browser does not tell a page why a WebSocket was refused; the bridge's status
+  // endpoint answers with the same checks (Host, Origin, token) and says why in its body.
+  function explainRefusal() {
+    const url = "api/status" + (settings.token ? "?token=" + encodeURIComponent(settings.token) : "");
+    fetch(url, { cache: "no-store" })
+      .then((response) => response.ok ? null : response.text().then((text) => text.trim() || "HTTP " + response.status))
+      .then((reason) => { conn.refusal = reason; requestDraw(); })
+      .catch(() => { conn.refusal = null; });
   }
 
   function scheduleRetry() {
@@ -192,6 +208,9 @@
 
   function pageState() {
     if (conn.state === "connecting") return { name: "connecting", text: "connecting…" };
+    if (conn.state === "unreachable" && conn.refusal) {
+      return { name: "refused", text: "refused by the bridge", detail: conn.refusal };
+    }
     if (conn.state === "unreachable") {
       const wait = Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000));
       return { name: "unreachable", text: "bridge unreachable, retrying" + (wait ? " in " + wait + " s" : "…") };

@@ -13,6 +13,9 @@ final class ClientRecord: Sendable {
     let samplesSkipped = Atomic<UInt64>(0)
     /// The next sequence number the client is due (written on its loop, read by status).
     let cursor = Atomic<UInt64>(0)
+    let framesSent = Atomic<UInt64>(0)
+    /// WebSocket payload bytes.
+    let bytesSent = Atomic<UInt64>(0)
 
     init(id: UInt64, remoteAddress: String, connectedMicros: Int64, handshake: HandshakeFacts) {
         self.id = id
@@ -33,7 +36,9 @@ final class ClientRecord: Sendable {
             stream: stream.rawValue, extensions: handshake.extensions,
             origin: handshake.origin, userAgent: handshake.userAgent,
             samplesSent: samplesSent.load(ordering: .relaxed), samplesSkipped: samplesSkipped.load(ordering: .relaxed) + lost,
-            samplesBehind: next - min(max(cursor, oldest), next)
+            samplesBehind: next - min(max(cursor, oldest), next),
+            framesSent: framesSent.load(ordering: .relaxed),
+            bytesSent: bytesSent.load(ordering: .relaxed)
         )
     }
 }

@@ -228,6 +228,8 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func send(_ payload: ByteBuffer, flush: Bool) {
         guard let context else { return }
         let frame = WebSocketFrame(fin: true, opcode: .text, data: payload)
+        record.framesSent.wrappingAdd(1, ordering: .relaxed)
+        record.bytesSent.wrappingAdd(UInt64(payload.readableBytes), ordering: .relaxed)
         if flush {
             context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         } else {

@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Plain HTTP on the bridge's port: the page and `/api/status`. Requests for a WebSocket
+/// Plain HTTP on the bridge's port: the page, `/api/status` and `/metrics`. Requests for a WebSocket
 /// endpoint never reach it (`WebSocketUpgradeHandler` answers those); requests it cannot
 /// read get 400 with the reason, never a silent close.
 final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -74,6 +74,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             encoder.outputFormatting = [.sortedKeys]
             let body = (try? encoder.encode(hub.statusReport())) ?? Data("{}".utf8)
             return PlainResponse(status: .ok, body: ByteBuffer(bytes: body), contentType: "application/json")
+        }
+        if path == "/metrics" {
+            return PlainResponse(status: .ok, body: ByteBuffer(bytes: MetricsText.render(hub.statusReport())),
+                                 contentType: MetricsText.contentType)
         }
         if let file = pages.file(for: path) {
             return PlainResponse(status: .ok, body: file.body, contentType: file.contentType)

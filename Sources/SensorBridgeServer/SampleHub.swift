@@ -17,6 +17,10 @@ public final class SampleHub: Sendable {
     private let clients = Mutex<[UInt64: ClientRecord]>([:])
     private let nextClientID = Atomic<UInt64>(1)
     private let evictions = Atomic<UInt64>(0)
+    private let reconnects = Atomic<UInt64>(0)
+    private let hasConnected = Atomic<Bool>(false)
+    /// What clients that have left were sent, so totals do not drop when they go.
+    private let departed = Mutex(StatusReport.Delivery())
     private let startedMicros = WallClock.nowMicros()
     /// Names this run of the stream: sequence numbers start again at 0 when the bridge
     /// restarts, so a reconnecting client compares this before resuming by sequence number.
@@ -49,9 +53,15 @@ public final class SampleHub: Sendable {
 
     /// Records the source's new state and tells the clients of the batched stream.
     public func updateSource(state: SourceStatus.State, detail: String) {
-        source.withLock {
-            $0.state = state
-            $0.detail = detail
+        let previous = source.withLock { source -> SourceStatus.State in
+            defer {
+                source.state = state
+                source.detail = detail
+            }
+            return source.state
+        }
+        if state == .connected, previous != .connected, hasConnected.exchange(true, ordering: .relaxed) {
+            reconnects.add(1, ordering: .relaxed)
         }
         let message = ByteBuffer(bytes: BatchMessages.status(state: state.rawValue, detail: detail))
         for fanout in fanouts.withLock({ $0 }) {
@@ -83,7 +93,16 @@ public final class SampleHub: Sendable {
     func countEviction() { evictions.add(1, ordering: .relaxed) }
 
     func register(_ record: ClientRecord) { clients.withLock { $0[record.id] = record } }
-    func unregister(_ record: ClientRecord) { clients.withLock { $0[record.id] = nil } }
+    func unregister(_ record: ClientRecord) {
+        guard clients.withLock({ $0.removeValue(forKey: record.id) }) != nil else { return }
+        let final = record.report(oldest: ring.oldestSequence, next: ring.nextSequence)
+        departed.withLock {
+            $0.samplesSent += final.samplesSent
+            $0.samplesSkipped += final.samplesSkipped
+            $0.framesSent += final.framesSent
+            $0.bytesSent += final.bytesSent
+        }
+    }
 
     /// Where a new client starts: right after the last sample it has when it resumes this
     /// stream (possibly before the oldest kept, which the client's first read reports as a
@@ -113,8 +132,18 @@ public final class SampleHub: Sendable {
         let windowMicros: Int64 = 2_000_000
         let recent = ring.nextSequence - ring.firstSequence { $0.sample.timeMicros >= nowMicros - windowMicros }
         let oldest = ring.oldestSequence, next = ring.nextSequence
-        let clientReports = clients.withLock { Array($0.values) }
-            .map { $0.report(oldest: oldest, next: next) }.sorted { $0.id < $1.id }
+        let (clientReports, departedSoFar) = clients.withLock { clients in
+            // Under the clients lock, so a client leaving now is counted once, live or departed.
+            (clients.values.map { $0.report(oldest: oldest, next: next) }.sorted { $0.id < $1.id },
+             departed.withLock { $0 })
+        }
+        var delivery = departedSoFar
+        for client in clientReports {
+            delivery.samplesSent += client.samplesSent
+            delivery.samplesSkipped += client.samplesSkipped
+            delivery.framesSent += client.framesSent
+            delivery.bytesSent += client.bytesSent
+        }
         return StatusReport(
             source: source,
             baud: source.baud,
@@ -130,7 +159,9 @@ public final class SampleHub: Sendable {
             bufferCapacity: ring.capacity,
             uptimeSeconds: Double(nowMicros - startedMicros) / 1_000_000,
             clients: clientReports,
-            clientsEvicted: evictions.load(ordering: .relaxed)
+            clientsEvicted: evictions.load(ordering: .relaxed),
+            reconnects: reconnects.load(ordering: .relaxed),
+            delivery: delivery
         )
     }
 }

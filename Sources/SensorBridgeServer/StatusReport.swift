@@ -1,6 +1,15 @@
 /// The body of `GET /api/status`: enough to tell at a glance whether data flows, at what
 /// rate, whether lines are being rejected (and why), and who is watching.
 public struct StatusReport: Codable, Sendable {
+    /// What the clients were sent, over the bridge's life (those gone included).
+    public struct Delivery: Codable, Sendable, Equatable {
+        public var samplesSent: UInt64 = 0
+        public var samplesSkipped: UInt64 = 0
+        public var framesSent: UInt64 = 0
+        /// WebSocket payload bytes.
+        public var bytesSent: UInt64 = 0
+    }
+
     public struct Client: Codable, Sendable {
         public var id: UInt64
         public var remote: String
@@ -23,6 +32,8 @@ public struct StatusReport: Codable, Sendable {
         public var samplesSkipped: UInt64
         /// Samples kept in the ring that the client has not been sent yet.
         public var samplesBehind: UInt64
+        public var framesSent: UInt64
+        public var bytesSent: UInt64
     }
 
     public var source: SourceStatus
@@ -42,10 +53,13 @@ public struct StatusReport: Codable, Sendable {
     public var clients: [Client]
     /// Clients closed for staying behind longer than the client timeout.
     public var clientsEvicted: UInt64
+    /// Times the device came back after being lost.
+    public var reconnects: UInt64
+    public var delivery: Delivery
 
     private enum CodingKeys: String, CodingKey {
         case source, baud, channels, samples, rate, parseErrors, parseErrorsByKind, lastRejectedLine
-        case lines, bytes, historySeconds, bufferCapacity, uptimeSeconds, clients, clientsEvicted
+        case lines, bytes, historySeconds, bufferCapacity, uptimeSeconds, clients, clientsEvicted, reconnects, delivery
     }
 
     /// Written by hand only so that `baud` and `lastRejectedLine` appear as `null` rather than
@@ -67,5 +81,7 @@ public struct StatusReport: Codable, Sendable {
         try container.encode(uptimeSeconds, forKey: .uptimeSeconds)
         try container.encode(clients, forKey: .clients)
         try container.encode(clientsEvicted, forKey: .clientsEvicted)
+        try container.encode(reconnects, forKey: .reconnects)
+        try container.encode(delivery, forKey: .delivery)
     }
 }

@@ -12,8 +12,9 @@ import Synchronization
 /// Lines are queued whole and written every 50 ms by a timer, whether or not more lines
 /// come: a bridge that is killed (even with SIGKILL, which nothing can catch) loses at most
 /// the last 50 ms, and never leaves half a line of its own making. The source's thread only
-/// appends to memory; it never waits on the disk.
-final class Recorder: Sendable {
+/// appends to memory; it never waits on the disk. (Unchecked Sendable: the timer is
+/// only set up in `init` and cancelled in `close`.)
+final class Recorder: @unchecked Sendable {
     static let flushInterval: DispatchTimeInterval = .milliseconds(50)
 
     private struct Queue {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SensorBridgeCore
 
 /// `sensorbridge`: stream a serial accelerometer to browsers.
 @main

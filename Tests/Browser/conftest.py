@@ -86,11 +86,13 @@ class Bridge:
         self.process = subprocess.Popen([binary_path()] + args + ["--port", str(port)], stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
         self.port = None
+        self.banner = ""
         deadline = time.time() + 30
         while self.port is None:
             if time.time() > deadline or self.process.poll() is not None:
                 raise RuntimeError("sensorbridge did not start: " + (self.process.stderr.read() if self.process.poll() is not None else ""))
             line = self.process.stdout.readline()
+            self.banner += line
             found = re.search(r"page:\s+http://127\.0\.0\.1:(\d+)/", line)
             if found:
                 self.port = int(found.group(1))
