@@ -81,4 +81,78 @@ import TestSupport
         usleep(100_000)
         #expect(second.standardError.contains("already in use"))
     }
+
+    private var shippedLog: String { BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log" }
+
+    @Test func versionAndTopLevelHelpShowHowToServe() throws {
+        let version = try BridgeProcess(["--version"], waitForListening: false, addPort: false)
+        #expect(version.waitForExit(timeout: 15) == 0)
+        usleep(100_000)
+        #expect(version.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ".").count == 3)
+        let help = try BridgeProcess(["--help"], waitForListening: false, addPort: false)
+        #expect(help.waitForExit(timeout: 15) == 0)
+        usleep(100_000)
+        for option in ["--baud", "--host", "--replay", "--record", "--allow-origin", "--token", "--max-clients", "list"] {
+            #expect(help.standardOutput.contains(option), "\(option)")
+        }
+    }
+
+    @Test(arguments: ["999.1.1.1", "no-such-host.invalid"])
+    func aHostThatIsNoAddressIsSaidPlainly(host: String) throws {
+        let (status, stderr) = try run(["--replay", shippedLog, "--host", host])
+        #expect(status != 0)
+        #expect(stderr.contains("--host \(host) is neither an IP address nor a name"))
+        #expect(stderr.contains("127.0.0.1"))
+        #expect(!stderr.contains("SocketAddressError"))
+    }
+
+    @Test func anAddressOfAnotherMachineIsSaidPlainly() throws {
+        let (status, stderr) = try run(["--replay", shippedLog, "--host", "192.0.2.1", "--port", "0"])
+        #expect(status == 1)
+        #expect(stderr.contains("192.0.2.1 is not an address of this machine"))
+    }
+
+    @Test func everyInterfaceIsPrintedAsAddressesOthersCanOpen() throws {
+        let bridge = try BridgeProcess(["--replay", shippedLog, "--host", "0.0.0.0"], waitForListening: false)
+        let deadline = Date().addingTimeInterval(15)
+        while !bridge.standardError.contains("without an access token") && Date() < deadline { usleep(50_000) }
+        let output = bridge.standardOutput
+        #expect(!output.contains("http://0.0.0.0"))
+        #expect(output.contains("page:      http://localhost:"))
+        #expect(bridge.standardError.contains("anyone who can reach this machine can watch"))
+        #expect(bridge.stop() == 0)
+    }
+
+    @Test func replayOfWhatIsNoFileSaysWhatItIs() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sensorbridge-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let empty = directory.appendingPathComponent("empty.log").path
+        let garbage = directory.appendingPathComponent("garbage.log").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        FileManager.default.createFile(atPath: garbage, contents: Data("# sensorbridge recording v1\nnot a line\n1.x 2\n".utf8))
+        let cases: [(String, String)] = [
+            (directory.path, "it is a directory"),
+            (fifo, "it is a FIFO (named pipe)"),
+            ("/dev/zero", "it is a device, not a recording"),
+            (empty, "nothing to replay in \(empty): it is empty"),
+            (garbage, "nothing to replay in \(garbage): all of its 2 lines are unreadable"),
+        ]
+        for (path, message) in cases {
+            let (status, stderr) = try run(["--replay", path])
+            #expect(status == 1, "\(path)")
+            #expect(stderr.contains(message), "\(path): \(stderr)")
+        }
+    }
+
+    @Test func aTokenFileThatIsMissingOrEmptyIsSaidPlainly() throws {
+        let (missing, missingError) = try run(["--replay", shippedLog, "--token", "/nonexistent/token"])
+        #expect(missing == 1)
+        #expect(missingError.contains("cannot read the token file /nonexistent/token"))
+        let (both, bothError) = try run(["--replay", shippedLog, "--token", "-", "--require-token"])
+        #expect(both != 0)
+        #expect(bothError.contains("not both"))
+    }
 }
