@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds once, and runs every test: unit, in-process server, end-to-end (the built
 # binary on real pseudo-terminals with real WebSocket clients), the page in headless Chromium
-# and Firefox ESR, and the Autobahn suite.
+# and Firefox ESR, /metrics through prometheus_client, a short soak, and the Autobahn suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -28,5 +28,8 @@ swift test --skip-build --no-parallel
 node --test Tests/Web
 SENSORBRIDGE_BINARY="$(swift build --show-bin-path)/sensorbridge" \
   python3 -m pytest -q -p no:warnings -p no:cacheprovider Tests/Browser
+# The soak's short version: idle sockets, stalled readers, churn and serial fuzz, 5 s each,
+# while a reader must get every sample (the long one: scripts/soak.py, docs/reliability.md).
+python3 scripts/soak.py --binary "$(swift build --show-bin-path)/sensorbridge" --seconds 5 --idle 400 --stalled 50
 # WebSocket conformance: the Autobahn TestSuite against the built binary (about a minute).
 bash scripts/autobahn.sh

@@ -97,6 +97,9 @@ public final class GraphServer: Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A fixed send buffer instead of the kernel's autotuning (up to 4 MB each): a client
+            // that stops reading holds at most this much kernel memory; the ring holds the rest.
+            .childChannelOption(.socketOption(.so_sndbuf), value: 256 * 1024)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
                 Self.initialize(channel, hub: hub, pages: pages, configuration: configuration, logger: logger,
