@@ -269,6 +269,14 @@ def main():
     bridge = Bridge(options.binary, [feeder.path, "--client-timeout", str(timeout),
                                      "--handshake-timeout", str(max(options.seconds * 2, 10))],
                     options.bridge_limit)
+    try:
+        return run_phases(options, feeder, bridge, timeout, soft, hard)
+    finally:
+        if bridge.alive():
+            bridge.process.kill()
+
+
+def run_phases(options, feeder, bridge, timeout, soft, hard):
     reader = Reader(bridge.port)
     reader.start()
     ok = True
@@ -288,7 +296,7 @@ def main():
         for sock in held:
             poller.register(sock, select.POLLIN)
         refused = len(poller.poll(0))
-        return "%d idle sockets opened, %d of them answered 503 and closed" % (len(held), refused)
+        return "%d idle sockets opened, %d closed by the bridge to make room" % (len(held), refused)
 
     def close_held():
         for sock in held:

@@ -288,4 +288,22 @@ struct PageFilesTests {
         #expect(pages.file(for: "/.hidden") == nil)
         #expect(pages.file(for: "/missing.css") == nil)
     }
+
+    @Test func onlyRegularFilesInsideTheFolderNoLinkOut() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pages-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("body{}".utf8).write(to: folder.appendingPathComponent("style.css"))
+        let manager = FileManager.default
+        try manager.createSymbolicLink(atPath: folder.appendingPathComponent("leak.html").path, withDestinationPath: "/etc/passwd")
+        try manager.createSymbolicLink(atPath: folder.appendingPathComponent("sub/up.css").path, withDestinationPath: "../style.css")
+        try manager.createSymbolicLink(atPath: folder.appendingPathComponent("out").path, withDestinationPath: "/etc")
+        #expect(mkfifo(folder.appendingPathComponent("pipe.js").path, 0o600) == 0)
+        let pages = PageFiles.directory(folder.path)
+        #expect(pages.file(for: "/leak.html") == nil)
+        #expect(pages.file(for: "/out/passwd") == nil)
+        #expect(pages.file(for: "/pipe.js") == nil)  // and it did not block on the FIFO
+        #expect(pages.file(for: "/sub") == nil)
+        #expect(pages.file(for: "/sub/up.css").map { String(buffer: $0.body) } == "body{}")
+    }
 }
