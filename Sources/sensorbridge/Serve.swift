@@ -209,26 +209,8 @@ struct Serve: ParsableCommand {
 
     /// `--token FILE` (or `-`: standard input), or one made up for `--require-token`.
     private func loadToken() throws -> String? {
-        if requireToken {
-            var generator = SystemRandomNumberGenerator()
-            return (0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined()
-        }
-        guard let token else { return nil }
-        let text: String
-        if token == "-" {
-            text = readLine(strippingNewline: true) ?? ""
-        } else {
-            guard let data = FileManager.default.contents(atPath: token) else {
-                throw CommandError("cannot read the token file \(token): no such file, or not readable")
-            }
-            text = String(decoding: data, as: UTF8.self)
-        }
-        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !value.isEmpty else { throw CommandError("the token \(token == "-" ? "on standard input" : "in \(token)") is empty") }
-        guard value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
-            throw CommandError("the token must be printable ASCII without spaces (it goes into URLs)")
-        }
-        return value
+        if requireToken { return AccessToken.generate() }
+        return try token.map(AccessToken.read)
     }
 
     private func startServerAndWait(

@@ -154,5 +154,23 @@ import TestSupport
         let (both, bothError) = try run(["--replay", shippedLog, "--token", "-", "--require-token"])
         #expect(both != 0)
         #expect(bothError.contains("not both"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "two words#x\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let (spaced, spacedError) = try run(["--replay", shippedLog, "--token", file])
+        #expect(spaced == 1)
+        #expect(spacedError.contains("the token may hold only letters, digits and - . _ ~"))
+    }
+
+    @Test func aTokenFromAFileGuardsTheStatus() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "s3cret-Token_1\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let bridge = try BridgeProcess(["--replay", shippedLog, "--token", file])
+        #expect(bridge.standardOutput.contains("?token=s3cret-Token_1"))
+        #expect(try bridge.get("/api/status").status == 401)
+        #expect(try bridge.get("/api/status?token=s3cret-Token_1").status == 200)
+        #expect(try bridge.get("/").status == 200)
+        #expect(bridge.stop() == 0)
     }
 }
