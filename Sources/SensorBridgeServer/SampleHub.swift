@@ -93,14 +93,19 @@ public final class SampleHub: Sendable {
     func countEviction() { evictions.add(1, ordering: .relaxed) }
 
     func register(_ record: ClientRecord) { clients.withLock { $0[record.id] = record } }
+    /// Moves the client's counters to the departed totals in the same step (under the
+    /// clients lock, as `statusReport` reads them), so no total ever dips.
     func unregister(_ record: ClientRecord) {
-        guard clients.withLock({ $0.removeValue(forKey: record.id) }) != nil else { return }
-        let final = record.report(oldest: ring.oldestSequence, next: ring.nextSequence)
-        departed.withLock {
-            $0.samplesSent += final.samplesSent
-            $0.samplesSkipped += final.samplesSkipped
-            $0.framesSent += final.framesSent
-            $0.bytesSent += final.bytesSent
+        let oldest = ring.oldestSequence, next = ring.nextSequence
+        clients.withLock { clients in
+            guard clients.removeValue(forKey: record.id) != nil else { return }
+            let final = record.report(oldest: oldest, next: next)
+            departed.withLock {
+                $0.samplesSent += final.samplesSent
+                $0.samplesSkipped += final.samplesSkipped
+                $0.framesSent += final.framesSent
+                $0.bytesSent += final.bytesSent
+            }
         }
     }
 

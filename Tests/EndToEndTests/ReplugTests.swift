@@ -147,6 +147,9 @@ private func messages(from client: TestWebSocketClient) -> [[String: Any]] {
 
         let report = waitForStatus(bridge) { ($0["source"] as? [String: Any])?["state"] as? String == "connected" }
         #expect((report["clients"] as? [Any])?.count == 1, "the same client is still connected")
+        #expect(report["reconnects"] as? Int == 20)
+        let (_, metrics) = try bridge.get("/metrics")
+        #expect(metrics.contains("sensorbridge_source_reconnects_total 20"))
         #expect(bridge.stop() == 0)
         #expect(bridge.standardError.contains("went away"))
     }
