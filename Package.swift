@@ -84,5 +84,5 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests", dependencies: ["SensorBridgeCore", "SensorBridgeSerial", "TestSupport", "sensorbridge"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

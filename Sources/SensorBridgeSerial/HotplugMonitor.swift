@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 /// udev's tty add and remove events, where udevd runs: with them the bridge notices a board's
-/// return at once. Where no udevd runs (containers, CI) no event ever comes, and the waits
-/// below simply time out, which makes the reader fall back to a short poll.
+/// return at once. Where no udevd runs (containers, CI) no event ever comes, and the reader's
+/// waits simply time out, which makes it fall back to looking four times a second.
+/// The reader polls `fileDescriptor` itself, beside the device's.
 final class HotplugMonitor {
     struct Event: Equatable {
         var action: String
@@ -37,13 +38,6 @@ final class HotplugMonitor {
     deinit {
         udev_monitor_unref(monitor)
         udev_unref(udev)
-    }
-
-    /// Waits up to `milliseconds` for events and returns those that came (possibly none).
-    func wait(milliseconds: Int32) -> [Event] {
-        var poller = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, milliseconds) > 0 else { return [] }
-        return pending()
     }
 
     /// The events already received, without waiting.

@@ -1,14 +1,17 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// An open serial device, set up the way an Arduino's USB serial needs it: raw bytes
 /// (no echo, no line editing, no CR/LF translation), 8 data bits, no parity, one stop bit,
 /// no flow control, taken exclusively so a second program cannot steal lines from it.
-public final class SerialPort {
+public final class SerialPort: Sendable {
     public let path: String
     public let baud: Int
-    public private(set) var fileDescriptor: Int32
+    /// -1 once closed; atomic so that closing is safe from whichever thread does it.
+    private let descriptor: Atomic<Int32>
+    public var fileDescriptor: Int32 { descriptor.load(ordering: .acquiring) }
     /// The device node opened (`path` with symlinks resolved), as udev events name it.
     public let deviceNode: String
 
@@ -22,7 +25,6 @@ public final class SerialPort {
         self.deviceNode = Self.deviceNode(path) ?? path
         let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SerialError(path: path, operation: "open", errno: errno) }
-        self.fileDescriptor = fd
         do {
             // flock keeps out cooperating programs (and other sensorbridges) even when run as root,
             // which TIOCEXCL does not.
@@ -35,9 +37,9 @@ public final class SerialPort {
             tcflush(fd, TCIFLUSH)
         } catch {
             Glibc.close(fd)
-            self.fileDescriptor = -1
             throw error
         }
+        self.descriptor = Atomic(fd)
     }
 
     deinit { close() }
@@ -50,10 +52,10 @@ public final class SerialPort {
     }
 
     public func close() {
-        if fileDescriptor >= 0 {
-            _ = ioctl(fileDescriptor, UInt(TIOCNXCL))
-            Glibc.close(fileDescriptor)
-            fileDescriptor = -1
+        let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
+        if fd >= 0 {
+            _ = ioctl(fd, UInt(TIOCNXCL))
+            Glibc.close(fd)
         }
     }
 
@@ -67,6 +69,13 @@ public final class SerialPort {
             throw SerialError(path: path, operation: "poll", errno: errno)
         }
         if ready == 0 { return 0 }
+        return try readAvailable(into: &buffer)
+    }
+
+    /// Reads what is there without waiting (the caller has polled): 0 when nothing is;
+    /// throws when the device failed or vanished (a hang-up reads as end of file).
+    public func readAvailable(into buffer: inout [UInt8]) throws -> Int {
+        let fileDescriptor = fileDescriptor
         let count = buffer.withUnsafeMutableBytes { Glibc.read(fileDescriptor, $0.baseAddress, $0.count) }
         if count > 0 { return count }
         if count == 0 {

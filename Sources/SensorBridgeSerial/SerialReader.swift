@@ -1,29 +1,32 @@
 import Foundation
 import Logging
 import SensorBridgeCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Reads a serial device on a thread of its own (a blocking-style loop must never sit on
 /// the Swift concurrency pool or an event loop) and hands every piece of input, stamped
-/// with its time of arrival, to `onBytes`. When the device vanishes (a read error, a
+/// with its time of arrival, to `onBytes`. One `poll()` waits for the device, udev's events
+/// and a stop request together: no time-outs while data flows, no syscall per read for
+/// udev, and `stop()` takes effect at once. When the device vanishes (a read error, a
 /// hang-up, a udev remove event) it says so and waits for the board to come back: at the
 /// same path (a symlink is resolved again), or, for a plain `/dev/ttyACM*` name, wherever
 /// the board's USB serial number now is (`ReconnectTarget`). It notices the return from a
 /// udev event where udevd runs, else by looking four times a second; opens that fail back
 /// off up to 2 s. Server and clients carry on meanwhile.
-public final class SerialReader: @unchecked Sendable {
+public final class SerialReader: Sendable {
     public enum State: String, Sendable { case connected, disconnected, stopped }
 
     public let path: String
     public let baud: Int
     private let logger: Logger
-    private let onBytes: (ArraySlice<UInt8>, Int64) -> Void
-    private let onState: (State, String) -> Void
-    private let stopRequested = NSCondition()
-    private var stopping = false
-    private var thread: Thread?
+    private let onBytes: @Sendable (ArraySlice<UInt8>, Int64) -> Void
+    private let onState: @Sendable (State, String) -> Void
+    private let stopSignal = StopSignal()
+    private let stopping = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
     /// How often a missing device is looked for when no udev event says it is back.
@@ -35,8 +38,8 @@ public final class SerialReader: @unchecked Sendable {
     ///   - onState: called on the reader thread when the device connects or goes away, with a message.
     public init(
         path: String, baud: Int, logger: Logger,
-        onState: @escaping (State, String) -> Void,
-        onBytes: @escaping (ArraySlice<UInt8>, Int64) -> Void
+        onState: @escaping @Sendable (State, String) -> Void,
+        onBytes: @escaping @Sendable (ArraySlice<UInt8>, Int64) -> Void
     ) {
         self.path = path
         self.baud = baud
@@ -54,30 +57,24 @@ public final class SerialReader: @unchecked Sendable {
         let target = ReconnectTarget(
             requested: path, requestedIsLink: isLink,
             serialNumber: USBDeviceFacts.lookUp(path: path)?.serialNumber)
+        running.store(true, ordering: .releasing)
         let thread = Thread { [self] in
             self.run(firstPort: port, target: target)
             self.finished.signal()
         }
         thread.name = "serial \(path)"
-        self.thread = thread
         thread.start()
     }
 
-    /// Stops reading and closes the device; returns when the thread has ended.
+    /// Stops reading and closes the device; returns when the thread has ended (at once:
+    /// the stop request wakes its `poll()`).
     public func stop() {
-        stopRequested.lock()
-        stopping = true
-        stopRequested.broadcast()
-        stopRequested.unlock()
-        if thread != nil { finished.wait() }
-        thread = nil
+        stopping.store(true, ordering: .releasing)
+        stopSignal.raise()
+        if running.exchange(false, ordering: .acquiringAndReleasing) { finished.wait() }
     }
 
-    private var isStopping: Bool {
-        stopRequested.lock()
-        defer { stopRequested.unlock() }
-        return stopping
-    }
+    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     private func run(firstPort: SerialPort, target: ReconnectTarget) {
         let monitor = HotplugMonitor()
@@ -96,12 +93,14 @@ public final class SerialReader: @unchecked Sendable {
                 onState(.connected, "reading \(open.path) at \(baud) baud\(moved)")
                 announceConnected = false
             }
+            let ready = waitForInput(device: open.fileDescriptor, monitor: monitor, milliseconds: -1)
+            guard !ready.stop else { break }
             do {
-                let count = try open.read(into: &buffer, timeoutMilliseconds: 200)
-                if count > 0 {
-                    onBytes(buffer[0..<count], WallClock.nowMicros())
+                if ready.device {
+                    let count = try open.readAvailable(into: &buffer)
+                    if count > 0 { onBytes(buffer[0..<count], WallClock.nowMicros()) }
                 }
-                if let removed = monitor?.pending().first(where: { $0.action == "remove" && $0.devnode == open.deviceNode }) {
+                if ready.udev, let removed = monitor?.pending().first(where: { $0.action == "remove" && $0.devnode == open.deviceNode }) {
                     throw SerialError(path: removed.devnode ?? open.path, operation: "udev remove event", errno: ENODEV)
                 }
             } catch {
@@ -115,15 +114,28 @@ public final class SerialReader: @unchecked Sendable {
         onState(.stopped, "stopped reading \(path)")
     }
 
+    /// Which of the device, udev's monitor and the stop request have something; waits up to
+    /// `milliseconds` (-1: until one does). A device of -1 is not waited for.
+    private func waitForInput(device: Int32, monitor: HotplugMonitor?, milliseconds: Int32)
+        -> (device: Bool, udev: Bool, stop: Bool)
+    {
+        var descriptors = [
+            pollfd(fd: stopSignal.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: device, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: monitor?.fileDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+        // EINTR or a time-out: nothing to do but look again.
+        guard ready > 0 else { return (false, false, isStopping) }
+        return (descriptors[1].revents != 0, descriptors[2].revents != 0, descriptors[0].revents != 0 || isStopping)
+    }
+
     /// One look for the board: wait for a udev event or the look interval, find where the
     /// board is, and open it unless a recent failure there asks to wait longer.
     private func reopen(target: ReconnectTarget, monitor: HotplugMonitor?, backoff: inout Backoff) -> SerialPort? {
-        if let monitor {
-            if !monitor.wait(milliseconds: Self.lookInterval).isEmpty { backoff.reset() }
-        } else {
-            waitBeforeLooking(milliseconds: Self.lookInterval)
-        }
-        guard !isStopping,
+        let ready = waitForInput(device: -1, monitor: monitor, milliseconds: Self.lookInterval)
+        if ready.udev, let monitor, !monitor.pending().isEmpty { backoff.reset() }
+        guard !ready.stop, !isStopping,
               let candidate = target.path(among: SerialDeviceScanner.scan()),
               let node = SerialPort.deviceNode(candidate) else { return nil }
         guard backoff.allowsAttempt(on: node) else { return nil }
@@ -136,12 +148,6 @@ public final class SerialReader: @unchecked Sendable {
             logger.debug("reopen failed; next try in \(backoff.delay) s", metadata: ["error": "\(error)"])
             return nil
         }
-    }
-
-    private func waitBeforeLooking(milliseconds: Int32) {
-        stopRequested.lock()
-        if !stopping { _ = stopRequested.wait(until: Date(timeIntervalSinceNow: Double(milliseconds) / 1000)) }
-        stopRequested.unlock()
     }
 
     /// Opens that fail on a node that is there (busy, no permission yet while udev sets it

@@ -43,7 +43,7 @@ final class ConnectionAdmission: ChannelInboundHandler {
         refused = true
         let response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(text.utf8.count)\r\nRetry-After: 5\r\nConnection: close\r\n\r\n\(text)"
         context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: response))).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 

@@ -6,30 +6,30 @@ import Synchronization
 /// samples are in the ring. The serial thread only flips a flag and, if it was clear,
 /// schedules one task; it never touches a client, never waits, and a burst of samples
 /// costs one task per loop, not one per sample per client.
-final class LoopFanout: @unchecked Sendable {
+final class LoopFanout: Sendable {
     let eventLoop: EventLoop
-    /// Touched only on `eventLoop`.
-    private var clients: [ObjectIdentifier: GraphClientHandler] = [:]
+    /// Touched only on `eventLoop` (the box checks).
+    private let clients: NIOLoopBoundBox<[ObjectIdentifier: GraphClientHandler]>
     private let wakePending = Atomic<Bool>(false)
 
+    /// Made on `eventLoop` (by its first client).
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
+        self.clients = NIOLoopBoundBox([:], eventLoop: eventLoop)
         // Stalled clients are looked for once a second; the task ends with the loop.
         eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
             guard let self else { return }
             let now = WallClock.nowMicros()
-            for client in self.clients.values { client.evictIfStalled(nowMicros: now) }
+            for client in self.clients.value.values { client.evictIfStalled(nowMicros: now) }
         }
     }
 
     func add(_ client: GraphClientHandler) {
-        eventLoop.preconditionInEventLoop()
-        clients[ObjectIdentifier(client)] = client
+        clients.value[ObjectIdentifier(client)] = client
     }
 
     func remove(_ client: GraphClientHandler) {
-        eventLoop.preconditionInEventLoop()
-        clients[ObjectIdentifier(client)] = nil
+        clients.value[ObjectIdentifier(client)] = nil
     }
 
     /// Callable from any thread.
@@ -38,14 +38,14 @@ final class LoopFanout: @unchecked Sendable {
         else { return }
         eventLoop.execute {
             self.wakePending.store(false, ordering: .releasing)
-            for client in self.clients.values { client.pump() }
+            for client in self.clients.value.values { client.pump() }
         }
     }
 
     /// Runs `body` for every client, on the loop; completes when done.
-    func forEachClient(_ body: @escaping (GraphClientHandler) -> Void) -> EventLoopFuture<Void> {
+    func forEachClient(_ body: @escaping @Sendable (GraphClientHandler) -> Void) -> EventLoopFuture<Void> {
         eventLoop.submit {
-            for client in self.clients.values { body(client) }
+            for client in self.clients.value.values { body(client) }
         }
     }
 }

@@ -52,7 +52,8 @@ struct PlainResponse {
         }
         let done = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
         if !keepOpen {
-            done.whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 }

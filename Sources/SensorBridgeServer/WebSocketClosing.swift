@@ -14,6 +14,7 @@ extension ChannelHandlerContext {
     /// The same with a payload already made (an echoed close, or none).
     func closeWebSocket(payload: ByteBuffer) {
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
-        writeAndFlush(NIOAny(frame)).whenComplete { _ in self.close(promise: nil) }
+        let channel = channel
+        writeAndFlush(NIOAny(frame)).whenComplete { _ in channel.close(promise: nil) }
     }
 }

@@ -1,37 +1,43 @@
 import Logging
 import SensorBridgeCore
 import SensorBridgeServer
+import Synchronization
 
 /// The one path every source's bytes take: framer → parser → (recorder) → hub.
-/// Used from the source's thread only.
-final class IngestPipeline: @unchecked Sendable {
-    private var decoder: SampleDecoder
+/// Fed from the source's thread; the lock is never contended (the source's thread is the
+/// only one that takes it, but a type checked for sharing cannot know that).
+final class IngestPipeline: Sendable {
+    private struct State {
+        var decoder: SampleDecoder
+        var rejectedLog: RejectedLineLog
+    }
+    private let state: Mutex<State>
     private let hub: SampleHub
     private let recorder: Recorder?
-    private var rejectedLog: RejectedLineLog
 
     init(hub: SampleHub, recorder: Recorder?, logger: Logger) {
-        self.decoder = SampleDecoder(statistics: hub.statistics)
+        self.state = Mutex(State(decoder: SampleDecoder(statistics: hub.statistics), rejectedLog: RejectedLineLog(logger: logger)))
         self.hub = hub
         self.recorder = recorder
-        self.rejectedLog = RejectedLineLog(logger: logger)
     }
 
     func ingest<Bytes: Collection>(_ bytes: Bytes, receivedMicros: Int64) where Bytes.Element == UInt8 {
         let hub = self.hub
         let recorder = self.recorder
-        var rejectedLog = self.rejectedLog
-        decoder.feed(
-            bytes, receivedMicros: receivedMicros,
-            onLine: { recorder?.record($0, receivedMicros: receivedMicros) },
-            onError: { kind, line in rejectedLog.rejected(kind, line: line, nowMicros: receivedMicros) },
-            onSample: { hub.publish($0) }
-        )
-        self.rejectedLog = rejectedLog
+        state.withLock { state in
+            var rejectedLog = state.rejectedLog
+            state.decoder.feed(
+                bytes, receivedMicros: receivedMicros,
+                onLine: { recorder?.record($0, receivedMicros: receivedMicros) },
+                onError: { kind, line in rejectedLog.rejected(kind, line: line, nowMicros: receivedMicros) },
+                onSample: { hub.publish($0) }
+            )
+            state.rejectedLog = rejectedLog
+        }
     }
 
     /// After the device was reopened: what was left of a line belongs to the old connection.
-    func dropPartialLine() { decoder.dropPartialLine() }
+    func dropPartialLine() { state.withLock { $0.decoder.dropPartialLine() } }
 
     func close() { recorder?.close() }
 }

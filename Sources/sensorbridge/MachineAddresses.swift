@@ -27,7 +27,7 @@ enum MachineAddresses {
             var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
             guard getnameinfo(socketAddress, length, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
-            var address = String(cString: text)
+            var address = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             if let zone = address.firstIndex(of: "%") { address = String(address[..<zone]) }
             found.append(Interface(name: String(cString: entry.pointee.ifa_name), address: address))
         }
@@ -38,7 +38,7 @@ enum MachineAddresses {
     static func names() -> [String] {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return [] }
-        let full = String(cString: buffer).lowercased()
+        let full = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.lowercased()
         guard !full.isEmpty else { return [] }
         let short = String(full.split(separator: ".").first ?? Substring(full))
         return Array(Set([full, short, short + ".local"])).sorted()

@@ -12,9 +12,8 @@ import Synchronization
 /// Lines are queued whole and written every 50 ms by a timer, whether or not more lines
 /// come: a bridge that is killed (even with SIGKILL, which nothing can catch) loses at most
 /// the last 50 ms, and never leaves half a line of its own making. The source's thread only
-/// appends to memory; it never waits on the disk. (Unchecked Sendable: the timer is
-/// only set up in `init` and cancelled in `close`.)
-final class Recorder: @unchecked Sendable {
+/// appends to memory; it never waits on the disk.
+final class Recorder: Sendable {
     static let flushInterval: DispatchTimeInterval = .milliseconds(50)
 
     private struct Queue {
@@ -29,7 +28,7 @@ final class Recorder: @unchecked Sendable {
     private let queue = Mutex(Queue())
     /// Held while writing, so two flushes (the timer's and the last one) keep the order.
     private let writing = Mutex(false)
-    private let timer: DispatchSourceTimer
+    private let timer: Mutex<DispatchSourceTimer>
     private let failed = Atomic<Bool>(false)
 
     init(path: String, source: String, logger: Logger) throws {
@@ -41,10 +40,12 @@ final class Recorder: @unchecked Sendable {
         self.path = path
         self.source = source
         self.logger = logger
-        self.timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "recorder"))
-        timer.schedule(deadline: .now() + Self.flushInterval, repeating: Self.flushInterval)
-        timer.setEventHandler { [weak self] in self?.flush() }
-        timer.resume()
+        self.timer = Mutex(DispatchSource.makeTimerSource(queue: DispatchQueue(label: "recorder")))
+        timer.withLock { timer in
+            timer.schedule(deadline: .now() + Self.flushInterval, repeating: Self.flushInterval)
+            timer.setEventHandler { [weak self] in self?.flush() }
+            timer.resume()
+        }
     }
 
     /// Records `line` received at `receivedMicros`. Called on the source's thread only.
@@ -82,7 +83,7 @@ final class Recorder: @unchecked Sendable {
     }
 
     func close() {
-        timer.cancel()
+        timer.withLock { $0.cancel() }
         flush()
         fsync(descriptor)
         Glibc.close(descriptor)

@@ -2,12 +2,13 @@ import Foundation
 import Logging
 import SensorBridgeCore
 import SensorBridgeServer
+import Synchronization
 
 /// Plays a log into the pipeline on a thread of its own, at the log's own timing scaled by
 /// `speed` (0: as fast as possible), once or in a loop, streaming the file rather than
 /// loading it. Deadlines are absolute on the monotonic clock, so timing errors do not add
 /// up over a long replay. Unreadable lines are skipped with a warning and counted.
-final class ReplaySource: @unchecked Sendable {
+final class ReplaySource: Sendable {
     private let file: ReplayFile
     private let kind: ReplayReader.Kind
     private let speed: Double
@@ -15,10 +16,9 @@ final class ReplaySource: @unchecked Sendable {
     private let pipeline: IngestPipeline
     private let hub: SampleHub
     private let logger: Logger
-    private let stopFlag = NSLock()
-    private var stopping = false
+    private let stopping = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
-    private var started = false
     /// Skipped lines shown one by one before only counting them.
     private static let skippedLinesShown = 5
 
@@ -33,7 +33,7 @@ final class ReplaySource: @unchecked Sendable {
     }
 
     func start() {
-        started = true
+        running.store(true, ordering: .releasing)
         let thread = Thread { [self] in
             self.run()
             self.finished.signal()
@@ -43,12 +43,11 @@ final class ReplaySource: @unchecked Sendable {
     }
 
     func stop() {
-        stopFlag.withLock { stopping = true }
-        if started { finished.wait() }
-        started = false
+        stopping.store(true, ordering: .releasing)
+        if running.exchange(false, ordering: .acquiringAndReleasing) { finished.wait() }
     }
 
-    private var isStopping: Bool { stopFlag.withLock { stopping } }
+    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     private func run() {
         let path = file.path

@@ -249,16 +249,17 @@ struct Serve: ParsableCommand {
         }
         let query = token.map { "?token=" + $0 } ?? ""
         let bases = ListenAddress.baseURLs(host: host, port: server.port)
-        print("sensorbridge: serving \(hub.sourceStatus.name)")
-        for base in bases { print("  page:      \(base)/\(query)") }
+        var banner = ["sensorbridge: serving \(hub.sourceStatus.name)"]
+        for base in bases { banner.append("  page:      \(base)/\(query)") }
         let primary = bases[0]
-        print("  websocket: \(primary.replacingOccurrences(of: "http://", with: "ws://"))/graph\(query)")
-        print("  status:    \(primary)/api/status\(query)")
-        print("  metrics:   \(primary)/metrics\(query)")
+        banner.append("  websocket: \(primary.replacingOccurrences(of: "http://", with: "ws://"))/graph\(query)")
+        banner.append("  status:    \(primary)/api/status\(query)")
+        banner.append("  metrics:   \(primary)/metrics\(query)")
         if testEchoEndpoint {
-            print("  echo:      \(primary.replacingOccurrences(of: "http://", with: "ws://"))/echo (conformance testing)")
+            banner.append("  echo:      \(primary.replacingOccurrences(of: "http://", with: "ws://"))/echo (conformance testing)")
         }
-        fflush(stdout)
+        // Written at once, not through stdout's buffer: a pipe reading it sees the URLs now.
+        FileHandle.standardOutput.write(Data((banner.joined(separator: "\n") + "\n").utf8))
         startInput()
 
         let done = DispatchSemaphore(value: 0)

@@ -85,7 +85,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("large.log").path
         // ~105 MB: 210 000 lines of 48 values.
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         handle.write(Data("# sensorbridge recording v1\n".utf8))
         let values = (0..<48).map { String(format: "%.4f", 1000 + Double($0) * 1.0001) }.joined(separator: ",")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import TestSupport
 @testable import SensorBridgeSerial
@@ -53,22 +54,24 @@ struct SerialPortTests {
 
     @Test func theReaderReportsVanishingAndKeepsTrying() throws {
         let pty = try PseudoTerminal()
-        let states = NSLock()
-        var seen: [SerialReader.State] = []
-        var bytes: [UInt8] = []
+        let seen = Mutex<[SerialReader.State]>([])
+        let bytes = Mutex<[UInt8]>([])
         let reader = SerialReader(
             path: pty.slavePath, baud: 9600, logger: Logger(label: "test"),
-            onState: { state, _ in states.withLock { seen.append(state) } },
-            onBytes: { chunk, _ in states.withLock { bytes += chunk } }
+            onState: { state, _ in seen.withLock { $0.append(state) } },
+            onBytes: { chunk, _ in bytes.withLock { $0 += chunk } }
         )
         try reader.start()
         pty.write("512,498,620\r\n")
         let deadline = Date().addingTimeInterval(5)
-        while states.withLock({ bytes.count < 13 }) && Date() < deadline { usleep(10_000) }
+        while bytes.withLock({ $0.count < 13 }) && Date() < deadline { usleep(10_000) }
         pty.closeMaster()
-        while states.withLock({ !seen.contains(.disconnected) }) && Date() < deadline { usleep(10_000) }
+        while seen.withLock({ !$0.contains(.disconnected) }) && Date() < deadline { usleep(10_000) }
+        // The reader sleeps in poll(); a stop wakes it at once.
+        let stopping = Date()
         reader.stop()
-        #expect(states.withLock { bytes } == Array("512,498,620\r\n".utf8))
-        #expect(states.withLock { seen } == [.connected, .disconnected, .stopped])
+        #expect(Date().timeIntervalSince(stopping) < 0.2, "not after its 250 ms look interval")
+        #expect(bytes.withLock { $0 } == Array("512,498,620\r\n".utf8))
+        #expect(seen.withLock { $0 } == [.connected, .disconnected, .stopped])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 import TestSupport
 @testable import SensorBridgeServer
@@ -134,30 +135,40 @@ import TestSupport
         let stalled = try running.client()
         stalled.setReceiveBufferSize(4096)
         #expect(try stalled.handshake().statusCode == 101)
-        let reader = try running.client()
-        #expect(try reader.handshake().statusCode == 101)
-        running.waitForClients(2)
-
-        // ~8 MB of samples over ~4 s: far more than the stalled client's buffers hold.
+        // The reader lives on its own thread (it must read while samples are published).
         let total = 8_000
-        let readAll = DispatchQueue(label: "reader")
-        var received: [Double] = []
+        let received = Mutex<[Double]>([])
+        let connected = DispatchSemaphore(value: 0)
         let done = DispatchSemaphore(value: 0)
-        readAll.async {
-            while received.count < total, let frame = try? reader.readFrame(), frame.opcode == 0x1 {
+        let release = DispatchSemaphore(value: 0)
+        defer { release.signal() }
+        let port = running.port
+        Thread {
+            guard let reader = try? TestWebSocketClient(port: port), (try? reader.handshake().statusCode) == 101 else {
+                connected.signal()
+                done.signal()
+                return
+            }
+            connected.signal()
+            while received.withLock({ $0.count }) < total, let frame = try? reader.readFrame(), frame.opcode == 0x1 {
                 if let values = try? JSONSerialization.jsonObject(with: Data(frame.payload)) as? [Double] {
-                    received.append(values[1])
+                    received.withLock { $0.append(values[1]) }
                 }
             }
             done.signal()
-        }
+            release.wait()  // stays connected until the test has looked at the status
+        }.start()
+        connected.wait()
+        running.waitForClients(2)
+
+        // ~8 MB of samples over ~4 s: far more than the stalled client's buffers hold.
         let padding = [Double](repeating: 123456.789, count: 60)
         for index in 0..<total {
             running.publish([Double(index)] + padding)
             if index % 200 == 199 { usleep(100_000) }
         }
         #expect(done.wait(timeout: .now() + 20) == .success)
-        #expect(received == (0..<total).map(Double.init))
+        #expect(received.withLock { $0 } == (0..<total).map(Double.init))
 
         let deadline = Date().addingTimeInterval(10)
         while running.hub.statusReport().clientsEvicted == 0 && Date() < deadline { usleep(50_000) }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,9 +11,13 @@ public final class BridgeProcess {
     public private(set) var port = 0
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
-    private let output = NSLock()
-    private var stdoutText = ""
-    private var stderrText = ""
+    /// What the process printed, appended by the pipes' handlers on their own threads.
+    private final class Output: Sendable {
+        let text = Mutex("")
+        func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+    }
+    private let stdoutText = Output()
+    private let stderrText = Output()
 
     /// The binary to test: $SENSORBRIDGE_BINARY, or the one beside the test bundle, or
     /// the package's debug build.
@@ -46,14 +51,9 @@ public final class BridgeProcess {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
         process.standardInput = FileHandle.nullDevice
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            self?.output.withLock { self?.stdoutText += text }
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            self?.output.withLock { self?.stderrText += text }
-        }
+        let stdoutText = stdoutText, stderrText = stderrText
+        stdoutPipe.fileHandleForReading.readabilityHandler = { handle in stdoutText.append(handle.availableData) }
+        stderrPipe.fileHandleForReading.readabilityHandler = { handle in stderrText.append(handle.availableData) }
         try process.run()
         if waitForListening {
             let deadline = Date().addingTimeInterval(20)
@@ -75,8 +75,8 @@ public final class BridgeProcess {
         }
     }
 
-    public var standardOutput: String { output.withLock { stdoutText } }
-    public var standardError: String { output.withLock { stderrText } }
+    public var standardOutput: String { stdoutText.text.withLock { $0 } }
+    public var standardError: String { stderrText.text.withLock { $0 } }
 
     /// Sends `signal` and waits (up to 10 s) for the exit status.
     public func stop(signal: Int32 = SIGTERM) -> Int32? {
