@@ -78,7 +78,12 @@ let package = Package(
         .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "TestSupport"]),
         .testTarget(
             name: "SensorBridgeServerTests",
-            dependencies: ["SensorBridgeServer", "SensorBridgeCore", "SensorBridgeSerial", "TestSupport"]
+            dependencies: [
+                "SensorBridgeServer", "SensorBridgeCore", "SensorBridgeSerial", "TestSupport",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         // Runs the built binary; depending on it makes `swift test` build it first.
         .testTarget(
