@@ -15,7 +15,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    /// Samples written per pass before yielding the loop to other clients.
+    /// Samples read from the ring at a time.
     private static let samplesPerPass = 512
 
     private let hub: SampleHub
@@ -29,7 +29,6 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var cursor: UInt64 = 0
     private var announcedLayout: ChannelLayout?
     private var closing = false
-    private var pumpScheduled = false
 
     init(hub: SampleHub, record: ClientRecord, request: StreamRequest, slot: ClientSlot,
          clientTimeout: TimeAmount, log: FloodLog) {
@@ -64,7 +63,8 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             )
             send(ByteBuffer(bytes: hello), flush: false)
         }
-        pump()
+        context.flush()
+        fanout.requestTurn(for: self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -90,7 +90,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { pump() }
+        if context.channel.isWritable { fanout?.requestTurn(for: self) }
         context.fireChannelWritabilityChanged()
     }
 
@@ -121,11 +121,17 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Sending
 
-    /// Writes what the ring holds beyond the cursor, as far as the socket takes it.
-    func pump() {
-        guard let context, !closing else { return }
-        var passes = 0
+    /// Writes what the ring holds beyond the cursor, as far as the socket takes it and as
+    /// `budget` (samples, shared by the clients of this loop's turn) allows. Returns whether
+    /// it stopped with more to send and room to send it: then it wants another turn.
+    func pump(budget: inout Int) -> Bool {
+        guard let context, !closing else { return false }
+        var wantsMore = false
         while context.channel.isWritable {
+            guard budget > 0 else {
+                wantsMore = cursor < hub.ring.nextSequence
+                break
+            }
             let batch = hub.ring.read(from: cursor, limit: Self.samplesPerPass)
             if batch.missed > 0 {
                 record.samplesSkipped.wrappingAdd(batch.missed, ordering: .relaxed)
@@ -143,15 +149,11 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
                 sendBatched(batch)
             }
             record.samplesSent.wrappingAdd(UInt64(batch.elements.count), ordering: .relaxed)
-            passes += 1
-            if passes == 4 {
-                // Let the other clients on this loop have a turn; come back for the rest.
-                schedulePump(context)
-                break
-            }
+            budget -= batch.elements.count
         }
         context.flush()
         stallWatch.observe(caughtUp: cursor >= hub.ring.nextSequence, nowMicros: WallClock.nowMicros())
+        return wantsMore
     }
 
     /// Called every second on the loop: closes the client if it has been behind for too long.
@@ -179,15 +181,6 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let channel = context.channel
         socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    private func schedulePump(_ context: ChannelHandlerContext) {
-        guard !pumpScheduled else { return }
-        pumpScheduled = true
-        context.eventLoop.assumeIsolated().execute {
-            self.pumpScheduled = false
-            self.pump()
-        }
     }
 
     /// One `samples` message per run of samples with the same channels, a `channels`

@@ -6,16 +6,37 @@ import Synchronization
 /// samples are in the ring. The serial thread only flips a flag and, if it was clear,
 /// schedules one task; it never touches a client, never waits, and a burst of samples
 /// costs one task per loop, not one per sample per client.
+///
+/// Clients are served in turns: a turn writes at most `samplesPerTurn` samples over all the
+/// clients that want some, round-robin, and what is left waits for the next turn, a new
+/// task. Between two tasks the loop does its I/O, so accepts and handshakes are never
+/// starved by thousands of clients catching up on history.
 final class LoopFanout: Sendable {
+    /// About a millisecond or two of writes: a handshake waits at most a few such turns.
+    static let samplesPerTurn = 1024
+
     let eventLoop: EventLoop
-    /// Touched only on `eventLoop` (the box checks).
+    /// Touched only on `eventLoop` (the boxes check).
     private let clients: NIOLoopBoundBox<[ObjectIdentifier: GraphClientHandler]>
+    private let turns: NIOLoopBoundBox<Turns>
     private let wakePending = Atomic<Bool>(false)
+
+    /// Who waits for a turn, in order, and whether one is scheduled.
+    private struct Turns {
+        var waiting: [GraphClientHandler] = []
+        var isWaiting: Set<ObjectIdentifier> = []
+        var scheduled = false
+
+        mutating func enqueue(_ client: GraphClientHandler) {
+            if isWaiting.insert(ObjectIdentifier(client)).inserted { waiting.append(client) }
+        }
+    }
 
     /// Made on `eventLoop` (by its first client).
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
         self.clients = NIOLoopBoundBox([:], eventLoop: eventLoop)
+        self.turns = NIOLoopBoundBox(Turns(), eventLoop: eventLoop)
         // Stalled clients are looked for once a second; the task ends with the loop.
         eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
             guard let self else { return }
@@ -38,8 +59,44 @@ final class LoopFanout: Sendable {
         else { return }
         eventLoop.execute {
             self.wakePending.store(false, ordering: .releasing)
-            for client in self.clients.value.values { client.pump() }
+            for client in self.clients.value.values { self.turns.value.enqueue(client) }
+            self.runTurn()
         }
+    }
+
+    /// On the loop: `client` has something to send (it was just added, or can write again).
+    func requestTurn(for client: GraphClientHandler) {
+        turns.value.enqueue(client)
+        scheduleTurn()
+    }
+
+    private func scheduleTurn() {
+        guard !turns.value.scheduled else { return }
+        turns.value.scheduled = true
+        eventLoop.execute {
+            self.turns.value.scheduled = false
+            self.runTurn()
+        }
+    }
+
+    /// Serves the waiting clients in order until the budget is spent; those with more to
+    /// send, and those not reached, wait for the next turn.
+    private func runTurn() {
+        var budget = Self.samplesPerTurn
+        let waiting = turns.value.waiting
+        turns.value.waiting = []
+        turns.value.isWaiting = []
+        var served = 0
+        var wantMore: [GraphClientHandler] = []
+        for client in waiting {
+            guard budget > 0 else { break }
+            served += 1
+            if client.pump(budget: &budget) { wantMore.append(client) }
+        }
+        // Those not reached go first next time, then those that had some already.
+        for client in waiting[served...] { turns.value.enqueue(client) }
+        for client in wantMore { turns.value.enqueue(client) }
+        if !turns.value.waiting.isEmpty { scheduleTurn() }
     }
 
     /// Runs `body` for every client, on the loop; completes when done.
