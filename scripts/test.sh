@@ -31,5 +31,10 @@ SENSORBRIDGE_BINARY="$(swift build --show-bin-path)/sensorbridge" \
 # The soak's short version: idle sockets, stalled readers, churn and serial fuzz, 5 s each,
 # while a reader must get every sample (the long one: scripts/soak.py, docs/reliability.md).
 python3 scripts/soak.py --binary "$(swift build --show-bin-path)/sensorbridge" --seconds 5 --idle 400 --stalled 50
+# The fan-out benchmark's smoke run: our C load client against both streams (the full
+# side-by-side table with node ws, websockets and gevent: scripts/bench.sh).
+gcc -O2 -Wall -o .build/loadclient scripts/bench/loadclient.c
+python3 scripts/bench/bench.py --binary "$(swift build --show-bin-path)/sensorbridge" --loadclient .build/loadclient \
+  --servers "sensorbridge per-sample,sensorbridge batched" --clients 50 --seconds 3 --rate 200
 # WebSocket conformance: the Autobahn TestSuite against the built binary (about a minute).
 bash scripts/autobahn.sh

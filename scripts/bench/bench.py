@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Side-by-side fan-out benchmark (run by scripts/bench.sh): for each server and client
+count, a feeder writes `seq,stamp` lines into a fresh pty at --rate lines per second, the
+server reads it and broadcasts, and loadclient (C, epoll, one thread) holds N WebSocket
+clients and counts what each receives. Prints one table.
+
+Columns: server CPU per delivered sample (µs: the server's user+system time over the run
+divided by the samples all clients received), in time (what the average client received
+by the end, of what the feeder wrote in the run: a server that falls behind scores low),
+complete (of the samples between the first and last a client got, the share it got: gaps;
+worst client in brackets), p50/p99 latency from the feeder's stamp to the client (ms),
+slowest connect (ms), server RSS at the end (MB).
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid):
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_listening(port, process, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited: %s" % process.args)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not listen: %s" % process.args)
+
+
+SERVERS = {
+    "sensorbridge per-sample": lambda binary, port, pty: [binary, pty, "--port", str(port), "--log-level", "warning"],
+    "sensorbridge batched": lambda binary, port, pty: [binary, pty, "--port", str(port), "--log-level", "warning"],
+    "node ws": lambda binary, port, pty: ["node", os.path.join(HERE, "peer_node_ws.js"), str(port), pty],
+    "python websockets": lambda binary, port, pty: [sys.executable, os.path.join(HERE, "peer_websockets.py"), str(port), pty],
+    "gevent-websocket": lambda binary, port, pty: [sys.executable, os.path.join(HERE, "peer_gevent.py"), str(port), pty],
+}
+
+
+def run(name, clients, options):
+    feeder = subprocess.Popen([sys.executable, os.path.join(HERE, "feeder.py"), str(options.rate), "1"],
+                              stdout=subprocess.PIPE, text=True)
+    pty = feeder.stdout.readline().strip()
+    port = free_port()
+    server = subprocess.Popen(SERVERS[name](options.binary, port, pty), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, server)
+        time.sleep(1)
+        cpu_before = cpu_seconds(server.pid)
+        path, protocol = ("/graph?history=0", "sensorbridge.batch.v1") if name.endswith("batched") else ("/graph?history=0", None)
+        if not name.startswith("sensorbridge"):
+            path = "/"
+        command = [options.loadclient, str(port), str(clients), str(options.seconds), path] + ([protocol] if protocol else [])
+        result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+        cpu = cpu_seconds(server.pid) - cpu_before
+        result["cpuMicrosPerSample"] = cpu / result["totalSamples"] * 1e6 if result["totalSamples"] else float("inf")
+        result["cpuShare"] = cpu / options.seconds
+        result["rssMB"] = rss_mb(server.pid)
+        # Of what the feeder wrote while the clients were all connected, the share received
+        # by the average client before the run ended (a server that falls behind is late, and
+        # what it had not sent by then counts as not delivered).
+        window = options.seconds - max(result["allConnectedAfterMs"], 0) / 1000
+        result["inTime"] = min(1.0, result["meanSamples"] / (options.rate * window)) if window > 0 else 0
+        return result
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        feeder.kill()
+        feeder.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "sensorbridge"))
+    parser.add_argument("--loadclient", default=os.path.join(ROOT, ".build", "loadclient"))
+    parser.add_argument("--rate", type=float, default=1000)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", default="100,500")
+    parser.add_argument("--servers", default=",".join(SERVERS))
+    options = parser.parse_args()
+
+    print("%d lines/s for %.0f s per run; one run per row (2 cores, shared: compare within a table)" % (
+        options.rate, options.seconds))
+    print("| server | clients | connected | CPU µs/sample | server CPU | in time | complete (worst) | p50 / p99 ms | slowest connect ms | RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    failures = []
+    for clients in [int(c) for c in options.clients.split(",")]:
+        for name in options.servers.split(","):
+            try:
+                r = run(name, clients, options)
+            except Exception as error:  # noqa: BLE001 - a row that could not run says why
+                print("| %s | %d | failed: %s |" % (name, clients, error))
+                failures.append(name)
+                continue
+            # Ours must connect every client and lose nothing (the peers are measured, not judged).
+            if name.startswith("sensorbridge") and (r["connected"] != clients or r["worstShare"] < 0.99):
+                failures.append(name)
+            print("| %s | %d | %d | %.2f | %.0f %% | %.1f %% | %.1f %% (%.1f %%) | %d / %d | %.0f | %.0f |" % (
+                name, clients, r["connected"], r["cpuMicrosPerSample"], r["cpuShare"] * 100, r["inTime"] * 100,
+                r["meanShare"] * 100, r["worstShare"] * 100, r["p50Ms"], r["p99Ms"], r["slowestConnectMs"], r["rssMB"]))
+            sys.stdout.flush()
+    if failures:
+        print("bench: sensorbridge did not connect every client or lost samples: %s" % ", ".join(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
