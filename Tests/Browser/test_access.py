@@ -36,8 +36,10 @@ def test_without_the_token_the_page_says_it_was_refused_and_why(browser, feeder,
     feeder.start(lambda n: "x:%d" % n)
     bridge = bridges([feeder.path, "--require-token"])
     browser.open(bridge.url)
-    wait_for(lambda: browser.js("window.sensorbridge.state") == "refused", message="refused shown")
-    assert "access token" in browser.js("document.getElementById('state').title")
+    wait_for(lambda: browser.js("window.sensorbridge.state") == "refused", message="refused")
+    # The pill shows it at the next frame drawn.
+    wait_for(lambda: "access token" in browser.js("document.getElementById('state').title"), message="the reason shown")
+    assert browser.js("document.getElementById('state').textContent") == "refused by the bridge"
     assert browser.js("window.sensorbridge.samples") == 0
     save_screenshot(browser, "refused")
 
