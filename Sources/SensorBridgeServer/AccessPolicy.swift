@@ -126,9 +126,13 @@ public struct AccessPolicy: Sendable, Equatable {
         return Int(text[text.index(after: colon)...])
     }
 
-    static func isLoopbackName(_ name: String) -> Bool {
+    /// A name or address of this machine's loopback: `localhost`, `*.localhost` (RFC 6761),
+    /// `127.x.x.x`, `::1`, and IPv4-mapped `::ffff:127.x.x.x`. The one test of it in the project.
+    public static func isLoopbackName(_ name: String) -> Bool {
+        let name = name.lowercased()
         if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
-        let octets = name.split(separator: ".", omittingEmptySubsequences: false)
+        let v4 = name.hasPrefix("::ffff:") ? String(name.dropFirst(7)) : name
+        let octets = v4.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
@@ -164,7 +168,8 @@ public struct AccessPolicy: Sendable, Equatable {
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             if parts.count == 2, parts[0] == "token" {
-                return String(parts[1]).removingPercentEncodingOrSelf
+                let raw = String(parts[1]).replacingOccurrences(of: "+", with: " ")
+                return raw.removingPercentEncoding ?? raw
             }
         }
         if let authorization {
@@ -184,25 +189,5 @@ public struct AccessPolicy: Sendable, Equatable {
             difference |= UInt(x ^ y)
         }
         return difference == 0
-    }
-}
-
-extension String {
-    /// Decodes `%HH` and `+`; leaves malformed escapes as they are.
-    fileprivate var removingPercentEncodingOrSelf: String {
-        var bytes: [UInt8] = []
-        var utf8 = Array(self.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "%"), utf8.count >= 2,
-               let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
-                utf8 = utf8.dropFirst(2)
-            } else if byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -60,7 +60,7 @@ final class ConnectionLimiter: Sendable {
     /// says why not (and counts nothing). `close` closes this connection should it stay
     /// silent while another needs its place.
     func admit(_ address: String, close: @escaping @Sendable () -> Void) -> Admission {
-        let limited = !Self.isLoopback(address)
+        let limited = !AccessPolicy.isLoopbackName(address)
         let (admission, displaced) = state.withLock { state -> (Admission, (@Sendable () -> Void)?) in
             if limited, state.byAddress[address, default: 0] >= maxPerAddress { return (.address, nil) }
             var displaced: (@Sendable () -> Void)?
@@ -90,7 +90,7 @@ final class ConnectionLimiter: Sendable {
         state.withLock { state in
             state.total -= 1
             state.silent[id] = nil
-            guard !Self.isLoopback(address) else { return }
+            guard !AccessPolicy.isLoopbackName(address) else { return }
             let open = state.byAddress[address, default: 1] - 1
             state.byAddress[address] = open > 0 ? open : nil
         }
@@ -99,8 +99,4 @@ final class ConnectionLimiter: Sendable {
     var open: Int { state.withLock { $0.total } }
     /// Silent connections closed to make room.
     var displaced: UInt64 { state.withLock { $0.displaced } }
-
-    static func isLoopback(_ address: String) -> Bool {
-        address == "::1" || address.hasPrefix("127.") || address.hasPrefix("::ffff:127.")
-    }
 }

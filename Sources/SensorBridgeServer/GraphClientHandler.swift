@@ -29,6 +29,11 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var cursor: UInt64 = 0
     private var announcedLayout: ChannelLayout?
     private var closing = false
+    /// Waiting in this loop's `LoopFanout` for a turn (touched only there, on the loop).
+    var isQueued = false
+    /// Counted here per frame, published to `record` once per pump (the status reads it).
+    private var framesSent: UInt64 = 0
+    private var bytesSent: UInt64 = 0
 
     init(hub: SampleHub, record: ClientRecord, request: StreamRequest, slot: ClientSlot,
          clientTimeout: TimeAmount, log: FloodLog) {
@@ -80,6 +85,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let fanout else { return }
         fanout.remove(self)
         self.fanout = nil
+        publishCounts()
         hub.unregister(record)
         slot.release()
         log.info("client \(record.id) disconnected", metadata: [
@@ -152,6 +158,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             budget -= batch.elements.count
         }
         context.flush()
+        publishCounts()
         stallWatch.observe(caughtUp: cursor >= hub.ring.nextSequence, nowMicros: WallClock.nowMicros())
         return wantsMore
     }
@@ -214,6 +221,11 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         finish()
     }
 
+    private func publishCounts() {
+        record.framesSent.store(framesSent, ordering: .relaxed)
+        record.bytesSent.store(bytesSent, ordering: .relaxed)
+    }
+
     func sendStatus(_ message: ByteBuffer) {
         guard record.stream == .batched, !closing else { return }
         send(message, flush: true)
@@ -222,9 +234,10 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func send(_ payload: ByteBuffer, flush: Bool) {
         guard let context else { return }
         let frame = WebSocketFrame(fin: true, opcode: .text, data: payload)
-        record.framesSent.wrappingAdd(1, ordering: .relaxed)
-        record.bytesSent.wrappingAdd(UInt64(payload.readableBytes), ordering: .relaxed)
+        framesSent &+= 1
+        bytesSent &+= UInt64(payload.readableBytes)
         if flush {
+            publishCounts()
             context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         } else {
             context.write(wrapOutboundOut(frame), promise: nil)

@@ -21,14 +21,16 @@ final class LoopFanout: Sendable {
     private let turns: NIOLoopBoundBox<Turns>
     private let wakePending = Atomic<Bool>(false)
 
-    /// Who waits for a turn, in order, and whether one is scheduled.
+    /// Who waits for a turn, in order, and whether one is scheduled. A client marks itself
+    /// queued, so a wake-up adds each client once without hashing it.
     private struct Turns {
         var waiting: [GraphClientHandler] = []
-        var isWaiting: Set<ObjectIdentifier> = []
         var scheduled = false
 
         mutating func enqueue(_ client: GraphClientHandler) {
-            if isWaiting.insert(ObjectIdentifier(client)).inserted { waiting.append(client) }
+            guard !client.isQueued else { return }
+            client.isQueued = true
+            waiting.append(client)
         }
     }
 
@@ -85,7 +87,7 @@ final class LoopFanout: Sendable {
         var budget = Self.samplesPerTurn
         let waiting = turns.value.waiting
         turns.value.waiting = []
-        turns.value.isWaiting = []
+        for client in waiting { client.isQueued = false }
         var served = 0
         var wantMore: [GraphClientHandler] = []
         for client in waiting {

@@ -8,11 +8,12 @@ struct StallWatch: Equatable {
 
     init(timeoutMicros: Int64) { self.timeoutMicros = timeoutMicros }
 
-    mutating func observe(caughtUp: Bool, nowMicros: Int64) {
+    /// The clock is read only when a stall begins, not on every pump of a client keeping up.
+    mutating func observe(caughtUp: Bool, nowMicros: @autoclosure () -> Int64) {
         if caughtUp {
             behindSinceMicros = nil
         } else if behindSinceMicros == nil {
-            behindSinceMicros = nowMicros
+            behindSinceMicros = nowMicros()
         }
     }
 

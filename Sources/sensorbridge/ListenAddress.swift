@@ -62,8 +62,6 @@ enum ListenAddress {
         return names
     }
 
-    static func isLoopbackOnly(_ host: String) -> Bool { MachineAddresses.isLoopback(host) }
-
     private static func bracketed(_ host: String) -> String {
         host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
     }

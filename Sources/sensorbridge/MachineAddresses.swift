@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SensorBridgeServer
 
 /// This machine's names and interface addresses: the names browsers may use to reach the
 /// bridge (its Host check lets these in), and what to print for `--host 0.0.0.0`, where
@@ -9,7 +10,7 @@ enum MachineAddresses {
     struct Interface: Equatable {
         let name: String
         let address: String
-        var isLoopback: Bool { address == "::1" || address.hasPrefix("127.") }
+        var isLoopback: Bool { AccessPolicy.isLoopbackName(address) }
         var isLinkLocal: Bool { address.lowercased().hasPrefix("fe80:") }
     }
 
@@ -46,10 +47,6 @@ enum MachineAddresses {
 
     /// Whether `host` is a wildcard listen address (every interface).
     static func isWildcard(_ host: String) -> Bool { host == "0.0.0.0" || host == "::" || host == "[::]" }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
 
     /// Whether `text` is an IPv4 or IPv6 address written as numbers.
     static func isNumericAddress(_ text: String) -> Bool {

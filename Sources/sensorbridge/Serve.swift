@@ -244,7 +244,7 @@ struct Serve: ParsableCommand {
         if let maxClients, maxClients > connections {
             logger.warning("--max-clients \(maxClients) is more than the descriptor limit (\(descriptors)) allows; serving at most \(connections)")
         }
-        if token == nil, !ListenAddress.isLoopbackOnly(host) {
+        if token == nil, !AccessPolicy.isLoopbackName(host) {
             logger.warning("listening on \(host) without an access token: anyone who can reach this machine can watch the stream; add --require-token (or --token FILE)")
         }
         let query = token.map { "?token=" + $0 } ?? ""

@@ -113,7 +113,21 @@ class Bridge:
                 self.process.wait()
 
 
-class Chromium:
+class Browser:
+    """What the tests do to a page; each driver finds elements its own way. Both speak the
+    WebDriver locator names ("id", "css selector")."""
+
+    def click(self, element_id):
+        self.find("id", element_id).click()
+
+    def click_css(self, selector):
+        self.find("css selector", selector).click()
+
+    def key(self, element_id, keys):
+        self.find("id", element_id).send_keys(keys)
+
+
+class Chromium(Browser):
     name = "chromium"
 
     def __init__(self):
@@ -132,17 +146,8 @@ class Chromium:
     def js(self, expression):
         return self.driver.execute_script("return " + expression)
 
-    def click(self, element_id):
-        from selenium.webdriver.common.by import By
-        self.driver.find_element(By.ID, element_id).click()
-
-    def click_css(self, selector):
-        from selenium.webdriver.common.by import By
-        self.driver.find_element(By.CSS_SELECTOR, selector).click()
-
-    def key(self, element_id, keys):
-        from selenium.webdriver.common.by import By
-        self.driver.find_element(By.ID, element_id).send_keys(keys)
+    def find(self, using, value):
+        return self.driver.find_element(using, value)
 
     def screenshot(self, path):
         self.driver.save_screenshot(path)
@@ -151,7 +156,7 @@ class Chromium:
         self.driver.quit()
 
 
-class Firefox:
+class Firefox(Browser):
     name = "firefox"
 
     def __init__(self):
@@ -170,17 +175,8 @@ class Firefox:
         # The page's own globals (window.sensorbridge) are visible only outside the sandbox.
         return self.client.execute_script("return " + expression, sandbox=None)
 
-    def click(self, element_id):
-        from marionette_driver.by import By
-        self.client.find_element(By.ID, element_id).click()
-
-    def click_css(self, selector):
-        from marionette_driver.by import By
-        self.client.find_element(By.CSS_SELECTOR, selector).click()
-
-    def key(self, element_id, keys):
-        from marionette_driver.by import By
-        self.client.find_element(By.ID, element_id).send_keys(keys)
+    def find(self, using, value):
+        return self.client.find_element(using, value)
 
     def screenshot(self, path):
         with open(path, "wb") as out:
