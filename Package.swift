@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "sensorbridge", targets: ["sensorbridge"]),
         .library(name: "SensorBridgeCore", targets: ["SensorBridgeCore"]),
+        .library(name: "SensorBridgeStream", targets: ["SensorBridgeStream"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -16,10 +17,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         // `/metrics` in the Prometheus text format.
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Deque: the server's log of framed chunks, trimmed at the front as the stream moves on.
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // Pure Swift: samples, line framing and parsing, the ring, log formats. No I/O frameworks.
         .target(name: "SensorBridgeCore"),
+        // The stream at the heart: the history of samples and source-state events with a
+        // cursor per subscriber, the ingest path (framer → parser → recorder → stream), and
+        // the sources' common shape (`ByteSource`, `SourceThread`) with the replay. No NIO.
+        .target(
+            name: "SensorBridgeStream",
+            dependencies: [
+                "SensorBridgeCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // libudev, through pkg-config (Debian: libudev-dev).
         .systemLibrary(
             name: "CUdev",
@@ -30,7 +43,7 @@ let package = Package(
         .target(
             name: "SensorBridgeSerial",
             dependencies: [
-                "SensorBridgeCore", "CUdev",
+                "SensorBridgeCore", "SensorBridgeStream", "CUdev",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -52,7 +65,8 @@ let package = Package(
         .target(
             name: "SensorBridgeServer",
             dependencies: [
-                "SensorBridgeCore",
+                "SensorBridgeCore", "SensorBridgeStream",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -65,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "sensorbridge",
             dependencies: [
-                "SensorBridgeCore", "SensorBridgeSerial", "SensorBridgeServer", "SensorBridgeWeb",
+                "SensorBridgeCore", "SensorBridgeStream", "SensorBridgeSerial", "SensorBridgeServer", "SensorBridgeWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -75,11 +89,12 @@ let package = Package(
         // Real-socket WebSocket client, pty pair and process runner shared by the tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore"]),
-        .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "TestSupport"]),
+        .testTarget(name: "SensorBridgeStreamTests", dependencies: ["SensorBridgeStream", "SensorBridgeCore"]),
+        .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "SensorBridgeStream", "TestSupport"]),
         .testTarget(
             name: "SensorBridgeServerTests",
             dependencies: [
-                "SensorBridgeServer", "SensorBridgeCore", "SensorBridgeSerial", "TestSupport",
+                "SensorBridgeServer", "SensorBridgeCore", "SensorBridgeStream", "SensorBridgeSerial", "TestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

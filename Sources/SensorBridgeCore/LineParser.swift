@@ -1,13 +1,3 @@
-/// Turns one framed line into a sample, following every line format Arduino sketches print:
-///
-/// - numbers separated by commas, semicolons, spaces or tabs: `512,498,620`, `512 498 620`
-/// - serial-plotter pairs: `x:512,y:498,z:620` or `x:512 y:498 z:620`
-/// - `name=value` pairs, including the MPU-6050 style `AcX = 1 | AcY = 2`
-/// - a header of names only, separated by commas or tabs (`x,y,z`), naming the numbers that follow
-///
-/// It keeps the stream's channel layout, so a half line (reset noise, or the port opened
-/// mid-line) is rejected instead of becoming a sample with a channel missing. A new layout
-/// is taken only after `relayoutAfter` consecutive lines agree on it (or at once from a header).
 /// Turns framed lines into samples, following every line format Arduino sketches print:
 ///
 /// - numbers separated by commas, semicolons, spaces or tabs: `512,498,620`, `512 498 620`

@@ -6,6 +6,12 @@ public enum SampleJSON {
     public static func encode(_ sample: Sample) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(16 + sample.values.count * 8)
+        append(sample, to: &out)
+        return out
+    }
+
+    /// Appends the encoding to `out`: a batch is built without a buffer per sample.
+    public static func append(_ sample: Sample, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         JSONText.appendMilliseconds(fromMicros: sample.timeMicros, to: &out)
         for value in sample.values {
@@ -13,6 +19,5 @@ public enum SampleJSON {
             JSONText.appendNumber(value, to: &out)
         }
         out.append(UInt8(ascii: "]"))
-        return out
     }
 }

@@ -1,14 +1,14 @@
 import Foundation
 import Logging
 import SensorBridgeCore
+import SensorBridgeStream
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Reads a serial device on a thread of its own (a blocking-style loop must never sit on
-/// the Swift concurrency pool or an event loop) and hands every piece of input, stamped
-/// with its time of arrival, to `onBytes`. One `poll()` waits for the device, udev's events
+/// Reads a serial device on a `SourceThread` and hands every piece of input, stamped with
+/// its time of arrival, to its sink. One `poll()` waits for the device, udev's events
 /// and a stop request together: no time-outs while data flows, no syscall per read for
 /// udev, and `stop()` takes effect at once. When the device vanishes (a read error, a
 /// hang-up, a udev remove event) it says so and waits for the board to come back: at the
@@ -16,67 +16,44 @@ import Glibc
 /// the board's USB serial number now is (`ReconnectTarget`). It notices the return from a
 /// udev event where udevd runs, else by looking four times a second; opens that fail back
 /// off up to 2 s. Server and clients carry on meanwhile.
-public final class SerialReader: Sendable {
-    public enum State: String, Sendable { case connected, disconnected, stopped }
-
+public final class SerialReader: ByteSource {
     public let path: String
     public let baud: Int
     private let logger: Logger
-    private let onBytes: @Sendable (ArraySlice<UInt8>, Int64) -> Void
-    private let onState: @Sendable (State, String) -> Void
     private let stopSignal = StopSignal()
-    private let stopping = Atomic<Bool>(false)
-    private let running = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = SourceThread()
 
     /// How often a missing device is looked for when no udev event says it is back.
     static let lookInterval: Int32 = 250
     static let longestBackoff = 2.0
 
-    /// - Parameters:
-    ///   - onBytes: called on the reader thread with the bytes and their arrival time (µs since epoch).
-    ///   - onState: called on the reader thread when the device connects or goes away, with a message.
-    public init(
-        path: String, baud: Int, logger: Logger,
-        onState: @escaping @Sendable (State, String) -> Void,
-        onBytes: @escaping @Sendable (ArraySlice<UInt8>, Int64) -> Void
-    ) {
+    public init(path: String, baud: Int, logger: Logger) {
         self.path = path
         self.baud = baud
         self.logger = logger
-        self.onState = onState
-        self.onBytes = onBytes
     }
 
     /// Opens the device once, so that a wrong path or permission is reported at start-up
     /// instead of being retried forever, then reads on a new thread.
-    public func start() throws {
+    public func start(into sink: any ByteSink) throws {
         let port = try SerialPort(path: path, baud: baud)
         var linkInfo = stat()
         let isLink = lstat(path, &linkInfo) == 0 && (linkInfo.st_mode & S_IFMT) == S_IFLNK
         let target = ReconnectTarget(
             requested: path, requestedIsLink: isLink,
             serialNumber: USBDeviceFacts.lookUp(path: path)?.serialNumber)
-        running.store(true, ordering: .releasing)
-        let thread = Thread { [self] in
-            self.run(firstPort: port, target: target)
-            self.finished.signal()
-        }
-        thread.name = "serial \(path)"
-        thread.start()
+        thread.start(name: "serial \(path)") { [self] in run(firstPort: port, target: target, sink: sink) }
     }
 
     /// Stops reading and closes the device; returns when the thread has ended (at once:
     /// the stop request wakes its `poll()`).
     public func stop() {
-        stopping.store(true, ordering: .releasing)
-        stopSignal.raise()
-        if running.exchange(false, ordering: .acquiringAndReleasing) { finished.wait() }
+        thread.stop(interrupt: stopSignal.raise)
     }
 
-    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
+    private var isStopping: Bool { thread.isStopping }
 
-    private func run(firstPort: SerialPort, target: ReconnectTarget) {
+    private func run(firstPort: SerialPort, target: ReconnectTarget, sink: any ByteSink) {
         let monitor = HotplugMonitor()
         var port: SerialPort? = firstPort
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -90,7 +67,7 @@ public final class SerialReader: Sendable {
             }
             if announceConnected {
                 let moved = open.path == path ? "" : " (the board's serial number moved it from \(path))"
-                onState(.connected, "reading \(open.path) at \(baud) baud\(moved)")
+                sink.sourceChanged(.connected, detail: "reading \(open.path) at \(baud) baud\(moved)")
                 announceConnected = false
             }
             let ready = waitForInput(device: open.fileDescriptor, monitor: monitor, milliseconds: -1)
@@ -98,7 +75,7 @@ public final class SerialReader: Sendable {
             do {
                 if ready.device {
                     let count = try open.readAvailable(into: &buffer)
-                    if count > 0 { onBytes(buffer[0..<count], WallClock.nowMicros()) }
+                    if count > 0 { sink.ingest(buffer[0..<count], receivedMicros: WallClock.nowMicros()) }
                 }
                 if ready.udev, let removed = monitor?.pending().first(where: { $0.action == "remove" && $0.devnode == open.deviceNode }) {
                     throw SerialError(path: removed.devnode ?? open.path, operation: "udev remove event", errno: ENODEV)
@@ -107,11 +84,11 @@ public final class SerialReader: Sendable {
                 open.close()
                 port = nil
                 backoff = Backoff()
-                onState(.disconnected, "\(error) Waiting for it to come back.")
+                sink.sourceChanged(.disconnected, detail: "\(error) Waiting for it to come back.")
             }
         }
         port?.close()
-        onState(.stopped, "stopped reading \(path)")
+        sink.sourceChanged(.stopped, detail: "stopped reading \(path)")
     }
 
     /// Which of the device, udev's monitor and the stop request have something; waits up to

@@ -5,28 +5,43 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import SensorBridgeCore
+import SensorBridgeStream
 
-/// One browser on `/graph`. It reads the ring from its own cursor whenever the loop is woken
-/// and its socket can take more, so a slow client falls behind alone: its kernel and channel
-/// buffers fill, it stops being written to, and when it has fallen further behind than the
-/// ring holds it skips ahead (the batched stream is told how many samples it missed).
+/// One browser on `/graph`. Whenever its loop is woken and its socket can take more, it
+/// writes the next chunks of its format's `FrameLog`: bytes framed once for every client
+/// of that format, written as they are. Only its greeting, the history before the first
+/// whole chunk, and a gap notice are made for it alone. A slow client falls behind alone:
+/// its buffers fill, it stops being written to, and when it has fallen further behind than
+/// the stream holds it skips ahead (the batched stream is told how many samples it missed).
 /// A client that stays behind for longer than the client timeout is closed (1008).
 final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    /// Samples read from the ring at a time.
+    /// Samples read from the log at a time.
     private static let samplesPerPass = 512
 
-    private let hub: SampleHub
+    private let clients: GraphClients
     private let record: ClientRecord
     private let request: StreamRequest
+    private let framing: Framing
+    private let format: any WireFormat
     private let log: FloodLog
     private let slot: ClientSlot
     private var stallWatch: StallWatch
     private var context: ChannelHandlerContext?
+    /// The framing handler's context: bytes written there are already frames and skip it.
+    private var wire: ChannelHandlerContext?
+    private var frameLog: FrameLog?
     private var fanout: LoopFanout?
-    private var cursor: UInt64 = 0
+    /// The next chunk of the log to write.
+    private var nextChunk: UInt64 = 0
+    /// The stream event after the last one delivered.
+    private var nextEvent: UInt64 = 0
+    /// The sample number due next; a chunk that starts later means samples were missed.
+    private var nextSample: UInt64 = 0
+    /// State changes before this event are older than the greeting, which told the state.
+    private var joinEvent: UInt64 = 0
     private var announcedLayout: ChannelLayout?
     private var closing = false
     /// Waiting in this loop's `LoopFanout` for a turn (touched only there, on the loop).
@@ -35,40 +50,58 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var framesSent: UInt64 = 0
     private var bytesSent: UInt64 = 0
 
-    init(hub: SampleHub, record: ClientRecord, request: StreamRequest, slot: ClientSlot,
-         clientTimeout: TimeAmount, log: FloodLog) {
-        self.hub = hub
+    init(clients: GraphClients, record: ClientRecord, request: StreamRequest, framing: Framing,
+         slot: ClientSlot, clientTimeout: TimeAmount, log: FloodLog) {
+        self.clients = clients
         self.record = record
         self.request = request
+        self.framing = framing
+        self.format = record.stream.wireFormat(framing: framing)
         self.slot = slot
         self.stallWatch = StallWatch(timeoutMicros: clientTimeout.nanoseconds / 1000)
         self.log = log
     }
 
+    private var stream: SensorStream { clients.stream }
+
     // MARK: - Lifecycle
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        cursor = hub.startSequence(for: request)
-        record.cursor.store(cursor, ordering: .relaxed)
-        let fanout = hub.fanout(for: context.eventLoop)
+        let pipeline = context.pipeline.syncOperations
+        wire = switch framing {
+        case .webSocket: try? pipeline.context(handlerType: WebSocketFrameEncoder.self)
+        case .hixie76: try? pipeline.context(handlerType: HixieFrameCodec.self)
+        }
+        // Without a framing handler (a test's bare channel) nothing is in the way.
+        if wire == nil { wire = context }
+        let frameLog = clients.frameLog(record.stream, framing: framing)
+        self.frameLog = frameLog
+        joinEvent = stream.nextEvent
+        let start = clients.start(for: request)
+        nextSample = start.sample
+        nextEvent = start.event
+        record.cursor.store(nextSample, ordering: .relaxed)
+        let fanout = clients.fanout(for: context.eventLoop)
         fanout.add(self)
         self.fanout = fanout
-        hub.register(record)
+        clients.register(record)
         HandshakeLog.connected(record, path: "/graph", log: log)
-        if record.stream == .batched {
-            let layout = hub.channelLayout
-            announcedLayout = layout
-            let source = hub.sourceStatus
-            let first = max(cursor, hub.ring.oldestSequence)
-            let hello = BatchMessages.hello(
-                source: source.name, stream: hub.streamID, channels: layout?.names ?? [], first: first,
-                historySamples: hub.ring.nextSequence - min(first, hub.ring.nextSequence),
-                state: source.state.rawValue, detail: source.detail
-            )
-            send(ByteBuffer(bytes: hello), flush: false)
-        }
+
+        let source = stream.sourceStatus
+        let layout = stream.channelLayout
+        announcedLayout = layout
+        let window = stream.sampleWindow
+        let first = max(nextSample, window.oldest)
+        let greeting = StreamGreeting(
+            source: source.name, stream: stream.streamID, channels: layout?.names ?? [], first: first,
+            historySamples: window.next - min(first, window.next), state: source.state, detail: source.detail)
+        if let hello = format.hello(greeting) { writeMessage(hello) }
+        let located = frameLog.locate(event: start.event)
+        nextChunk = located.chunk
+        if located.headEnd > start.event { writeHead(events: start.event..<located.headEnd) }
         context.flush()
+        publishCounts()
         fanout.requestTurn(for: self)
     }
 
@@ -86,13 +119,14 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         fanout.remove(self)
         self.fanout = nil
         publishCounts()
-        hub.unregister(record)
+        clients.unregister(record)
         slot.release()
         log.info("client \(record.id) disconnected", metadata: [
             "sent": "\(record.samplesSent.load(ordering: .relaxed))",
             "skipped": "\(record.samplesSkipped.load(ordering: .relaxed))",
         ])
         context = nil
+        wire = nil
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -127,52 +161,106 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Sending
 
-    /// Writes what the ring holds beyond the cursor, as far as the socket takes it and as
-    /// `budget` (samples, shared by the clients of this loop's turn) allows. Returns whether
-    /// it stopped with more to send and room to send it: then it wants another turn.
+    /// Writes the log's chunks beyond the cursor, as far as the socket takes them and as
+    /// `budget` (samples, shared by the clients of this loop's turn) allows, then flushes
+    /// once. Returns whether it stopped with more to send and room to send it: then it
+    /// wants another turn.
     func pump(budget: inout Int) -> Bool {
-        guard let context, !closing else { return false }
+        guard let context, let frameLog, !closing else { return false }
         var wantsMore = false
         while context.channel.isWritable {
             guard budget > 0 else {
-                wantsMore = cursor < hub.ring.nextSequence
+                wantsMore = nextEvent < stream.nextEvent
                 break
             }
-            let batch = hub.ring.read(from: cursor, limit: Self.samplesPerPass)
-            if batch.missed > 0 {
-                record.samplesSkipped.wrappingAdd(batch.missed, ordering: .relaxed)
-                if record.stream == .batched {
-                    send(ByteBuffer(bytes: BatchMessages.gap(missed: batch.missed, resume: batch.first)), flush: false)
-                }
+            let chunks = frameLog.read(from: nextChunk, maxSamples: min(budget, Self.samplesPerPass))
+            guard !chunks.isEmpty else { break }
+            var samples = 0
+            for chunk in chunks {
+                deliver(chunk)
+                samples += Int(chunk.samples)
             }
-            cursor = batch.next
-            record.cursor.store(cursor, ordering: .relaxed)
-            guard !batch.elements.isEmpty else { break }
-            switch record.stream {
-            case .perSample:
-                for entry in batch.elements { send(entry.json, flush: false) }
-            case .batched:
-                sendBatched(batch)
-            }
-            record.samplesSent.wrappingAdd(UInt64(batch.elements.count), ordering: .relaxed)
-            budget -= batch.elements.count
+            budget -= max(1, samples)
         }
         context.flush()
         publishCounts()
-        stallWatch.observe(caughtUp: cursor >= hub.ring.nextSequence, nowMicros: WallClock.nowMicros())
+        stallWatch.observe(caughtUp: nextEvent >= stream.nextEvent, nowMicros: WallClock.nowMicros())
         return wantsMore
+    }
+
+    private func deliver(_ chunk: FrameLog.Chunk) {
+        nextChunk = chunk.number + 1
+        nextEvent = chunk.endEvent
+        if chunk.isStateChange {
+            // Older than the greeting, which already said the state.
+            if chunk.firstEvent >= joinEvent { write(chunk.bytes, count: chunk.count) }
+            return
+        }
+        noteGap(before: chunk.firstSample)
+        if let before = chunk.layoutBefore, before !== announcedLayout,
+           let names = format.channels(before.names, from: chunk.firstSample) {
+            writeMessage(names)
+        }
+        write(chunk.bytes, count: chunk.count)
+        announcedLayout = chunk.layoutAfter
+        nextSample = chunk.endSample
+        record.samplesSent.wrappingAdd(chunk.samples, ordering: .relaxed)
+        record.cursor.store(nextSample, ordering: .relaxed)
+    }
+
+    /// The events before the first whole chunk of the log, encoded for this client alone.
+    private func writeHead(events: Range<UInt64>) {
+        let batch = stream.read(from: events.lowerBound, limit: events.count)
+        var run: [Sample] = []
+        var runStart: UInt64 = 0
+        func finishRun() {
+            guard !run.isEmpty else { return }
+            noteGap(before: runStart)
+            var bytes = ByteBuffer()
+            let count = format.appendSamples(run, firstSample: runStart, layout: &announcedLayout, to: &bytes)
+            write(bytes, count: count)
+            nextSample = runStart + UInt64(run.count)
+            record.samplesSent.wrappingAdd(UInt64(run.count), ordering: .relaxed)
+            run.removeAll()
+        }
+        var event = batch.first
+        for element in batch.elements {
+            switch element.kind {
+            case .sample(let sample):
+                if run.isEmpty { runStart = element.sampleSequence }
+                run.append(sample)
+            case .source(let state, let detail):
+                finishRun()
+                if event >= joinEvent, let message = format.status(state, detail: detail) { writeMessage(message) }
+            }
+            event += 1
+        }
+        finishRun()
+        nextEvent = events.upperBound
+        record.cursor.store(nextSample, ordering: .relaxed)
+    }
+
+    /// Samples between the one due and `sample` are gone: count them, and tell the client
+    /// when its format can say so.
+    private func noteGap(before sample: UInt64) {
+        guard sample > nextSample else { return }
+        let missed = sample - nextSample
+        record.samplesSkipped.wrappingAdd(missed, ordering: .relaxed)
+        if let gap = format.gap(missed: missed, resume: sample) { writeMessage(gap) }
+        nextSample = sample
     }
 
     /// Called every second on the loop: closes the client if it has been behind for too long.
     func evictIfStalled(nowMicros: Int64) {
         guard let context, !closing else { return }
         // A writable client that is behind is only waiting for its next pump.
-        stallWatch.observe(caughtUp: cursor >= hub.ring.nextSequence, nowMicros: nowMicros)
+        stallWatch.observe(caughtUp: nextEvent >= stream.nextEvent, nowMicros: nowMicros)
         guard stallWatch.isOverdue(nowMicros: nowMicros) else { return }
         closing = true
         let seconds = Double(stallWatch.timeoutMicros) / 1_000_000
-        let behind = hub.ring.nextSequence - min(cursor, hub.ring.nextSequence)
-        hub.countEviction()
+        let next = stream.sampleWindow.next
+        let behind = next - min(nextSample, next)
+        clients.countEviction()
         log.notice("closed client \(record.id) (\(record.remoteAddress)): \(behind) samples behind for more than \(seconds) s (--client-timeout)")
         // Its socket is full, so the close frame may never go out: close without waiting, and
         // with a reset (linger 0), so the kernel drops the megabytes still queued for it
@@ -190,58 +278,23 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
     }
 
-    /// One `samples` message per run of samples with the same channels, a `channels`
-    /// message before each change.
-    private func sendBatched(_ batch: SampleRing<StreamEntry>.Batch) {
-        var sequence = batch.first
-        var message: ByteBuffer? = nil
-        func finish() {
-            if var done = message {
-                done.writeBytes(BatchMessages.samplesSuffix)
-                send(done, flush: false)
-                message = nil
-            }
-        }
-        for entry in batch.elements {
-            if entry.sample.layout !== announcedLayout {
-                finish()
-                announcedLayout = entry.sample.layout
-                send(ByteBuffer(bytes: BatchMessages.channels(entry.sample.layout.names, from: sequence)), flush: false)
-            }
-            if message == nil {
-                var buffer = ByteBuffer(bytes: BatchMessages.samplesPrefix(first: sequence))
-                buffer.writeImmutableBuffer(entry.json)
-                message = buffer
-            } else {
-                message!.writeInteger(UInt8(ascii: ","))
-                message!.writeImmutableBuffer(entry.json)
-            }
-            sequence += 1
-        }
-        finish()
-    }
-
     private func publishCounts() {
         record.framesSent.store(framesSent, ordering: .relaxed)
         record.bytesSent.store(bytesSent, ordering: .relaxed)
     }
 
-    func sendStatus(_ message: ByteBuffer) {
-        guard record.stream == .batched, !closing else { return }
-        send(message, flush: true)
+    /// Writes complete frames past the framing handler; flushed at the end of the pump.
+    private func write(_ frames: ByteBuffer, count: FrameCount) {
+        guard frames.readableBytes > 0, let wire else { return }
+        wire.write(NIOAny(frames), promise: nil)
+        framesSent &+= UInt64(count.frames)
+        bytesSent &+= UInt64(count.payloadBytes)
     }
 
-    private func send(_ payload: ByteBuffer, flush: Bool) {
-        guard let context else { return }
-        let frame = WebSocketFrame(fin: true, opcode: .text, data: payload)
-        framesSent &+= 1
-        bytesSent &+= UInt64(payload.readableBytes)
-        if flush {
-            publishCounts()
-            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(frame), promise: nil)
-        }
+    private func writeMessage(_ payload: [UInt8]) {
+        var count = FrameCount()
+        count.count(payload: payload.count)
+        write(format.framed(payload), count: count)
     }
 
     // MARK: - Closing

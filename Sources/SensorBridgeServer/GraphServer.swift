@@ -49,7 +49,8 @@ public final class GraphServer: Sendable {
         }
     }
 
-    private let hub: SampleHub
+    /// Who is watching, and the server's subscription to the stream.
+    public let clients: GraphClients
     private let pages: PageFiles
     private let configuration: Configuration
     private let logger: Logger
@@ -65,10 +66,10 @@ public final class GraphServer: Sendable {
 
     /// Binds and starts serving. Throws when the address cannot be bound.
     public init(
-        hub: SampleHub, pages: PageFiles, configuration: Configuration, logger: Logger,
+        clients: GraphClients, pages: PageFiles, configuration: Configuration, logger: Logger,
         group: MultiThreadedEventLoopGroup? = nil
     ) throws {
-        self.hub = hub
+        self.clients = clients
         self.pages = pages
         self.configuration = configuration
         self.logger = logger
@@ -102,7 +103,7 @@ public final class GraphServer: Sendable {
             .childChannelOption(.socketOption(.so_sndbuf), value: 256 * 1024)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
-                Self.initialize(channel, hub: hub, pages: pages, configuration: configuration, logger: logger,
+                Self.initialize(channel, clients: clients, pages: pages, configuration: configuration, logger: logger,
                                 log: floodLog, slots: slots, limiter: limiter)
             }
         do {
@@ -116,7 +117,7 @@ public final class GraphServer: Sendable {
 
     /// HTTP first; `WebSocketUpgradeHandler` replaces the HTTP handlers when a handshake succeeds.
     private static func initialize(
-        _ channel: Channel, hub: SampleHub, pages: PageFiles, configuration: Configuration, logger: Logger,
+        _ channel: Channel, clients: GraphClients, pages: PageFiles, configuration: Configuration, logger: Logger,
         log: FloodLog, slots: ClientSlots, limiter: ConnectionLimiter
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
@@ -130,9 +131,9 @@ public final class GraphServer: Sendable {
             let encoder = HTTPResponseEncoder()
             let timeout = RequestTimeoutHandler(timeout: configuration.handshakeTimeout, log: log)
             let guardHandler = AccessGuard(policy: configuration.access, log: log)
-            let http = HTTPHandler(hub: hub, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger, log: log)
+            let http = HTTPHandler(clients: clients, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger, log: log)
             let upgrade = WebSocketUpgradeHandler(
-                hub: hub,
+                clients: clients,
                 settings: .init(
                     maxGraphFrameBytes: configuration.maxClientFrameSize,
                     maxEchoMessageBytes: 32 << 20,
@@ -154,7 +155,7 @@ public final class GraphServer: Sendable {
             defer { wasStopped = true }
             return !wasStopped
         }) else { return }
-        let closes = hub.closeAllClients()
+        let closes = clients.closeAll()
         for close in closes { _ = try? close.wait() }
         try? channel.close().wait()
         if ownsGroup { try? group.syncShutdownGracefully() }

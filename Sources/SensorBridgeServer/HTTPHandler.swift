@@ -10,7 +10,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let hub: SampleHub
+    private let clients: GraphClients
     private let pages: PageFiles
     private let maxHeaderBytes: Int
     private let logger: Logger
@@ -18,8 +18,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var request: HTTPRequestHead?
     private var failed = false
 
-    init(hub: SampleHub, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: FloodLog) {
-        self.hub = hub
+    init(clients: GraphClients, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: FloodLog) {
+        self.clients = clients
         self.pages = pages
         self.maxHeaderBytes = maxHeaderBytes
         self.logger = logger
@@ -72,16 +72,23 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if path == "/api/status" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let body = (try? encoder.encode(hub.statusReport())) ?? Data("{}".utf8)
+            let body = (try? encoder.encode(clients.statusReport())) ?? Data("{}".utf8)
             return PlainResponse(status: .ok, body: ByteBuffer(bytes: body), contentType: "application/json")
         }
         if path == "/metrics" {
-            return PlainResponse(status: .ok, body: ByteBuffer(bytes: MetricsText.render(hub.statusReport())),
+            return PlainResponse(status: .ok, body: ByteBuffer(bytes: MetricsText.render(clients.statusReport())),
                                  contentType: MetricsText.contentType)
         }
         if let file = pages.file(for: path) {
             return PlainResponse(status: .ok, body: file.body, contentType: file.contentType)
         }
         return PlainResponse(status: .notFound, text: "Not found: \(path)")
+    }
+}
+
+extension HTTPRequestHead {
+    /// The request's path, without the query.
+    var path: Substring {
+        uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import NIOHTTP1
 
 /// Every handshake at info: the facts that, in the original project, could only be learned
@@ -32,5 +33,14 @@ enum HandshakeLog {
             "origin": "\(headers["Origin"].first ?? headers["Sec-WebSocket-Origin"].first ?? "-")",
             "user-agent": "\(headers["User-Agent"].first ?? "-")",
         ])
+    }
+}
+
+extension ChannelHandlerContext {
+    /// The client as logs and `/api/status` show it: `127.0.0.1:45934`, `[::1]:45934`.
+    var peerName: String {
+        guard let address = remoteAddress else { return "unknown" }
+        guard let ip = address.ipAddress, let port = address.port else { return address.description }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
     }
 }

@@ -1,9 +1,10 @@
 import Prometheus
 import SensorBridgeCore
+import SensorBridgeStream
 
 /// `GET /metrics`: the status report in the Prometheus text format, so a scraper sees the
 /// same numbers as `/api/status` (both are made from one snapshot). A fresh registry per
-/// scrape: the counters are the hub's own, this only writes them out.
+/// scrape: the counters are the stream's and the clients' own, this only writes them out.
 enum MetricsText {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -45,4 +46,9 @@ enum MetricsText {
         counter("clients_evicted", "Graph clients closed for staying behind past the client timeout.", report.clientsEvicted)
         return registry.emitToBuffer()
     }
+}
+
+/// The release this binary is, for `--version` and `/metrics`'s `sensorbridge_build_info`.
+public enum BuildInfo {
+    public static let version = "0.9.0"
 }

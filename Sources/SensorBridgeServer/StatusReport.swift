@@ -1,3 +1,5 @@
+import SensorBridgeStream
+
 /// The body of `GET /api/status`: enough to tell at a glance whether data flows, at what
 /// rate, whether lines are being rejected (and why), and who is watching.
 public struct StatusReport: Codable, Sendable {

@@ -52,3 +52,8 @@ enum WebSocketHandshake {
         return HybiHandshake.evaluate(head, version: version)
     }
 }
+
+extension String {
+    /// Header values and list items, without the spaces and tabs around them.
+    var trimmed: String { trimmingCharacters(in: .whitespaces) }
+}

@@ -39,7 +39,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         case finished
     }
 
-    private let hub: SampleHub
+    private let clients: GraphClients
     private let settings: Settings
     private let httpHandlers: [RemovableChannelHandler]
     private let logger: Logger
@@ -48,8 +48,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     /// - Parameter httpHandlers: every HTTP handler to take out of the pipeline on upgrade
     ///   (the request decoder last, so that the bytes it holds go to the WebSocket side).
-    init(hub: SampleHub, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger, log: FloodLog) {
-        self.hub = hub
+    init(clients: GraphClients, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger, log: FloodLog) {
+        self.clients = clients
         self.settings = settings
         self.httpHandlers = httpHandlers
         self.logger = logger
@@ -147,7 +147,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
                 WebSocketProtocolErrorHandler(),
                 ClientFrameValidator(),
                 TextFrameUTF8Validator(),
-                makeClient(handshake.facts, head: head, slot: slot!, context: context),
+                makeClient(handshake.facts, framing: .webSocket, head: head, slot: slot!, context: context),
             ]
         case .echo:
             logger.info("conformance client connected to /echo", metadata: ["user-agent": "\(handshake.facts.userAgent ?? "-")"])
@@ -168,7 +168,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func upgradeHixie(_ handshake: Hixie76Handshake, head: HTTPRequestHead, slot: ClientSlot,
                               context: ChannelHandlerContext) {
-        let client = makeClient(handshake.facts, head: head, slot: slot, context: context)
+        let client = makeClient(handshake.facts, framing: .hixie76, head: head, slot: slot, context: context)
         let codec = HixieFrameCodec(
             handshake: handshake, streamHandler: client, maxFrameBytes: settings.maxGraphFrameBytes,
             timeout: settings.handshakeTimeout, log: log)
@@ -177,13 +177,13 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     /// The slot goes with the client handler: it is given back when the client leaves, or,
     /// if the handler is never added (a hixie-76 client that never sends its key3), when it is freed.
-    private func makeClient(_ facts: HandshakeFacts, head: HTTPRequestHead, slot: ClientSlot,
+    private func makeClient(_ facts: HandshakeFacts, framing: Framing, head: HTTPRequestHead, slot: ClientSlot,
                             context: ChannelHandlerContext) -> GraphClientHandler {
         let record = ClientRecord(
-            id: hub.makeClientID(), remoteAddress: context.peerName,
+            id: clients.makeClientID(), remoteAddress: context.peerName,
             connectedMicros: WallClock.nowMicros(), handshake: facts)
         return GraphClientHandler(
-            hub: hub, record: record, request: StreamRequest(uri: head.uri), slot: slot,
+            clients: clients, record: record, request: StreamRequest(uri: head.uri), framing: framing, slot: slot,
             clientTimeout: settings.clientTimeout, log: log)
     }
 

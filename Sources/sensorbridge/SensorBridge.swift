@@ -1,5 +1,5 @@
 import ArgumentParser
-import SensorBridgeCore
+import SensorBridgeServer
 
 /// `sensorbridge`: stream a serial accelerometer to browsers.
 @main
@@ -31,5 +31,15 @@ struct SensorBridge: ParsableCommand {
             return
         }
         main(nil)
+    }
+}
+/// A failure to report to the user as one sentence, with exit status 1 (or the one given).
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    let exitCode: Int32
+
+    init(_ description: String, exitCode: Int32 = 1) {
+        self.description = description
+        self.exitCode = exitCode
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import SensorBridgeCore
 import SensorBridgeSerial
+import SensorBridgeStream
 import SensorBridgeServer
 import SensorBridgeWeb
 
@@ -125,6 +126,9 @@ struct Serve: ParsableCommand {
         let logger = Logger(label: "sensorbridge")
         do {
             try serve(logger: logger)
+        } catch let error as SourceError {
+            FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
+            throw ExitCode(1)
         } catch let error as CommandError {
             FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
             throw ExitCode(error.exitCode)
@@ -143,51 +147,31 @@ struct Serve: ParsableCommand {
 
     private func serve(logger: Logger) throws {
         let accessToken = try loadToken()
-        // A replay that cannot start is said before anything else is set up.
-        let replaySource = try replay.map { path -> (ReplayFile, ReplayReader.Kind) in
-            let file = ReplayFile(path: path, rawLineRate: rate)
-            return (file, try file.firstUsableLine())
-        }
         let device = try device ?? (replay == nil ? detectBoard(logger: logger) : nil)
-        let source = describeSource(device: device)
-        let hub = SampleHub(source: source, statistics: StreamStatistics(), capacity: buffer,
-                            historySeconds: history)
-        let recorder = try record.map {
-            try Recorder(path: $0, source: "\(source.name) baud \(source.baud.map(String.init) ?? "-")", logger: logger)
-        }
-        let pipeline = IngestPipeline(hub: hub, recorder: recorder, logger: logger)
-
-        if let (file, kind) = replaySource {
-            let player = ReplaySource(file: file, kind: kind, speed: speed, loop: loop, pipeline: pipeline, hub: hub, logger: logger)
-            try startServerAndWait(hub: hub, token: accessToken, logger: logger, startInput: player.start,
-                                   stopInput: { player.stop(); pipeline.close() })
+        let description = describeSource(device: device)
+        let stream = SensorStream(source: description, capacity: buffer, historySeconds: history)
+        let source: any ByteSource = if let replay {
+            ReplaySource(file: ReplayFile(path: replay, rawLineRate: rate), speed: speed, loop: loop, logger: logger)
         } else {
-            let path = device!  // without --replay, a device was given or detected above
-            let reader = SerialReader(
-                path: path, baud: baud, logger: logger,
-                onState: { state, detail in
-                    switch state {
-                    case .connected:
-                        pipeline.dropPartialLine()
-                        logger.info("\(detail)")
-                        hub.updateSource(state: .connected, detail: detail)
-                    case .disconnected:
-                        logger.warning("\(detail)")
-                        hub.updateSource(state: .disconnected, detail: detail)
-                    case .stopped:
-                        hub.updateSource(state: .stopped, detail: detail)
-                    }
-                },
-                onBytes: { bytes, micros in pipeline.ingest(bytes, receivedMicros: micros) }
-            )
-            // Open the device before listening, so a wrong device is reported before anything is served.
-            try reader.start()
-            if let facts = USBDeviceFacts.lookUp(path: path) {
-                logger.info("\(path) is \(facts)")
-            }
-            try startServerAndWait(hub: hub, token: accessToken, logger: logger, startInput: {},
-                                   stopInput: { reader.stop(); pipeline.close() })
+            SerialReader(path: device!, baud: baud, logger: logger)  // without --replay, a device was given or detected above
         }
+        let recorder = try record.map {
+            try Recorder(path: $0, source: "\(description.name) baud \(description.baud.map(String.init) ?? "-")", logger: logger)
+        }
+        let pipeline = IngestPipeline(stream: stream, recorder: recorder, logger: logger)
+        // Open the device (or check the log) before listening, so a wrong one is reported
+        // before anything is served.
+        do {
+            try source.start(into: pipeline)
+        } catch {
+            pipeline.close()
+            throw error
+        }
+        if let device, let facts = USBDeviceFacts.lookUp(path: device) {
+            logger.info("\(device) is \(facts)")
+        }
+        try startServerAndWait(clients: GraphClients(stream: stream), token: accessToken, logger: logger,
+                               stopInput: { source.stop(); pipeline.close() })
     }
 
     private func describeSource(device: String?) -> SourceStatus {
@@ -214,7 +198,7 @@ struct Serve: ParsableCommand {
     }
 
     private func startServerAndWait(
-        hub: SampleHub, token: String?, logger: Logger, startInput: () -> Void, stopInput: @escaping () -> Void
+        clients: GraphClients, token: String?, logger: Logger, stopInput: @escaping () -> Void
     ) throws {
         let pages = web.map(PageFiles.directory) ?? PageFiles.embedded(WebAssets.files.mapValues { ($0.bytes, $0.contentType) })
         let descriptors = DescriptorLimit.raiseToHardLimit()
@@ -226,7 +210,7 @@ struct Serve: ParsableCommand {
         let server: GraphServer
         do {
             server = try GraphServer(
-                hub: hub, pages: pages,
+                clients: clients, pages: pages,
                 configuration: .init(
                     host: host, port: port,
                     handshakeTimeout: .nanoseconds(Int64(handshakeTimeout * 1_000_000_000)),
@@ -249,7 +233,7 @@ struct Serve: ParsableCommand {
         }
         let query = token.map { "?token=" + $0 } ?? ""
         let bases = ListenAddress.baseURLs(host: host, port: server.port)
-        var banner = ["sensorbridge: serving \(hub.sourceStatus.name)"]
+        var banner = ["sensorbridge: serving \(clients.stream.sourceStatus.name)"]
         for base in bases { banner.append("  page:      \(base)/\(query)") }
         let primary = bases[0]
         banner.append("  websocket: \(primary.replacingOccurrences(of: "http://", with: "ws://"))/graph\(query)")
@@ -260,7 +244,6 @@ struct Serve: ParsableCommand {
         }
         // Written at once, not through stdout's buffer: a pipe reading it sees the URLs now.
         FileHandle.standardOutput.write(Data((banner.joined(separator: "\n") + "\n").utf8))
-        startInput()
 
         let done = DispatchSemaphore(value: 0)
         // SIGHUP too: closing the terminal the bridge runs in must end it cleanly (recording

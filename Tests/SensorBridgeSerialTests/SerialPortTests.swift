@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 import TestSupport
 @testable import SensorBridgeSerial
+import SensorBridgeStream
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,24 +55,28 @@ struct SerialPortTests {
 
     @Test func theReaderReportsVanishingAndKeepsTrying() throws {
         let pty = try PseudoTerminal()
-        let seen = Mutex<[SerialReader.State]>([])
-        let bytes = Mutex<[UInt8]>([])
-        let reader = SerialReader(
-            path: pty.slavePath, baud: 9600, logger: Logger(label: "test"),
-            onState: { state, _ in seen.withLock { $0.append(state) } },
-            onBytes: { chunk, _ in bytes.withLock { $0 += chunk } }
-        )
-        try reader.start()
-        pty.write("512,498,620\r\n")
+        let stream = SensorStream(source: SourceStatus(kind: "serial", name: pty.slavePath, baud: 9600))
+        let pipeline = IngestPipeline(stream: stream, logger: Logger(label: "test"))
+        let reader = SerialReader(path: pty.slavePath, baud: 9600, logger: Logger(label: "test"))
+        try reader.start(into: pipeline)
+        // Two lines: the first of a new shape waits for the second to confirm it.
+        pty.write("512,498,620\r\n513,499,621\r\n")
         let deadline = Date().addingTimeInterval(5)
-        while bytes.withLock({ $0.count < 13 }) && Date() < deadline { usleep(10_000) }
+        while stream.statistics.snapshot.samples < 2 && Date() < deadline { usleep(10_000) }
         pty.closeMaster()
-        while seen.withLock({ !$0.contains(.disconnected) }) && Date() < deadline { usleep(10_000) }
+        while stream.sourceStatus.state != .disconnected && Date() < deadline { usleep(10_000) }
         // The reader sleeps in poll(); a stop wakes it at once.
         let stopping = Date()
         reader.stop()
         #expect(Date().timeIntervalSince(stopping) < 0.2, "not after its 250 ms look interval")
-        #expect(bytes.withLock { $0 } == Array("512,498,620\r\n".utf8))
-        #expect(seen.withLock { $0 } == [.connected, .disconnected, .stopped])
+        #expect(stream.statistics.snapshot.bytes == 26)
+        // The sample and the state changes, in the order they happened.
+        let events = stream.read(from: 0).elements.map { event -> String in
+            switch event.kind {
+            case .sample(let sample): "sample \(sample.values)"
+            case .source(let state, _): state.rawValue
+            }
+        }
+        #expect(events == ["connected", "sample [512.0, 498.0, 620.0]", "sample [513.0, 499.0, 621.0]", "disconnected", "stopped"])
     }
 }

@@ -31,7 +31,7 @@ import TestSupport
         #expect(response.statusCode == 403)
         #expect(try client.readBody(response) == "pages from http://evil.example may not read this stream; start the bridge with --allow-origin http://evil.example to allow them\n")
         #expect(client.waitForEOF())
-        #expect(running.hub.statusReport().clients.isEmpty)
+        #expect(running.clients.statusReport().clients.isEmpty)
     }
 
     @Test func theOwnPageAndToolsWithoutOriginConnect() throws {
@@ -171,8 +171,8 @@ import TestSupport
         #expect(received.withLock { $0 } == (0..<total).map(Double.init))
 
         let deadline = Date().addingTimeInterval(10)
-        while running.hub.statusReport().clientsEvicted == 0 && Date() < deadline { usleep(50_000) }
-        let report = running.hub.statusReport()
+        while running.clients.statusReport().clientsEvicted == 0 && Date() < deadline { usleep(50_000) }
+        let report = running.clients.statusReport()
         #expect(report.clientsEvicted == 1)
         #expect(report.clients.count == 1)
         #expect(stalled.waitForEOF())
@@ -187,7 +187,7 @@ import TestSupport
         let padding = [Double](repeating: 123456.789, count: 30)
         for index in 0..<20_000 { running.publish([Double(index)] + padding) }
         usleep(300_000)
-        let client = try #require(running.hub.statusReport().clients.first)
+        let client = try #require(running.clients.statusReport().clients.first)
         #expect(client.samplesSent + client.samplesSkipped + client.samplesBehind == 20_000)
         #expect(client.samplesSkipped > 10_000)
     }

@@ -56,7 +56,7 @@ extension RunningServer {
         #expect(try client.readBody(response).contains("pages from \(origin) may not read this stream"))
         running.publish([1, 2, 3])
         #expect(client.waitForEOF())
-        #expect(running.hub.statusReport().clients.isEmpty)
+        #expect(running.clients.statusReport().clients.isEmpty)
     }
 
     @Test func theFixturesAreAllThere() {
@@ -100,7 +100,7 @@ extension RunningServer {
             let text = try #require(try client.readHixieFrame())
             #expect(text.hasSuffix(",512,498,620]"))
         }
-        let listed = try #require(running.hub.statusReport().clients.first)
+        let listed = try #require(running.clients.statusReport().clients.first)
         #expect(listed.protocol == (rfc6455Accepts[file] != nil ? "rfc6455" : "hixie-76"))
         #expect(listed.origin == fixture.header("Origin"))
         #expect(listed.userAgent == fixture.header("User-Agent"))
@@ -124,7 +124,7 @@ extension RunningServer {
         running.waitForClients(1)
         running.publish([1, 2, 3])
         #expect(try client.readFrame().text.hasSuffix(",1,2,3]"))
-        let listed = try #require(running.hub.statusReport().clients.first)
+        let listed = try #require(running.clients.statusReport().clients.first)
         #expect(listed.protocol == "hybi-0\(version)")
         #expect(listed.version == "\(version)")
         #expect(listed.origin == "http://draft.example")
@@ -143,13 +143,13 @@ extension RunningServer {
         #expect(response.values("Sec-WebSocket-Protocol") == ["chat"])
         _ = try client.readBytes(16)
         running.waitForClients(1)
-        #expect(running.hub.statusReport().clients.first?.subprotocol == "chat")
+        #expect(running.clients.statusReport().clients.first?.subprotocol == "chat")
         // The closing handshake: 0xFF 0x00 answered with 0xFF 0x00, then the server closes.
         try client.send([0xFF, 0x00])
         #expect(try client.readHixieFrame() == nil)
         #expect(client.waitForEOF())
         running.waitForClients(0)
-        #expect(running.hub.statusReport().clients.isEmpty)
+        #expect(running.clients.statusReport().clients.isEmpty)
     }
 
     @Test func hixieKey3ArrivingLaterStillGetsTheAnswer() throws {

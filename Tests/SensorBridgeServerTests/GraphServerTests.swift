@@ -6,21 +6,23 @@ import Testing
 import TestSupport
 @testable import SensorBridgeCore
 @testable import SensorBridgeServer
+@testable import SensorBridgeStream
 
-/// The server in-process, on a real port, with samples published straight into the hub.
+/// The server in-process, on a real port, with samples published straight into the stream.
 final class RunningServer {
-    let hub: SampleHub
+    let stream: SensorStream
     let server: GraphServer
+    var clients: GraphClients { server.clients }
     let layout = ChannelLayout.defaultNames(count: 3)
 
     init(capacity: Int = 1024, history: Double = 5, configure: (inout GraphServer.Configuration) -> Void = { _ in }) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        hub = SampleHub(source: SourceStatus(kind: "test", name: "unit", baud: 9600, state: .connected),
-                        statistics: StreamStatistics(), capacity: capacity, historySeconds: history)
+        stream = SensorStream(source: SourceStatus(kind: "test", name: "unit", baud: 9600, state: .connected),
+                              capacity: capacity, historySeconds: history)
         var configuration = GraphServer.Configuration(host: "127.0.0.1", port: 0)
         configure(&configuration)
-        server = try GraphServer(hub: hub, pages: .embedded(["/": (Array("<html>graph</html>".utf8), "text/html")]),
+        server = try GraphServer(clients: GraphClients(stream: stream), pages: .embedded(["/": (Array("<html>graph</html>".utf8), "text/html")]),
                                  configuration: configuration, logger: logger)
     }
 
@@ -29,15 +31,15 @@ final class RunningServer {
     var port: Int { server.port }
 
     func publish(_ values: [Double], at micros: Int64 = WallClock.nowMicros()) {
-        hub.publish(Sample(timeMicros: micros, values: values, layout: layout))
+        stream.publish(Sample(timeMicros: micros, values: values, layout: layout))
     }
 
     func client() throws -> TestWebSocketClient { try TestWebSocketClient(port: port) }
 
-    /// Waits until the hub lists `count` clients (a handshake completes before the client is registered).
+    /// Waits until the server lists `count` clients (a handshake completes before the client is registered).
     func waitForClients(_ count: Int) {
         let deadline = Date().addingTimeInterval(5)
-        while hub.statusReport().clients.count != count && Date() < deadline { usleep(5_000) }
+        while clients.statusReport().clients.count != count && Date() < deadline { usleep(5_000) }
     }
 }
 
@@ -102,14 +104,14 @@ private func object(_ text: String) throws -> [String: Any] {
         #expect(hello["channels"] as? [String] == ["x", "y", "z"])
         #expect(hello["history"] as? Int == 1)
         #expect(hello["seq"] as? Int == 0)
-        #expect(hello["stream"] as? String == running.hub.streamID)
+        #expect(hello["stream"] as? String == running.stream.streamID)
         #expect(hello["state"] as? String == "connected")
         let history = try object(try client.readText())
         #expect(history["type"] as? String == "samples")
         #expect(history["seq"] as? Int == 0)
         #expect((history["samples"] as? [[Double]])?.first?.dropFirst() == [1, 2, 3])
         running.waitForClients(1)
-        running.hub.publish(Sample(timeMicros: WallClock.nowMicros(), values: [9, 8],
+        running.stream.publish(Sample(timeMicros: WallClock.nowMicros(), values: [9, 8],
                                    layout: ChannelLayout(names: ["a", "b"], isNamedByDevice: true)))
         let channels = try object(try client.readText())
         #expect(channels["type"] as? String == "channels")
@@ -117,7 +119,7 @@ private func object(_ text: String) throws -> [String: Any] {
         #expect(channels["seq"] as? Int == 1)
         let next = try object(try client.readText())
         #expect(next["seq"] as? Int == 1)
-        running.hub.updateSource(state: .disconnected, detail: "unplugged")
+        running.stream.updateSource(state: .disconnected, detail: "unplugged")
         let status = try object(try client.readText())
         #expect(status["type"] as? String == "status")
         #expect(status["state"] as? String == "disconnected")
@@ -137,7 +139,7 @@ private func object(_ text: String) throws -> [String: Any] {
         while stalledRounds < 3 && total < 4_000_000 {
             for _ in 0..<5_000 { running.publish([Double(total), 0, 0]); total += 1 }
             usleep(20_000)
-            let sent = running.hub.statusReport().clients.first?.samplesSent ?? 0
+            let sent = running.clients.statusReport().clients.first?.samplesSent ?? 0
             stalledRounds = sent == lastSent ? stalledRounds + 1 : 0
             lastSent = sent
         }
@@ -169,7 +171,7 @@ private func object(_ text: String) throws -> [String: Any] {
         }
         #expect(gaps > 0, "a client that stopped reading for \(total) samples must have skipped")
         #expect(received + missed == total)
-        let report = running.hub.statusReport().clients.first
+        let report = running.clients.statusReport().clients.first
         #expect(report?.samplesSkipped == UInt64(missed))
     }
 
@@ -265,7 +267,7 @@ private func object(_ text: String) throws -> [String: Any] {
         let client = try running.client()
         try client.handshake(protocols: ["soap", "chat"])
         running.waitForClients(1)
-        let report = try #require(running.hub.statusReport().clients.first)
+        let report = try #require(running.clients.statusReport().clients.first)
         #expect(report.offeredSubprotocols == ["soap", "chat"])
         #expect(report.subprotocol == "chat")
         #expect(report.version == "13")

@@ -34,7 +34,7 @@ private let upgradeHeaders = "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnectio
         #expect(exchange.response.values("Sec-WebSocket-Version") == ["13, 8, 7"])
         #expect(exchange.body.contains("version 13"))
         #expect(exchange.closed)
-        #expect(running.hub.statusReport().clients.isEmpty)
+        #expect(running.clients.statusReport().clients.isEmpty)
     }
 
     @Test func aPlainRequestForTheStreamGets426() throws {
@@ -130,7 +130,7 @@ private let upgradeHeaders = "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnectio
         let client = try TestWebSocketClient(port: running.port, receiveTimeout: 5)
         try client.send(Array(request.dropLast(8)))
         #expect(client.waitForEOF())
-        #expect(running.hub.statusReport().clients.isEmpty)
+        #expect(running.clients.statusReport().clients.isEmpty)
     }
 
     @Test func keepAliveClientsAreServedAgainAndTheTimerRestartsPerRequest() throws {

@@ -99,8 +99,8 @@ struct StreamRequestParsingTests {
     @Test func aSeriesMissingFromALineIsNullInBothStreams() throws {
         let running = try RunningServer()
         let layout = ChannelLayout(names: ["temp", "hum"], isNamedByDevice: true)
-        running.hub.publish(Sample(timeMicros: WallClock.nowMicros(), values: [21.5, .nan], layout: layout))
-        running.hub.publish(Sample(timeMicros: WallClock.nowMicros(), values: [.nan, 40], layout: layout))
+        running.stream.publish(Sample(timeMicros: WallClock.nowMicros(), values: [21.5, .nan], layout: layout))
+        running.stream.publish(Sample(timeMicros: WallClock.nowMicros(), values: [.nan, 40], layout: layout))
         let perSample = try running.client()
         try perSample.handshake(protocols: ["chat"])
         let first = try perSample.readText()

@@ -6,36 +6,42 @@ import SensorBridgeCore
 /// A log on disk to replay, read a block at a time through `ReplayReader`: memory stays flat
 /// whatever the file's size. Only a regular file can be replayed (and looped: it is read
 /// again from the start), and what else the path is gets said plainly.
-struct ReplayFile {
-    let path: String
-    let rawLineRate: Double
+public struct ReplayFile: Sendable {
+    public let path: String
+    public let rawLineRate: Double
     private static let blockSize = 64 * 1024
 
+    /// - Parameter rawLineRate: lines per second for a capture without time stamps.
+    public init(path: String, rawLineRate: Double) {
+        self.path = path
+        self.rawLineRate = rawLineRate
+    }
+
     /// Says what is wrong with `path`, or nothing when it is a readable regular file.
-    static func checkIsReadableFile(_ path: String) throws {
+    public static func checkIsReadableFile(_ path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0 else {
             let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
-            throw CommandError("cannot read \(path): \(reason)")
+            throw SourceError("cannot read \(path): \(reason)")
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG:
-            guard access(path, R_OK) == 0 else { throw CommandError("cannot read \(path): permission denied") }
+            guard access(path, R_OK) == 0 else { throw SourceError("cannot read \(path): permission denied") }
         case S_IFDIR:
-            throw CommandError("cannot replay \(path): it is a directory; give one of the recordings in it")
+            throw SourceError("cannot replay \(path): it is a directory; give one of the recordings in it")
         case S_IFIFO:
-            throw CommandError("cannot replay \(path): it is a FIFO (named pipe); a replay reads a file, from the start on every --loop. Record to a file first")
+            throw SourceError("cannot replay \(path): it is a FIFO (named pipe); a replay reads a file, from the start on every --loop. Record to a file first")
         case S_IFCHR, S_IFBLK:
-            throw CommandError("cannot replay \(path): it is a device, not a recording; to read a serial device, give it without --replay: sensorbridge \(path)")
+            throw SourceError("cannot replay \(path): it is a device, not a recording; to read a serial device, give it without --replay: sensorbridge \(path)")
         case S_IFSOCK:
-            throw CommandError("cannot replay \(path): it is a socket, not a recording")
+            throw SourceError("cannot replay \(path): it is a socket, not a recording")
         default:
-            throw CommandError("cannot replay \(path): not a regular file")
+            throw SourceError("cannot replay \(path): not a regular file")
         }
     }
 
     /// Reads the file until its first usable line: which kind it is. Throws when it has none.
-    func firstUsableLine() throws -> ReplayReader.Kind {
+    public func firstUsableLine() throws -> ReplayReader.Kind {
         var skipped = 0
         var found = false
         let kind = try stream(until: { found }) { event in
@@ -46,17 +52,17 @@ struct ReplayFile {
         }
         guard found, let kind else {
             let why = skipped > 0 ? "all of its \(skipped) lines are unreadable" : "it is empty"
-            throw CommandError("nothing to replay in \(path): \(why)")
+            throw SourceError("nothing to replay in \(path): \(why)")
         }
         return kind
     }
 
     /// Feeds the file through a fresh reader, handing on each event, until the end or `stop`.
     @discardableResult
-    func stream(until stop: () -> Bool, onEvent: (ReplayReader.Event) -> Void) throws -> ReplayReader.Kind? {
+    public func stream(until stop: () -> Bool, onEvent: (ReplayReader.Event) -> Void) throws -> ReplayReader.Kind? {
         try Self.checkIsReadableFile(path)
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CommandError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw SourceError("cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         var reader = ReplayReader(rawLineRate: rawLineRate)
         var block = [UInt8](repeating: 0, count: Self.blockSize)
@@ -64,7 +70,7 @@ struct ReplayFile {
             let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw CommandError("reading \(path) failed: \(String(cString: strerror(errno)))")
+                throw SourceError("reading \(path) failed: \(String(cString: strerror(errno)))")
             }
             if count == 0 {
                 reader.finish(emit: onEvent)

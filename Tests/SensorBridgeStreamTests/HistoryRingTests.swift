@@ -1,10 +1,10 @@
 import Foundation
 import Testing
-@testable import SensorBridgeCore
+@testable import SensorBridgeStream
 
-struct SampleRingTests {
+struct HistoryRingTests {
     @Test func readsWhatWasWrittenInOrder() {
-        let ring = SampleRing<Int>(capacity: 8)
+        let ring = HistoryRing<Int>(capacity: 8)
         for value in 0..<5 { ring.append(value) }
         let batch = ring.read(from: 0)
         #expect(batch.elements == [0, 1, 2, 3, 4])
@@ -15,7 +15,7 @@ struct SampleRingTests {
     }
 
     @Test func limitSplitsAReadAndTheCursorContinues() {
-        let ring = SampleRing<Int>(capacity: 8)
+        let ring = HistoryRing<Int>(capacity: 8)
         for value in 0..<6 { ring.append(value) }
         let first = ring.read(from: 0, limit: 4)
         let second = ring.read(from: first.next, limit: 4)
@@ -25,7 +25,7 @@ struct SampleRingTests {
     }
 
     @Test func aReaderThatFellBehindSkipsAheadAndLearnsHowManyItMissed() {
-        let ring = SampleRing<Int>(capacity: 4)
+        let ring = HistoryRing<Int>(capacity: 4)
         for value in 0..<10 { ring.append(value) }
         let batch = ring.read(from: 1)
         #expect(batch.missed == 5)  // 1...5 were overwritten
@@ -35,7 +35,7 @@ struct SampleRingTests {
     }
 
     @Test func readersHaveIndependentCursors() {
-        let ring = SampleRing<Int>(capacity: 16)
+        let ring = HistoryRing<Int>(capacity: 16)
         var cursors: [UInt64] = Array(repeating: 0, count: 50)
         var seen = Array(repeating: [Int](), count: 50)
         for round in 0..<4 {
@@ -54,14 +54,14 @@ struct SampleRingTests {
     }
 
     @Test func memoryIsBoundedByCapacityWhateverTheReaders() {
-        let ring = SampleRing<[UInt8]>(capacity: 32)
+        let ring = HistoryRing<[UInt8]>(capacity: 32)
         for value in 0..<10_000 { ring.append([UInt8(truncatingIfNeeded: value)]) }
         #expect(ring.read(from: 0).elements.count == 32)
         #expect(ring.nextSequence == 10_000)
     }
 
     @Test func concurrentWriterAndReadersSeeEverythingInOrderOrAreToldWhatTheyMissed() async {
-        let ring = SampleRing<Int>(capacity: 256)
+        let ring = HistoryRing<Int>(capacity: 256)
         let total = 200_000
         await withTaskGroup(of: (Int, UInt64).self) { group in
             for _ in 0..<4 {
@@ -94,7 +94,7 @@ struct SampleRingTests {
     }
 
     @Test func firstSequenceFindsTheStartOfHistory() {
-        let ring = SampleRing<Int>(capacity: 8)
+        let ring = HistoryRing<Int>(capacity: 8)
         for value in [10, 20, 30, 40, 50] { ring.append(value) }
         #expect(ring.firstSequence { $0 >= 30 } == 2)
         #expect(ring.firstSequence { $0 >= 0 } == 0)

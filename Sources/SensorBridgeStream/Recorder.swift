@@ -13,7 +13,7 @@ import Synchronization
 /// come: a bridge that is killed (even with SIGKILL, which nothing can catch) loses at most
 /// the last 50 ms, and never leaves half a line of its own making. The source's thread only
 /// appends to memory; it never waits on the disk.
-final class Recorder: Sendable {
+public final class Recorder: Sendable {
     static let flushInterval: DispatchTimeInterval = .milliseconds(50)
 
     private struct Queue {
@@ -31,10 +31,10 @@ final class Recorder: Sendable {
     private let timer: Mutex<DispatchSourceTimer>
     private let failed = Atomic<Bool>(false)
 
-    init(path: String, source: String, logger: Logger) throws {
+    public init(path: String, source: String, logger: Logger) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw CommandError("cannot write the recording \(path): \(String(cString: strerror(errno)))")
+            throw SourceError("cannot write the recording \(path): \(String(cString: strerror(errno)))")
         }
         self.descriptor = descriptor
         self.path = path
@@ -49,7 +49,7 @@ final class Recorder: Sendable {
     }
 
     /// Records `line` received at `receivedMicros`. Called on the source's thread only.
-    func record(_ line: [UInt8], receivedMicros: Int64) {
+    public func record(_ line: [UInt8], receivedMicros: Int64) {
         queue.withLock { queue in
             if queue.startMicros == nil {
                 queue.startMicros = receivedMicros
@@ -61,7 +61,7 @@ final class Recorder: Sendable {
 
     /// Writes what is queued. The queue holds whole lines only, and each write is retried
     /// until all of it is out (or the disk refuses, which is said once).
-    func flush() {
+    public func flush() {
         writing.withLock { _ in
             let bytes = queue.withLock { queue -> [UInt8] in
                 defer { queue.bytes.removeAll(keepingCapacity: true) }
@@ -82,7 +82,7 @@ final class Recorder: Sendable {
         }
     }
 
-    func close() {
+    public func close() {
         timer.withLock { $0.cancel() }
         flush()
         fsync(descriptor)

@@ -4,7 +4,7 @@ import Synchronization
 /// cursor (a sequence number). The writer never waits for a reader: a reader that falls
 /// more than `capacity` behind finds its items overwritten, skips to the oldest one still
 /// held and is told how many it missed. Memory is bounded by `capacity`, however slow the readers.
-public final class SampleRing<Element: Sendable>: Sendable {
+public final class HistoryRing<Element: Sendable>: Sendable {
     /// What one read returns.
     public struct Batch: Sendable {
         /// The items read, oldest first; their sequence numbers run from `first`.

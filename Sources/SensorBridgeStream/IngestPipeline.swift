@@ -1,28 +1,29 @@
 import Logging
 import SensorBridgeCore
-import SensorBridgeServer
 import Synchronization
 
-/// The one path every source's bytes take: framer → parser → (recorder) → hub.
-/// Fed from the source's thread; the lock is never contended (the source's thread is the
-/// only one that takes it, but a type checked for sharing cannot know that).
-final class IngestPipeline: Sendable {
+/// The one path every source's bytes take: framer → parser → recorder → stream, with the
+/// stream's counters kept on the way. The lock is only ever taken by the source's thread
+/// (a type checked for sharing cannot know that), so it is never contended.
+public final class IngestPipeline: ByteSink {
     private struct State {
         var decoder: SampleDecoder
         var rejectedLog: RejectedLineLog
     }
     private let state: Mutex<State>
-    private let hub: SampleHub
+    public let stream: SensorStream
     private let recorder: Recorder?
+    private let logger: Logger
 
-    init(hub: SampleHub, recorder: Recorder?, logger: Logger) {
-        self.state = Mutex(State(decoder: SampleDecoder(statistics: hub.statistics), rejectedLog: RejectedLineLog(logger: logger)))
-        self.hub = hub
+    public init(stream: SensorStream, recorder: Recorder? = nil, logger: Logger) {
+        self.state = Mutex(State(decoder: SampleDecoder(statistics: stream.statistics), rejectedLog: RejectedLineLog(logger: logger)))
+        self.stream = stream
         self.recorder = recorder
+        self.logger = logger
     }
 
-    func ingest<Bytes: Collection>(_ bytes: Bytes, receivedMicros: Int64) where Bytes.Element == UInt8 {
-        let hub = self.hub
+    public func ingest(_ bytes: ArraySlice<UInt8>, receivedMicros: Int64) {
+        let stream = self.stream
         let recorder = self.recorder
         state.withLock { state in
             var rejectedLog = state.rejectedLog
@@ -30,16 +31,29 @@ final class IngestPipeline: Sendable {
                 bytes, receivedMicros: receivedMicros,
                 onLine: { recorder?.record($0, receivedMicros: receivedMicros) },
                 onError: { kind, line in rejectedLog.rejected(kind, line: line, nowMicros: receivedMicros) },
-                onSample: { hub.publish($0) }
+                onSample: { stream.publish($0) }
             )
             state.rejectedLog = rejectedLog
         }
     }
 
-    /// After the device was reopened: what was left of a line belongs to the old connection.
-    func dropPartialLine() { state.withLock { $0.decoder.dropPartialLine() } }
+    /// Logs the change and puts it into the stream. After a (re)connection what was left
+    /// of a line belongs to the old connection and is dropped.
+    public func sourceChanged(_ state: SourceStatus.State, detail: String) {
+        switch state {
+        case .connected:
+            self.state.withLock { $0.decoder.dropPartialLine() }
+            logger.info("\(detail)")
+        case .disconnected:
+            logger.warning("\(detail)")
+        case .starting, .finished, .stopped:
+            break
+        }
+        stream.updateSource(state: state, detail: detail)
+    }
 
-    func close() { recorder?.close() }
+    /// Writes out what the recorder holds and closes it.
+    public func close() { recorder?.close() }
 }
 
 /// Logs rejected lines without flooding: the first few, then at most one line a second

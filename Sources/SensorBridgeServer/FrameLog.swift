@@ -1,0 +1,158 @@
+import DequeModule
+import NIOCore
+import SensorBridgeCore
+import SensorBridgeStream
+import Synchronization
+
+/// One wire format's framed copy of the stream: the events cut into chunks, each encoded
+/// and framed once, whatever the number of clients that receive it. The first reader after
+/// new events does the encoding for everyone; clients then write the chunks' shared bytes
+/// (a reference, not a copy) and never encode a sample themselves.
+///
+/// A chunk is a run of samples (at most `eventsPerChunk`) or one change of the source's
+/// state, so a client can skip state changes older than itself (its greeting already said
+/// the state) without cutting into shared bytes. Chunks are dropped once the stream no
+/// longer holds their events: memory follows the stream's history, not the clients.
+final class FrameLog: Sendable {
+    struct Chunk: Sendable {
+        /// This chunk's place in the log; clients keep the next one's as their cursor.
+        let number: UInt64
+        let firstEvent: UInt64
+        let endEvent: UInt64
+        let firstSample: UInt64
+        let endSample: UInt64
+        /// Complete frames; empty for a state change the format does not carry.
+        let bytes: ByteBuffer
+        let count: FrameCount
+        /// The channels announced before the chunk; a client that announced others
+        /// (joining, or after a gap) announces these first.
+        let layoutBefore: ChannelLayout?
+        /// The channels announced when the chunk ends.
+        let layoutAfter: ChannelLayout?
+        let isStateChange: Bool
+
+        var samples: UInt64 { endSample - firstSample }
+    }
+
+    private struct State {
+        var chunks: Deque<Chunk> = []
+        /// The number of `chunks.first`, or of the next chunk when none is held.
+        var firstNumber: UInt64 = 0
+        /// The stream event to encode next.
+        var nextEvent: UInt64
+        var layout: ChannelLayout?
+
+        var nextNumber: UInt64 { firstNumber + UInt64(chunks.count) }
+    }
+
+    static let eventsPerChunk = 256
+
+    let format: any WireFormat
+    let stream: SensorStream
+    private let state: Mutex<State>
+
+    init(format: any WireFormat, stream: SensorStream) {
+        self.format = format
+        self.stream = stream
+        self.state = Mutex(State(nextEvent: stream.oldestEvent))
+    }
+
+    /// Where a client that starts at stream event `event` begins reading: the first chunk
+    /// it reads whole, and the end of the events before it that the client needs encoded
+    /// for itself alone (`event..<headEnd`, empty when `event` starts a chunk).
+    func locate(event: UInt64) -> (chunk: UInt64, headEnd: UInt64) {
+        state.withLock { state in
+            catchUp(&state)
+            var low = 0, high = state.chunks.count
+            while low < high {
+                let middle = (low + high) / 2
+                if state.chunks[middle].endEvent > event { high = middle } else { low = middle + 1 }
+            }
+            guard low < state.chunks.count else { return (state.nextNumber, event) }
+            let chunk = state.chunks[low]
+            return chunk.firstEvent < event ? (chunk.number + 1, chunk.endEvent) : (chunk.number, event)
+        }
+    }
+
+    /// Chunks from number `from` on, about `maxSamples` samples' worth (at least one chunk
+    /// when there is one). A reader whose chunks were dropped gets the oldest held ones: the
+    /// jump in sample numbers tells it what it missed.
+    func read(from: UInt64, maxSamples: Int) -> [Chunk] {
+        state.withLock { state in
+            if stream.nextEvent > state.nextEvent { catchUp(&state) }
+            var index = Int(max(from, state.firstNumber) - state.firstNumber)
+            var chunks: [Chunk] = []
+            var samples = 0
+            while index < state.chunks.count, samples < maxSamples || chunks.isEmpty {
+                let chunk = state.chunks[index]
+                chunks.append(chunk)
+                samples += Int(chunk.samples)
+                index += 1
+            }
+            return chunks
+        }
+    }
+
+    /// The number the next chunk will get.
+    var nextChunk: UInt64 { state.withLock { $0.nextNumber } }
+
+    /// Encodes what the stream has beyond the log, and drops chunks whose events the stream
+    /// no longer holds.
+    private func catchUp(_ state: inout State) {
+        while true {
+            let batch = stream.read(from: state.nextEvent, limit: 4096)
+            state.nextEvent = batch.next
+            guard !batch.elements.isEmpty else { break }
+            var run: [Sample] = []
+            var runStart = (event: batch.first, sample: UInt64(0))
+            var event = batch.first
+            func finishRun() {
+                guard !run.isEmpty else { return }
+                // The first channels go out in each client's greeting (or, for a client
+                // that came before them, ahead of the chunk), never in shared bytes.
+                if state.layout == nil { state.layout = run[0].layout }
+                let before = state.layout
+                var bytes = ByteBuffer()
+                let count = format.appendSamples(run, firstSample: runStart.sample, layout: &state.layout, to: &bytes)
+                let number = state.nextNumber
+                state.chunks.append(Chunk(
+                    number: number, firstEvent: runStart.event, endEvent: event, firstSample: runStart.sample,
+                    endSample: runStart.sample + UInt64(run.count), bytes: bytes, count: count,
+                    layoutBefore: before, layoutAfter: state.layout, isStateChange: false))
+                run.removeAll(keepingCapacity: true)
+            }
+            for element in batch.elements {
+                switch element.kind {
+                case .sample(let sample):
+                    if run.isEmpty { runStart = (event, element.sampleSequence) }
+                    run.append(sample)
+                    if run.count == Self.eventsPerChunk {
+                        event += 1
+                        finishRun()
+                        continue
+                    }
+                case .source(let sourceState, let detail):
+                    finishRun()
+                    var bytes = ByteBuffer()
+                    var count = FrameCount()
+                    if let payload = format.status(sourceState, detail: detail) {
+                        format.framing.appendText(payload, to: &bytes)
+                        count.count(payload: payload.count)
+                    }
+                    let number = state.nextNumber
+                    state.chunks.append(Chunk(
+                        number: number, firstEvent: event, endEvent: event + 1, firstSample: element.sampleSequence,
+                        endSample: element.sampleSequence, bytes: bytes, count: count,
+                        layoutBefore: state.layout, layoutAfter: state.layout, isStateChange: true))
+                }
+                event += 1
+            }
+            finishRun()
+        }
+        let oldest = stream.oldestEvent
+        while let first = state.chunks.first, first.endEvent <= oldest {
+            state.chunks.removeFirst()
+            state.firstNumber += 1
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import NIOCore
+import SensorBridgeCore
+import SensorBridgeStream
+
+/// How the stream's events become bytes on one kind of connection: which messages (the
+/// stream chosen by subprotocol) in which frames (the handshake's framing). Chosen once,
+/// at handshake time. Shared events are encoded and framed once per format (`FrameLog`)
+/// and every client of that format is sent the same bytes; only what concerns one client
+/// (its greeting, a gap it fell into) is made for it alone.
+protocol WireFormat: Sendable {
+    var framing: Framing { get }
+    /// Appends the frames for consecutive samples, the first numbered `firstSample`. A
+    /// format that names channels announces a change against `layout` and updates it.
+    func appendSamples(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
+                       to out: inout ByteBuffer) -> FrameCount
+    /// A change of the source's state; nil when the format does not carry it.
+    func status(_ state: SourceStatus.State, detail: String) -> [UInt8]?
+    /// The first message on a connection; nil when the format has none.
+    func hello(_ facts: StreamGreeting) -> [UInt8]?
+    /// `missed` samples were skipped for a slow client; the stream goes on at `resume`.
+    func gap(missed: UInt64, resume: UInt64) -> [UInt8]?
+    /// The channel names in force from sample `sequence` on.
+    func channels(_ names: [String], from sequence: UInt64) -> [UInt8]?
+}
+
+extension WireFormat {
+    func status(_ state: SourceStatus.State, detail: String) -> [UInt8]? { nil }
+    func hello(_ facts: StreamGreeting) -> [UInt8]? { nil }
+    func gap(missed: UInt64, resume: UInt64) -> [UInt8]? { nil }
+    func channels(_ names: [String], from sequence: UInt64) -> [UInt8]? { nil }
+
+    /// One message as a complete frame.
+    func framed(_ payload: [UInt8]) -> ByteBuffer {
+        var out = ByteBuffer()
+        framing.appendText(payload, to: &out)
+        return out
+    }
+
+}
+
+extension SubprotocolChoice.Stream {
+    /// This stream's messages in `framing`'s frames.
+    func wireFormat(framing: Framing) -> any WireFormat {
+        switch self {
+        case .perSample: PerSampleFormat(framing: framing)
+        case .batched: BatchedFormat(framing: framing)
+        }
+    }
+}
+
+/// Frames and payload bytes written, for the per-client counters.
+struct FrameCount: Sendable, Equatable {
+    var frames = 0
+    var payloadBytes = 0
+
+    mutating func count(payload: Int) {
+        frames += 1
+        payloadBytes += payload
+    }
+}
+
+/// What a client's greeting says about the stream it joins.
+struct StreamGreeting: Sendable {
+    var source: String
+    var stream: String
+    var channels: [String]
+    var first: UInt64
+    var historySamples: UInt64
+    var state: SourceStatus.State
+    var detail: String
+}
+
+/// A text message's frame on the wire.
+enum Framing: Sendable, Hashable {
+    /// RFC 6455 and the hybi-07/08 drafts: a server's frames are unmasked, with the same header.
+    case webSocket
+    /// hixie-76: `0x00 <UTF-8> 0xFF`.
+    case hixie76
+
+    func appendText(_ payload: [UInt8], to out: inout ByteBuffer) {
+        switch self {
+        case .webSocket:
+            out.writeInteger(UInt8(0x81))  // FIN + text
+            if payload.count < 126 {
+                out.writeInteger(UInt8(payload.count))
+            } else if payload.count <= Int(UInt16.max) {
+                out.writeInteger(UInt8(126))
+                out.writeInteger(UInt16(payload.count))
+            } else {
+                out.writeInteger(UInt8(127))
+                out.writeInteger(UInt64(payload.count))
+            }
+            out.writeBytes(payload)
+        case .hixie76:
+            out.writeInteger(UInt8(0x00))
+            out.writeBytes(payload)
+            out.writeInteger(UInt8(0xFF))
+        }
+    }
+}
+
+/// The default stream: one frame per sample, `[t, v1, v2, ...]` (`SampleJSON`).
+struct PerSampleFormat: WireFormat {
+    let framing: Framing
+
+    func appendSamples(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
+                       to out: inout ByteBuffer) -> FrameCount {
+        var count = FrameCount()
+        var payload: [UInt8] = []
+        for sample in samples {
+            payload.removeAll(keepingCapacity: true)
+            SampleJSON.append(sample, to: &payload)
+            framing.appendText(payload, to: &out)
+            count.count(payload: payload.count)
+        }
+        return count
+    }
+}
+
+/// `sensorbridge.batch.v1` (`BatchMessages`): a `samples` message per run of samples with
+/// the same channels, a `channels` message before each change, and the control messages.
+struct BatchedFormat: WireFormat {
+    let framing: Framing
+
+    func appendSamples(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
+                       to out: inout ByteBuffer) -> FrameCount {
+        var count = FrameCount()
+        var message: [UInt8] = []
+        func finish() {
+            guard !message.isEmpty else { return }
+            message.append(contentsOf: BatchMessages.samplesSuffix)
+            framing.appendText(message, to: &out)
+            count.count(payload: message.count)
+            message.removeAll(keepingCapacity: true)
+        }
+        var sequence = firstSample
+        for sample in samples {
+            if sample.layout !== layout {
+                finish()
+                layout = sample.layout
+                let names = BatchMessages.channels(sample.layout.names, from: sequence)
+                framing.appendText(names, to: &out)
+                count.count(payload: names.count)
+            }
+            if message.isEmpty {
+                message = BatchMessages.samplesPrefix(first: sequence)
+            } else {
+                message.append(UInt8(ascii: ","))
+            }
+            SampleJSON.append(sample, to: &message)
+            sequence += 1
+        }
+        finish()
+        return count
+    }
+
+    func status(_ state: SourceStatus.State, detail: String) -> [UInt8]? {
+        BatchMessages.status(state: state.rawValue, detail: detail)
+    }
+
+    func hello(_ facts: StreamGreeting) -> [UInt8]? {
+        BatchMessages.hello(
+            source: facts.source, stream: facts.stream, channels: facts.channels, first: facts.first,
+            historySamples: facts.historySamples, state: facts.state.rawValue, detail: facts.detail)
+    }
+
+    func gap(missed: UInt64, resume: UInt64) -> [UInt8]? {
+        BatchMessages.gap(missed: missed, resume: resume)
+    }
+
+    func channels(_ names: [String], from sequence: UInt64) -> [UInt8]? {
+        BatchMessages.channels(names, from: sequence)
+    }
+}

@@ -1,0 +1,87 @@
+import Logging
+import SensorBridgeCore
+import Synchronization
+
+/// Plays a log at the log's own timing scaled by `speed` (0: as fast as possible), once or
+/// in a loop, streaming the file rather than loading it. Deadlines are absolute on the
+/// monotonic clock, so timing errors do not add up over a long replay. Unreadable lines
+/// are skipped with a warning and counted.
+public final class ReplaySource: ByteSource {
+    private let file: ReplayFile
+    private let speed: Double
+    private let loop: Bool
+    private let logger: Logger
+    private let thread = SourceThread()
+    /// Skipped lines shown one by one before only counting them.
+    private static let skippedLinesShown = 5
+
+    public init(file: ReplayFile, speed: Double, loop: Bool, logger: Logger) {
+        self.file = file
+        self.speed = speed
+        self.loop = loop
+        self.logger = logger
+    }
+
+    /// Says now, before anything is served, when the file has nothing to replay.
+    public func start(into sink: any ByteSink) throws {
+        let kind = try file.firstUsableLine()
+        thread.start(name: "replay") { [self] in run(kind: kind, sink: sink) }
+    }
+
+    public func stop() { thread.stop() }
+
+    private func run(kind: ReplayReader.Kind, sink: any ByteSink) {
+        let path = file.path
+        sink.sourceChanged(.connected, detail: "replaying \(path) (\(kind.rawValue))")
+        let start = WallClock.monotonicMicros()
+        // Where the current round starts on the replay's time line, and the first round's
+        // shape (for the pause between rounds: one line interval).
+        var roundBase: Int64 = 0
+        var skipped = 0
+        var round = 0
+        var delivered = 0
+        repeat {
+            var firstOffset: Int64?
+            var lastOffset: Int64 = 0
+            var lines = 0
+            do {
+                try file.stream(until: { thread.isStopping }) { event in
+                    switch event {
+                    case .skipped(let line, let reason):
+                        guard round == 0 else { return }
+                        skipped += 1
+                        if skipped <= Self.skippedLinesShown {
+                            logger.warning("\(path) line \(line) skipped: \(reason)")
+                        } else if skipped == Self.skippedLinesShown + 1 {
+                            logger.warning("more unreadable lines in \(path); counting them without showing each")
+                        }
+                    case .chunk(let chunk):
+                        let first = firstOffset ?? chunk.offsetMicros
+                        firstOffset = first
+                        lastOffset = max(lastOffset, chunk.offsetMicros)
+                        lines += 1
+                        if speed > 0 {
+                            thread.sleep(untilMonotonicMicros: start + Int64(Double(roundBase + chunk.offsetMicros - first) / speed))
+                        }
+                        if thread.isStopping { return }
+                        sink.ingest(chunk.bytes[...], receivedMicros: WallClock.nowMicros())
+                        delivered += 1
+                    }
+                }
+            } catch {
+                logger.error("replay stopped: \(error)")
+                sink.sourceChanged(.finished, detail: "replay of \(path) stopped: \(error)")
+                return
+            }
+            if lines == 0 { break }  // the file lost its lines since it was checked
+            let duration = lastOffset - (firstOffset ?? 0)
+            let lineInterval = lines > 1 ? duration / Int64(lines - 1) : 20_000
+            roundBase += duration + lineInterval
+            round += 1
+        } while loop && !thread.isStopping
+        if thread.isStopping { return }
+        let skippedNote = skipped > 0 ? "; skipped \(skipped) unreadable line\(skipped == 1 ? "" : "s")" : ""
+        logger.info("replay of \(path) finished: \(delivered) lines\(skippedNote); still serving (Ctrl-C to stop)")
+        sink.sourceChanged(.finished, detail: "replay of \(path) finished after \(delivered) lines\(skippedNote)")
+    }
+}

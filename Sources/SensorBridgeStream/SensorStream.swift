@@ -1,0 +1,178 @@
+import SensorBridgeCore
+import Synchronization
+
+/// The heart of the data path: one history of stream events (samples and source-state
+/// changes, in the order they happened), written by the source's thread and read by any
+/// number of subscribers, each at its own cursor. The writer never waits for a reader; a
+/// reader that falls behind by more than the history holds skips ahead and is told how far.
+///
+/// It owns what describes the stream as a whole: the counters of what came in, the
+/// source's state, the channel names, and the stream's identity. Nothing here knows about
+/// sockets: the WebSocket server is one subscriber, a file or broker sink would be another.
+public final class SensorStream: Sendable {
+    /// Counters of the ingest path (bytes, lines, samples, parse errors).
+    public let statistics = StreamStatistics()
+    /// How far back a subscriber that asks for "recent history" starts.
+    public let historyMicros: Int64
+    /// Names this run of the stream: sample numbers start again at 0 when the bridge
+    /// restarts, so a reconnecting client compares this before resuming by number.
+    public let streamID: String = {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next(), radix: 36)
+    }()
+    public let startedMicros = WallClock.nowMicros()
+
+    private let ring: HistoryRing<StreamEvent>
+    private struct WriterState {
+        var samples: UInt64 = 0
+        var source: SourceStatus
+        var layout: ChannelLayout?
+        var hasConnected = false
+        var reconnects: UInt64 = 0
+    }
+    /// Taken by writers around numbering and appending, so numbers and order agree.
+    private let writer: Mutex<WriterState>
+    private let subscribers = Mutex<[UInt64: @Sendable () -> Void]>([:])
+    /// The wake-ups as a list, rebuilt when one subscribes or leaves, so a sample only
+    /// copies a reference under a short lock.
+    private let wakeList = Mutex<[@Sendable () -> Void]>([])
+    private let nextSubscriberID = Atomic<UInt64>(1)
+
+    /// - Parameters:
+    ///   - capacity: events kept in memory (bounds memory; must cover `historySeconds` at the device's rate).
+    ///   - historySeconds: what a late joiner receives first, unless it asks for another span.
+    public init(source: SourceStatus, capacity: Int = 16_384, historySeconds: Double = 5) {
+        self.ring = HistoryRing(capacity: capacity)
+        self.writer = Mutex(WriterState(source: source))
+        self.historyMicros = Int64(historySeconds * 1_000_000)
+    }
+
+    public var capacity: Int { ring.capacity }
+
+    // MARK: - Writing (the source's thread)
+
+    /// Appends a sample and wakes the subscribers. Never blocks on a reader.
+    public func publish(_ sample: Sample) {
+        writer.withLock { state in
+            ring.append(StreamEvent(kind: .sample(sample), timeMicros: sample.timeMicros, sampleSequence: state.samples))
+            state.samples += 1
+            state.layout = sample.layout
+        }
+        wakeSubscribers()
+    }
+
+    /// Records the source's new state and appends it to the stream, after every sample
+    /// published before it.
+    public func updateSource(state: SourceStatus.State, detail: String, nowMicros: Int64 = WallClock.nowMicros()) {
+        writer.withLock { writer in
+            if state == .connected, writer.source.state != .connected {
+                if writer.hasConnected { writer.reconnects += 1 }
+                writer.hasConnected = true
+            }
+            writer.source.state = state
+            writer.source.detail = detail
+            ring.append(StreamEvent(kind: .source(state, detail: detail), timeMicros: nowMicros, sampleSequence: writer.samples))
+        }
+        wakeSubscribers()
+    }
+
+    private func wakeSubscribers() {
+        for wake in wakeList.withLock({ $0 }) { wake() }
+    }
+
+    // MARK: - Subscribing
+
+    /// Registers `wake`, called on the writer's thread after each new event: it must only
+    /// signal (schedule a task, write to a pipe), never read the stream or block. Keep the
+    /// subscription; the wake-ups stop when it is cancelled or freed.
+    public func subscribe(wake: @escaping @Sendable () -> Void) -> StreamSubscription {
+        let id = nextSubscriberID.wrappingAdd(1, ordering: .relaxed).oldValue
+        subscribers.withLock { subscribers in
+            subscribers[id] = wake
+            wakeList.withLock { $0 = Array(subscribers.values) }
+        }
+        return StreamSubscription(stream: self, id: id)
+    }
+
+    func unsubscribe(_ id: UInt64) {
+        subscribers.withLock { subscribers in
+            subscribers[id] = nil
+            wakeList.withLock { $0 = Array(subscribers.values) }
+        }
+    }
+
+    // MARK: - Reading (any thread)
+
+    /// Up to `limit` events from event number `cursor` on (see `HistoryRing.read`).
+    public func read(from cursor: UInt64, limit: Int = .max) -> HistoryRing<StreamEvent>.Batch {
+        ring.read(from: cursor, limit: limit)
+    }
+
+    /// The number the next event will get (= events ever appended).
+    public var nextEvent: UInt64 { ring.nextSequence }
+    /// The oldest event number still held.
+    public var oldestEvent: UInt64 { ring.oldestSequence }
+
+    /// Sample numbers: the oldest still held and the next to come. Read together, under
+    /// the writer's lock, so they describe one moment.
+    public var sampleWindow: (oldest: UInt64, next: UInt64) {
+        writer.withLock { state in
+            let oldest = ring.read(from: ring.oldestSequence, limit: 1).elements.first?.sampleSequence ?? state.samples
+            return (oldest, state.samples)
+        }
+    }
+
+    public var sourceStatus: SourceStatus { writer.withLock { $0.source } }
+    /// The channels of the newest sample (nil before the first).
+    public var channelLayout: ChannelLayout? { writer.withLock { $0.layout } }
+    /// Times the source came back after it had been connected.
+    public var reconnects: UInt64 { writer.withLock { $0.reconnects } }
+
+    /// Where a subscriber starts reading, and the sample number it expects first.
+    public struct Start: Sendable, Equatable {
+        public var event: UInt64
+        public var sample: UInt64
+    }
+
+    /// Where a subscriber starts: right after sample `resumeAfter` when it resumes this
+    /// stream (`resumeStream` is `streamID`; that may be before the oldest sample held, and
+    /// the subscriber then reports the missed ones); otherwise `historyMicros` (or the
+    /// stream's default) before `nowMicros`, bounded by what is held.
+    public func start(historyMicros requested: Int64? = nil, resumeStream: String? = nil,
+                      resumeAfter: UInt64? = nil, nowMicros: Int64 = WallClock.nowMicros()) -> Start {
+        let samples = writer.withLock { $0.samples }
+        if resumeStream == streamID, let after = resumeAfter, after < samples {
+            return Start(event: ring.firstSequence { $0.sampleSequence > after }, sample: after + 1)
+        }
+        let since = nowMicros - (requested ?? historyMicros)
+        let event = ring.firstSequence { $0.timeMicros >= since }
+        let sample = ring.read(from: event, limit: 1).elements.first?.sampleSequence ?? samples
+        return Start(event: event, sample: sample)
+    }
+
+    /// Samples that arrived at or after `sinceMicros` and are still held.
+    public func samples(sinceMicros: Int64) -> UInt64 {
+        let first = ring.firstSequence { $0.timeMicros >= sinceMicros }
+        guard let event = ring.read(from: first, limit: 1).elements.first else { return 0 }
+        let samples = writer.withLock { $0.samples }
+        return samples - min(event.sampleSequence, samples)
+    }
+}
+
+/// A registered wake-up; cancelled when freed.
+public final class StreamSubscription: Sendable {
+    private let stream: SensorStream
+    private let id: UInt64
+    private let active = Atomic<Bool>(true)
+
+    init(stream: SensorStream, id: UInt64) {
+        self.stream = stream
+        self.id = id
+    }
+
+    public func cancel() {
+        if active.exchange(false, ordering: .relaxed) { stream.unsubscribe(id) }
+    }
+
+    deinit { cancel() }
+}

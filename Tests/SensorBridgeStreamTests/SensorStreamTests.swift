@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import SensorBridgeCore
+import Synchronization
+import Testing
+@testable import SensorBridgeStream
+
+private func sample(_ values: [Double], at micros: Int64, layout: ChannelLayout = .defaultNames(count: 3)) -> Sample {
+    Sample(timeMicros: micros, values: values, layout: layout)
+}
+
+private func describe(_ events: [StreamEvent]) -> [String] {
+    events.map { event in
+        switch event.kind {
+        case .sample(let sample): "#\(event.sampleSequence) \(sample.values.map { Int($0) })"
+        case .source(let state, _): "\(state.rawValue) before #\(event.sampleSequence)"
+        }
+    }
+}
+
+struct SensorStreamTests {
+    @Test func samplesAndStateChangesKeepOneOrderAndSamplesKeepDenseNumbers() {
+        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        stream.updateSource(state: .connected, detail: "on")
+        stream.publish(sample([1], at: 10))
+        stream.publish(sample([2], at: 20))
+        stream.updateSource(state: .disconnected, detail: "gone")
+        stream.updateSource(state: .connected, detail: "back")
+        stream.publish(sample([3], at: 30))
+        #expect(describe(stream.read(from: 0).elements) == [
+            "connected before #0", "#0 [1]", "#1 [2]", "disconnected before #2", "connected before #2", "#2 [3]",
+        ])
+        #expect(stream.sampleWindow.next == 3)
+        #expect(stream.reconnects == 1, "the first connection is not a reconnect")
+        #expect(stream.sourceStatus.detail == "back")
+    }
+
+    @Test func everySubscriberIsWokenUntilItsSubscriptionEnds() {
+        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        let first = Atomic<Int>(0), second = Atomic<Int>(0)
+        let one = stream.subscribe { first.add(1, ordering: .relaxed) }
+        var two: StreamSubscription? = stream.subscribe { second.add(1, ordering: .relaxed) }
+        stream.publish(sample([1], at: 1))
+        stream.updateSource(state: .stopped, detail: "")
+        #expect(first.load(ordering: .relaxed) == 2)
+        #expect(second.load(ordering: .relaxed) == 2)
+        _ = two
+        two = nil  // freed: no more wake-ups
+        one.cancel()
+        stream.publish(sample([2], at: 2))
+        #expect(first.load(ordering: .relaxed) == 2)
+        #expect(second.load(ordering: .relaxed) == 2)
+    }
+
+    @Test func aLateJoinerStartsAtTheHistoryItAskedForOrResumesAfterItsLastSample() {
+        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil), capacity: 8, historySeconds: 2)
+        let now: Int64 = 100_000_000
+        for second in 0..<5 { stream.publish(sample([Double(second)], at: now - Int64(4 - second) * 1_000_000)) }
+        stream.updateSource(state: .disconnected, detail: "gone", nowMicros: now)
+        // Default history (2 s): samples at now-2, now-1, now → #2 on.
+        #expect(stream.start(nowMicros: now) == .init(event: 2, sample: 2))
+        #expect(stream.start(historyMicros: 0, nowMicros: now + 1) == .init(event: 6, sample: 5))
+        // Resuming after #3: #4, then the state change that followed it.
+        #expect(stream.start(resumeStream: stream.streamID, resumeAfter: 3, nowMicros: now) == .init(event: 4, sample: 4))
+        // Another stream's numbers mean nothing here: history applies.
+        #expect(stream.start(resumeStream: "other", resumeAfter: 3, nowMicros: now) == .init(event: 2, sample: 2))
+        // After 8 more samples the ring (8) no longer holds #4: the start is the oldest
+        // held, and the expected sample says what was missed.
+        for value in 0..<8 { stream.publish(sample([Double(value)], at: now + 1)) }
+        let resumed = stream.start(resumeStream: stream.streamID, resumeAfter: 3, nowMicros: now + 1)
+        #expect(resumed.sample == 4)
+        #expect(resumed.event == stream.oldestEvent)
+        #expect(stream.read(from: resumed.event, limit: 1).elements.first?.sampleSequence == 5)
+    }
+
+    @Test func theRateCountsOnlySamplesOfTheWindow() {
+        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        for index in 0..<10 { stream.publish(sample([1], at: Int64(index) * 100)) }
+        stream.updateSource(state: .stopped, detail: "", nowMicros: 1_000)
+        #expect(stream.samples(sinceMicros: 500) == 5)
+        #expect(stream.samples(sinceMicros: 2_000) == 0)
+    }
+}
+
+struct IngestPipelineTests {
+    @Test func bytesBecomeCountedSamplesInTheStreamAndRecordedLines() throws {
+        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID()).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let recorder = try Recorder(path: path, source: "test", logger: Logger(label: "test"))
+        let pipeline = IngestPipeline(stream: stream, recorder: recorder, logger: Logger(label: "test"))
+        pipeline.sourceChanged(.connected, detail: "first")
+        pipeline.ingest(Array("1,2,3\r\n4,5,6\r\n7,8".utf8)[...], receivedMicros: 1_000)
+        // The board was replugged: the half line belongs to the old connection.
+        pipeline.sourceChanged(.disconnected, detail: "gone")
+        pipeline.sourceChanged(.connected, detail: "back")
+        pipeline.ingest(Array(",9\r\nnot numbers\r\n10,11,12\n".utf8)[...], receivedMicros: 2_000)
+        pipeline.close()
+
+        #expect(describe(stream.read(from: 0).elements) == [
+            "connected before #0", "#0 [1, 2, 3]", "#1 [4, 5, 6]", "disconnected before #2", "connected before #2",
+            "#2 [10, 11, 12]",
+        ])
+        let counts = stream.statistics.snapshot
+        #expect(counts.samples == 3)
+        #expect(counts.lines == 5)
+        #expect(counts.bytes == 43)
+        #expect(counts.parseErrorTotal == 2, "',9' (the rest of the dropped line) and 'not numbers'")
+        // The recording holds every complete line, rejected ones included, for a faithful replay.
+        let (chunks, skipped) = RecordingFormat.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(skipped.isEmpty)
+        #expect(chunks.map { String(decoding: $0.bytes, as: UTF8.self) } == ["1,2,3\n", "4,5,6\n", ",9\n", "not numbers\n", "10,11,12\n"])
+    }
+}
+
+struct ReplaySourceTests {
+    @Test func aReplayAtFullSpeedDeliversEveryLineThenSaysItFinished() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID()).raw").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try (0..<500).map { "\($0),\($0 * 2)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+        let stream = SensorStream(source: SourceStatus(kind: "replay", name: path, baud: nil), capacity: 1024)
+        let pipeline = IngestPipeline(stream: stream, logger: Logger(label: "test"))
+        let replay = ReplaySource(file: ReplayFile(path: path, rawLineRate: 50), speed: 0, loop: false, logger: Logger(label: "test"))
+        try replay.start(into: pipeline)
+        let deadline = Date().addingTimeInterval(10)
+        while stream.sourceStatus.state != .finished && Date() < deadline { usleep(5_000) }
+        replay.stop()
+        let events = stream.read(from: 0).elements
+        let values: [[Double]] = events.compactMap { $0.sample?.values }
+        let expected: [[Double]] = (0..<500).map { (index: Int) -> [Double] in [Double(index), Double(index * 2)] }
+        #expect(values == expected)
+        #expect(describe([events.first!, events.last!]) == ["connected before #0", "finished before #500"])
+        #expect(stream.sourceStatus.detail.contains("after 500 lines"))
+    }
+
+    @Test func aFileWithNothingToReplayIsRefusedAtStart() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID()).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        let replay = ReplaySource(file: ReplayFile(path: path, rawLineRate: 50), speed: 1, loop: false, logger: Logger(label: "test"))
+        let stream = SensorStream(source: SourceStatus(kind: "replay", name: path, baud: nil))
+        #expect(throws: SourceError.self) { try replay.start(into: IngestPipeline(stream: stream, logger: Logger(label: "test"))) }
+    }
+}
