@@ -86,6 +86,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The data path's stages on a synthetic recording; run release-built (docs/benchmarks.md).
+        .executableTarget(
+            name: "sensorbridge-microbench",
+            dependencies: [
+                "SensorBridgeCore", "SensorBridgeStream", "SensorBridgeServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/Microbench"
+        ),
         // Real-socket WebSocket client, pty pair and process runner shared by the tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore"]),

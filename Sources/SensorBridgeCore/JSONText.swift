@@ -13,8 +13,26 @@ public enum JSONText {
         }
     }
 
+    /// Digits straight into `out`: no string per number on the hot path.
     public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var count = 1
+        var scale: UInt64 = 10
+        while count < 20, magnitude >= scale {
+            count += 1
+            scale = scale &* 10
+        }
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        out.withUnsafeMutableBufferPointer { buffer in
+            var index = start + count - 1
+            repeat {
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                index -= 1
+            } while magnitude > 0
+        }
     }
 
     /// Milliseconds since the epoch with microsecond resolution: `1763765580123.456`.

@@ -31,16 +31,29 @@ public struct ReplayReader {
     }
 
     public mutating func feed<Bytes: Collection>(_ bytes: Bytes, emit: (Event) -> Void) where Bytes.Element == UInt8 {
-        for byte in bytes {
-            if kind == nil {
-                pending.append(byte)
-                decideKind(final: false, emit: emit)
-                continue
+        feed(ArraySlice(bytes), emit: emit)
+    }
+
+    /// The same for a block read from the file: not generic, so it runs specialized code.
+    public mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (Event) -> Void) {
+        var rest = bytes
+        while kind == nil, let byte = rest.popFirst() {
+            pending.append(byte)
+            decideKind(final: false, emit: emit)
+        }
+        switch kind {
+        case .recording:
+            // A whole line at a time: find its end, take the bytes before it in one go.
+            while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+                appendToLine(rest[..<newline])
+                endRecordingLine(emit: emit)
+                rest = rest[(newline + 1)...]
             }
-            switch kind! {
-            case .recording: recordingByte(byte, emit: emit)
-            case .rawCapture: rawByte(byte, emit: emit)
-            }
+            appendToLine(rest)
+        case .rawCapture:
+            for byte in rest { rawByte(byte, emit: emit) }
+        case nil:
+            break
         }
     }
 
@@ -80,11 +93,18 @@ public struct ReplayReader {
 
     // MARK: - Recording
 
-    private mutating func recordingByte(_ byte: UInt8, emit: (Event) -> Void) {
-        guard byte == UInt8(ascii: "\n") else {
-            if pending.count < Self.maxLineBytes { pending.append(byte) } else { overlong = true }
-            return
+    /// Keeps what fits of a recording line; the rest marks it overlong.
+    private mutating func appendToLine(_ bytes: ArraySlice<UInt8>) {
+        let room = Self.maxLineBytes - pending.count
+        if bytes.count > room {
+            pending.append(contentsOf: bytes.prefix(max(0, room)))
+            overlong = true
+        } else {
+            pending.append(contentsOf: bytes)
         }
+    }
+
+    private mutating func endRecordingLine(emit: (Event) -> Void) {
         lineNumber += 1
         defer {
             pending.removeAll(keepingCapacity: true)

@@ -25,6 +25,18 @@ public struct SampleDecoder: Sendable {
         onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
         onSample: (Sample) -> Void
     ) where Bytes.Element == UInt8 {
+        feed(ArraySlice(bytes), receivedMicros: receivedMicros, onLine: onLine, onError: onError, onSample: onSample)
+    }
+
+    /// The same for the bytes type every source reads into: not generic, so callers in
+    /// other modules run code specialized for it instead of the generic, per-byte-dispatching one.
+    public mutating func feed(
+        _ bytes: ArraySlice<UInt8>,
+        receivedMicros: Int64,
+        onLine: ([UInt8]) -> Void = { _ in },
+        onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
+        onSample: (Sample) -> Void
+    ) {
         var parser = self.parser
         var tally = StreamStatistics.Tally()
         tally.countBytes(bytes.count)

@@ -13,25 +13,25 @@ import Synchronization
 /// state, so a client can skip state changes older than itself (its greeting already said
 /// the state) without cutting into shared bytes. Chunks are dropped once the stream no
 /// longer holds their events: memory follows the stream's history, not the clients.
-final class FrameLog: Sendable {
-    struct Chunk: Sendable {
+public final class FrameLog: Sendable {
+    public struct Chunk: Sendable {
         /// This chunk's place in the log; clients keep the next one's as their cursor.
-        let number: UInt64
-        let firstEvent: UInt64
-        let endEvent: UInt64
-        let firstSample: UInt64
-        let endSample: UInt64
+        public let number: UInt64
+        public let firstEvent: UInt64
+        public let endEvent: UInt64
+        public let firstSample: UInt64
+        public let endSample: UInt64
         /// Complete frames; empty for a state change the format does not carry.
-        let bytes: ByteBuffer
-        let count: FrameCount
+        public let bytes: ByteBuffer
+        public let count: FrameCount
         /// The channels announced before the chunk; a client that announced others
         /// (joining, or after a gap) announces these first.
-        let layoutBefore: ChannelLayout?
+        public let layoutBefore: ChannelLayout?
         /// The channels announced when the chunk ends.
-        let layoutAfter: ChannelLayout?
-        let isStateChange: Bool
+        public let layoutAfter: ChannelLayout?
+        public let isStateChange: Bool
 
-        var samples: UInt64 { endSample - firstSample }
+        public var samples: UInt64 { endSample - firstSample }
     }
 
     private struct State {
@@ -51,7 +51,7 @@ final class FrameLog: Sendable {
     let stream: SensorStream
     private let state: Mutex<State>
 
-    init(format: any WireFormat, stream: SensorStream) {
+    public init(format: any WireFormat, stream: SensorStream) {
         self.format = format
         self.stream = stream
         self.state = Mutex(State(nextEvent: stream.oldestEvent))
@@ -77,7 +77,7 @@ final class FrameLog: Sendable {
     /// Chunks from number `from` on, about `maxSamples` samples' worth (at least one chunk
     /// when there is one). A reader whose chunks were dropped gets the oldest held ones: the
     /// jump in sample numbers tells it what it missed.
-    func read(from: UInt64, maxSamples: Int) -> [Chunk] {
+    public func read(from: UInt64, maxSamples: Int) -> [Chunk] {
         state.withLock { state in
             if stream.nextEvent > state.nextEvent { catchUp(&state) }
             var index = Int(max(from, state.firstNumber) - state.firstNumber)
@@ -94,7 +94,7 @@ final class FrameLog: Sendable {
     }
 
     /// The number the next chunk will get.
-    var nextChunk: UInt64 { state.withLock { $0.nextNumber } }
+    public var nextChunk: UInt64 { state.withLock { $0.nextNumber } }
 
     /// Encodes what the stream has beyond the log, and drops chunks whose events the stream
     /// no longer holds.

@@ -7,7 +7,7 @@ import SensorBridgeStream
 /// at handshake time. Shared events are encoded and framed once per format (`FrameLog`)
 /// and every client of that format is sent the same bytes; only what concerns one client
 /// (its greeting, a gap it fell into) is made for it alone.
-protocol WireFormat: Sendable {
+public protocol WireFormat: Sendable {
     var framing: Framing { get }
     /// Appends the frames for consecutive samples, the first numbered `firstSample`. A
     /// format that names channels announces a change against `layout` and updates it.
@@ -24,10 +24,10 @@ protocol WireFormat: Sendable {
 }
 
 extension WireFormat {
-    func status(_ state: SourceStatus.State, detail: String) -> [UInt8]? { nil }
-    func hello(_ facts: StreamGreeting) -> [UInt8]? { nil }
-    func gap(missed: UInt64, resume: UInt64) -> [UInt8]? { nil }
-    func channels(_ names: [String], from sequence: UInt64) -> [UInt8]? { nil }
+    public func status(_ state: SourceStatus.State, detail: String) -> [UInt8]? { nil }
+    public func hello(_ facts: StreamGreeting) -> [UInt8]? { nil }
+    public func gap(missed: UInt64, resume: UInt64) -> [UInt8]? { nil }
+    public func channels(_ names: [String], from sequence: UInt64) -> [UInt8]? { nil }
 
     /// One message as a complete frame.
     func framed(_ payload: [UInt8]) -> ByteBuffer {
@@ -49,9 +49,9 @@ extension SubprotocolChoice.Stream {
 }
 
 /// Frames and payload bytes written, for the per-client counters.
-struct FrameCount: Sendable, Equatable {
-    var frames = 0
-    var payloadBytes = 0
+public struct FrameCount: Sendable, Equatable {
+    public var frames = 0
+    public var payloadBytes = 0
 
     mutating func count(payload: Int) {
         frames += 1
@@ -60,7 +60,7 @@ struct FrameCount: Sendable, Equatable {
 }
 
 /// What a client's greeting says about the stream it joins.
-struct StreamGreeting: Sendable {
+public struct StreamGreeting: Sendable {
     var source: String
     var stream: String
     var channels: [String]
@@ -71,7 +71,7 @@ struct StreamGreeting: Sendable {
 }
 
 /// A text message's frame on the wire.
-enum Framing: Sendable, Hashable {
+public enum Framing: Sendable, Hashable {
     /// RFC 6455 and the hybi-07/08 drafts: a server's frames are unmasked, with the same header.
     case webSocket
     /// hixie-76: `0x00 <UTF-8> 0xFF`.
@@ -100,10 +100,12 @@ enum Framing: Sendable, Hashable {
 }
 
 /// The default stream: one frame per sample, `[t, v1, v2, ...]` (`SampleJSON`).
-struct PerSampleFormat: WireFormat {
-    let framing: Framing
+public struct PerSampleFormat: WireFormat {
+    public let framing: Framing
 
-    func appendSamples(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
+    public init(framing: Framing) { self.framing = framing }
+
+    public func appendSamples(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
                        to out: inout ByteBuffer) -> FrameCount {
         var count = FrameCount()
         var payload: [UInt8] = []
@@ -119,10 +121,12 @@ struct PerSampleFormat: WireFormat {
 
 /// `sensorbridge.batch.v1` (`BatchMessages`): a `samples` message per run of samples with
 /// the same channels, a `channels` message before each change, and the control messages.
-struct BatchedFormat: WireFormat {
-    let framing: Framing
+public struct BatchedFormat: WireFormat {
+    public let framing: Framing
 
-    func appendSamples(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
+    public init(framing: Framing) { self.framing = framing }
+
+    public func appendSamples(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
                        to out: inout ByteBuffer) -> FrameCount {
         var count = FrameCount()
         var message: [UInt8] = []
@@ -154,21 +158,21 @@ struct BatchedFormat: WireFormat {
         return count
     }
 
-    func status(_ state: SourceStatus.State, detail: String) -> [UInt8]? {
+    public func status(_ state: SourceStatus.State, detail: String) -> [UInt8]? {
         BatchMessages.status(state: state.rawValue, detail: detail)
     }
 
-    func hello(_ facts: StreamGreeting) -> [UInt8]? {
+    public func hello(_ facts: StreamGreeting) -> [UInt8]? {
         BatchMessages.hello(
             source: facts.source, stream: facts.stream, channels: facts.channels, first: facts.first,
             historySamples: facts.historySamples, state: facts.state.rawValue, detail: facts.detail)
     }
 
-    func gap(missed: UInt64, resume: UInt64) -> [UInt8]? {
+    public func gap(missed: UInt64, resume: UInt64) -> [UInt8]? {
         BatchMessages.gap(missed: missed, resume: resume)
     }
 
-    func channels(_ names: [String], from sequence: UInt64) -> [UInt8]? {
+    public func channels(_ names: [String], from sequence: UInt64) -> [UInt8]? {
         BatchMessages.channels(names, from: sequence)
     }
 }

@@ -51,4 +51,23 @@ struct EncodingTests {
         let sample = Sample(timeMicros: 1_000, values: [.nan, 2], layout: ChannelLayout(names: ["a", "b"], isNamedByDevice: true))
         #expect(text(SampleJSON.encode(sample)) == "[1.000,null,2]")
     }
+
+    @Test func integersAreWrittenDigitByDigitAtEveryMagnitude() {
+        for value: Int64 in [0, 7, -7, 10, 99, 100, -1000, 1_234_567_890_123, .max, .min, .min + 1] {
+            var out: [UInt8] = [UInt8(ascii: "x")]
+            JSONText.appendInteger(value, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "x\(value)")
+        }
+    }
+
+    @Test func integersParseExactlyAndEverythingElseFallsBackToTheFullSyntax() {
+        let cases: [(String, Double?)] = [
+            ("512", 512), ("+3", 3), ("-0", 0), ("007", 7), ("-1023", -1023),
+            ("123456789012345", 123_456_789_012_345), ("1234567890123456789", 1_234_567_890_123_456_789),
+            ("1.5e2", 150), ("-0.98", -0.98), ("", nil), ("-", nil), ("+", nil), ("12a", nil), ("inf", nil), ("0x10", nil),
+        ]
+        for (text, expected) in cases {
+            #expect(NumberSyntax.parse(Array(text.utf8)) == expected, "\(text)")
+        }
+    }
 }

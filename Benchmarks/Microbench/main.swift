@@ -1,0 +1,85 @@
+// The data path's stages, release-built, on a synthetic recording held in memory:
+//   swift run -c release sensorbridge-microbench [lines]
+// Prints lines per second for each stage added in turn, best of three runs (docs/benchmarks.md).
+import Logging
+import NIOCore
+import SensorBridgeCore
+import SensorBridgeServer
+import SensorBridgeStream
+
+let lineCount = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 2_000_000
+
+/// A recording as `--record` writes it: 3 channels of 10-bit readings, 1 ms apart.
+func recording(lines: Int) -> [UInt8] {
+    var bytes = Array(RecordingFormat.header(startedMicros: 1_763_683_200_000_000, source: "microbench").utf8)
+    for index in 0..<lines {
+        let line = Array("\(512 + index % 97),\(498 - index % 89),\(620 + index % 31)\r\n".utf8)
+        bytes += RecordingFormat.entry(offsetMicros: Int64(index) * 1000, line: line)
+    }
+    return bytes
+}
+
+/// Feeds `bytes` through the replay reader in 64 KiB blocks, as `ReplayFile` does.
+func replay(_ bytes: [UInt8], onChunk: (TimedChunk) -> Void) {
+    var reader = ReplayReader(rawLineRate: 50)
+    var offset = 0
+    let emit: (ReplayReader.Event) -> Void = { if case .chunk(let chunk) = $0 { onChunk(chunk) } }
+    while offset < bytes.count {
+        let end = min(offset + 65_536, bytes.count)
+        reader.feed(bytes[offset..<end], emit: emit)
+        offset = end
+    }
+    reader.finish(emit: emit)
+}
+
+func measure(_ name: String, _ body: () -> Int) {
+    var best = Double.infinity
+    var lines = 0
+    for _ in 0..<3 {
+        let start = WallClock.monotonicMicros()
+        lines = body()
+        best = min(best, Double(WallClock.monotonicMicros() - start) / 1_000_000)
+    }
+    let perSecond = Double(lines) / best
+    print("\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) \(String(format: "%10.0f", perSecond)) lines/s  \(String(format: "%6.0f", best * 1e9 / Double(lines))) ns/line")
+}
+
+let logger: Logger = {
+    var logger = Logger(label: "microbench")
+    logger.logLevel = .critical
+    return logger
+}()
+let bytes = recording(lines: lineCount)
+print("\(lineCount) lines, \(bytes.count / 1_000_000) MB of recording; best of 3")
+
+measure("replay reader (recording → timed lines)") {
+    var lines = 0
+    replay(bytes) { _ in lines += 1 }
+    return lines
+}
+
+@MainActor func ingestRun(formats: [any WireFormat]) -> Int {
+    let stream = SensorStream(source: SourceStatus(kind: "replay", name: "bench", baud: nil), capacity: 65_536)
+    let pipeline = IngestPipeline(stream: stream, logger: logger)
+    let logs = formats.map { FrameLog(format: $0, stream: stream) }
+    var cursors = logs.map { _ in UInt64(0) }
+    var lines = 0
+    replay(bytes) { chunk in
+        pipeline.ingest(chunk.bytes[...], receivedMicros: 1_763_683_200_000_000 + chunk.offsetMicros)
+        lines += 1
+        // Readers come often enough that nothing is overwritten before it is framed.
+        if lines % 4096 == 0 {
+            for (index, log) in logs.enumerated() {
+                cursors[index] = log.read(from: cursors[index], maxSamples: .max).last.map { $0.number + 1 } ?? cursors[index]
+            }
+        }
+    }
+    for (index, log) in logs.enumerated() { _ = log.read(from: cursors[index], maxSamples: .max) }
+    precondition(stream.statistics.snapshot.samples == UInt64(lineCount), "every line is a sample")
+    return lines
+}
+
+measure("+ framer, parser, statistics, stream") { ingestRun(formats: []) }
+measure("+ encoded and framed: batched stream") { ingestRun(formats: [BatchedFormat(framing: .webSocket)]) }
+measure("+ encoded and framed: per-sample stream") { ingestRun(formats: [PerSampleFormat(framing: .webSocket)]) }
+measure("+ both streams") { ingestRun(formats: [BatchedFormat(framing: .webSocket), PerSampleFormat(framing: .webSocket)]) }
