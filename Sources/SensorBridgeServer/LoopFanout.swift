@@ -3,9 +3,9 @@ import SensorBridgeCore
 import Synchronization
 
 /// The graph clients living on one event loop, and the one wake-up that tells them all new
-/// samples are in the ring. The serial thread only flips a flag and, if it was clear,
-/// schedules one task; it never touches a client, never waits, and a burst of samples
-/// costs one task per loop, not one per sample per client.
+/// events are in the stream. The source's thread only flips a flag and, if it was clear,
+/// schedules one task a few milliseconds ahead (`gatherDelay`); it never touches a client,
+/// never waits, and a burst of samples costs one task per loop and one write per client.
 ///
 /// Clients are served in turns: a turn writes at most `samplesPerTurn` samples over all the
 /// clients that want some, round-robin, and what is left waits for the next turn, a new
@@ -14,6 +14,11 @@ import Synchronization
 final class LoopFanout: Sendable {
     /// About a millisecond or two of writes: a handshake waits at most a few such turns.
     static let samplesPerTurn = 1024
+    /// How long a wake-up gathers samples before the clients are served. Each client costs
+    /// a write (a system call) per turn, so at 1000 samples/s serving at once would mean a
+    /// write per sample per client; 4 ms makes it one per four, and no one can see 4 ms on
+    /// a graph that a browser draws every 16.
+    static let gatherDelay = TimeAmount.milliseconds(4)
 
     let eventLoop: EventLoop
     /// Touched only on `eventLoop` (the boxes check).
@@ -59,7 +64,7 @@ final class LoopFanout: Sendable {
     func wake() {
         guard wakePending.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        eventLoop.execute {
+        eventLoop.scheduleTask(in: Self.gatherDelay) {
             self.wakePending.store(false, ordering: .releasing)
             for client in self.clients.value.values { self.turns.value.enqueue(client) }
             self.runTurn()

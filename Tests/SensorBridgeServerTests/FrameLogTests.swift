@@ -144,7 +144,8 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
     }
 
     private func sent(_ channel: EmbeddedChannel) throws -> [String] {
-        channel.embeddedEventLoop.run()
+        // A wake-up gathers samples for a moment before serving the clients.
+        channel.embeddedEventLoop.advanceTime(by: LoopFanout.gatherDelay)
         var texts: [String] = []
         while let bytes = try channel.readOutbound(as: ByteBuffer.self) { texts += frames(bytes) }
         return texts
@@ -178,7 +179,7 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
         let batched = try client(clients, protocols: [BatchMessages.subprotocol])
         for channel in chat + [batched] { _ = try sent(channel) }
         stream.publish(Sample(timeMicros: 1_500, values: [7, 8, 9], layout: xyz))
-        for channel in chat + [batched] { channel.embeddedEventLoop.run() }
+        for channel in chat + [batched] { channel.embeddedEventLoop.advanceTime(by: LoopFanout.gatherDelay) }
         let outputs = try chat.map { try #require(try $0.readOutbound(as: ByteBuffer.self)) }
         #expect(frames(outputs[0]) == ["[1.500,7,8,9]"])
         #expect(frames(outputs[1]) == ["[1.500,7,8,9]"])
