@@ -51,15 +51,13 @@ public final class SerialReader: ByteSource {
         thread.stop(interrupt: stopSignal.raise)
     }
 
-    private var isStopping: Bool { thread.isStopping }
-
     private func run(firstPort: SerialPort, target: ReconnectTarget, sink: any ByteSink) {
         let monitor = HotplugMonitor()
         var port: SerialPort? = firstPort
         var buffer = [UInt8](repeating: 0, count: 4096)
         var announceConnected = true
         var backoff = Backoff()
-        while !isStopping {
+        while !thread.isStopping {
             guard let open = port else {
                 port = reopen(target: target, monitor: monitor, backoff: &backoff)
                 announceConnected = port != nil
@@ -103,8 +101,8 @@ public final class SerialReader: ByteSource {
         ]
         let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
         // EINTR or a time-out: nothing to do but look again.
-        guard ready > 0 else { return (false, false, isStopping) }
-        return (descriptors[1].revents != 0, descriptors[2].revents != 0, descriptors[0].revents != 0 || isStopping)
+        guard ready > 0 else { return (false, false, thread.isStopping) }
+        return (descriptors[1].revents != 0, descriptors[2].revents != 0, descriptors[0].revents != 0 || thread.isStopping)
     }
 
     /// One look for the board: wait for a udev event or the look interval, find where the
@@ -112,7 +110,7 @@ public final class SerialReader: ByteSource {
     private func reopen(target: ReconnectTarget, monitor: HotplugMonitor?, backoff: inout Backoff) -> SerialPort? {
         let ready = waitForInput(device: -1, monitor: monitor, milliseconds: Self.lookInterval)
         if ready.udev, let monitor, !monitor.pending().isEmpty { backoff.reset() }
-        guard !ready.stop, !isStopping,
+        guard !ready.stop, !thread.isStopping,
               let candidate = target.path(among: SerialDeviceScanner.scan()),
               let node = SerialPort.deviceNode(candidate) else { return nil }
         guard backoff.allowsAttempt(on: node) else { return nil }

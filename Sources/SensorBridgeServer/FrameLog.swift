@@ -103,51 +103,30 @@ public final class FrameLog: Sendable {
             let batch = stream.read(from: state.nextEvent, limit: 4096)
             state.nextEvent = batch.next
             guard !batch.elements.isEmpty else { break }
-            var run: [Sample] = []
-            var runStart = (event: batch.first, sample: UInt64(0))
-            var event = batch.first
-            func finishRun() {
-                guard !run.isEmpty else { return }
-                // The first channels go out in each client's greeting (or, for a client
-                // that came before them, ahead of the chunk), never in shared bytes.
-                if state.layout == nil { state.layout = run[0].layout }
-                let before = state.layout
-                var bytes = ByteBuffer()
-                let count = format.appendSamples(run, firstSample: runStart.sample, layout: &state.layout, to: &bytes)
-                let number = state.nextNumber
-                state.chunks.append(Chunk(
-                    number: number, firstEvent: runStart.event, endEvent: event, firstSample: runStart.sample,
-                    endSample: runStart.sample + UInt64(run.count), bytes: bytes, count: count,
-                    layoutBefore: before, layoutAfter: state.layout, isStateChange: false))
-                run.removeAll(keepingCapacity: true)
-            }
-            for element in batch.elements {
-                switch element.kind {
-                case .sample(let sample):
-                    if run.isEmpty { runStart = (event, element.sampleSequence) }
-                    run.append(sample)
-                    if run.count == Self.eventsPerChunk {
-                        event += 1
-                        finishRun()
-                        continue
-                    }
-                case .source(let sourceState, let detail):
-                    finishRun()
+            StreamEvent.pieces(batch.elements, firstEvent: batch.first, maxRun: Self.eventsPerChunk) { piece in
+                switch piece {
+                case .samples(let run, let firstEvent, let firstSample):
+                    // The first channels go out in each client's greeting (or, for a client
+                    // that came before them, ahead of the chunk), never in shared bytes.
+                    if state.layout == nil { state.layout = run[0].layout }
+                    let before = state.layout
                     var bytes = ByteBuffer()
-                    var count = FrameCount()
-                    if let payload = format.status(sourceState, detail: detail) {
-                        format.framing.appendText(payload, to: &bytes)
-                        count.count(payload: payload.count)
-                    }
+                    let count = format.appendSamples(run, firstSample: firstSample, layout: &state.layout, to: &bytes)
                     let number = state.nextNumber
                     state.chunks.append(Chunk(
-                        number: number, firstEvent: event, endEvent: event + 1, firstSample: element.sampleSequence,
-                        endSample: element.sampleSequence, bytes: bytes, count: count,
+                        number: number, firstEvent: firstEvent, endEvent: firstEvent + UInt64(run.count),
+                        firstSample: firstSample, endSample: firstSample + UInt64(run.count), bytes: bytes, count: count,
+                        layoutBefore: before, layoutAfter: state.layout, isStateChange: false))
+                case .stateChange(let sourceState, let detail, let event, let sampleSequence):
+                    let payload = format.status(sourceState, detail: detail)
+                    let number = state.nextNumber
+                    state.chunks.append(Chunk(
+                        number: number, firstEvent: event, endEvent: event + 1, firstSample: sampleSequence,
+                        endSample: sampleSequence, bytes: payload.map(format.framed) ?? ByteBuffer(),
+                        count: payload.map { FrameCount(message: $0) } ?? FrameCount(),
                         layoutBefore: state.layout, layoutAfter: state.layout, isStateChange: true))
                 }
-                event += 1
             }
-            finishRun()
         }
         let oldest = stream.oldestEvent
         while let first = state.chunks.first, first.endEvent <= oldest {

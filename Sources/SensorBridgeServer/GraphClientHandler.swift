@@ -73,8 +73,6 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .webSocket: try? pipeline.context(handlerType: WebSocketFrameEncoder.self)
         case .hixie76: try? pipeline.context(handlerType: HixieFrameCodec.self)
         }
-        // Without a framing handler (a test's bare channel) nothing is in the way.
-        if wire == nil { wire = context }
         let frameLog = clients.frameLog(record.stream, framing: framing)
         self.frameLog = frameLog
         joinEvent = stream.nextEvent
@@ -211,31 +209,19 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The events before the first whole chunk of the log, encoded for this client alone.
     private func writeHead(events: Range<UInt64>) {
         let batch = stream.read(from: events.lowerBound, limit: events.count)
-        var run: [Sample] = []
-        var runStart: UInt64 = 0
-        func finishRun() {
-            guard !run.isEmpty else { return }
-            noteGap(before: runStart)
-            var bytes = ByteBuffer()
-            let count = format.appendSamples(run, firstSample: runStart, layout: &announcedLayout, to: &bytes)
-            write(bytes, count: count)
-            nextSample = runStart + UInt64(run.count)
-            record.samplesSent.wrappingAdd(UInt64(run.count), ordering: .relaxed)
-            run.removeAll()
-        }
-        var event = batch.first
-        for element in batch.elements {
-            switch element.kind {
-            case .sample(let sample):
-                if run.isEmpty { runStart = element.sampleSequence }
-                run.append(sample)
-            case .source(let state, let detail):
-                finishRun()
+        StreamEvent.pieces(batch.elements, firstEvent: batch.first) { piece in
+            switch piece {
+            case .samples(let run, _, let firstSample):
+                noteGap(before: firstSample)
+                var bytes = ByteBuffer()
+                let count = format.appendSamples(run, firstSample: firstSample, layout: &announcedLayout, to: &bytes)
+                write(bytes, count: count)
+                nextSample = firstSample + UInt64(run.count)
+                record.samplesSent.wrappingAdd(UInt64(run.count), ordering: .relaxed)
+            case .stateChange(let state, let detail, let event, _):
                 if event >= joinEvent, let message = format.status(state, detail: detail) { writeMessage(message) }
             }
-            event += 1
         }
-        finishRun()
         nextEvent = events.upperBound
         record.cursor.store(nextSample, ordering: .relaxed)
     }
@@ -292,9 +278,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func writeMessage(_ payload: [UInt8]) {
-        var count = FrameCount()
-        count.count(payload: payload.count)
-        write(format.framed(payload), count: count)
+        write(format.framed(payload), count: FrameCount(message: payload))
     }
 
     // MARK: - Closing

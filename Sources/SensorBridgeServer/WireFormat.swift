@@ -53,6 +53,11 @@ public struct FrameCount: Sendable, Equatable {
     public var frames = 0
     public var payloadBytes = 0
 
+    public init() {}
+
+    /// One message of `payload`'s size.
+    init(message payload: [UInt8]) { count(payload: payload.count) }
+
     mutating func count(payload: Int) {
         frames += 1
         payloadBytes += payload

@@ -32,10 +32,8 @@ public final class SensorStream: Sendable {
     }
     /// Taken by writers around numbering and appending, so numbers and order agree.
     private let writer: Mutex<WriterState>
-    private let subscribers = Mutex<[UInt64: @Sendable () -> Void]>([:])
-    /// The wake-ups as a list, rebuilt when one subscribes or leaves, so a sample only
-    /// copies a reference under a short lock.
-    private let wakeList = Mutex<[@Sendable () -> Void]>([])
+    /// Few (one per sink), so a list: a sample copies it (a reference) under a short lock.
+    private let subscribers = Mutex<[(id: UInt64, wake: @Sendable () -> Void)]>([])
     private let nextSubscriberID = Atomic<UInt64>(1)
 
     /// - Parameters:
@@ -77,7 +75,7 @@ public final class SensorStream: Sendable {
     }
 
     private func wakeSubscribers() {
-        for wake in wakeList.withLock({ $0 }) { wake() }
+        for subscriber in subscribers.withLock({ $0 }) { subscriber.wake() }
     }
 
     // MARK: - Subscribing
@@ -87,18 +85,12 @@ public final class SensorStream: Sendable {
     /// subscription; the wake-ups stop when it is cancelled or freed.
     public func subscribe(wake: @escaping @Sendable () -> Void) -> StreamSubscription {
         let id = nextSubscriberID.wrappingAdd(1, ordering: .relaxed).oldValue
-        subscribers.withLock { subscribers in
-            subscribers[id] = wake
-            wakeList.withLock { $0 = Array(subscribers.values) }
-        }
+        subscribers.withLock { $0.append((id, wake)) }
         return StreamSubscription(stream: self, id: id)
     }
 
     func unsubscribe(_ id: UInt64) {
-        subscribers.withLock { subscribers in
-            subscribers[id] = nil
-            wakeList.withLock { $0 = Array(subscribers.values) }
-        }
+        subscribers.withLock { $0.removeAll { $0.id == id } }
     }
 
     // MARK: - Reading (any thread)

@@ -26,3 +26,38 @@ public struct StreamEvent: Sendable {
         if case .sample(let sample) = kind { sample } else { nil }
     }
 }
+
+/// A stretch of the stream as a consumer takes it: runs of consecutive samples, and the
+/// state changes between them.
+public enum StreamPiece {
+    case samples([Sample], firstEvent: UInt64, firstSample: UInt64)
+    case stateChange(SourceStatus.State, detail: String, event: UInt64, sampleSequence: UInt64)
+}
+
+extension StreamEvent {
+    /// Hands on `events` (numbered from `firstEvent`) in order as runs of at most `maxRun`
+    /// samples and the state changes that cut them.
+    public static func pieces(_ events: [StreamEvent], firstEvent: UInt64, maxRun: Int = .max,
+                              _ body: (StreamPiece) -> Void) {
+        var run: [Sample] = []
+        var runStart = (event: firstEvent, sample: UInt64(0))
+        func finishRun() {
+            guard !run.isEmpty else { return }
+            body(.samples(run, firstEvent: runStart.event, firstSample: runStart.sample))
+            run.removeAll(keepingCapacity: true)
+        }
+        for (offset, element) in events.enumerated() {
+            let event = firstEvent + UInt64(offset)
+            switch element.kind {
+            case .sample(let sample):
+                if run.isEmpty { runStart = (event, element.sampleSequence) }
+                run.append(sample)
+                if run.count == maxRun { finishRun() }
+            case .source(let state, let detail):
+                finishRun()
+                body(.stateChange(state, detail: detail, event: event, sampleSequence: element.sampleSequence))
+            }
+        }
+        finishRun()
+    }
+}
