@@ -98,7 +98,7 @@ public final class GraphServer: Sendable {
             // Room for thousands connecting at once (the kernel caps it at somaxconn): a full
             // queue drops SYNs, and a dropped SYN is retried only after 1, 3, 7 s.
             .serverChannelOption(.backlog, value: 4096)
-            .serverChannelOption(.maxMessagesPerRead, value: 16)
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             // A fixed send buffer instead of the kernel's autotuning (up to 4 MB each): a client

@@ -8,17 +8,21 @@ import Synchronization
 /// never waits, and a burst of samples costs one task per loop and one write per client.
 ///
 /// Clients are served in turns: a turn writes at most `samplesPerTurn` samples over all the
-/// clients that want some, round-robin, and what is left waits for the next turn, a new
-/// task. Between two tasks the loop does its I/O, so accepts and handshakes are never
-/// starved by thousands of clients catching up on history.
+/// clients that want some, round-robin, and what is left waits for the next turn, a task
+/// due `pauseBetweenTurns` later. Between two turns the loop does its I/O, so accepts and
+/// handshakes are never starved by thousands of clients being served.
 final class LoopFanout: Sendable {
-    /// About a millisecond or two of writes: a handshake waits at most a few such turns.
-    static let samplesPerTurn = 1024
+    /// A few milliseconds of writes: a handshake waits for at most one turn.
+    static let samplesPerTurn = 2048
     /// How long a wake-up gathers samples before the clients are served. Each client costs
     /// a write (a system call) per turn, so at 1000 samples/s serving at once would mean a
     /// write per sample per client; 4 ms makes it one per four, and no one can see 4 ms on
     /// a graph that a browser draws every 16.
     static let gatherDelay = TimeAmount.milliseconds(4)
+    /// Between two turns. NIO runs every task that is ready before it looks at sockets
+    /// again, so a next turn queued at once would keep accepts and handshakes waiting until
+    /// every client has been served; one due a moment later lets the loop do its I/O first.
+    static let pauseBetweenTurns = TimeAmount.microseconds(200)
 
     let eventLoop: EventLoop
     /// Touched only on `eventLoop` (the boxes check).
@@ -74,13 +78,13 @@ final class LoopFanout: Sendable {
     /// On the loop: `client` has something to send (it was just added, or can write again).
     func requestTurn(for client: GraphClientHandler) {
         turns.value.enqueue(client)
-        scheduleTurn()
+        scheduleTurn(after: .zero)
     }
 
-    private func scheduleTurn() {
+    private func scheduleTurn(after pause: TimeAmount) {
         guard !turns.value.scheduled else { return }
         turns.value.scheduled = true
-        eventLoop.execute {
+        eventLoop.scheduleTask(in: pause) {
             self.turns.value.scheduled = false
             self.runTurn()
         }
@@ -103,7 +107,7 @@ final class LoopFanout: Sendable {
         // Those not reached go first next time, then those that had some already.
         for client in waiting[served...] { turns.value.enqueue(client) }
         for client in wantMore { turns.value.enqueue(client) }
-        if !turns.value.waiting.isEmpty { scheduleTurn() }
+        if !turns.value.waiting.isEmpty { scheduleTurn(after: Self.pauseBetweenTurns) }
     }
 
     /// Runs `body` for every client, on the loop; completes when done.

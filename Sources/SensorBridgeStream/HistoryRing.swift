@@ -18,7 +18,9 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     }
 
     private struct Storage {
-        var slots: [Element?]
+        /// Grows to `capacity`, then each item replaces the oldest: memory is taken as the
+        /// history fills, not all at start.
+        var slots: [Element]
         var nextSequence: UInt64 = 0
     }
 
@@ -28,7 +30,7 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     public init(capacity: Int) {
         precondition(capacity > 0, "a ring needs room for at least one item")
         self.capacity = capacity
-        self.storage = Mutex(Storage(slots: Array(repeating: nil, count: capacity)))
+        self.storage = Mutex(Storage(slots: []))
     }
 
     /// Stores `element` and returns its sequence number. Overwrites the oldest item when full.
@@ -36,7 +38,11 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     public func append(_ element: Element) -> UInt64 {
         storage.withLock { storage in
             let sequence = storage.nextSequence
-            storage.slots[Int(sequence % UInt64(capacity))] = element
+            if storage.slots.count < capacity {
+                storage.slots.append(element)
+            } else {
+                storage.slots[Int(sequence % UInt64(capacity))] = element
+            }
             storage.nextSequence = sequence + 1
             return sequence
         }
@@ -61,7 +67,7 @@ public final class HistoryRing<Element: Sendable>: Sendable {
             var elements: [Element] = []
             elements.reserveCapacity(Int(end - start))
             for sequence in start..<end {
-                elements.append(storage.slots[Int(sequence % UInt64(capacity))]!)
+                elements.append(storage.slots[Int(sequence % UInt64(capacity))])
             }
             return Batch(elements: elements, first: start, missed: missed, next: end)
         }
@@ -76,7 +82,7 @@ public final class HistoryRing<Element: Sendable>: Sendable {
             var high = storage.nextSequence
             while low < high {
                 let middle = low + (high - low) / 2
-                if isAtOrAfter(storage.slots[Int(middle % UInt64(capacity))]!) {
+                if isAtOrAfter(storage.slots[Int(middle % UInt64(capacity))]) {
                     high = middle
                 } else {
                     low = middle + 1
