@@ -15,10 +15,10 @@ final class LoopFanout: Sendable {
     /// A few milliseconds of writes: a handshake waits for at most one turn.
     static let samplesPerTurn = 2048
     /// How long a wake-up gathers samples before the clients are served. Each client costs
-    /// a write (a system call) per turn, so at 1000 samples/s serving at once would mean a
-    /// write per sample per client; 4 ms makes it one per four, and no one can see 4 ms on
-    /// a graph that a browser draws every 16.
-    static let gatherDelay = TimeAmount.milliseconds(4)
+    /// a write (a system call, and the receiving side's work in the kernel) per turn, so
+    /// serving at once would mean a write per sample per client; 8 ms makes it one per eight
+    /// at 1000 samples/s, and a browser draws a frame only every 16 ms.
+    static let gatherDelay = TimeAmount.milliseconds(8)
     /// Between two turns. NIO runs every task that is ready before it looks at sockets
     /// again, so a next turn queued at once would keep accepts and handshakes waiting until
     /// every client has been served; one due a moment later lets the loop do its I/O first.
