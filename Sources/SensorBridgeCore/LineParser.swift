@@ -53,7 +53,10 @@ public struct LineParser: Sendable {
     /// Parses one line received at `receivedMicros` and reports what it produced through `emit`.
     public mutating func parse(_ line: [UInt8], receivedMicros: Int64, emit: (Event) -> Void) {
         if line.contains(0) { return emit(.rejected(.nulByte, line: line)) }
-        guard String(validating: line, as: UTF8.self) != nil else { return emit(.rejected(.invalidUTF8, line: line)) }
+        // Sketches print ASCII; only a line with other bytes needs the full UTF-8 check.
+        guard line.allSatisfy({ $0 < 0x80 }) || String(validating: line, as: UTF8.self) != nil else {
+            return emit(.rejected(.invalidUTF8, line: line))
+        }
 
         let pairSeparator: UInt8?
         if line.contains(UInt8(ascii: "=")) {

@@ -85,22 +85,37 @@ public enum RecordingFormat {
 
     /// `12.345678` → 12345678 µs, exactly (no floating point).
     static func parseSeconds(_ text: ArraySlice<UInt8>) -> Int64? {
-        let parts = text.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
-        guard let wholeText = parts.first, !wholeText.isEmpty, wholeText.allSatisfy(NumberSyntax.isDigit),
-              let whole = Int64(String(decoding: wholeText, as: UTF8.self)) else { return nil }
+        // Digit by digit: this runs for every line of a replay.
+        var whole: Int64 = 0
+        var index = text.startIndex
+        while index < text.endIndex, NumberSyntax.isDigit(text[index]) {
+            let (times10, overflow) = whole.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int64(text[index] - UInt8(ascii: "0")))
+            guard !overflow, !overflow2 else { return nil }
+            whole = sum
+            index += 1
+        }
+        guard index > text.startIndex else { return nil }
         var micros: Int64 = 0
-        if parts.count == 2 {
-            let fraction = parts[1]
+        if index < text.endIndex {
+            guard text[index] == UInt8(ascii: ".") else { return nil }
+            let fraction = text[(index + 1)...]
             guard !fraction.isEmpty, fraction.count <= 6, fraction.allSatisfy(NumberSyntax.isDigit) else { return nil }
-            micros = Int64(String(decoding: fraction, as: UTF8.self))!
+            for digit in fraction { micros = micros * 10 + Int64(digit - UInt8(ascii: "0")) }
             for _ in fraction.count..<6 { micros *= 10 }
         }
-        return whole * 1_000_000 + micros
+        let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000)
+        let (total, overflow2) = scaled.addingReportingOverflow(micros)
+        return overflow || overflow2 ? nil : total
     }
 
     private static func unescape(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
-        out.reserveCapacity(text.count)
+        out.reserveCapacity(text.count + 1)  // and the newline `readLine` adds
+        guard text.contains(UInt8(ascii: "\\")) else {
+            out.append(contentsOf: text)
+            return out
+        }
         var index = text.startIndex
         while index < text.endIndex {
             let byte = text[index]

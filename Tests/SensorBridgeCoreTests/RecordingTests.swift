@@ -21,6 +21,10 @@ struct RecordingTests {
         #expect(RecordingFormat.parseSeconds(ArraySlice("3".utf8)) == 3_000_000)
         #expect(RecordingFormat.parseSeconds(ArraySlice("-1.0".utf8)) == nil)
         #expect(RecordingFormat.parseSeconds(ArraySlice("1.1234567".utf8)) == nil)
+        for bad in ["", ".5", "12.", "1.2.3", "1e3", "99999999999999999999.0", "9223372036855.0", "9223372036854.775808", "1 .5"] {
+            #expect(RecordingFormat.parseSeconds(ArraySlice(bad.utf8)) == nil, "\(bad)")
+        }
+        #expect(RecordingFormat.parseSeconds(ArraySlice("9223372036854.775807".utf8)) == 9_223_372_036_854_775_807)
     }
 
     @Test func badAndTornLinesAreSkippedAndSaidWhereNotFatal() {
