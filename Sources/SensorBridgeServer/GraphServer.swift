@@ -119,7 +119,8 @@ public final class GraphServer: Sendable {
     }
 
     /// HTTP first; `WebSocketUpgradeHandler` replaces the HTTP handlers when a handshake succeeds.
-    private static func initialize(
+    /// Internal, not private: the pipeline-rebuild tests build connections with it.
+    static func initialize(
         _ channel: Channel, clients: GraphClients, pages: PageFiles, configuration: Configuration, logger: Logger,
         log: FloodLog, slots: ClientSlots, limiter: ConnectionLimiter
     ) -> EventLoopFuture<Void> {
