@@ -39,11 +39,13 @@ let package = Package(
             pkgConfig: "libudev",
             providers: [.apt(["libudev-dev"])]
         ),
+        // Linux termios2 (any baud rate), whose kernel header cannot share a file with glibc's termios.h.
+        .target(name: "CSerialSpeed"),
         // termios device access and udev device facts.
         .target(
             name: "SensorBridgeSerial",
             dependencies: [
-                "SensorBridgeCore", "SensorBridgeStream", "CUdev",
+                "SensorBridgeCore", "SensorBridgeStream", "CUdev", "CSerialSpeed",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

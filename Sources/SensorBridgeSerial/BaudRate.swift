@@ -2,8 +2,9 @@
 import Glibc
 #endif
 
-/// The standard termios rates. Linux cannot set an arbitrary rate through `cfsetspeed`,
-/// so anything else is refused up front with the list, rather than failing at open time.
+/// Baud rates: the standard termios table, set through `cfsetspeed`; any other rate (the
+/// Arduino IDE's 250000, 74880, 31250, ...) goes to the driver through termios2 (`BOTHER`),
+/// and the driver decides whether it can make it.
 public enum BaudRate {
     public static let standardRates: [Int] = [
         300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800,
@@ -41,9 +42,29 @@ public enum BaudRate {
         }
     }
 
-    /// A message for a rate that is not standard.
-    public static func invalidRateMessage(_ rate: Int) -> String {
-        "\(rate) is not a standard baud rate; use one of: "
-            + standardRates.map(String.init).joined(separator: ", ")
+    /// Beyond what any UART driver does; below it, only the driver can say no.
+    public static let plausibleRates = 50...20_000_000
+
+    /// Why `rate` cannot be asked of any driver, or nil when the driver should be asked.
+    public static func problem(with rate: Int) -> String? {
+        plausibleRates.contains(rate) ? nil : "\(rate) is not a baud rate; " + standardRatesAdvice
+    }
+
+    /// The driver's answer to a rate it does not make (or makes too far off, beyond the 2 %
+    /// a UART tolerates).
+    public static func refusal(path: String, rate: Int, actual: Int?, reason: String?) -> String {
+        var message = "\(path): the driver cannot set \(rate) baud"
+        if let reason { message += " (\(reason))" }
+        if let actual { message += " (it would run at \(actual) baud, more than 2 % off)" }
+        return message + "; " + standardRatesAdvice
+    }
+
+    /// Whether the rate a driver settled on is close enough for a UART (±2 %).
+    public static func isClose(_ actual: Int, to rate: Int) -> Bool {
+        abs(actual - rate) * 50 <= rate
+    }
+
+    static var standardRatesAdvice: String {
+        "the standard rates are: " + standardRates.map(String.init).joined(separator: ", ")
     }
 }

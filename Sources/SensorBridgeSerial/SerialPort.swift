@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSerialSpeed
 import Synchronization
 
 /// An open serial device, set up the way an Arduino's USB serial needs it: raw bytes
@@ -17,9 +18,7 @@ public final class SerialPort: Sendable {
 
     /// Opens and configures `path`. Throws `SerialError` with advice for the common failures.
     public init(path: String, baud: Int) throws {
-        guard let speed = BaudRate.speed(for: baud) else {
-            throw SerialConfigurationError(message: BaudRate.invalidRateMessage(baud))
-        }
+        if let problem = BaudRate.problem(with: baud) { throw SerialConfigurationError(message: problem) }
         self.path = path
         self.baud = baud
         self.deviceNode = Self.deviceNode(path) ?? path
@@ -32,7 +31,12 @@ public final class SerialPort: Sendable {
                 throw SerialError(path: path, operation: "lock", errno: errno == EWOULDBLOCK ? EBUSY : errno)
             }
             try Self.check(ioctl(fd, UInt(TIOCEXCL)), path: path, operation: "TIOCEXCL")
-            try Self.configure(fd, speed: speed, path: path)
+            if let speed = BaudRate.speed(for: baud) {
+                try Self.configure(fd, speed: speed, path: path)
+            } else {
+                try Self.configure(fd, speed: speed_t(B38400), path: path)
+                try Self.setCustomSpeed(fd, rate: baud, path: path)
+            }
             // Old bytes in the kernel buffer are from before we were listening.
             tcflush(fd, TCIFLUSH)
         } catch {
@@ -102,6 +106,22 @@ public final class SerialPort: Sendable {
         try check(cfsetospeed(&settings, speed), path: path, operation: "cfsetospeed")
         try check(tcsetattr(fd, TCSANOW, &settings), path: path, operation: "tcsetattr")
     }
+
+    /// A rate outside the termios table, through termios2; the driver may refuse it or round
+    /// it, and a rate more than 2 % off would garble every byte.
+    private static func setCustomSpeed(_ fd: Int32, rate: Int, path: String) throws {
+        if sensorbridge_set_custom_speed(fd, UInt32(rate)) != 0 {
+            throw SerialConfigurationError(message: BaudRate.refusal(
+                path: path, rate: rate, actual: nil, reason: String(cString: strerror(errno))))
+        }
+        let actual = Int(sensorbridge_current_speed(fd))
+        guard BaudRate.isClose(actual, to: rate) else {
+            throw SerialConfigurationError(message: BaudRate.refusal(path: path, rate: rate, actual: actual, reason: nil))
+        }
+    }
+
+    /// The rate the driver runs at now (for a custom rate, what it settled on).
+    public var currentRate: Int { Int(sensorbridge_current_speed(fileDescriptor)) }
 
     private static func check(_ result: Int32, path: String, operation: String) throws {
         if result != 0 { throw SerialError(path: path, operation: operation, errno: errno) }

@@ -89,8 +89,8 @@ struct Serve: ParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        if replay == nil, BaudRate.speed(for: baud) == nil {
-            throw ValidationError(BaudRate.invalidRateMessage(baud))
+        if replay == nil, let problem = BaudRate.problem(with: baud) {
+            throw ValidationError(problem)
         }
         if replay != nil, device != nil {
             throw ValidationError("give either a DEVICE or --replay FILE, not both")

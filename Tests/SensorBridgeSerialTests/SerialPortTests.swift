@@ -10,12 +10,40 @@ import Glibc
 #endif
 
 struct SerialPortTests {
-    @Test func everyStandardRateHasATermiosSpeedAndOthersAreRefused() {
+    @Test func everyStandardRateHasATermiosSpeedAndTheRestGoToTheDriver() {
         for rate in BaudRate.standardRates { #expect(BaudRate.speed(for: rate) != nil, "\(rate)") }
         #expect(BaudRate.speed(for: 9600) == speed_t(B9600))
-        #expect(BaudRate.speed(for: 12345) == nil)
-        #expect(BaudRate.invalidRateMessage(12345).contains("300, 600"))
-        #expect(throws: SerialConfigurationError.self) { try SerialPort(path: "/dev/null", baud: 250) }
+        #expect(BaudRate.speed(for: 250_000) == nil)
+        #expect(BaudRate.problem(with: 250_000) == nil)
+        #expect(BaudRate.problem(with: 0)?.contains("300, 600") == true)
+        #expect(BaudRate.problem(with: 30_000_000) != nil)
+        #expect(throws: SerialConfigurationError.self) { try SerialPort(path: "/dev/null", baud: 0) }
+        #expect(BaudRate.isClose(74_880, to: 74_880) && BaudRate.isClose(248_000, to: 250_000))
+        #expect(!BaudRate.isClose(230_400, to: 250_000))
+        let refusal = BaudRate.refusal(path: "/dev/ttyUSB0", rate: 250_000, actual: 230_400, reason: nil)
+        #expect(refusal.contains("cannot set 250000 baud") && refusal.contains("230400") && refusal.contains("9600"))
+    }
+
+    /// Every rate the Arduino IDE offers that the termios table lacks, and a rate of no table
+    /// at all, open on a pty and read back from the driver.
+    @Test func customRatesOpenThroughTermios2() throws {
+        for rate in [250_000, 74_880, 14_400, 28_800, 31_250, 12_345] {
+            let pty = try PseudoTerminal()
+            let port = try SerialPort(path: pty.slavePath, baud: rate)
+            #expect(port.currentRate == rate, "\(rate)")
+            var settings = termios()
+            tcgetattr(port.fileDescriptor, &settings)
+            #expect(settings.c_lflag & tcflag_t(ICANON | ECHO) == 0, "still raw at \(rate)")
+            pty.write("7\r\n")
+            var buffer = [UInt8](repeating: 0, count: 16)
+            var received: [UInt8] = []
+            for _ in 0..<20 where received.count < 3 {
+                received += buffer[0..<(try port.read(into: &buffer, timeoutMilliseconds: 100))]
+            }
+            #expect(received == Array("7\r\n".utf8))
+        }
+        let pty = try PseudoTerminal()
+        #expect(try SerialPort(path: pty.slavePath, baud: 115_200).currentRate == 115_200, "the table's rates read back too")
     }
 
     @Test func errorsSayWhatToDo() {
