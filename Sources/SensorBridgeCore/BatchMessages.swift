@@ -70,4 +70,18 @@ public enum BatchMessages {
         out.append(UInt8(ascii: "}"))
         return out
     }
+
+    /// The answer to a client's `send`: `sent`, or `send-refused` with the reason.
+    public static func sendResult(line: String, refusal: String?) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":"#.utf8)
+        JSONText.appendString(refusal == nil ? "sent" : "send-refused", to: &out)
+        out.append(contentsOf: #","line":"#.utf8)
+        JSONText.appendString(line, to: &out)
+        if let refusal {
+            out.append(contentsOf: #","reason":"#.utf8)
+            JSONText.appendString(refusal, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }

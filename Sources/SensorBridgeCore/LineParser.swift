@@ -4,6 +4,8 @@
 /// - serial-plotter pairs: `x:512,y:498,z:620` or `x:512 y:498 z:620`
 /// - `name=value` pairs, including the MPU-6050 style `AcX = 1 | AcY = 2`
 /// - a header of names only, separated by commas or tabs (`x,y,z`), naming the numbers that follow
+/// - a line starting with `#` is the sketch talking (a reply to a command, a banner): neither a
+///   sample nor an error
 ///
 /// Labelled values belong to the series of their label, as in the Arduino IDE 2 plotter: a
 /// line may carry any subset of the known labels, a new label adds a series, and a labelled
@@ -25,6 +27,8 @@ public struct LineParser: Sendable {
         case rejected(ParseErrorKind, line: [UInt8])
         /// A numeric line of a new shape, kept until the lines after it confirm or refute it.
         case held
+        /// A line starting with `#`: a message from the sketch.
+        case message
     }
 
     /// Series a stream may have: bounds memory and the page when labels are noise.
@@ -53,6 +57,7 @@ public struct LineParser: Sendable {
     /// Parses one line received at `receivedMicros` and reports what it produced through `emit`.
     public mutating func parse(_ line: [UInt8], receivedMicros: Int64, emit: (Event) -> Void) {
         if line.contains(0) { return emit(.rejected(.nulByte, line: line)) }
+        if line.first == UInt8(ascii: "#") { return emit(.message) }
         // Sketches print ASCII; only a line with other bytes needs the full UTF-8 check.
         guard line.allSatisfy({ $0 < 0x80 }) || String(validating: line, as: UTF8.self) != nil else {
             return emit(.rejected(.invalidUTF8, line: line))

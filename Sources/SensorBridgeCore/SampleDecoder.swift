@@ -55,7 +55,7 @@ public struct SampleDecoder: Sendable {
                         onSample(Sample(timeMicros: micros, values: values, layout: layout))
                     case .rejected(let kind, let line):
                         onError(kind, line)
-                    case .header, .held:
+                    case .header, .held, .message:
                         break
                     }
                 }

@@ -41,7 +41,7 @@ public final class StreamStatistics: Sendable {
             switch event {
             case .sample: samples += 1
             case .header: headers += 1
-            case .held: break
+            case .held, .message: break
             case .rejected(let kind, let line):
                 parseErrors[kind, default: 0] += 1
                 lastRejected = line

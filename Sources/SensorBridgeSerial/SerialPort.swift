@@ -90,6 +90,29 @@ public final class SerialPort: Sendable {
         throw SerialError(path: path, operation: "read", errno: errno)
     }
 
+    /// Writes all of `bytes`, waiting up to `timeoutMilliseconds` in all for room: a board
+    /// that does not read its input (or flow control that holds) must not hold the writer.
+    public func write(_ bytes: [UInt8], timeoutMilliseconds: Int32 = 200) throws {
+        var written = 0
+        let deadline = WallClockDeadline(milliseconds: timeoutMilliseconds)
+        while written < bytes.count {
+            let fileDescriptor = fileDescriptor
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(fileDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                written += count
+                continue
+            }
+            guard count < 0, errno == EAGAIN || errno == EINTR else {
+                throw SerialError(path: path, operation: "write", errno: count < 0 ? errno : EIO)
+            }
+            let remaining = deadline.remainingMilliseconds
+            var poller = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
+            if remaining <= 0 || poll(&poller, 1, remaining) == 0 {
+                throw SerialError(path: path, operation: "write", errno: ETIMEDOUT)
+            }
+        }
+    }
+
     private static func configure(_ fd: Int32, speed: speed_t, path: String) throws {
         var settings = termios()
         try check(tcgetattr(fd, &settings), path: path, operation: "tcgetattr")
@@ -125,6 +148,18 @@ public final class SerialPort: Sendable {
 
     private static func check(_ result: Int32, path: String, operation: String) throws {
         if result != 0 { throw SerialError(path: path, operation: operation, errno: errno) }
+    }
+}
+
+/// Milliseconds left of a wait, on the monotonic clock.
+private struct WallClockDeadline {
+    private let end: Double
+    init(milliseconds: Int32) { end = Self.now() + Double(milliseconds) / 1000 }
+    var remainingMilliseconds: Int32 { Int32(max(0, (end - Self.now()) * 1000).rounded(.up)) }
+    private static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
 

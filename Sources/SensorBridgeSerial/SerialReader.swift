@@ -16,12 +16,14 @@ import Glibc
 /// the board's USB serial number now is (`ReconnectTarget`). It notices the return from a
 /// udev event where udevd runs, else by looking four times a second; opens that fail back
 /// off up to 2 s. Server and clients carry on meanwhile.
-public final class SerialReader: ByteSource {
+public final class SerialReader: ByteSource, LineTarget {
     public let path: String
     public let baud: Int
     private let logger: Logger
     private let stopSignal = StopSignal()
     private let thread = SourceThread()
+    /// The device while it is open: lines to the board are written to it (`writeLine`).
+    private let openPort = Mutex<SerialPort?>(nil)
 
     /// How often a missing device is looked for when no udev event says it is back.
     static let lookInterval: Int32 = 250
@@ -64,6 +66,7 @@ public final class SerialReader: ByteSource {
                 continue
             }
             if announceConnected {
+                openPort.withLock { $0 = open }
                 let moved = open.path == path ? "" : " (the board's serial number moved it from \(path))"
                 sink.sourceChanged(.connected, detail: "reading \(open.path) at \(baud) baud\(moved)")
                 announceConnected = false
@@ -79,14 +82,28 @@ public final class SerialReader: ByteSource {
                     throw SerialError(path: removed.devnode ?? open.path, operation: "udev remove event", errno: ENODEV)
                 }
             } catch {
+                openPort.withLock { $0 = nil }
                 open.close()
                 port = nil
                 backoff = Backoff()
                 sink.sourceChanged(.disconnected, detail: "\(error) Waiting for it to come back.")
             }
         }
+        openPort.withLock { $0 = nil }
         port?.close()
         sink.sourceChanged(.stopped, detail: "stopped reading \(path)")
+    }
+
+    /// Writes a line to the board, if it is connected.
+    public func writeLine(_ bytes: [UInt8]) throws {
+        guard let port = openPort.withLock({ $0 }) else {
+            throw SendRefusal("the board is disconnected; the line was not sent")
+        }
+        do {
+            try port.write(bytes, timeoutMilliseconds: 20)  // on an event loop: never long
+        } catch let error as SerialError where error.errno == ETIMEDOUT {
+            throw SendRefusal("the board is not reading its input; the line was not sent")
+        }
     }
 
     /// Which of the device, udev's monitor and the stop request have something; waits up to

@@ -18,7 +18,7 @@ public struct AccessPolicy: Sendable, Equatable {
     public var allowedHosts: Set<String>
     public var token: String?
     /// Paths that need the token when one is set.
-    public static let protectedPaths: Set<String> = ["/graph", "/api/status", "/metrics"]
+    public static let protectedPaths: Set<String> = ["/graph", "/api/status", "/api/lines", "/metrics"]
 
     public init(allowedOrigins: [String] = [], allowedHosts: [String] = [], token: String? = nil) {
         self.allowedOrigins = Set(allowedOrigins.map { $0 == "*" ? "*" : (Self.normalizedOrigin($0) ?? $0.lowercased()) })
@@ -88,6 +88,17 @@ public struct AccessPolicy: Sendable, Equatable {
     }
 
     /// The bridge's own page (same authority as Host, http or https) or a listed origin.
+    /// Why a client admitted to read may not send lines to the board, or nil when it may.
+    /// Reading may be opened to every site (`--allow-origin *`); sending never is: only the
+    /// bridge's own page, an origin listed by name, or a tool that sends no Origin.
+    public func sendRefusal(origin: String?, host: String) -> String? {
+        guard let origin else { return nil }
+        var named = self
+        named.allowedOrigins.remove("*")
+        if named.allowsOrigin(origin, host: host) { return nil }
+        return "pages from \(origin) may read this stream but not send to the board; start the bridge with --allow-origin \(origin) to let them"
+    }
+
     func allowsOrigin(_ origin: String, host: String) -> Bool {
         if allowedOrigins.contains("*") { return true }
         guard let normalized = Self.normalizedOrigin(origin) else {

@@ -28,6 +28,8 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let format: any WireFormat
     private let log: FloodLog
     private let slot: ClientSlot
+    /// Why this client may not send lines to the board (its Origin), or nil when it may.
+    private let sendRefusal: String?
     private var stallWatch: StallWatch
     private var context: ChannelHandlerContext?
     /// The framing handler's context: bytes written there are already frames and skip it.
@@ -51,7 +53,8 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bytesSent: UInt64 = 0
 
     init(clients: GraphClients, record: ClientRecord, request: StreamRequest, framing: Framing,
-         slot: ClientSlot, clientTimeout: TimeAmount, log: FloodLog) {
+         slot: ClientSlot, clientTimeout: TimeAmount, sendRefusal: String? = nil, log: FloodLog) {
+        self.sendRefusal = sendRefusal
         self.clients = clients
         self.record = record
         self.request = request
@@ -136,7 +139,8 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Frames reach this handler already checked (masking, reserved bits and opcodes, size);
     /// see `ClientFrameValidator`. The stream is one-way: text and binary frames are read,
-    /// so the client's buffer drains, and ignored.
+    /// so the client's buffer drains, and ignored, except a batched client's `send` message
+    /// (one frame).
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
@@ -152,9 +156,42 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .ping:
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .text where frame.fin && record.stream == .batched && !closing:
+            handleMessage(Array(frame.unmaskedData.readableBytesView), context: context)
         default:
             break
         }
+    }
+
+    /// A `send` is answered to this client alone: `sent`, or `send-refused` with the reason.
+    /// Other messages are ignored, so that newer pages can talk to older bridges.
+    private func handleMessage(_ text: [UInt8], context: ChannelHandlerContext) {
+        let request: SendRequest
+        switch SendRequest.parse(text) {
+        case .failure(.notAMessage), .failure(.unknownType):
+            return
+        case .failure(.invalid(let reason)):
+            writeMessage(BatchMessages.sendResult(line: "", refusal: reason))
+            context.flush()
+            return
+        case .success(let parsed):
+            request = parsed
+        }
+        var refusal = sendRefusal
+        if refusal == nil, clients.sender == nil {
+            refusal = "sending to the board is off; start the bridge with --allow-send"
+        }
+        if refusal == nil, let sender = clients.sender {
+            do {
+                try sender.send(request.line, ending: request.ending, from: "client \(record.id) (\(record.remoteAddress))")
+            } catch {
+                refusal = "\(error)"
+            }
+        } else if let refusal {
+            log.notice("client \(record.id) may not send: \(refusal)")
+        }
+        writeMessage(BatchMessages.sendResult(line: request.line, refusal: refusal))
+        context.flush()
     }
 
     // MARK: - Sending

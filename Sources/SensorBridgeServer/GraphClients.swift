@@ -23,8 +23,15 @@ public final class GraphClients: Sendable {
         var framing: Framing
     }
 
-    public init(stream: SensorStream) {
+    /// Writes clients' lines to the board; nil unless sending is on (`--allow-send`).
+    public let sender: LineSender?
+    /// The last lines as text (`/api/lines`); nil when nobody keeps them.
+    public let monitor: LineMonitor?
+
+    public init(stream: SensorStream, sender: LineSender? = nil, monitor: LineMonitor? = nil) {
         self.stream = stream
+        self.sender = sender
+        self.monitor = monitor
         let wake = stream.subscribe { [weak self] in
             guard let self else { return }
             for fanout in fanouts.withLock({ $0 }) { fanout.wake() }

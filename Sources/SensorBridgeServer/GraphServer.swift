@@ -144,7 +144,8 @@ public final class GraphServer: Sendable {
                     handshakeTimeout: configuration.handshakeTimeout,
                     echoEnabled: configuration.echoEndpoint,
                     clientTimeout: configuration.clientTimeout,
-                    slots: slots),
+                    slots: slots,
+                    access: configuration.access),
                 httpHandlers: [encoder, timeout, guardHandler, http, decoder],
                 logger: logger, log: log)
             try channel.pipeline.syncOperations.addHandlers([

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import SensorBridgeStream
 
 /// Plain HTTP on the bridge's port: the page, `/api/status` and `/metrics`. Requests for a WebSocket
 /// endpoint never reach it (`WebSocketUpgradeHandler` answers those); requests it cannot
@@ -75,6 +76,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let body = (try? encoder.encode(clients.statusReport())) ?? Data("{}".utf8)
             return PlainResponse(status: .ok, body: ByteBuffer(bytes: body), contentType: "application/json")
         }
+        if path == "/api/lines" {
+            let after = StreamRequest(uri: head.uri).resumeAfter ?? 0  // the same `after=` as /graph's
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let body = (try? encoder.encode(MonitorLines(clients.monitor?.entries(after: after) ?? []))) ?? Data("{}".utf8)
+            return PlainResponse(status: .ok, body: ByteBuffer(bytes: body), contentType: "application/json")
+        }
         if path == "/metrics" {
             return PlainResponse(status: .ok, body: ByteBuffer(bytes: MetricsText.render(clients.statusReport())),
                                  contentType: MetricsText.contentType)
@@ -83,6 +91,23 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return PlainResponse(status: .ok, body: file.body, contentType: file.contentType)
         }
         return PlainResponse(status: .notFound, text: "Not found: \(path)")
+    }
+}
+
+/// `/api/lines`: the raw monitor's lines after `?after=N`, oldest first.
+struct MonitorLines: Encodable {
+    struct Line: Encodable {
+        var n: UInt64
+        /// Seconds since the Unix epoch.
+        var t: Double
+        var text: String
+        var kind: String
+        var reason: String?
+    }
+    var lines: [Line]
+
+    init(_ entries: [LineMonitor.Entry]) {
+        lines = entries.map { Line(n: $0.number, t: Double($0.micros) / 1e6, text: $0.text, kind: $0.kind.rawValue, reason: $0.reason) }
     }
 }
 

@@ -28,6 +28,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         var echoEnabled: Bool
         var clientTimeout: TimeAmount
         var slots: ClientSlots
+        /// Who may send lines to the board (besides `--allow-send`).
+        var access: AccessPolicy = AccessPolicy()
     }
 
     private enum State {
@@ -184,7 +186,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
             connectedMicros: WallClock.nowMicros(), handshake: facts)
         return GraphClientHandler(
             clients: clients, record: record, request: StreamRequest(uri: head.uri), framing: framing, slot: slot,
-            clientTimeout: settings.clientTimeout, log: log)
+            clientTimeout: settings.clientTimeout,
+            sendRefusal: settings.access.sendRefusal(origin: facts.origin, host: head.headers["Host"].first ?? ""), log: log)
     }
 
     /// Takes the HTTP handlers out and puts `handlers` in their place. The HTTP decoder goes

@@ -13,24 +13,34 @@ public final class IngestPipeline: ByteSink {
     private let state: Mutex<State>
     public let stream: SensorStream
     private let recorder: Recorder?
+    /// The last lines as text, for the page's raw monitor.
+    public let monitor: LineMonitor?
     private let logger: Logger
 
-    public init(stream: SensorStream, recorder: Recorder? = nil, logger: Logger) {
+    public init(stream: SensorStream, recorder: Recorder? = nil, monitor: LineMonitor? = nil, logger: Logger) {
         self.state = Mutex(State(decoder: SampleDecoder(statistics: stream.statistics), rejectedLog: RejectedLineLog(logger: logger)))
         self.stream = stream
         self.recorder = recorder
+        self.monitor = monitor
         self.logger = logger
     }
 
     public func ingest(_ bytes: ArraySlice<UInt8>, receivedMicros: Int64) {
         let stream = self.stream
         let recorder = self.recorder
+        let monitor = self.monitor
         state.withLock { state in
             var rejectedLog = state.rejectedLog
             state.decoder.feed(
                 bytes, receivedMicros: receivedMicros,
-                onLine: { recorder?.record($0, receivedMicros: receivedMicros) },
-                onError: { kind, line in rejectedLog.rejected(kind, line: line, nowMicros: receivedMicros) },
+                onLine: { line in
+                    recorder?.record(line, receivedMicros: receivedMicros)
+                    monitor?.received(line, micros: receivedMicros)
+                },
+                onError: { kind, line in
+                    rejectedLog.rejected(kind, line: line, nowMicros: receivedMicros)
+                    if let line { monitor?.rejected(line, kind: kind) }
+                },
                 onSample: { stream.publish($0) }
             )
             state.rejectedLog = rejectedLog

@@ -73,6 +73,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Require an access token, made up at start and printed in the page's address.")
     var requireToken = false
 
+    @Flag(help: "Let pages (batched stream clients) send lines to the board: at most 10 a second, 200 bytes each, logged. Pages of other sites never may, even with --allow-origin *.")
+    var allowSend = false
+
     @Option(help: "Graph clients served at once; the next gets 503. Default: as many as the descriptor limit allows (raised to the hard limit at start).")
     var maxClients: Int?
 
@@ -158,7 +161,9 @@ struct Serve: ParsableCommand {
         let recorder = try record.map {
             try Recorder(path: $0, source: "\(description.name) baud \(description.baud.map(String.init) ?? "-")", logger: logger)
         }
-        let pipeline = IngestPipeline(stream: stream, recorder: recorder, logger: logger)
+        let monitor = LineMonitor()
+        let pipeline = IngestPipeline(stream: stream, recorder: recorder, monitor: monitor, logger: logger)
+        let sender = allowSend ? LineSender(target: source as? any LineTarget, monitor: monitor, logger: logger) : nil
         // Open the device (or check the log) before listening, so a wrong one is reported
         // before anything is served.
         do {
@@ -170,7 +175,7 @@ struct Serve: ParsableCommand {
         if let device, let facts = USBDeviceFacts.lookUp(path: device) {
             logger.info("\(device) is \(facts)")
         }
-        try startServerAndWait(clients: GraphClients(stream: stream), token: accessToken, logger: logger,
+        try startServerAndWait(clients: GraphClients(stream: stream, sender: sender, monitor: monitor), token: accessToken, logger: logger,
                                stopInput: { source.stop(); pipeline.close() })
     }
 

@@ -7,6 +7,7 @@ private struct Parsed {
     var samples: [(names: [String], values: [Double?], line: Int)] = []
     var rejected: [(kind: ParseErrorKind, text: String)] = []
     var headers = 0
+    var messages = 0
 
     var values: [[Double?]] { samples.map(\.values) }
     var names: [[String]] { samples.map(\.names) }
@@ -28,6 +29,8 @@ private func parse(_ lines: [String], relayoutAfter: Int = 3) -> Parsed {
                 out.headers += 1
             case .held:
                 break
+            case .message:
+                out.messages += 1
             }
         }
     }
@@ -42,6 +45,16 @@ struct LineParserTests {
         #expect(out.values == [[512, 498, 620], [7, 10, 999]])
         #expect(out.names[0] == ["x", "y", "z"])
         #expect(out.samples.map(\.line) == [0, 1], "each sample keeps its own line's time")
+    }
+
+    /// The sketch's replies to commands (`# rate 100 Hz`) sit between readings without
+    /// becoming samples, errors, or a break in the header's claim on the next line.
+    @Test func linesStartingWithAHashAreMessagesFromTheSketch() {
+        let out = parse(["a,b,c", "# rate 100 Hz, channels x:A0", "1,2,3", "# 4,5,6", "7,8,9"])
+        #expect(out.values == [[1, 2, 3], [7, 8, 9]])
+        #expect(out.names[0] == ["a", "b", "c"])
+        #expect(out.messages == 2)
+        #expect(out.rejected.isEmpty)
     }
 
     @Test(arguments: [

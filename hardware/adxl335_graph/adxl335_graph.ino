@@ -78,8 +78,12 @@ void readCommands() {
 }
 
 void loop() {
+  // One statement each: the order of a function's arguments is the compiler's to choose.
+  int x = analogRead(X_PIN);
+  int y = analogRead(Y_PIN);
+  int z = analogRead(Z_PIN);
   char line[16];
-  snprintf(line, sizeof line, "%03d,%03d,%03d", analogRead(X_PIN), analogRead(Y_PIN), analogRead(Z_PIN));
+  snprintf(line, sizeof line, "%03d,%03d,%03d", x, y, z);
   Serial.println(line);
   nextReading += periodMicros;        // steady rate, not "a period after the print finished"
   while ((long)(micros() - nextReading) < 0) { readCommands(); }

@@ -22,7 +22,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,16 +46,22 @@ static uint32_t millivoltsFor(uint16_t count) {
     return (uint32_t)((count * 5000u + 1022u) / 1023u);
 }
 
-/// A conversion starts: answer it with this reading's value for the channel muxed in. The
-/// sketch reads A0, A1, A2 in turn, so A2 ends a reading.
+/// A conversion starts: answer it with this reading's value for the channel muxed in. A
+/// reading is one conversion of each channel, in any order: a channel converted a second
+/// time starts the next reading.
 static void conversionStarted(struct avr_irq_t *irq, uint32_t value, void *param) {
     (void)irq; (void)param;
+    static unsigned converted;  // bit per channel converted in this reading
     union { avr_adc_mux_t mux; uint32_t raw; } trigger = { .raw = value };
     unsigned channel = trigger.mux.src;
     if (trigger.mux.kind != ADC_MUX_SINGLE || channel >= CHANNELS) return;
+    if (converted & (1u << channel)) {
+        reading++;
+        converted = 0;
+    }
+    converted |= 1u << channel;
     uint16_t count = rows[reading % rowCount][channel];
     avr_raise_irq(adcInputs + channel, millivoltsFor(count));
-    if (channel == CHANNELS - 1) reading++;
 }
 
 static int loadWaveform(const char *path) {
@@ -98,6 +106,9 @@ static int loadWaveform(const char *path) {
     return 0;
 }
 
+static volatile sig_atomic_t stopRequested;
+static void requestStop(int signal) { (void)signal; stopRequested = 1; }
+
 static double monotonicSeconds(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -123,6 +134,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: sensorsim FIRMWARE.elf [--waveform FILE] [--link PATH] [--hold] [--seconds N]\n");
         return 2;
     }
+    // Started by a test or a script: end with it, never linger holding a pty and a core. A
+    // parent may have blocked the signals (the mask is inherited): take them back.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &signals, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (loadWaveform(waveform) != 0) return 1;
 
     elf_firmware_t image;
@@ -150,6 +169,11 @@ int main(int argc, char **argv) {
     // uart_pty announces itself on stdout; ours is the line a program should read.
     uart_pty_init(avr, &uart);
     uart_pty_connect(&uart, '0');
+    // After simavr's set-up, which installs handlers of its own; without SA_RESTART, so that
+    // a stop also ends the wait for the start line.
+    struct sigaction stop = { .sa_handler = requestStop };
+    sigaction(SIGTERM, &stop, NULL);
+    sigaction(SIGINT, &stop, NULL);
     if (link) {
         unlink(link);
         if (symlink(uart.pty.slavename, link) != 0) {
@@ -167,7 +191,7 @@ int main(int argc, char **argv) {
     const double start = monotonicSeconds();
     const double cyclesPerSecond = avr->frequency;
     int state = cpu_Running;
-    while (state != cpu_Done && state != cpu_Crashed) {
+    while (state != cpu_Done && state != cpu_Crashed && !stopRequested) {
         // Run a millisecond of the chip, then wait until the wall clock has caught up.
         avr_cycle_count_t until = avr->cycle + avr->frequency / 1000;
         while (avr->cycle < until && state != cpu_Done && state != cpu_Crashed) state = avr_run(avr);
@@ -180,7 +204,7 @@ int main(int argc, char **argv) {
         }
     }
     fprintf(stderr, "sensorsim: stopped after %.3f s simulated, %zu readings fed (state %d)\n",
-            avr->cycle / cyclesPerSecond, reading, state);
-    uart_pty_stop(&uart);
+            avr->cycle / cyclesPerSecond, reading + 1, state);
+    // No uart_pty_stop: it signals its thread with SIGINT, which ends the process with 130.
     return state == cpu_Crashed ? 1 : 0;
 }

@@ -1,0 +1,100 @@
+import Logging
+import SensorBridgeCore
+import Synchronization
+
+/// What ends a line sent to the board, as the Arduino serial monitor offers it.
+public enum LineEnding: String, Sendable, CaseIterable {
+    case none, lf, cr, crlf
+
+    public var bytes: [UInt8] {
+        switch self {
+        case .none: []
+        case .lf: [0x0A]
+        case .cr: [0x0D]
+        case .crlf: [0x0D, 0x0A]
+        }
+    }
+}
+
+/// A source that can carry a line back to the board (the serial device; not a recording).
+public protocol LineTarget: Sendable {
+    /// Writes all of `bytes` or throws with a reason a person can act on.
+    func writeLine(_ bytes: [UInt8]) throws
+}
+
+/// Why a line was not sent, in words for the person who typed it.
+public struct SendRefusal: Error, Equatable, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Decides whether a line may go to the board: one line of text, not too long, not too
+/// often (a page cannot flood a board that reads 64 bytes at a time). Pure: the clock is given.
+public struct SendGate: Sendable {
+    public static let maxLineBytes = 200
+    /// Lines a second, with a burst of as many.
+    public let linesPerSecond: Double
+    private var tokens: Double
+    private var lastMicros: Int64?
+
+    public init(linesPerSecond: Double = 10) {
+        self.linesPerSecond = linesPerSecond
+        self.tokens = linesPerSecond
+    }
+
+    public mutating func admit(_ line: String, nowMicros: Int64) -> SendRefusal? {
+        if line.utf8.count > Self.maxLineBytes {
+            return SendRefusal("the line is \(line.utf8.count) bytes; at most \(Self.maxLineBytes) are sent")
+        }
+        if line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
+            return SendRefusal("send one line of text: no line breaks or control characters (the line ending is added)")
+        }
+        if let lastMicros { tokens = min(linesPerSecond, tokens + Double(nowMicros - lastMicros) / 1e6 * linesPerSecond) }
+        lastMicros = nowMicros
+        guard tokens >= 1 else {
+            return SendRefusal("too many lines: at most \(Int(linesPerSecond)) a second are sent to the board")
+        }
+        tokens -= 1
+        return nil
+    }
+}
+
+/// The one writer to the board: every client's line passes the gate and is written whole
+/// under one lock, so lines never interleave; each is logged with who sent it and shown in
+/// the line monitor.
+public final class LineSender: Sendable {
+    private let gate: Mutex<SendGate>
+    private let target: (any LineTarget)?
+    private let monitor: LineMonitor?
+    private let logger: Logger
+
+    /// - Parameter target: nil when the source cannot be written to (a recording).
+    public init(target: (any LineTarget)?, monitor: LineMonitor?, gate: SendGate = SendGate(), logger: Logger) {
+        self.gate = Mutex(gate)
+        self.target = target
+        self.monitor = monitor
+        self.logger = logger
+    }
+
+    /// Sends `line` with `ending`; throws `SendRefusal` when it was not sent, and why.
+    public func send(_ line: String, ending: LineEnding, from client: String, nowMicros: Int64 = WallClock.nowMicros()) throws {
+        guard let target else {
+            throw SendRefusal("the bridge is replaying a recording: there is no board to send to")
+        }
+        try gate.withLock { gate in
+            if let refusal = gate.admit(line, nowMicros: nowMicros) {
+                logger.notice("refused to send a line from \(client): \(refusal.reason)")
+                throw refusal
+            }
+            do {
+                try target.writeLine(Array(line.utf8) + ending.bytes)
+            } catch {
+                logger.notice("could not send a line from \(client): \(error)")
+                throw SendRefusal("\(error)")
+            }
+        }
+        logger.info("sent to the board from \(client): \(line) [\(ending.rawValue)]")
+        monitor?.sent(Array(line.utf8), micros: nowMicros)
+    }
+}
