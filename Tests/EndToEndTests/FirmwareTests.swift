@@ -171,4 +171,33 @@ import Glibc
 
         #expect(bridge.stop() == 0)
     }
+
+    /// Without `--allow-send`, from a recording, or from a page of another site: a reason, and nothing written.
+    @Test func sendingIsRefusedWithAReasonWhenItCannotOrMayNotHappen() throws {
+        let pty = try PseudoTerminal()
+        let answer = { (bridge: BridgeProcess, origin: String?) throws -> [String: Any] in
+            let client = try TestWebSocketClient(port: bridge.port)
+            try client.handshake(protocols: ["sensorbridge.batch.v1"], extraHeaders: origin.map { ["Origin: \($0)"] } ?? [])
+            let json = try JSONSerialization.data(withJSONObject: ["type": "send", "line": "rate 100"])
+            try client.sendFrame(opcode: 0x1, payload: Array(json))
+            var messages = BatchedMessages()
+            try self.read(client, into: &messages) { !$0.answers.isEmpty }
+            return messages.answers[0]
+        }
+        let off = try BridgeProcess([pty.slavePath])
+        let refusedOff = try answer(off, nil)
+        #expect(refusedOff["type"] as? String == "send-refused")
+        #expect(refusedOff["reason"] as? String == "sending to the board is off; start the bridge with --allow-send")
+        #expect(off.stop() == 0)
+
+        let open = try BridgeProcess([pty.slavePath, "--allow-send", "--allow-origin", "*"])
+        let foreign = try answer(open, "https://evil.example")
+        #expect((foreign["reason"] as? String)?.contains("may read this stream but not send") == true)
+        #expect(open.stop() == 0)
+        #expect(!pty.readAvailable().contains("rate"), "nothing reached the board")
+
+        let replay = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log", "--allow-send"])
+        #expect((try answer(replay, nil)["reason"] as? String)?.contains("replaying a recording") == true)
+        #expect(replay.stop() == 0)
+    }
 }

@@ -96,3 +96,26 @@ import Testing
         #expect(!watch.isOverdue(nowMicros: 5_500_000))
     }
 }
+
+struct SendPermissionTests {
+    @Test func onlyTheBridgesOwnPageNamedOriginsAndToolsMaySend() {
+        let open = AccessPolicy(allowedOrigins: ["*"])
+        #expect(open.sendRefusal(origin: nil, host: "127.0.0.1:8080") == nil, "a tool without Origin")
+        #expect(open.sendRefusal(origin: "http://127.0.0.1:8080", host: "127.0.0.1:8080") == nil, "the bridge's own page")
+        #expect(open.sendRefusal(origin: "https://evil.example", host: "127.0.0.1:8080")?
+            .contains("may read this stream but not send") == true, "* opens reading, never sending")
+        let named = AccessPolicy(allowedOrigins: ["https://dash.example"])
+        #expect(named.sendRefusal(origin: "https://dash.example", host: "127.0.0.1:8080") == nil)
+    }
+
+    @Test func sendMessagesAreParsedWithTheirEnding() {
+        #expect(SendRequest.parse(Array(#"{"type":"send","line":"rate 100","ending":"crlf"}"#.utf8))
+                == .success(SendRequest(line: "rate 100", ending: .crlf)))
+        #expect(SendRequest.parse(Array(#"{"type":"send","line":"?"}"#.utf8)) == .success(SendRequest(line: "?", ending: .lf)))
+        #expect(SendRequest.parse(Array(#"{"type":"send","line":"?","ending":"nl"}"#.utf8))
+                == .failure(.invalid(#"unknown line ending "nl"; use none, lf, cr or crlf"#)))
+        #expect(SendRequest.parse(Array(#"{"type":"send"}"#.utf8)) == .failure(.invalid(#"a send message needs a "line""#)))
+        #expect(SendRequest.parse(Array(#"{"type":"ping"}"#.utf8)) == .failure(.unknownType("ping")))
+        #expect(SendRequest.parse(Array("not json".utf8)) == .failure(.notAMessage))
+    }
+}

@@ -19,7 +19,10 @@ public final class PseudoTerminal {
         }
         self.master = master
         self.slave = slave
-        self.slavePath = String(cString: ttyname(slave))
+        // ttyname_r: tests run in parallel, and ttyname's buffer is shared.
+        var name = [CChar](repeating: 0, count: 128)
+        guard ttyname_r(slave, &name, name.count) == 0 else { throw NSError(domain: "ttyname_r", code: Int(errno)) }
+        self.slavePath = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // The test's own end of the slave must not echo or translate what the board "sends".
         var settings = termios()
         tcgetattr(slave, &settings)
@@ -48,6 +51,19 @@ public final class PseudoTerminal {
     }
 
     public func write(_ text: String) { write(Array(text.utf8)) }
+
+    /// What was written to the "board" so far (waits up to `milliseconds` for the first byte).
+    public func readAvailable(milliseconds: Int32 = 200) -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var poller = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+        while poll(&poller, 1, bytes.isEmpty ? milliseconds : 0) > 0 {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(master, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// Hangs up: the slave side sees EIO, as when a USB board is pulled out.
     public func closeMaster() {

@@ -75,7 +75,9 @@ public final class TestWebSocketClient {
     public func handshake(path: String = "/graph", protocols: [String]? = nil, extraHeaders: [String] = []) throws -> Response {
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-        request += "Origin: http://127.0.0.1\r\nUser-Agent: sensorbridge-tests\r\n"
+        // The bridge's own page, unless the test says which page it is.
+        if !extraHeaders.contains(where: { $0.lowercased().hasPrefix("origin:") }) { request += "Origin: http://127.0.0.1\r\n" }
+        request += "User-Agent: sensorbridge-tests\r\n"
         if let protocols { request += "Sec-WebSocket-Protocol: \(protocols.joined(separator: ", "))\r\n" }
         for header in extraHeaders { request += header + "\r\n" }
         try send(Array((request + "\r\n").utf8))
