@@ -60,6 +60,7 @@ let package = Package(
                 .embedInCode("graph.js"),
                 .embedInCode("store.js"),
                 .embedInCode("plot.js"),
+                .embedInCode("serial.js"),
                 .embedInCode("style.css"),
             ]
         ),

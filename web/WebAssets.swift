@@ -12,6 +12,7 @@ public enum WebAssets {
         "/index.html": Asset(bytes: PackageResources.index_html, contentType: "text/html; charset=utf-8"),
         "/graph.js": Asset(bytes: PackageResources.graph_js, contentType: "text/javascript; charset=utf-8"),
         "/store.js": Asset(bytes: PackageResources.store_js, contentType: "text/javascript; charset=utf-8"),
+        "/serial.js": Asset(bytes: PackageResources.serial_js, contentType: "text/javascript; charset=utf-8"),
         "/plot.js": Asset(bytes: PackageResources.plot_js, contentType: "text/javascript; charset=utf-8"),
         "/style.css": Asset(bytes: PackageResources.style_css, contentType: "text/css; charset=utf-8"),
     ]

@@ -155,6 +155,10 @@
         store.breakAll(store.lastTime() || Date.now(), "gap", "gap: " + message.missed + " skipped");
         conn.lastSeq = Math.max(conn.lastSeq, (message.seq || 0) - 1);
         break;
+      case "sent":
+      case "send-refused":
+        serial.answer(message);
+        break;
       case "status": {
         const was = conn.source.state;
         conn.source = { name: conn.source.name, state: message.state, detail: message.detail || "" };
@@ -660,6 +664,17 @@
       return store.length;
     },
   };
+
+  const serial = window.SerialPanel({
+    token: settings.token,
+    open: params.get("serial") === "1",
+    send: function (line, ending) {
+      if (!conn.socket || conn.socket.readyState !== 1) return false;
+      conn.socket.send(JSON.stringify({ type: "send", line: line, ending: ending }));
+      return true;
+    },
+  });
+  window.sensorbridge.serial = serial;
 
   bindControls();
   saveSettings();

@@ -35,6 +35,7 @@ class Feeder:
         self.stopped = threading.Event()
         self.thread = None
         self.written = 0
+        self.received = b""   # what the bridge wrote to the "board"
 
     def write_line(self, line):
         with self.lock:
@@ -45,7 +46,7 @@ class Feeder:
             # Keep the pty's buffer from filling if the bridge is away (restart tests).
             while select.select([self.master], [], [], 0)[0]:
                 try:
-                    os.read(self.master, 4096)
+                    self.received = (self.received + os.read(self.master, 4096))[-65536:]
                 except OSError:
                     break
 
