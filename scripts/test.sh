@@ -13,6 +13,12 @@ command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v firefox-esr >/dev/null 2>&1 || need+=(firefox-esr)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
+# The sketch (arduino-mk, the Arduino AVR core, avr-gcc) and the simulator that runs it.
+[ -f /usr/share/arduino/Arduino.mk ] || need+=(arduino-mk)
+[ -d /usr/share/arduino/hardware/arduino/avr/cores ] || need+=(arduino-core-avr)
+command -v avr-gcc >/dev/null 2>&1 || need+=(gcc-avr avr-libc)
+pkg-config --exists simavr 2>/dev/null || need+=(libsimavr-dev)
+[ -f /usr/include/libelf.h ] || need+=(libelf-dev)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "test: installing ${need[*]}"
@@ -21,6 +27,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 python3 -m pip install -q --disable-pip-version-check -r scripts/browser-test-requirements.txt 2>&1 \
   | grep -v "Running pip as the 'root' user" || true
+# The real firmware for the firmware tests: the sketch at its own 9600 baud and at 115200
+# (where 100 Hz fits), and the simavr harness that runs it on a pty.
+make -s -C hardware/adxl335_graph >/dev/null
+make -s -C hardware/adxl335_graph BAUD=115200 >/dev/null
+make -s -C hardware/simulator
 swift build --build-tests
 # One test at a time: the end-to-end tests measure timing and must not share the 2 cores.
 swift test --skip-build --no-parallel
