@@ -19,11 +19,25 @@ import TestSupport
         #expect(stderr.contains("sensorbridge list"))
     }
 
-    @Test func nonStandardBaudListsTheValidRates() throws {
-        let (status, stderr) = try run(["/dev/null", "--baud", "12345"])
+    @Test func aRateNoDriverCouldMakeListsTheStandardRates() throws {
+        let (status, stderr) = try run(["/dev/null", "--baud", "30000000"])
         #expect(status != 0)
-        #expect(stderr.contains("12345 is not a standard baud rate"))
+        #expect(stderr.contains("30000000 is not a baud rate"))
         #expect(stderr.contains("115200"))
+    }
+
+    /// The Arduino IDE's 250000, outside the termios table, set through termios2 on a pty.
+    @Test func aCustomBaudRateOpensAndServes() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath, "--baud", "250000"])
+        let status = waitForStatus(bridge) { ($0["source"] as? [String: Any])?["state"] as? String == "connected" }
+        #expect((status["source"] as? [String: Any])?["detail"] as? String == "reading \(pty.slavePath) at 250000 baud")
+        let client = try TestWebSocketClient(port: bridge.port)
+        try client.handshake()
+        waitForStatus(bridge) { ($0["clients"] as? [Any])?.count == 1 }
+        pty.write("1,2,3\r\n4,5,6\r\n")
+        #expect(decodeSample(try client.readText()).map { Array($0.dropFirst()) } == [1, 2, 3])
+        #expect(bridge.stop() == 0)
     }
 
     @Test func notATerminalIsSaidPlainly() throws {
