@@ -39,6 +39,21 @@ let package = Package(
             pkgConfig: "libudev",
             providers: [.apt(["libudev-dev"])]
         ),
+        // Mosquitto's own MQTT client library, through pkg-config (Debian: libmosquitto-dev).
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        // MQTT: a sink that publishes the stream to a broker, and a source that relays a
+        // broker's stream into this bridge. A thin shell around libmosquitto; no NIO.
+        .target(
+            name: "SensorBridgeMQTT",
+            dependencies: [
+                "SensorBridgeCore", "SensorBridgeStream", "CMosquitto",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Linux termios2 (any baud rate), whose kernel header cannot share a file with glibc's termios.h.
         .target(name: "CSerialSpeed"),
         // termios device access and udev device facts.
@@ -83,6 +98,7 @@ let package = Package(
             name: "sensorbridge",
             dependencies: [
                 "SensorBridgeCore", "SensorBridgeStream", "SensorBridgeSerial", "SensorBridgeServer", "SensorBridgeWeb",
+                "SensorBridgeMQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -103,6 +119,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore"]),
         .testTarget(name: "SensorBridgeStreamTests", dependencies: ["SensorBridgeStream", "SensorBridgeCore"]),
+        .testTarget(name: "SensorBridgeMQTTTests", dependencies: ["SensorBridgeMQTT", "SensorBridgeStream", "SensorBridgeCore"]),
         .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "SensorBridgeStream", "TestSupport"]),
         .testTarget(
             name: "SensorBridgeServerTests",

@@ -48,6 +48,12 @@ public final class StreamStatistics: Sendable {
             }
         }
 
+        /// Samples that arrived parsed already (a relay's, from a broker), and their bytes.
+        public mutating func countRelayed(samples count: Int, bytes payload: Int) {
+            samples += UInt64(count)
+            bytes += UInt64(payload)
+        }
+
         /// A line over the framer's limit: rejected before the parser sees it.
         public mutating func countOverlongLine() {
             lines += 1

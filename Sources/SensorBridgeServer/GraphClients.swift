@@ -28,10 +28,14 @@ public final class GraphClients: Sendable {
     /// The last lines as text (`/api/lines`); nil when nobody keeps them.
     public let monitor: LineMonitor?
 
-    public init(stream: SensorStream, sender: LineSender? = nil, monitor: LineMonitor? = nil) {
+    /// Links to MQTT brokers, shown in `/api/status` and `/metrics`.
+    public let brokerLinks: [BrokerLinkCounters]
+
+    public init(stream: SensorStream, sender: LineSender? = nil, monitor: LineMonitor? = nil, brokerLinks: [BrokerLinkCounters] = []) {
         self.stream = stream
         self.sender = sender
         self.monitor = monitor
+        self.brokerLinks = brokerLinks
         let wake = stream.subscribe { [weak self] in
             guard let self else { return }
             for fanout in fanouts.withLock({ $0 }) { fanout.wake() }
@@ -122,7 +126,8 @@ public final class GraphClients: Sendable {
             clients: clientReports,
             clientsEvicted: evictions.load(ordering: .relaxed),
             reconnects: stream.reconnects,
-            delivery: delivery
+            delivery: delivery,
+            mqtt: brokerLinks.map(\.snapshot)
         )
     }
 }

@@ -44,6 +44,20 @@ enum MetricsText {
         counter("samples_sent", "Samples sent to graph clients (one per client).", report.delivery.samplesSent)
         counter("samples_skipped", "Samples graph clients missed by falling behind the ring.", report.delivery.samplesSkipped)
         counter("clients_evicted", "Graph clients closed for staying behind past the client timeout.", report.clientsEvicted)
+        for link in report.mqtt {
+            let labels = [("role", link.role)]
+            gauge("mqtt_connected", "1 while the link to the MQTT broker is up, else 0.", link.connected ? 1 : 0, labels: labels)
+            counter("mqtt_connections", "Connections made to the MQTT broker.", link.connections, labels: labels)
+            counter("mqtt_connections_lost", "Connections to the MQTT broker that broke.", link.connectionsLost, labels: labels)
+            counter("mqtt_messages_published", "Messages handed to the MQTT broker.", link.messagesPublished, labels: labels)
+            counter("mqtt_samples_published", "Samples published to the MQTT broker.", link.samplesPublished, labels: labels)
+            counter("mqtt_samples_dropped", "Samples not published: broker unreachable, backlog full, or connection broken before they were written.",
+                    link.samplesDropped, labels: labels)
+            counter("mqtt_messages_received", "Messages received from the MQTT broker.", link.messagesReceived, labels: labels)
+            counter("mqtt_samples_received", "Samples relayed from the MQTT broker.", link.samplesReceived, labels: labels)
+            counter("mqtt_samples_missed", "Samples of the edge bridge that never reached this relay.", link.samplesMissed, labels: labels)
+            counter("mqtt_messages_rejected", "Messages on the base topic that were not sensorbridge's.", link.messagesRejected, labels: labels)
+        }
         return registry.emitToBuffer()
     }
 }

@@ -58,10 +58,12 @@ public struct StatusReport: Codable, Sendable {
     /// Times the device came back after being lost.
     public var reconnects: UInt64
     public var delivery: Delivery
+    /// Links to MQTT brokers: publishing this stream, or relaying one into it.
+    public var mqtt: [BrokerLinkReport] = []
 
     private enum CodingKeys: String, CodingKey {
         case source, baud, channels, samples, rate, parseErrors, parseErrorsByKind, lastRejectedLine
-        case lines, bytes, historySeconds, bufferCapacity, uptimeSeconds, clients, clientsEvicted, reconnects, delivery
+        case lines, bytes, historySeconds, bufferCapacity, uptimeSeconds, clients, clientsEvicted, reconnects, delivery, mqtt
     }
 
     /// Written by hand only so that `baud` and `lastRejectedLine` appear as `null` rather than
@@ -85,5 +87,6 @@ public struct StatusReport: Codable, Sendable {
         try container.encode(clientsEvicted, forKey: .clientsEvicted)
         try container.encode(reconnects, forKey: .reconnects)
         try container.encode(delivery, forKey: .delivery)
+        try container.encode(mqtt, forKey: .mqtt)
     }
 }

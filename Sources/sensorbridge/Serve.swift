@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SensorBridgeCore
+import SensorBridgeMQTT
 import SensorBridgeSerial
 import SensorBridgeStream
 import SensorBridgeServer
@@ -42,6 +43,31 @@ struct Serve: ParsableCommand {
 
     @Option(help: ArgumentHelp("Also write what the device sends to a timestamped log.", valueName: "file"))
     var record: String?
+
+    @Option(help: ArgumentHelp(
+        "Relay: serve the stream another bridge publishes to an MQTT broker (its --mqtt address) instead of reading a device, e.g. mqtt://broker/lab/bench1.",
+        valueName: "url"))
+    var source: String?
+
+    @Option(help: ArgumentHelp(
+        "Also publish the stream to an MQTT broker under this base topic: mqtt://[user[:password]@]host[:port]/base/topic (mqtts:// for TLS). Samples go to <base>/samples in batches, the channel names and the source's state are retained on <base>/channels and <base>/status (docs/scale-out.md).",
+        valueName: "url"))
+    var mqtt: String?
+
+    @Option(help: "Batches per second published to the MQTT broker.")
+    var mqttRate: Double = 20
+
+    @Option(help: ArgumentHelp("CA certificate file for an mqtts:// broker (default: the system's certificates).", valueName: "file"))
+    var mqttCa: String?
+
+    @Option(help: ArgumentHelp("MQTT client id (default: sensorbridge-HOSTNAME-PID); each bridge on a broker needs its own.", valueName: "id"))
+    var mqttClientId: String?
+
+    @Flag(help: "With --mqtt: announce each channel to Home Assistant by MQTT discovery (retained configs under homeassistant/sensor/...), with the newest values once a second on <base>/state.")
+    var homeassistant = false
+
+    @Option(help: "Discovery prefix Home Assistant listens on.")
+    var homeassistantPrefix: String = "homeassistant"
 
     @Option(help: "Seconds of recent samples a newly connected client receives first, unless it asks for more with /graph?history=SECONDS (the page asks for 10 minutes).")
     var history: Double = 5
@@ -92,12 +118,25 @@ struct Serve: ParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        if replay == nil, let problem = BaudRate.problem(with: baud) {
+        if replay == nil, source == nil, let problem = BaudRate.problem(with: baud) {
             throw ValidationError(problem)
         }
         if replay != nil, device != nil {
             throw ValidationError("give either a DEVICE or --replay FILE, not both")
         }
+        if let source {
+            if replay != nil || device != nil { throw ValidationError("give one source: a DEVICE, --replay FILE or --source URL") }
+            if record != nil { throw ValidationError("--record writes what a device sends; a relay (--source) receives samples, not lines: record at the edge bridge") }
+            if allowSend { throw ValidationError("--allow-send needs the board on this machine; a relay (--source) has none") }
+            let address = try mqttAddress(source, option: "--source")
+            if let mqtt, try mqttAddress(mqtt, option: "--mqtt").sameStream(as: address) {
+                throw ValidationError("--mqtt names the topic this relay reads (--source): it would read its own messages")
+            }
+        }
+        if let mqtt { _ = try mqttAddress(mqtt, option: "--mqtt") }
+        guard mqttRate > 0, mqttRate <= 1000, mqttRate.isFinite else { throw ValidationError("--mqtt-rate must be more than 0 and at most 1000") }
+        if homeassistant, mqtt == nil { throw ValidationError("--homeassistant announces what --mqtt publishes: give --mqtt URL too") }
+        if let problem = MQTTAddress.topicProblem(homeassistantPrefix) { throw ValidationError("--homeassistant-prefix: \(problem)") }
         guard speed >= 0, speed.isFinite else { throw ValidationError("--speed must be 0 or more") }
         guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be more than 0") }
         guard history >= 0, history.isFinite else { throw ValidationError("--history must be 0 or more") }
@@ -135,6 +174,9 @@ struct Serve: ParsableCommand {
         } catch let error as CommandError {
             FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
             throw ExitCode(error.exitCode)
+        } catch let error as MQTTLinkError {
+            FileHandle.standardError.write(Data("sensorbridge: MQTT: \(error.description)\n".utf8))
+            throw ExitCode(1)
         } catch let error as SerialError {
             FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
             throw ExitCode(1)
@@ -150,6 +192,9 @@ struct Serve: ParsableCommand {
 
     private func serve(logger: Logger) throws {
         let accessToken = try loadToken()
+        if let source {
+            return try relay(from: mqttAddress(source, option: "--source"), token: accessToken, logger: logger)
+        }
         let device = try device ?? (replay == nil ? detectBoard(logger: logger) : nil)
         let description = describeSource(device: device)
         let stream = SensorStream(source: description, capacity: buffer, historySeconds: history)
@@ -175,8 +220,65 @@ struct Serve: ParsableCommand {
         if let device, let facts = USBDeviceFacts.lookUp(path: device) {
             logger.info("\(device) is \(facts)")
         }
-        try startServerAndWait(clients: GraphClients(stream: stream, sender: sender, monitor: monitor), token: accessToken, logger: logger,
-                               stopInput: { source.stop(); pipeline.close() })
+        let publisher: MQTTPublisher?
+        do {
+            publisher = try startPublisher(stream: stream, logger: logger)
+        } catch {
+            source.stop()
+            pipeline.close()
+            throw error
+        }
+        try startServerAndWait(
+            clients: GraphClients(stream: stream, sender: sender, monitor: monitor, brokerLinks: publisher.map { [$0.counters] } ?? []),
+            token: accessToken, logger: logger,
+            stopInput: { source.stop(); pipeline.close(); publisher?.stop() })
+    }
+
+    /// `--source mqtt://…`: no device; the stream comes from another bridge through the broker.
+    private func relay(from address: MQTTAddress, token: String?, logger: Logger) throws {
+        let stream = SensorStream(source: MQTTRelay.sourceStatus(for: address), capacity: buffer, historySeconds: history)
+        var settings = MQTTRelay.Settings(address: address, clientID: clientID(role: "relay"))
+        settings.caFile = mqttCa
+        let relay = MQTTRelay(stream: stream, settings: settings, logger: logger)
+        try relay.start()
+        let publisher: MQTTPublisher?
+        do {
+            publisher = try startPublisher(stream: stream, logger: logger)
+        } catch {
+            relay.stop()
+            throw error
+        }
+        try startServerAndWait(
+            clients: GraphClients(stream: stream, brokerLinks: [relay.counters] + (publisher.map { [$0.counters] } ?? [])),
+            token: token, logger: logger,
+            stopInput: { relay.stop(); publisher?.stop() })
+    }
+
+    /// `--mqtt URL`: the sink that publishes the stream, started before serving.
+    private func startPublisher(stream: SensorStream, logger: Logger) throws -> MQTTPublisher? {
+        guard let mqtt else { return nil }
+        var settings = MQTTPublisher.Settings(address: try mqttAddress(mqtt, option: "--mqtt"), clientID: clientID(role: "edge"))
+        settings.tickHertz = mqttRate
+        settings.caFile = mqttCa
+        settings.homeAssistantPrefix = homeassistant ? homeassistantPrefix : nil
+        let publisher = MQTTPublisher(stream: stream, settings: settings, logger: logger)
+        try publisher.start()
+        logger.info("publishing to \(settings.address.displayed) (\(settings.address.samplesTopic), \(settings.address.channelsTopic), \(settings.address.statusTopic))")
+        return publisher
+    }
+
+    private func clientID(role: String) -> String {
+        if let mqttClientId { return role == "relay" && mqtt != nil && source != nil ? mqttClientId + "-relay" : mqttClientId }
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "sensorbridge-\(role)-\(host)-\(getpid())"
+    }
+
+    private func mqttAddress(_ text: String, option: String) throws -> MQTTAddress {
+        do {
+            return try MQTTAddress(parsing: text)
+        } catch {
+            throw ValidationError("\(option) \(error.description)")
+        }
     }
 
     private func describeSource(device: String?) -> SourceStatus {

@@ -1,0 +1,4 @@
+#ifndef SENSORBRIDGE_CMOSQUITTO_SHIM_H
+#define SENSORBRIDGE_CMOSQUITTO_SHIM_H
+#include <mosquitto.h>
+#endif

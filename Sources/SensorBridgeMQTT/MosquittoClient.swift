@@ -1,0 +1,125 @@
+import CMosquitto
+import Foundation
+
+/// libmosquitto, driven from one thread: the caller's `loop` runs the network and the
+/// callbacks, which only note what happened for the caller to act on afterwards. No thread
+/// of the library's own, so nothing here is shared and nothing needs a lock.
+final class MosquittoClient {
+    enum Event: Equatable {
+        case connected
+        /// The broker answered CONNECT with a refusal (bad password, not authorised…).
+        case refused(String)
+        /// The connection ended; `expected` when we asked for it.
+        case closed(expected: Bool)
+        /// A QoS 0 message left for the broker in full.
+        case written(mid: Int32)
+        case message(topic: String, payload: [UInt8])
+    }
+
+    private let handle: OpaquePointer
+    private var events: [Event] = []
+    let address: MQTTAddress
+    private var hasConnectedOnce = false
+
+    private static let libraryReady: Bool = { mosquitto_lib_init() == MOSQ_ERR_SUCCESS.rawValue }()
+
+    /// - Parameters:
+    ///   - will: left with the broker, published by it if this connection breaks without a goodbye.
+    ///   - caFile: for `mqtts://`; the system's certificates when nil.
+    init(clientID: String, address: MQTTAddress, will: (topic: String, payload: [UInt8])?, caFile: String?) throws(MQTTLinkError) {
+        guard Self.libraryReady, let handle = mosquitto_new(clientID, true, nil) else {
+            throw MQTTLinkError("cannot start libmosquitto (out of memory?)")
+        }
+        self.handle = handle
+        self.address = address
+        mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
+        _ = mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V311))
+        if let username = address.username {
+            try check(mosquitto_username_pw_set(handle, username, address.password), "the user name")
+        }
+        if address.tls {
+            let capath = caFile == nil ? "/etc/ssl/certs" : nil
+            try check(mosquitto_tls_set(handle, caFile, capath, nil, nil, nil), "TLS (--mqtt-ca)")
+        }
+        if let will {
+            try check(will.payload.withUnsafeBytes {
+                mosquitto_will_set(handle, will.topic, Int32($0.count), $0.baseAddress, 0, true)
+            }, "the Last Will")
+        }
+        mosquitto_connect_callback_set(handle) { _, context, code in
+            let client = MosquittoClient.from(context)
+            client.events.append(code == 0 ? .connected : .refused(String(cString: mosquitto_connack_string(code))))
+        }
+        mosquitto_disconnect_callback_set(handle) { _, context, code in
+            MosquittoClient.from(context).events.append(.closed(expected: code == 0))
+        }
+        mosquitto_publish_callback_set(handle) { _, context, mid in
+            MosquittoClient.from(context).events.append(.written(mid: mid))
+        }
+        mosquitto_message_callback_set(handle) { _, context, message in
+            guard let message = message?.pointee, let topic = message.topic else { return }
+            let payload = message.payloadlen > 0 && message.payload != nil
+                ? Array(UnsafeRawBufferPointer(start: message.payload, count: Int(message.payloadlen)))
+                : []
+            MosquittoClient.from(context).events.append(.message(topic: String(cString: topic), payload: payload))
+        }
+    }
+
+    deinit { mosquitto_destroy(handle) }
+
+    private static func from(_ context: UnsafeMutableRawPointer?) -> MosquittoClient {
+        Unmanaged<MosquittoClient>.fromOpaque(context!).takeUnretainedValue()
+    }
+
+    private func check(_ code: Int32, _ what: String) throws(MQTTLinkError) {
+        guard code != MOSQ_ERR_SUCCESS.rawValue else { return }
+        throw MQTTLinkError("cannot set \(what): \(Self.describe(code))")
+    }
+
+    /// Starts connecting without waiting for the answer; nil, or why it failed at once.
+    func connect(keepAliveSeconds: Int32) -> String? {
+        let code = hasConnectedOnce
+            ? mosquitto_reconnect_async(handle)
+            : mosquitto_connect_async(handle, address.host, Int32(address.port), keepAliveSeconds)
+        hasConnectedOnce = true
+        return code == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(code)
+    }
+
+    /// Moves bytes both ways, waiting at most `timeoutMillis` for the socket, and returns
+    /// what happened; `failure` says why the connection is unusable, if it is.
+    func loop(timeoutMillis: Int32) -> (events: [Event], failure: String?) {
+        let code = mosquitto_loop(handle, timeoutMillis, 1)
+        let happened = events
+        events.removeAll(keepingCapacity: true)
+        return (happened, code == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(code))
+    }
+
+    /// Queues a QoS 0 message; its number (for `.written`), or why not.
+    func publish(topic: String, payload: [UInt8], retain: Bool) -> Result<Int32, MQTTLinkError> {
+        var mid: Int32 = 0
+        let code = payload.withUnsafeBytes {
+            mosquitto_publish(handle, &mid, topic, Int32($0.count), $0.baseAddress, 0, retain)
+        }
+        return code == MOSQ_ERR_SUCCESS.rawValue ? .success(mid) : .failure(MQTTLinkError(Self.describe(code)))
+    }
+
+    func subscribe(topic: String) -> String? {
+        let code = mosquitto_subscribe(handle, nil, topic, 0)
+        return code == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(code)
+    }
+
+    /// Says goodbye (the broker then drops the Last Will); `loop` finishes it.
+    func disconnect() { _ = mosquitto_disconnect(handle) }
+
+    /// The library's sentence for a code; for a system error, the system's.
+    static func describe(_ code: Int32) -> String {
+        if code == MOSQ_ERR_ERRNO.rawValue { return String(cString: strerror(errno)) }
+        return String(cString: mosquitto_strerror(code))
+    }
+}
+
+/// Why a broker connection cannot be set up or used, as one sentence.
+public struct MQTTLinkError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,132 @@
+import SensorBridgeCore
+import SensorBridgeStream
+
+/// What the publisher sends, decided from the stream's events without touching the network:
+/// batches of samples, the channel names when they change (before the samples they name),
+/// the source's state when it changes, and on each (re)connection what a newcomer to the
+/// topics needs first. The caller reads the stream and hands the messages to the broker.
+struct PublisherState {
+    struct Message: Equatable {
+        var topic: String
+        var payload: [UInt8]
+        var retain: Bool
+        /// Samples in it (0 for retained descriptions): what is lost if it is dropped.
+        var samples: Int
+    }
+
+    let address: MQTTAddress
+    let streamID: String
+    let homeAssistant: HomeAssistantDiscovery?
+    let maxSamplesPerMessage: Int
+    /// The next event of the stream to handle.
+    private(set) var cursor: UInt64
+    private var source: SourceStatus
+    private var layout: ChannelLayout?
+    /// The names the broker holds for this connection (nil: say them before the next samples).
+    private var publishedLayout: ChannelLayout?
+    private var nextSample: UInt64
+    /// Home Assistant: the channels given a config, and when `<base>/state` was last sent.
+    private var discovered: [String] = []
+    private var lastStateMicros: Int64?
+
+    init(address: MQTTAddress, stream: SensorStream, homeAssistantPrefix: String?, maxSamplesPerMessage: Int) {
+        self.address = address
+        self.streamID = stream.streamID
+        self.homeAssistant = homeAssistantPrefix.map { HomeAssistantDiscovery(prefix: $0, address: address) }
+        self.maxSamplesPerMessage = maxSamplesPerMessage
+        self.cursor = stream.nextEvent
+        self.source = stream.sourceStatus
+        self.layout = stream.channelLayout
+        self.nextSample = stream.sampleWindow.next
+    }
+
+    /// Just connected: the retained status and names (a broker restarted without
+    /// persistence has forgotten them), then Home Assistant's configs.
+    mutating func greeting() -> [Message] {
+        var out = [statusMessage(presence: .online)]
+        publishedLayout = nil
+        discovered = []
+        if let layout {
+            out.append(contentsOf: describe(layout))
+        }
+        return out
+    }
+
+    /// The events since the last call, as messages (when connected) or as a count of
+    /// samples that could not go out (when not).
+    mutating func take(_ batch: HistoryRing<StreamEvent>.Batch, connected: Bool) -> (out: [Message], dropped: UInt64) {
+        cursor = batch.next
+        var out: [Message] = []
+        var dropped = connected ? batch.missed : 0
+        if batch.missed > 0 { publishedLayout = nil }
+        StreamEvent.pieces(batch.elements, firstEvent: batch.first, maxRun: maxSamplesPerMessage) { piece in
+            switch piece {
+            case .samples(let samples, _, let first):
+                nextSample = first + UInt64(samples.count)
+                guard connected else {
+                    dropped += UInt64(samples.count)
+                    layout = samples.last?.layout ?? layout
+                    return
+                }
+                // A run may hold a change of names: split it where they change.
+                var start = samples.startIndex
+                while start < samples.endIndex {
+                    let names = samples[start].layout
+                    let end = samples[start...].firstIndex { $0.layout !== names } ?? samples.endIndex
+                    layout = names
+                    if publishedLayout !== names { out.append(contentsOf: describe(names, from: first + UInt64(start))) }
+                    out.append(Message(topic: address.samplesTopic,
+                                       payload: MQTTMessages.samples(samples[start..<end], first: first + UInt64(start)),
+                                       retain: false, samples: end - start))
+                    start = end
+                }
+                if homeAssistant != nil, let last = samples.last, last.timeMicros - (lastStateMicros ?? .min / 2) >= 1_000_000 {
+                    lastStateMicros = last.timeMicros
+                    out.append(Message(topic: address.stateTopic, payload: HomeAssistantDiscovery.state(last), retain: false, samples: 0))
+                }
+            case .stateChange(let state, let detail, _, let sequence):
+                source.state = state
+                source.detail = detail
+                nextSample = sequence
+                if connected { out.append(statusMessage(presence: .online)) }
+            }
+        }
+        return (out, dropped)
+    }
+
+    /// The last word before a planned disconnect.
+    func farewell() -> Message {
+        var stopped = source
+        stopped.state = .stopped
+        stopped.detail = "the bridge publishing \(address.base) was stopped"
+        return Message(topic: address.statusTopic,
+                       payload: MQTTMessages.status(stopped, stream: streamID, nextSample: nextSample, presence: .stopped),
+                       retain: true, samples: 0)
+    }
+
+    private func statusMessage(presence: MQTTMessages.Presence) -> Message {
+        Message(topic: address.statusTopic,
+                payload: MQTTMessages.status(source, stream: streamID, nextSample: nextSample, presence: presence),
+                retain: true, samples: 0)
+    }
+
+    /// The retained names (and Home Assistant's configs: new channels added, gone ones removed).
+    private mutating func describe(_ names: ChannelLayout, from sequence: UInt64? = nil) -> [Message] {
+        publishedLayout = names
+        var out = [Message(topic: address.channelsTopic,
+                           payload: MQTTMessages.channels(names.names, from: sequence ?? nextSample),
+                           retain: true, samples: 0)]
+        if let homeAssistant {
+            for gone in discovered where !names.names.contains(gone) {
+                out.append(Message(topic: homeAssistant.configTopic(channel: gone), payload: [], retain: true, samples: 0))
+            }
+            for channel in names.names {
+                out.append(Message(topic: homeAssistant.configTopic(channel: channel),
+                                   payload: homeAssistant.config(channel: channel, sourceName: source.name),
+                                   retain: true, samples: 0))
+            }
+            discovered = names.names
+        }
+        return out
+    }
+}
