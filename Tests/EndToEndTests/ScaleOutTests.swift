@@ -1,0 +1,251 @@
+import Foundation
+import Synchronization
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A batched-stream viewer of one bridge: what a page would get, gathered as it comes.
+private final class Viewer {
+    let client: TestWebSocketClient
+    private(set) var channels: [String] = []
+    private(set) var samples: [[Double]] = []
+    private(set) var statuses: [(state: String, detail: String)] = []
+
+    init(_ bridge: BridgeProcess) throws {
+        client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 0.05)
+        guard try client.handshake(protocols: ["sensorbridge.batch.v1"]).statusCode == 101 else {
+            throw NSError(domain: "no upgrade", code: 1)
+        }
+    }
+
+    /// Reads what has arrived (up to `seconds`) until `done` holds.
+    @discardableResult
+    func read(seconds: TimeInterval = 15, until done: (Viewer) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !done(self), Date() < deadline {
+            guard let text = try? client.readText(),
+                  let message = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { continue }
+            switch message["type"] as? String {
+            case "hello":
+                if let names = message["channels"] as? [String], !names.isEmpty { channels = names }
+                statuses.append((message["state"] as? String ?? "", message["detail"] as? String ?? ""))
+            case "channels":
+                channels = message["channels"] as? [String] ?? channels
+            case "samples":
+                samples += (message["samples"] as? [[Double]]) ?? []
+            case "status":
+                statuses.append((message["state"] as? String ?? "", message["detail"] as? String ?? ""))
+            default:
+                break
+            }
+        }
+        return done(self)
+    }
+
+    /// The samples' values without their time stamps.
+    var values: [[Double]] { samples.map { Array($0.dropFirst()) } }
+    var lastState: String? { statuses.last?.state }
+}
+
+/// Rows no one would pick by hand, so a lost, repeated or shifted one shows.
+private func row(_ index: Int) -> [Double] {
+    [Double(index), Double((index * 37) % 1000), Double(1000 - index % 997)]
+}
+
+private func line(_ index: Int) -> String { row(index).map { String(Int($0)) }.joined(separator: ",") + "\r\n" }
+
+private func mqttReport(_ status: [String: Any], role: String) -> [String: Any] {
+    ((status["mqtt"] as? [[String: Any]]) ?? []).first { $0["role"] as? String == role } ?? [:]
+}
+
+private func number(_ report: [String: Any], _ key: String) -> Int { (report[key] as? NSNumber)?.intValue ?? -1 }
+
+private func state(_ status: [String: Any]) -> String? { (status["source"] as? [String: Any])?["state"] as? String }
+
+@Suite(.serialized) struct ScaleOutTests {
+    /// A fresh base topic per test: runs never see each other's retained messages.
+    private func base() -> String { "test/" + UUID().uuidString.prefix(8).lowercased() }
+
+    @Test func anEdgeOnAPtyFeedsTwoRelaysThroughARealBrokerWithEverySampleInOrder() throws {
+        let broker = try MosquittoBroker()
+        let url = "mqtt://127.0.0.1:\(broker.port)/\(base())"
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--mqtt", url])
+        let relays = try (0..<2).map { _ in try BridgeProcess(["--source", url]) }
+        // Both relays subscribed and following the edge before the board says anything.
+        for relay in relays {
+            let status = waitForStatus(relay) { state($0) == "connected" && mqttReport($0, role: "relay")["connected"] as? Bool == true }
+            #expect(state(status) == "connected", "relay status: \(status)")
+        }
+        let viewers = try relays.map(Viewer.init)
+        let local = try Viewer(edge)
+        let rows = 600
+        // mosquitto_sub reads the topics as a third party would, while the board talks.
+        let baseTopic = url.components(separatedBy: "/").dropFirst(3).joined(separator: "/")
+        let subscriber = try broker.subscriber(baseTopic + "/#")
+        pty.write("ax,ay,az\r\n")
+        for index in 0..<rows {
+            pty.write(line(index))
+            usleep(2_000)  // ~400 lines a second
+        }
+        for viewer in viewers + [local] {
+            viewer.read { $0.samples.count >= rows }
+            #expect(viewer.values == (0..<rows).map(row), "every sample, in order, with its values")
+            #expect(viewer.channels == ["ax", "ay", "az"])
+        }
+        for relay in relays {
+            let report = mqttReport(waitForStatus(relay) { number(mqttReport($0, role: "relay"), "samplesReceived") >= rows }, role: "relay")
+            #expect(number(report, "samplesReceived") == rows)
+            #expect(number(report, "samplesMissed") == 0)
+            #expect(number(report, "messagesRejected") == 0)
+            let metrics = try relay.get("/metrics").body
+            #expect(metrics.contains("sensorbridge_mqtt_samples_received_total{role=\"relay\"} \(rows)"))
+        }
+        let edgeReport = mqttReport(waitForStatus(edge) { number(mqttReport($0, role: "publish"), "samplesPublished") >= rows }, role: "publish")
+        #expect(number(edgeReport, "samplesPublished") == rows && number(edgeReport, "samplesDropped") == 0)
+
+        // What a third party reads: the documented payloads on the documented topics.
+        let seen = subscriber.finish()
+        let status = seen.first { $0.topic == baseTopic + "/status" }
+        let statusObject = status.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any] }
+        #expect(statusObject?["type"] as? String == "status" && statusObject?["state"] as? String == "connected")
+        #expect(statusObject?["bridge"] as? String == "online")
+        #expect((statusObject?["source"] as? [String: Any])?["name"] as? String == pty.slavePath)
+        #expect(seen.contains { $0.topic == baseTopic + "/channels" && $0.payload.hasSuffix(#""channels":["ax","ay","az"]}"#) })
+        var next = 0
+        for message in seen where message.topic == baseTopic + "/samples" {
+            let object = try JSONSerialization.jsonObject(with: Data(message.payload.utf8)) as? [String: Any]
+            #expect(object?["type"] as? String == "samples")
+            let seq = (object?["seq"] as? NSNumber)?.intValue ?? -1
+            let samples = object?["samples"] as? [[Double]] ?? []
+            #expect(seq == next, "samples messages follow each other by number")
+            #expect(samples.map { Array($0.dropFirst()) } == (seq..<seq + samples.count).map(row))
+            next = seq + samples.count
+        }
+        #expect(next == rows, "mosquitto_sub saw all \(rows) samples")
+        for bridge in [edge] + relays { #expect(bridge.stop() == 0) }
+    }
+
+    @Test func aBrokerKilledAndRestartedMidStreamCostsTheRelaysAReportedGapAndTheEdgeNothing() throws {
+        let broker = try MosquittoBroker()
+        let url = "mqtt://127.0.0.1:\(broker.port)/\(base())"
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--mqtt", url])
+        let relay = try BridgeProcess(["--source", url])
+        waitForStatus(relay) { state($0) == "connected" }
+        let local = try Viewer(edge)
+        let remote = try Viewer(relay)
+        let written = Atomic<Int>(0)
+        let writing = Atomic<Bool>(true)
+        let master = pty.master
+        let board = Thread {
+            var index = 0
+            while writing.load(ordering: .relaxed) {
+                let bytes = Array(line(index).utf8)
+                _ = bytes.withUnsafeBytes { Glibc.write(master, $0.baseAddress, $0.count) }
+                index += 1
+                written.store(index, ordering: .relaxed)
+                usleep(10_000)  // 100 lines a second
+            }
+        }
+        board.start()
+        remote.read(seconds: 10) { $0.samples.count >= 50 }
+        broker.kill()
+        #expect(remote.read(seconds: 10) { $0.lastState == "disconnected" }, "the relay's viewers are told the broker is gone: \(remote.statuses)")
+        local.read(seconds: 2) { _ in false }
+        #expect(local.lastState == "connected", "the edge's own viewers see nothing of it")
+        try broker.start()
+        let before = remote.samples.count
+        #expect(remote.read(seconds: 20) { $0.samples.count > before + 50 && $0.lastState == "connected" }, "the relay resumes: \(remote.statuses)")
+        writing.store(false, ordering: .relaxed)
+        while !board.isFinished { usleep(10_000) }
+        let total = written.load(ordering: .relaxed)
+        local.read { $0.samples.count >= total }
+        #expect(local.values == (0..<total).map(row), "the edge served its own viewer every sample throughout")
+
+        let relayReport = mqttReport(waitForStatus(relay) { number(mqttReport($0, role: "relay"), "samplesMissed") > 0 }, role: "relay")
+        let missed = number(relayReport, "samplesMissed")
+        #expect(missed > 0 && number(relayReport, "connections") >= 2 && number(relayReport, "connectionsLost") >= 1)
+        #expect(remote.statuses.contains { $0.detail.contains("never reached this relay") }, "the gap is reported to viewers: \(remote.statuses)")
+        // The relay has what it received in order, with one hole where the broker was down.
+        let received = remote.values.map { Int($0[0]) }
+        #expect(received == received.sorted() && Set(received).count == received.count)
+        let edgeReport = mqttReport(waitForStatus(edge) { number(mqttReport($0, role: "publish"), "connections") >= 2 }, role: "publish")
+        #expect(number(edgeReport, "samplesDropped") > 0 && number(edgeReport, "connectionsLost") >= 1)
+        #expect(edge.process.isRunning && relay.process.isRunning)
+        #expect(edge.standardError.contains("lost the broker"))
+        #expect(edge.stop() == 0 && relay.stop() == 0)
+    }
+
+    @Test func theEdgeVanishingTurnsEveryRelayDisconnectedAndANewRunTakesOver() throws {
+        let broker = try MosquittoBroker()
+        let url = "mqtt://127.0.0.1:\(broker.port)/\(base())"
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--mqtt", url])
+        let relays = try (0..<2).map { _ in try BridgeProcess(["--source", url]) }
+        for relay in relays { waitForStatus(relay) { state($0) == "connected" } }
+        let viewers = try relays.map(Viewer.init)
+        for index in 0..<20 { pty.write(line(index)) }
+        for viewer in viewers { viewer.read { $0.samples.count >= 20 } }
+
+        _ = edge.stop(signal: SIGKILL)
+        for (relay, viewer) in zip(relays, viewers) {
+            #expect(viewer.read(seconds: 10) { $0.lastState == "disconnected" }, "Last Will: \(viewer.statuses)")
+            #expect(viewer.statuses.last?.detail.contains("is gone") == true)
+            #expect(state(waitForStatus(relay) { state($0) == "disconnected" }) == "disconnected")
+        }
+
+        // The bridge comes back (a new run, numbered from 0 again): no false gap, live again.
+        let again = try BridgeProcess([pty.slavePath, "--baud", "115200", "--mqtt", url])
+        for viewer in viewers { #expect(viewer.read { $0.lastState == "connected" }) }
+        for index in 20..<40 { pty.write(line(index)) }
+        for (relay, viewer) in zip(relays, viewers) {
+            viewer.read { $0.samples.count >= 40 }
+            #expect(viewer.values == (0..<40).map(row))
+            #expect(number(mqttReport(waitForStatus(relay) { _ in true }, role: "relay"), "samplesMissed") == 0)
+        }
+        // A planned stop says so: "stopped", not "gone".
+        #expect(again.stop() == 0)
+        for viewer in viewers {
+            #expect(viewer.read(seconds: 10) { $0.lastState == "stopped" }, "\(viewer.statuses)")
+        }
+        for relay in relays { #expect(relay.stop() == 0) }
+    }
+
+    @Test func anUnreachableBrokerNeverStopsTheEdgeServingItsOwnViewers() throws {
+        let pty = try PseudoTerminal()
+        // A port nothing listens on.
+        let broker = try MosquittoBroker()
+        let port = broker.port
+        broker.kill()
+        let edge = try BridgeProcess([pty.slavePath, "--mqtt", "mqtt://127.0.0.1:\(port)/lab/nobody"])
+        let viewer = try Viewer(edge)
+        for index in 0..<30 { pty.write(line(index)) }
+        #expect(viewer.read { $0.samples.count >= 30 })
+        #expect(viewer.values == (0..<30).map(row))
+        let report = mqttReport(waitForStatus(edge) { number(mqttReport($0, role: "publish"), "samplesDropped") >= 30 }, role: "publish")
+        #expect(report["connected"] as? Bool == false)
+        #expect(number(report, "samplesDropped") == 30)
+        #expect((report["lastError"] as? String)?.contains("refused") == true)
+        #expect(edge.standardError.contains("cannot reach the broker"))
+        #expect(edge.stop() == 0)
+    }
+
+    @Test(arguments: [
+        (["--source", "mqtt://127.0.0.1/lab/a", "/dev/ttyACM0"], "give one source"),
+        (["--source", "mqtt://127.0.0.1/lab/a", "--record", "/tmp/x.log"], "--record"),
+        (["--source", "mqtt://127.0.0.1/lab/a", "--allow-send"], "--allow-send"),
+        (["--source", "mqtt://127.0.0.1/lab/a", "--mqtt", "mqtt://127.0.0.1:1883/lab/a"], "its own messages"),
+        (["--replay", "x.log", "--mqtt", "mqtt://127.0.0.1"], "no base topic"),
+        (["--replay", "x.log", "--mqtt", "mqtt://127.0.0.1/lab/#"], "wildcard"),
+        (["--replay", "x.log", "--homeassistant"], "give --mqtt"),
+    ])
+    func optionsThatCannotWorkAreRefusedBeforeAnythingStarts(arguments: [String], reason: String) throws {
+        let bridge = try BridgeProcess(arguments, waitForListening: false)
+        let status = bridge.waitForExit(timeout: 10)
+        #expect(status == 64, "exit status \(String(describing: status))")
+        #expect(bridge.standardError.contains(reason), "\(bridge.standardError)")
+    }
+}
