@@ -3,8 +3,12 @@
 # node ws, Python websockets and gevent-websocket broadcast servers on the same feeder,
 # measured by a C load client. Run by a person (minutes); docs/benchmarks.md has a table.
 #
-#   bash scripts/bench.sh                                  # 100 and 500 clients, 1000 lines/s, 20 s each
-#   bash scripts/bench.sh --clients 100 --seconds 5       # any option of scripts/bench/bench.py
+# Then the scale-out benchmark: an edge bridge publishing to a real Mosquitto broker, two
+# relays serving their own clients; delivered share and latency through the broker.
+#
+#   bash scripts/bench.sh                                  # both, with their defaults
+#   bash scripts/bench.sh --clients 100 --seconds 5       # the fan-out one only; any option of scripts/bench/bench.py
+#   bash scripts/bench.sh mqtt --clients 200 --relays 3   # the scale-out one only; options of scripts/bench/bench_mqtt.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,6 +16,7 @@ need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 [ -f /usr/share/nodejs/ws/index.js ] || need+=(node-ws)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -23,4 +28,8 @@ swift build -c release --product sensorbridge
 mkdir -p .build
 gcc -O2 -Wall -o .build/loadclient scripts/bench/loadclient.c
 ulimit -n "$(ulimit -Hn)"
-exec python3 scripts/bench/bench.py "$@"
+case "${1:-}" in
+  mqtt) shift; exec python3 scripts/bench/bench_mqtt.py "$@" ;;
+  "") python3 scripts/bench/bench.py; echo; exec python3 scripts/bench/bench_mqtt.py ;;
+  *) exec python3 scripts/bench/bench.py "$@" ;;
+esac

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds once, and runs every test: unit, in-process server, end-to-end (the built
-# binary on real pseudo-terminals with real WebSocket clients), the page in headless Chromium
+# binary on real pseudo-terminals with real WebSocket clients, relays through a real Mosquitto
+# broker), the page in headless Chromium
 # and Firefox ESR, /metrics through prometheus_client, a short soak, and the Autobahn suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,9 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v avr-gcc >/dev/null 2>&1 || need+=(gcc-avr avr-libc)
 pkg-config --exists simavr 2>/dev/null || need+=(libsimavr-dev)
 [ -f /usr/include/libelf.h ] || need+=(libelf-dev)
+# A real broker and its command-line clients for the MQTT publish/relay tests.
+[ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "test: installing ${need[*]}"
@@ -47,5 +51,8 @@ python3 scripts/soak.py --binary "$(swift build --show-bin-path)/sensorbridge" -
 gcc -O2 -Wall -o .build/loadclient scripts/bench/loadclient.c
 python3 scripts/bench/bench.py --binary "$(swift build --show-bin-path)/sensorbridge" --loadclient .build/loadclient \
   --servers "sensorbridge per-sample,sensorbridge batched" --clients 50 --seconds 3 --rate 200
+# The scale-out benchmark's smoke run: edge → Mosquitto → two relays, clients on each.
+python3 scripts/bench/bench_mqtt.py --binary "$(swift build --show-bin-path)/sensorbridge" --loadclient .build/loadclient \
+  --clients 20 --seconds 3 --rate 200
 # WebSocket conformance: the Autobahn TestSuite against the built binary (about a minute).
 bash scripts/autobahn.sh

@@ -179,7 +179,9 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         var refusal = sendRefusal
         if refusal == nil, clients.sender == nil {
-            refusal = "sending to the board is off; start the bridge with --allow-send"
+            refusal = clients.stream.sourceStatus.kind == "mqtt"
+                ? "this bridge relays another bridge's stream through a broker; send at the bridge the board is plugged into"
+                : "sending to the board is off; start the bridge with --allow-send"
         }
         if refusal == nil, let sender = clients.sender {
             do {

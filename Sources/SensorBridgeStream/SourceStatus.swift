@@ -5,7 +5,7 @@ public struct SourceStatus: Sendable, Equatable, Codable {
         case starting, connected, disconnected, finished, stopped
     }
 
-    /// `serial` or `replay`.
+    /// `serial`, `replay`, or `mqtt` (a relay: the stream comes from another bridge through a broker).
     public var kind: String
     /// The device path or the replayed file.
     public var name: String

@@ -12,6 +12,7 @@ private final class Viewer {
     private(set) var channels: [String] = []
     private(set) var samples: [[Double]] = []
     private(set) var statuses: [(state: String, detail: String)] = []
+    private(set) var answers: [[String: Any]] = []
 
     init(_ bridge: BridgeProcess) throws {
         client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 0.05)
@@ -37,6 +38,8 @@ private final class Viewer {
                 samples += (message["samples"] as? [[Double]]) ?? []
             case "status":
                 statuses.append((message["state"] as? String ?? "", message["detail"] as? String ?? ""))
+            case "sent", "send-refused":
+                answers.append(message)
             default:
                 break
             }
@@ -125,6 +128,11 @@ private func state(_ status: [String: Any]) -> String? { (status["source"] as? [
             next = seq + samples.count
         }
         #expect(next == rows, "mosquitto_sub saw all \(rows) samples")
+        // No board here to send to: the relay says where to send instead.
+        try viewers[0].client.sendFrame(opcode: 1, payload: Array(#"{"type":"send","line":"?"}"#.utf8))
+        viewers[0].read(seconds: 5) { !$0.answers.isEmpty }
+        #expect(viewers[0].answers.first?["type"] as? String == "send-refused")
+        #expect((viewers[0].answers.first?["reason"] as? String)?.contains("relays another bridge") == true)
         for bridge in [edge] + relays { #expect(bridge.stop() == 0) }
     }
 

@@ -1,0 +1,45 @@
+"""The page on a relay (--source mqtt://...): the stream crosses a real Mosquitto broker from
+the edge bridge that reads the board, and the page cannot tell, except that it says so
+when the edge vanishes (its Last Will), in Chromium and Firefox."""
+import os
+import subprocess
+import tempfile
+
+import pytest
+from conftest import _free_port, save_screenshot, wait_for
+
+
+@pytest.fixture
+def broker():
+    folder = tempfile.mkdtemp(prefix="mosquitto-")
+    port = _free_port()
+    config = os.path.join(folder, "mosquitto.conf")
+    with open(config, "w") as out:
+        out.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
+    binary = next((p for p in ("/usr/sbin/mosquitto", "/usr/bin/mosquitto") if os.path.exists(p)), "mosquitto")
+    process = subprocess.Popen([binary, "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield port
+    process.kill()
+    process.wait()
+
+
+def wave(n):
+    return "ax:%d,ay:%d,az:%d" % (338 + n % 40, 338 - n % 30, 406 + n % 7)
+
+
+def test_a_relay_page_is_live_and_says_when_the_edge_bridge_is_gone(browser, feeder, bridges, broker):
+    url = "mqtt://127.0.0.1:%d/lab/bench1" % broker
+    feeder.start(wave)
+    edge = bridges([feeder.path, "--mqtt", url])
+    relay = bridges(["--source", url])
+    browser.open(relay.url)
+    wait_for(lambda: browser.js("window.sensorbridge.samples") > 50, timeout=15, message="relayed samples on the page")
+    assert browser.js("window.sensorbridge.state") == "live"
+    assert browser.js("window.sensorbridge.series") == ["ax", "ay", "az"], "the edge's names came through the broker"
+    save_screenshot(browser, "relay-live")
+
+    edge.process.kill()  # no goodbye: the broker publishes the edge's Last Will
+    wait_for(lambda: browser.js("window.sensorbridge.state") == "disconnected", message="the page saying the edge is gone")
+    assert browser.js("window.sensorbridge.stateText") == "board disconnected"
+    assert "is gone" in browser.js("document.getElementById('state').title")
+    save_screenshot(browser, "relay-edge-gone")
