@@ -23,6 +23,7 @@ pkg-config --exists simavr 2>/dev/null || need+=(libsimavr-dev)
 # A real broker and its command-line clients for the MQTT publish/relay tests.
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "test: installing ${need[*]}"

@@ -20,6 +20,8 @@ final class MosquittoClient {
     private var events: [Event] = []
     let address: MQTTAddress
     private var hasConnectedOnce = false
+    /// The library's last error log line (TLS says what failed only there).
+    private var lastLoggedError: String?
 
     private static let libraryReady: Bool = { mosquitto_lib_init() == MOSQ_ERR_SUCCESS.rawValue }()
 
@@ -56,6 +58,10 @@ final class MosquittoClient {
         mosquitto_publish_callback_set(handle) { _, context, mid in
             MosquittoClient.from(context).events.append(.written(mid: mid))
         }
+        mosquitto_log_callback_set(handle) { _, context, level, text in
+            guard level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0, let text else { return }
+            MosquittoClient.from(context).lastLoggedError = String(cString: text)
+        }
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let message = message?.pointee, let topic = message.topic else { return }
             let payload = message.payloadlen > 0 && message.payload != nil
@@ -82,7 +88,7 @@ final class MosquittoClient {
             ? mosquitto_reconnect_async(handle)
             : mosquitto_connect_async(handle, address.host, Int32(address.port), keepAliveSeconds)
         hasConnectedOnce = true
-        return code == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(code)
+        return code == MOSQ_ERR_SUCCESS.rawValue ? nil : failure(code)
     }
 
     /// Moves bytes both ways, waiting at most `timeoutMillis` for the socket, and returns
@@ -91,7 +97,7 @@ final class MosquittoClient {
         let code = mosquitto_loop(handle, timeoutMillis, 1)
         let happened = events
         events.removeAll(keepingCapacity: true)
-        return (happened, code == MOSQ_ERR_SUCCESS.rawValue ? nil : Self.describe(code))
+        return (happened, code == MOSQ_ERR_SUCCESS.rawValue ? nil : failure(code))
     }
 
     /// Queues a QoS 0 message; its number (for `.written`), or why not.
@@ -110,6 +116,14 @@ final class MosquittoClient {
 
     /// Says goodbye (the broker then drops the Last Will); `loop` finishes it.
     func disconnect() { _ = mosquitto_disconnect(handle) }
+
+    /// `describe`, with what the library logged about a TLS failure (the reason is only there).
+    private func failure(_ code: Int32) -> String {
+        var text = Self.describe(code)
+        if code == MOSQ_ERR_TLS.rawValue, let detail = lastLoggedError { text += " (\(detail))" }
+        lastLoggedError = nil
+        return text
+    }
 
     /// The library's sentence for a code; for a system error, the system's.
     static func describe(_ code: Int32) -> String {

@@ -60,6 +60,14 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("CA certificate file for an mqtts:// broker (default: the system's certificates).", valueName: "file"))
     var mqttCa: String?
 
+    @Option(help: ArgumentHelp(
+        "Read the MQTT password from this file (- for standard input) rather than from the address, where the process list would show it.",
+        valueName: "file"))
+    var mqttPasswordFile: String?
+
+    /// Read from --mqtt-password-file once, at start.
+    private var mqttPassword: String?
+
     @Option(help: ArgumentHelp("MQTT client id (default: sensorbridge-HOSTNAME-PID); each bridge on a broker needs its own.", valueName: "id"))
     var mqttClientId: String?
 
@@ -135,6 +143,7 @@ struct Serve: ParsableCommand {
         }
         if let mqtt { _ = try mqttAddress(mqtt, option: "--mqtt") }
         guard mqttRate > 0, mqttRate <= 1000, mqttRate.isFinite else { throw ValidationError("--mqtt-rate must be more than 0 and at most 1000") }
+        if mqttPasswordFile != nil, mqtt == nil, source == nil { throw ValidationError("--mqtt-password-file goes with --mqtt or --source") }
         if homeassistant, mqtt == nil { throw ValidationError("--homeassistant announces what --mqtt publishes: give --mqtt URL too") }
         if let problem = MQTTAddress.topicProblem(homeassistantPrefix) { throw ValidationError("--homeassistant-prefix: \(problem)") }
         guard speed >= 0, speed.isFinite else { throw ValidationError("--speed must be 0 or more") }
@@ -192,6 +201,27 @@ struct Serve: ParsableCommand {
 
     private func serve(logger: Logger) throws {
         let accessToken = try loadToken()
+        var serve = self
+        serve.mqttPassword = try mqttPasswordFile.map(Self.readPassword)
+        try serve.serveSource(token: accessToken, logger: logger)
+    }
+
+    /// The first line of `path` (or of standard input for `-`), without its line end.
+    private static func readPassword(_ path: String) throws -> String {
+        let text: String?
+        if path == "-" {
+            text = readLine(strippingNewline: true)
+        } else {
+            text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+                .map { String($0.split(separator: "\n", omittingEmptySubsequences: false).first ?? "") }
+        }
+        guard let text else { throw CommandError("cannot read the MQTT password file \(path): no such file, or not readable") }
+        let password = text.hasSuffix("\r") ? String(text.dropLast()) : text
+        guard !password.isEmpty else { throw CommandError("the MQTT password \(path == "-" ? "on standard input" : "in \(path)") is empty") }
+        return password
+    }
+
+    private func serveSource(token accessToken: String?, logger: Logger) throws {
         if let source {
             return try relay(from: mqttAddress(source, option: "--source"), token: accessToken, logger: logger)
         }
@@ -274,11 +304,17 @@ struct Serve: ParsableCommand {
     }
 
     private func mqttAddress(_ text: String, option: String) throws -> MQTTAddress {
+        var address: MQTTAddress
         do {
-            return try MQTTAddress(parsing: text)
+            address = try MQTTAddress(parsing: text)
         } catch {
             throw ValidationError("\(option) \(error.description)")
         }
+        if mqttPasswordFile != nil, address.username == nil {
+            throw ValidationError("--mqtt-password-file needs a user name in the \(option) address: mqtt://USER@host/base")
+        }
+        address.password = mqttPassword ?? address.password
+        return address
     }
 
     private func describeSource(device: String?) -> SourceStatus {

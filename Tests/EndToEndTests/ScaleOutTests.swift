@@ -257,3 +257,61 @@ private func state(_ status: [String: Any]) -> String? { (status["source"] as? [
         #expect(bridge.standardError.contains(reason), "\(bridge.standardError)")
     }
 }
+
+/// A broker that takes only TLS, with a certificate of its own CA, and only a known user.
+@Suite(.serialized) struct SecuredBrokerTests {
+    private func securedBroker() throws -> MosquittoBroker {
+        try MosquittoBroker { folder in
+            let openssl = { (arguments: [String]) in try MosquittoBroker.run("openssl", arguments, in: folder) }
+            try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=sensorbridge test CA"])
+            try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"])
+            try "subjectAltName=IP:127.0.0.1\n".write(toFile: folder + "/san.ext", atomically: true, encoding: .utf8)
+            try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                         "-out", "server.pem", "-days", "2", "-extfile", "san.ext"])
+            try MosquittoBroker.run("mosquitto_passwd", ["-c", "-b", "passwords", "edge", "s3cret pass"], in: folder)
+            for file in ["server.key", "passwords"] { chmod(folder + "/" + file, 0o644) }
+            try "s3cret pass\n".write(toFile: folder + "/edge.password", atomically: true, encoding: .utf8)
+            try "wrong\n".write(toFile: folder + "/wrong.password", atomically: true, encoding: .utf8)
+            return "cafile \(folder)/ca.pem\ncertfile \(folder)/server.pem\nkeyfile \(folder)/server.key\n"
+                + "allow_anonymous false\npassword_file \(folder)/passwords\n"
+        }
+    }
+
+    @Test func anEdgeAndARelayMeetOverTLSWithAPasswordFromAFile() throws {
+        let broker = try securedBroker()
+        let url = "mqtts://edge@127.0.0.1:\(broker.port)/lab/secure"
+        let files = broker.files
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--mqtt", url, "--mqtt-ca", files + "/ca.pem", "--mqtt-password-file", files + "/edge.password"])
+        let relay = try BridgeProcess(["--source", url, "--mqtt-ca", files + "/ca.pem", "--mqtt-password-file", files + "/edge.password"])
+        let status = waitForStatus(relay) { state($0) == "connected" }
+        #expect(state(status) == "connected", "\(status) \(relay.standardError) \(broker.log)")
+        let viewer = try Viewer(relay)
+        for index in 0..<50 { pty.write(line(index)) }
+        #expect(viewer.read { $0.samples.count >= 50 })
+        #expect(viewer.values == (0..<50).map(row))
+        #expect(!edge.standardError.contains("s3cret"), "the password is never logged")
+        #expect(edge.stop() == 0 && relay.stop() == 0)
+    }
+
+    @Test func aWrongPasswordOrAnUntrustedCertificateIsReportedAndRetriedWithoutStoppingTheEdge() throws {
+        let broker = try securedBroker()
+        let files = broker.files
+        let pty = try PseudoTerminal()
+        let wrongPassword = try BridgeProcess([pty.slavePath, "--mqtt", "mqtts://edge@127.0.0.1:\(broker.port)/lab/secure",
+                                               "--mqtt-ca", files + "/ca.pem", "--mqtt-password-file", files + "/wrong.password"])
+        let refused = mqttReport(waitForStatus(wrongPassword) { mqttReport($0, role: "publish")["lastError"] != nil }, role: "publish")
+        #expect((refused["lastError"] as? String)?.contains("not authorised") == true, "\(refused)")
+        #expect(refused["connected"] as? Bool == false)
+        // The system's CAs do not know the test CA: TLS fails, and says so.
+        let untrusted = try BridgeProcess(["--source", "mqtts://edge@127.0.0.1:\(broker.port)/lab/secure",
+                                           "--mqtt-password-file", files + "/edge.password"])
+        let failed = waitForStatus(untrusted) { mqttReport($0, role: "relay")["lastError"] != nil }
+        #expect(mqttReport(failed, role: "relay")["connected"] as? Bool == false)
+        #expect((mqttReport(failed, role: "relay")["lastError"] as? String)?.contains("certificate verify failed") == true,
+                "the reason is the certificate: \(mqttReport(failed, role: "relay"))")
+        #expect(state(failed) == "disconnected", "the relay's page says it cannot reach the broker")
+        #expect(wrongPassword.process.isRunning && untrusted.process.isRunning)
+        #expect(wrongPassword.stop() == 0 && untrusted.stop() == 0)
+    }
+}

@@ -15,13 +15,35 @@ public final class MosquittoBroker {
         ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "mosquitto"
     }
 
-    public init() throws {
+    /// - Parameter security: extra lines for the listener (TLS files, a password file…),
+    ///   written by `prepare` into the broker's own folder, which it gets as its argument.
+    public init(security prepare: ((_ folder: String) throws -> String)? = nil) throws {
         port = try Self.freePort()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("mosquitto-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try "listener \(port) 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest file \(folder)/log\n"
+        // Readable by the `mosquitto` user the broker drops to when started as root.
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let security = try prepare?(folder) ?? "allow_anonymous true\n"
+        try "listener \(port) 127.0.0.1\n\(security)persistence false\nlog_dest stderr\n"
             .write(toFile: folder + "/mosquitto.conf", atomically: true, encoding: .utf8)
         try start()
+    }
+
+    /// The folder the broker's files are in.
+    public var files: String { folder }
+
+    /// Runs a tool (openssl, mosquitto_passwd) in the broker's folder; throws with its output if it fails.
+    public static func run(_ tool: String, _ arguments: [String], in folder: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw NSError(domain: "\(tool) failed: \(text)", code: 1) }
     }
 
     deinit {
@@ -35,7 +57,10 @@ public final class MosquittoBroker {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["-c", folder + "/mosquitto.conf"]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: folder + "/log") ?? {
+            FileManager.default.createFile(atPath: folder + "/log", contents: nil)
+            return FileHandle(forWritingAtPath: folder + "/log") ?? .nullDevice
+        }()
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(10)
