@@ -315,3 +315,32 @@ private func state(_ status: [String: Any]) -> String? { (status["source"] as? [
         #expect(wrongPassword.stop() == 0 && untrusted.stop() == 0)
     }
 }
+
+@Suite(.serialized) struct HomeAssistantDiscoveryTests {
+    @Test func theBoardIsAnnouncedChannelByChannelWithItsNewestValuesOnceASecond() throws {
+        let broker = try MosquittoBroker()
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--mqtt", "mqtt://127.0.0.1:\(broker.port)/lab/ha1", "--homeassistant"])
+        waitForStatus(edge) { mqttReport($0, role: "publish")["connected"] as? Bool == true }
+        let subscriber = try broker.subscriber("#")
+        pty.write("ax,ay,az\r\n")
+        for index in 0..<75 {
+            pty.write(line(index))
+            usleep(20_000)  // 50 a second, for 1.5 s
+        }
+        let seen = subscriber.finish()
+        let configs = seen.filter { $0.topic.hasPrefix("homeassistant/sensor/sensorbridge_lab_ha1/") }
+        #expect(configs.map(\.topic) == ["ax", "ay", "az"].map { "homeassistant/sensor/sensorbridge_lab_ha1/\($0)/config" })
+        let config = configs.first.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Any] }
+        #expect(config?["state_topic"] as? String == "lab/ha1/state")
+        #expect(config?["availability_topic"] as? String == "lab/ha1/status")
+        #expect(config?["value_template"] as? String == "{{ value_json['ax'] }}")
+        #expect((config?["device"] as? [String: Any])?["model"] as? String == pty.slavePath)
+        let states = seen.filter { $0.topic == "lab/ha1/state" }.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.payload.utf8)) as? [String: Double]
+        }
+        #expect((1...3).contains(states.count), "about one a second, not one per sample: \(states.count)")
+        #expect(states.first.map { Set($0.keys) } == ["ax", "ay", "az"])
+        #expect(edge.stop() == 0)
+    }
+}
