@@ -12,11 +12,9 @@ import Synchronization
 /// connection, a full backlog, a break before it was written) is counted, not queued.
 public final class MQTTPublisher: Sendable {
     public struct Settings: Sendable {
-        public var address: MQTTAddress
-        public var clientID: String
+        public var connection: BrokerConnection
         /// Batches per second.
         public var tickHertz: Double = 20
-        public var caFile: String?
         /// Home Assistant discovery under this prefix (`homeassistant`); nil: off.
         public var homeAssistantPrefix: String?
         /// Messages handed to the library but not yet written, beyond which batches are dropped.
@@ -24,10 +22,11 @@ public final class MQTTPublisher: Sendable {
         /// Samples in one message at most (a long tick at a high rate is split).
         public var maxSamplesPerMessage = 2_000
 
-        public init(address: MQTTAddress, clientID: String) {
-            self.address = address
-            self.clientID = clientID
+        public init(connection: BrokerConnection) {
+            self.connection = connection
         }
+
+        var address: MQTTAddress { connection.address }
     }
 
     public let counters: BrokerLinkCounters
@@ -49,9 +48,8 @@ public final class MQTTPublisher: Sendable {
     /// broker need not be up: the link keeps trying.
     public func start() throws {
         let client = try MosquittoClient(
-            clientID: settings.clientID, address: settings.address,
-            will: (settings.address.statusTopic, MQTTMessages.lastWill(base: settings.address.base, stream: stream.streamID)),
-            caFile: settings.caFile)
+            settings.connection,
+            will: (settings.address.statusTopic, MQTTMessages.lastWill(base: settings.address.base, stream: stream.streamID)))
         let box = ClientBox(client)
         let wake = stream.subscribe { [weak self] in self?.pending.store(true, ordering: .relaxed) }
         subscription.withLock { $0 = wake }

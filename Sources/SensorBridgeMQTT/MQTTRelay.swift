@@ -8,28 +8,17 @@ import SensorBridgeStream
 /// history work as if the board were plugged in here, state changes included. The broker
 /// does the fan-out between relays; each relay fans out to its own browsers.
 public final class MQTTRelay: Sendable {
-    public struct Settings: Sendable {
-        public var address: MQTTAddress
-        public var clientID: String
-        public var caFile: String?
-
-        public init(address: MQTTAddress, clientID: String) {
-            self.address = address
-            self.clientID = clientID
-        }
-    }
-
     public let counters: BrokerLinkCounters
-    private let settings: Settings
+    private let connection: BrokerConnection
     private let stream: SensorStream
     private let logger: Logger
     private let thread = SourceThread()
 
-    public init(stream: SensorStream, settings: Settings, logger: Logger) {
+    public init(stream: SensorStream, connection: BrokerConnection, logger: Logger) {
         self.stream = stream
-        self.settings = settings
+        self.connection = connection
         self.logger = logger
-        self.counters = BrokerLinkCounters(role: "relay", broker: settings.address.displayed)
+        self.counters = BrokerLinkCounters(role: "relay", broker: connection.address.displayed)
     }
 
     /// How a relay presents its source before the edge has said anything.
@@ -39,7 +28,7 @@ public final class MQTTRelay: Sendable {
     }
 
     public func start() throws {
-        let client = try MosquittoClient(clientID: settings.clientID, address: settings.address, will: nil, caFile: settings.caFile)
+        let client = try MosquittoClient(connection, will: nil)
         let box = ClientBox(client)
         thread.start(name: "mqtt-relay") { [self] in run(client: box.take()) }
     }
@@ -47,7 +36,7 @@ public final class MQTTRelay: Sendable {
     public func stop() { thread.stop() }
 
     private func run(client: MosquittoClient) {
-        let address = settings.address
+        let address = connection.address
         let link = MQTTLink(client: client, counters: counters, logger: logger)
         var follower = EdgeFollower()
         var rejectedLogged = 0
@@ -98,6 +87,7 @@ public final class MQTTRelay: Sendable {
                     logger.warning("MQTT: \(detail)")
                     stream.updateSource(state: stream.sourceStatus.state, detail: detail)
                 case .state(let state, let detail):
+                    if stream.sourceStatus.baud != follower.baud { stream.updateSourceBaud(follower.baud) }
                     stream.updateSource(state: state, detail: detail)
                 case .newRun(let run):
                     logger.info("MQTT: the bridge publishing \(address.base) started again (stream \(run))")

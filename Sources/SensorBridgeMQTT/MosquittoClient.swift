@@ -25,11 +25,11 @@ final class MosquittoClient {
 
     private static let libraryReady: Bool = { mosquitto_lib_init() == MOSQ_ERR_SUCCESS.rawValue }()
 
-    /// - Parameters:
-    ///   - will: left with the broker, published by it if this connection breaks without a goodbye.
-    ///   - caFile: for `mqtts://`; the system's certificates when nil.
-    init(clientID: String, address: MQTTAddress, will: (topic: String, payload: [UInt8])?, caFile: String?) throws(MQTTLinkError) {
-        guard Self.libraryReady, let handle = mosquitto_new(clientID, true, nil) else {
+    /// - Parameter will: left with the broker, published by it if this connection breaks without a goodbye.
+    init(_ connection: BrokerConnection, will: (topic: String, payload: [UInt8])?) throws(MQTTLinkError) {
+        let address = connection.address
+        let caFile = connection.caFile
+        guard Self.libraryReady, let handle = mosquitto_new(connection.clientID, true, nil) else {
             throw MQTTLinkError("cannot start libmosquitto (out of memory?)")
         }
         self.handle = handle

@@ -74,6 +74,12 @@ public final class SensorStream: Sendable {
         wakeSubscribers()
     }
 
+    /// The baud rate the source reads at, when it is only learnt later: a relay hears it
+    /// from the edge bridge's status, so its `/api/status` says what the edge's would.
+    public func updateSourceBaud(_ baud: Int?) {
+        writer.withLock { $0.source.baud = baud }
+    }
+
     private func wakeSubscribers() {
         for subscriber in subscribers.withLock({ $0 }) { subscriber.wake() }
     }

@@ -267,9 +267,8 @@ struct Serve: ParsableCommand {
     /// `--source mqtt://…`: no device; the stream comes from another bridge through the broker.
     private func relay(from address: MQTTAddress, token: String?, logger: Logger) throws {
         let stream = SensorStream(source: MQTTRelay.sourceStatus(for: address), capacity: buffer, historySeconds: history)
-        var settings = MQTTRelay.Settings(address: address, clientID: clientID(role: "relay"))
-        settings.caFile = mqttCa
-        let relay = MQTTRelay(stream: stream, settings: settings, logger: logger)
+        let relay = MQTTRelay(
+            stream: stream, connection: BrokerConnection(address: address, clientID: clientID(role: "relay"), caFile: mqttCa), logger: logger)
         try relay.start()
         let publisher: MQTTPublisher?
         do {
@@ -287,13 +286,14 @@ struct Serve: ParsableCommand {
     /// `--mqtt URL`: the sink that publishes the stream, started before serving.
     private func startPublisher(stream: SensorStream, logger: Logger) throws -> MQTTPublisher? {
         guard let mqtt else { return nil }
-        var settings = MQTTPublisher.Settings(address: try mqttAddress(mqtt, option: "--mqtt"), clientID: clientID(role: "edge"))
+        var settings = MQTTPublisher.Settings(connection: BrokerConnection(
+            address: try mqttAddress(mqtt, option: "--mqtt"), clientID: clientID(role: "edge"), caFile: mqttCa))
         settings.tickHertz = mqttRate
-        settings.caFile = mqttCa
         settings.homeAssistantPrefix = homeassistant ? homeassistantPrefix : nil
         let publisher = MQTTPublisher(stream: stream, settings: settings, logger: logger)
         try publisher.start()
-        logger.info("publishing to \(settings.address.displayed) (\(settings.address.samplesTopic), \(settings.address.channelsTopic), \(settings.address.statusTopic))")
+        let address = settings.connection.address
+        logger.info("publishing to \(address.displayed) (\(address.samplesTopic), \(address.channelsTopic), \(address.statusTopic))")
         return publisher
     }
 

@@ -81,6 +81,7 @@ private func state(_ status: [String: Any]) -> String? { (status["source"] as? [
         for relay in relays {
             let status = waitForStatus(relay) { state($0) == "connected" && mqttReport($0, role: "relay")["connected"] as? Bool == true }
             #expect(state(status) == "connected", "relay status: \(status)")
+            #expect((status["baud"] as? Int) == 115_200, "the edge's baud rate, as the edge would say")
         }
         let viewers = try relays.map(Viewer.init)
         let local = try Viewer(edge)
@@ -219,6 +220,26 @@ private func state(_ status: [String: Any]) -> String? { (status["source"] as? [
         for viewer in viewers {
             #expect(viewer.read(seconds: 10) { $0.lastState == "stopped" }, "\(viewer.statuses)")
         }
+        for relay in relays { #expect(relay.stop() == 0) }
+    }
+
+    @Test func aBoardUnpluggedAtTheEdgeShowsAsDisconnectedOnEveryRelay() throws {
+        let broker = try MosquittoBroker()
+        let url = "mqtt://127.0.0.1:\(broker.port)/\(base())"
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--mqtt", url])
+        let relays = try (0..<2).map { _ in try BridgeProcess(["--source", url]) }
+        for relay in relays { waitForStatus(relay) { state($0) == "connected" } }
+        let viewers = try relays.map(Viewer.init)
+        for index in 0..<10 { pty.write(line(index)) }
+        for viewer in viewers { viewer.read { $0.samples.count >= 10 } }
+        pty.closeMaster()  // the board's end of the line is gone: the edge sees a hang-up
+        for viewer in viewers {
+            #expect(viewer.read(seconds: 10) { $0.lastState == "disconnected" }, "\(viewer.statuses)")
+            #expect(viewer.statuses.last?.detail.contains(pty.slavePath) == true, "the edge's own reason: \(viewer.statuses)")
+        }
+        #expect(edge.process.isRunning, "the edge waits for the board to come back")
+        #expect(edge.stop() == 0)
         for relay in relays { #expect(relay.stop() == 0) }
     }
 
