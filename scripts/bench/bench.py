@@ -102,12 +102,17 @@ def run(name, clients, options):
         feeder.wait()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def common_arguments(parser):
+    """The options every benchmark here shares: what to run, and the feeder's pace."""
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "sensorbridge"))
     parser.add_argument("--loadclient", default=os.path.join(ROOT, ".build", "loadclient"))
-    parser.add_argument("--rate", type=float, default=1000)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rate", type=float, default=1000, help="lines per second into the pty")
+    parser.add_argument("--seconds", type=float, default=20, help="how long the clients listen")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_arguments(parser)
     parser.add_argument("--clients", default="100,500")
     parser.add_argument("--servers", default=",".join(SERVERS))
     options = parser.parse_args()

@@ -22,9 +22,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from bench import cpu_seconds, free_port, wait_listening  # noqa: E402
+from bench import common_arguments, cpu_seconds, free_port, wait_listening  # noqa: E402
 
 
 def mosquitto(folder):
@@ -40,10 +39,7 @@ def mosquitto(folder):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "sensorbridge"))
-    parser.add_argument("--loadclient", default=os.path.join(ROOT, ".build", "loadclient"))
-    parser.add_argument("--rate", type=float, default=1000)
-    parser.add_argument("--seconds", type=float, default=20)
+    common_arguments(parser)
     parser.add_argument("--clients", type=int, default=100, help="clients on the edge and on each relay")
     parser.add_argument("--relays", type=int, default=2)
     parser.add_argument("--mqtt-rate", type=float, default=20, help="the edge's batches per second")
