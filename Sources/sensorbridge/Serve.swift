@@ -54,7 +54,7 @@ struct Serve: ParsableCommand {
         valueName: "url"))
     var mqtt: String?
 
-    @Option(help: "Batches per second published to the MQTT broker.")
+    @Option(help: ArgumentHelp("Batches per second published to the MQTT broker: more is less latency through it, and more messages.", valueName: "hz"))
     var mqttRate: Double = 20
 
     @Option(help: ArgumentHelp("CA certificate file for an mqtts:// broker (default: the system's certificates).", valueName: "file"))
@@ -68,13 +68,13 @@ struct Serve: ParsableCommand {
     /// Read from --mqtt-password-file once, at start.
     private var mqttPassword: String?
 
-    @Option(help: ArgumentHelp("MQTT client id (default: sensorbridge-HOSTNAME-PID); each bridge on a broker needs its own.", valueName: "id"))
+    @Option(help: ArgumentHelp("MQTT client id (default: sensorbridge-edge-HOSTNAME-PID, or -relay- for --source); each bridge on a broker needs its own.", valueName: "id"))
     var mqttClientId: String?
 
     @Flag(help: "With --mqtt: announce each channel to Home Assistant by MQTT discovery (retained configs under homeassistant/sensor/...), with the newest values once a second on <base>/state.")
     var homeassistant = false
 
-    @Option(help: "Discovery prefix Home Assistant listens on.")
+    @Option(help: ArgumentHelp("Discovery prefix Home Assistant listens on.", valueName: "topic"))
     var homeassistantPrefix: String = "homeassistant"
 
     @Option(help: "Seconds of recent samples a newly connected client receives first, unless it asks for more with /graph?history=SECONDS (the page asks for 10 minutes).")
