@@ -51,6 +51,48 @@ public enum BatchMessages {
 
     public static let samplesSuffix: [UInt8] = Array("]}".utf8)
 
+    /// What `encode` hands on: the names from then on, or a `samples` message of `count`.
+    public enum Part {
+        case channels(ChannelLayout)
+        case samples(count: Int)
+    }
+
+    /// A run of consecutive samples (numbered from `firstSample`) as messages, in order: a
+    /// `channels` message before each change from `layout` (updated as it goes), and a
+    /// `samples` message per stretch with the same names. The WebSocket stream frames them,
+    /// the MQTT publisher sends them to topics: one encoding for both. Inlinable: it is on the
+    /// WebSocket stream's per-sample path, in another module.
+    @inlinable
+    public static func encode(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
+                              _ emit: (Part, [UInt8]) -> Void) {
+        var message: [UInt8] = []
+        var count = 0
+        func finish() {
+            guard count > 0 else { return }
+            message.append(contentsOf: samplesSuffix)
+            emit(.samples(count: count), message)
+            message.removeAll(keepingCapacity: true)
+            count = 0
+        }
+        var sequence = firstSample
+        for sample in samples {
+            if sample.layout !== layout {
+                finish()
+                layout = sample.layout
+                emit(.channels(sample.layout), channels(sample.layout.names, from: sequence))
+            }
+            if count == 0 {
+                message = samplesPrefix(first: sequence)
+            } else {
+                message.append(UInt8(ascii: ","))
+            }
+            SampleJSON.append(sample, to: &message)
+            count += 1
+            sequence += 1
+        }
+        finish()
+    }
+
     /// The client was too slow: `missed` samples were dropped; the stream resumes at `resume`.
     public static func gap(missed: UInt64, resume: UInt64) -> [UInt8] {
         var out: [UInt8] = Array(#"{"type":"gap","missed":"#.utf8)

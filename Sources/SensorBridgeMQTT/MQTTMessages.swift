@@ -3,28 +3,9 @@ import SensorBridgeCore
 import SensorBridgeStream
 
 /// The payloads on a base topic (docs/scale-out.md). `samples` and `channels` are the batched
-/// WebSocket stream's own messages, so one parser reads both; `status` adds what a relay
-/// needs to tell one run of the edge bridge from the next.
+/// WebSocket stream's own messages (`BatchMessages.encode`), so one parser reads both;
+/// `status` adds what a relay needs to tell one run of the edge bridge from the next.
 public enum MQTTMessages {
-    /// `{"type":"samples","seq":N,"samples":[[t,v1,…],…]}`, as on `sensorbridge.batch.v1`.
-    public static func samples(_ samples: some Collection<Sample>, first: UInt64) -> [UInt8] {
-        var out = BatchMessages.samplesPrefix(first: first)
-        out.reserveCapacity(out.count + samples.count * 32)
-        var separator = false
-        for sample in samples {
-            if separator { out.append(UInt8(ascii: ",")) }
-            SampleJSON.append(sample, to: &out)
-            separator = true
-        }
-        out.append(contentsOf: BatchMessages.samplesSuffix)
-        return out
-    }
-
-    /// `{"type":"channels","seq":N,"channels":[…]}`: the names from sample N on.
-    public static func channels(_ names: [String], from sequence: UInt64) -> [UInt8] {
-        BatchMessages.channels(names, from: sequence)
-    }
-
     /// What a bridge says of itself on `<base>/status`.
     public enum Presence: String, Sendable, Codable {
         /// Publishing; `state` is its source's.

@@ -68,18 +68,18 @@ struct PublisherState {
                     layout = samples.last?.layout ?? layout
                     return
                 }
-                // A run may hold a change of names: split it where they change.
-                var start = samples.startIndex
-                while start < samples.endIndex {
-                    let names = samples[start].layout
-                    let end = samples[start...].firstIndex { $0.layout !== names } ?? samples.endIndex
-                    layout = names
-                    if publishedLayout !== names { out.append(contentsOf: describe(names, from: first + UInt64(start))) }
-                    out.append(Message(topic: address.samplesTopic,
-                                       payload: MQTTMessages.samples(samples[start..<end], first: first + UInt64(start)),
-                                       retain: false, samples: end - start))
-                    start = end
+                var announced = publishedLayout
+                BatchMessages.encode(samples, firstSample: first, layout: &announced) { part, payload in
+                    switch part {
+                    case .channels(let names):
+                        out.append(Message(topic: address.channelsTopic, payload: payload, retain: true, samples: 0))
+                        out.append(contentsOf: homeAssistantConfigs(names))
+                    case .samples(let count):
+                        out.append(Message(topic: address.samplesTopic, payload: payload, retain: false, samples: count))
+                    }
                 }
+                publishedLayout = announced
+                layout = announced
                 if homeAssistant != nil, let last = samples.last, last.timeMicros - (lastStateMicros ?? .min / 2) >= 1_000_000 {
                     lastStateMicros = last.timeMicros
                     out.append(Message(topic: address.stateTopic, payload: HomeAssistantDiscovery.state(last), retain: false, samples: 0))
@@ -110,23 +110,27 @@ struct PublisherState {
                 retain: true, samples: 0)
     }
 
-    /// The retained names (and Home Assistant's configs: new channels added, gone ones removed).
-    private mutating func describe(_ names: ChannelLayout, from sequence: UInt64? = nil) -> [Message] {
+    /// The retained names as a newcomer needs them, and Home Assistant's configs.
+    private mutating func describe(_ names: ChannelLayout) -> [Message] {
         publishedLayout = names
-        var out = [Message(topic: address.channelsTopic,
-                           payload: MQTTMessages.channels(names.names, from: sequence ?? nextSample),
-                           retain: true, samples: 0)]
-        if let homeAssistant {
-            for gone in discovered where !names.names.contains(gone) {
-                out.append(Message(topic: homeAssistant.configTopic(channel: gone), payload: [], retain: true, samples: 0))
-            }
-            for channel in names.names {
-                out.append(Message(topic: homeAssistant.configTopic(channel: channel),
-                                   payload: homeAssistant.config(channel: channel, sourceName: source.name),
-                                   retain: true, samples: 0))
-            }
-            discovered = names.names
+        return [Message(topic: address.channelsTopic, payload: BatchMessages.channels(names.names, from: nextSample),
+                        retain: true, samples: 0)]
+            + homeAssistantConfigs(names)
+    }
+
+    /// Home Assistant's configs for `names`: new channels added, gone ones removed.
+    private mutating func homeAssistantConfigs(_ names: ChannelLayout) -> [Message] {
+        guard let homeAssistant else { return [] }
+        var out: [Message] = []
+        for gone in discovered where !names.names.contains(gone) {
+            out.append(Message(topic: homeAssistant.configTopic(channel: gone), payload: [], retain: true, samples: 0))
         }
+        for channel in names.names {
+            out.append(Message(topic: homeAssistant.configTopic(channel: channel),
+                               payload: homeAssistant.config(channel: channel, sourceName: source.name),
+                               retain: true, samples: 0))
+        }
+        discovered = names.names
         return out
     }
 }

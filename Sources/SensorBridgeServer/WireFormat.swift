@@ -134,32 +134,10 @@ public struct BatchedFormat: WireFormat {
     public func appendSamples(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
                        to out: inout ByteBuffer) -> FrameCount {
         var count = FrameCount()
-        var message: [UInt8] = []
-        func finish() {
-            guard !message.isEmpty else { return }
-            message.append(contentsOf: BatchMessages.samplesSuffix)
+        BatchMessages.encode(samples, firstSample: firstSample, layout: &layout) { _, message in
             framing.appendText(message, to: &out)
             count.count(payload: message.count)
-            message.removeAll(keepingCapacity: true)
         }
-        var sequence = firstSample
-        for sample in samples {
-            if sample.layout !== layout {
-                finish()
-                layout = sample.layout
-                let names = BatchMessages.channels(sample.layout.names, from: sequence)
-                framing.appendText(names, to: &out)
-                count.count(payload: names.count)
-            }
-            if message.isEmpty {
-                message = BatchMessages.samplesPrefix(first: sequence)
-            } else {
-                message.append(UInt8(ascii: ","))
-            }
-            SampleJSON.append(sample, to: &message)
-            sequence += 1
-        }
-        finish()
         return count
     }
 

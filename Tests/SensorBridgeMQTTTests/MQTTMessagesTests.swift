@@ -14,7 +14,9 @@ struct MQTTMessagesTests {
             Sample(timeMicros: 1_700_000_000_123_456, values: [512, 498.5, -3], layout: xyz),
             Sample(timeMicros: 1_700_000_000_143_000, values: [511, .nan, 0], layout: xyz),
         ]
-        let payload = MQTTMessages.samples(samples, first: 41)
+        var layout: ChannelLayout? = xyz
+        var payload: [UInt8] = []
+        BatchMessages.encode(samples, firstSample: 41, layout: &layout) { _, message in payload = message }
         #expect(text(payload) == #"{"type":"samples","seq":41,"samples":[[1700000000123.456,512,498.5,-3],[1700000000143.000,511,null,0]]}"#)
         let read = try MQTTMessages.decode(payload)
         #expect(read == .samples(first: 41, rows: [
