@@ -40,6 +40,7 @@ def test_a_relay_page_is_live_and_says_when_the_edge_bridge_is_gone(browser, fee
 
     edge.process.kill()  # no goodbye: the broker publishes the edge's Last Will
     wait_for(lambda: browser.js("window.sensorbridge.state") == "disconnected", message="the page saying the edge is gone")
-    assert browser.js("window.sensorbridge.stateText") == "board disconnected"
+    # The pill is redrawn on the next frame, not the moment the state changes.
+    wait_for(lambda: browser.js("window.sensorbridge.stateText") == "board disconnected", timeout=1, message="the pill")
     assert "is gone" in browser.js("document.getElementById('state').title")
     save_screenshot(browser, "relay-edge-gone")
