@@ -2,22 +2,19 @@
 the edge bridge that reads the board, and the page cannot tell, except that it says so
 when the edge vanishes (its Last Will), in Chromium and Firefox."""
 import os
-import subprocess
+import sys
 import tempfile
 
 import pytest
-from conftest import _free_port, save_screenshot, wait_for
+from conftest import ROOT, save_screenshot, wait_for
+
+sys.path.insert(0, os.path.join(ROOT, "scripts", "bench"))
+from bench_mqtt import mosquitto  # noqa: E402  (the benchmark's broker, started the same way)
 
 
 @pytest.fixture
 def broker():
-    folder = tempfile.mkdtemp(prefix="mosquitto-")
-    port = _free_port()
-    config = os.path.join(folder, "mosquitto.conf")
-    with open(config, "w") as out:
-        out.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n" % port)
-    binary = next((p for p in ("/usr/sbin/mosquitto", "/usr/bin/mosquitto") if os.path.exists(p)), "mosquitto")
-    process = subprocess.Popen([binary, "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process, port = mosquitto(tempfile.mkdtemp(prefix="mosquitto-"))
     yield port
     process.kill()
     process.wait()
