@@ -1,4 +1,5 @@
 #ifndef SENSORBRIDGE_CMOSQUITTO_SHIM_H
 #define SENSORBRIDGE_CMOSQUITTO_SHIM_H
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #endif

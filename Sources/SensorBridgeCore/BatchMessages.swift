@@ -18,9 +18,9 @@ public enum BatchMessages {
         out.append(contentsOf: #","channels":"#.utf8)
         JSONText.appendStringArray(channels, to: &out)
         out.append(contentsOf: #","seq":"#.utf8)
-        JSONText.appendInteger(Int64(first), to: &out)
+        JSONText.appendInteger(first, to: &out)
         out.append(contentsOf: #","history":"#.utf8)
-        JSONText.appendInteger(Int64(historySamples), to: &out)
+        JSONText.appendInteger(historySamples, to: &out)
         out.append(contentsOf: #","state":"#.utf8)
         JSONText.appendString(state, to: &out)
         out.append(contentsOf: #","detail":"#.utf8)
@@ -32,7 +32,7 @@ public enum BatchMessages {
     /// The channel names changed; they apply from sample `sequence` on.
     public static func channels(_ names: [String], from sequence: UInt64) -> [UInt8] {
         var out: [UInt8] = Array(#"{"type":"channels","seq":"#.utf8)
-        JSONText.appendInteger(Int64(sequence), to: &out)
+        JSONText.appendInteger(sequence, to: &out)
         out.append(contentsOf: #","channels":"#.utf8)
         JSONText.appendStringArray(names, to: &out)
         out.append(UInt8(ascii: "}"))
@@ -42,9 +42,15 @@ public enum BatchMessages {
     /// The start of a `samples` message for consecutive samples from `first` on; the
     /// `SampleJSON` arrays follow, comma-separated, then `samplesSuffix`. Split this way so
     /// a sender can copy the already-encoded samples in without decoding anything.
-    public static func samplesPrefix(first: UInt64) -> [UInt8] {
+    /// `stream` (the run that numbered them) is sent only where the reader cannot learn it
+    /// from a greeting: on MQTT, where a relay checks it against the edge's status.
+    public static func samplesPrefix(first: UInt64, stream: String? = nil) -> [UInt8] {
         var out: [UInt8] = Array(#"{"type":"samples","seq":"#.utf8)
-        JSONText.appendInteger(Int64(first), to: &out)
+        JSONText.appendInteger(first, to: &out)
+        if let stream {
+            out.append(contentsOf: #","stream":"#.utf8)
+            JSONText.appendString(stream, to: &out)
+        }
         out.append(contentsOf: #","samples":["#.utf8)
         return out
     }
@@ -60,10 +66,12 @@ public enum BatchMessages {
     /// A run of consecutive samples (numbered from `firstSample`) as messages, in order: a
     /// `channels` message before each change from `layout` (updated as it goes), and a
     /// `samples` message per stretch with the same names. The WebSocket stream frames them,
-    /// the MQTT publisher sends them to topics: one encoding for both. Inlinable: it is on the
-    /// WebSocket stream's per-sample path, in another module.
+    /// the MQTT publisher sends them to topics: one encoding for both. A `samples` message is
+    /// also ended once it holds `maxMessageBytes` (a broker's reader bounds what it takes).
+    /// Inlinable: it is on the WebSocket stream's per-sample path, in another module.
     @inlinable
     public static func encode(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
+                              stream: String? = nil, maxMessageBytes: Int = .max,
                               _ emit: (Part, [UInt8]) -> Void) {
         var message: [UInt8] = []
         var count = 0
@@ -81,8 +89,9 @@ public enum BatchMessages {
                 layout = sample.layout
                 emit(.channels(sample.layout), channels(sample.layout.names, from: sequence))
             }
+            if count > 0, message.count >= maxMessageBytes { finish() }
             if count == 0 {
-                message = samplesPrefix(first: sequence)
+                message = samplesPrefix(first: sequence, stream: stream)
             } else {
                 message.append(UInt8(ascii: ","))
             }
@@ -96,9 +105,9 @@ public enum BatchMessages {
     /// The client was too slow: `missed` samples were dropped; the stream resumes at `resume`.
     public static func gap(missed: UInt64, resume: UInt64) -> [UInt8] {
         var out: [UInt8] = Array(#"{"type":"gap","missed":"#.utf8)
-        JSONText.appendInteger(Int64(missed), to: &out)
+        JSONText.appendInteger(missed, to: &out)
         out.append(contentsOf: #","seq":"#.utf8)
-        JSONText.appendInteger(Int64(resume), to: &out)
+        JSONText.appendInteger(resume, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }

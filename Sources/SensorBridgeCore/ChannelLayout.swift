@@ -26,3 +26,19 @@ public final class ChannelLayout: Sendable, Equatable, CustomStringConvertible {
         lhs === rhs || (lhs.names == rhs.names && lhs.isNamedByDevice == rhs.isNamedByDevice)
     }
 }
+
+extension ChannelLayout {
+    /// Longest channel name, in bytes: names go into every `channels` message and every page's legend.
+    public static let maxNameBytes = 64
+
+    /// A channel name, from a sketch's line or another bridge's message: does not look like
+    /// the start of a number and holds no separator, quoting punctuation or control character.
+    public static func isValidName<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
+        guard let first = bytes.first, bytes.count <= maxNameBytes else { return false }
+        if NumberSyntax.isDigit(first) || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+            || first == UInt8(ascii: ".") { return false }
+        return bytes.allSatisfy { $0 >= 0x20 && $0 != 0x7F && !forbiddenInNames.contains($0) }
+    }
+
+    private static let forbiddenInNames: Set<UInt8> = Set("\"'`=:,;|{}<>\\!?#$%&*@^~".utf8)
+}

@@ -16,7 +16,13 @@ public enum JSONText {
     /// Digits straight into `out`: no string per number on the hot path.
     public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
+        appendInteger(value.magnitude, to: &out)
+    }
+
+    /// Sequence numbers and counters: every `UInt64` as it is (converting to `Int64` would
+    /// trap past `Int64.max`, a number a peer can send).
+    public static func appendInteger(_ value: UInt64, to out: inout [UInt8]) {
+        var magnitude = value
         // Written backwards into 20 bytes on the stack (UInt64's most digits), then appended.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var start = 20

@@ -247,14 +247,7 @@ public struct LineParser: Sendable {
         return out
     }
 
-    /// A channel name: does not look like the start of a number and holds no separator
-    /// or quoting punctuation.
     static func isName<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
-        guard let first = bytes.first, !bytes.isEmpty, bytes.count <= 64 else { return false }
-        if NumberSyntax.isDigit(first) || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
-            || first == UInt8(ascii: ".") { return false }
-        return bytes.allSatisfy { $0 >= 0x20 && $0 != 0x7F && !forbiddenInNames.contains($0) }
+        ChannelLayout.isValidName(bytes)
     }
-
-    private static let forbiddenInNames: Set<UInt8> = Set("\"'`=:,;|{}<>\\!?#$%&*@^~".utf8)
 }

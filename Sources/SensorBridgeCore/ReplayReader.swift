@@ -145,7 +145,7 @@ public struct ReplayReader {
     }
 
     private mutating func emitRaw(_ emit: (Event) -> Void) {
-        let offset = Int64((Double(rawLines) * 1_000_000 / rawLineRate).rounded())
+        let offset = Int64(saturating: (Double(rawLines) * 1_000_000 / rawLineRate).rounded())
         rawLines += 1
         emit(.chunk(TimedChunk(offsetMicros: offset, bytes: pending)))
         pending.removeAll(keepingCapacity: true)

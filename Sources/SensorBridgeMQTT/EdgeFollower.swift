@@ -3,8 +3,18 @@ import SensorBridgeStream
 
 /// What a relay makes of the edge bridge's messages, taken in the order the broker delivers
 /// them: samples with the channel names in force, the edge's state, and the samples that
-/// never arrived (QoS 0 drops what is in flight when a broker or a link goes). The edge
-/// numbers its samples; a jump in the numbers is a gap, reported once, never papered over.
+/// never arrived (QoS 0 drops what is in flight when a broker or a link goes).
+///
+/// Anyone who may publish on the topic can send anything, so numbers are believed only as
+/// far as the edge's own story bears them out. The run (`stream`) is the one the edge's
+/// status announced; within it, the next expected message is taken at once and numbers
+/// only go forward. Any other message is held until the edge confirms it (a next message
+/// that continues from it, or a status whose `seq` agrees), and refused outright when it
+/// cannot be the edge's: numbered behind and timed before what was delivered (a replay),
+/// timed ahead of the relay's clock, or a jump larger than the edge's rate allows in the
+/// time it claims. So a forged number fakes no gap and no restart, and even a forged
+/// chain of messages loses the stream only until the edge's next two messages, which
+/// continue from where the edge really is. Every refusal is reported with its reason.
 public struct EdgeFollower: Sendable {
     public enum Action: Sendable, Equatable {
         /// Samples to put into the relay's stream, in order.
@@ -15,59 +25,248 @@ public struct EdgeFollower: Sendable {
         case state(SourceStatus.State, detail: String)
         /// The edge bridge restarted: its numbers start again.
         case newRun(stream: String)
+        /// The edge's numbers went back to `to` (where `from` was expected), newer in time
+        /// than what was delivered: the numbers followed until then were not the edge's.
+        case resynced(from: UInt64, to: UInt64)
+        /// A message that cannot be the edge's next: counted, and logged in summary.
+        case rejected(String)
     }
+
+    /// A message not yet confirmed by the edge.
+    private struct Held: Sendable {
+        var first: UInt64
+        var rows: [MQTTMessages.Row]
+        var stream: String?
+        /// When it arrived: one the edge has not confirmed within `maxHeldMicros` never will be.
+        var arrivedMicros: Int64
+        var end: UInt64 { first + UInt64(rows.count) }  // checked by the decoder: cannot overflow
+        var values: Int { rows.reduce(0) { $0 + $1.values.count + 1 } }
+        var firstTime: Int64 { rows[0].timeMicros }
+        var lastTime: Int64 { rows[rows.count - 1].timeMicros }
+    }
+
+    /// Held messages at most, and their values in all, of the followed run and of other runs
+    /// each: what a flood of forged numbers can make the relay keep. The lowest numbers are
+    /// kept (a real gap or a restart is near, a forged number anywhere), the highest go first.
+    public static let maxHeld = 8
+    public static let maxHeldValues = 200_000
+    public static let maxHeldMicros: Int64 = 10_000_000
+    /// How far ahead of the relay's clock the edge's may be (keep them in step: NTP).
+    public static let maxClockLeadMicros: Int64 = 60_000_000
+    /// Runs the edge had before, and where each ended: their samples are old, never a new
+    /// run, unless they continue exactly where they stopped (the run announced since was not
+    /// the edge's).
+    private static let runsRemembered = 8
 
     /// The edge run being followed (`stream` of its status).
     public private(set) var stream: String?
-    /// The edge's number of the next sample expected; nil until one arrived in this run.
+    /// The edge's number of the next sample expected; nil until the run's first is confirmed.
     public private(set) var expected: UInt64?
+    /// The next sample's number as the run's latest status said.
+    public private(set) var statusSeq: UInt64?
+    /// The edge's time of the last sample delivered.
+    public private(set) var lastTime: Int64?
     /// The edge's source, as its status last said (`/dev/ttyACM0`, baud).
     public private(set) var sourceName: String?
     public private(set) var baud: Int?
+    /// The first sample delivered since the numbers were last taken on trust: for the rate.
+    private var rateOrigin: (seq: UInt64, time: Int64)?
+    private var held: [Held] = []
+    private var earlierRuns: [(stream: String, end: UInt64?)] = []
     private var named: ChannelLayout?
     private var defaulted: ChannelLayout?
 
     public init() {}
 
-    public mutating func take(_ message: MQTTMessages.Received) -> [Action] {
+    /// Messages held for confirmation (for tests and the status page).
+    public var heldCount: Int { held.count }
+
+    /// What `message`, arriving at `nowMicros` (the relay's clock), means for the relay's stream.
+    public mutating func take(_ message: MQTTMessages.Received, nowMicros: Int64 = WallClock.nowMicros()) -> [Action] {
         switch message {
         case .status(let status):
             var actions: [Action] = []
             if let run = status.stream, run != stream {
                 if stream != nil { actions.append(.newRun(stream: run)) }
-                stream = run
-                expected = nil
+                startRun(run, actions: &actions)
             }
             if status.presence == .online {
                 sourceName = status.sourceName ?? sourceName
                 baud = status.baud ?? baud
             }
+            if let seq = status.nextSample { statusSeq = seq }
             let state: SourceStatus.State = switch status.presence {
             case .online: status.state
             case .stopped: .stopped
             case .gone: .disconnected
             }
             actions.append(.state(state, detail: status.detail))
+            settle(&actions)
             return actions
         case .channels(_, let names):
             named = ChannelLayout(names: names, isNamedByDevice: true)
             return []
-        case .samples(let first, let rows):
+        case .samples(let first, let rows, let run):
             guard !rows.isEmpty else { return [] }
+            let message = Held(first: first, rows: rows, stream: run, arrivedMicros: nowMicros)
+            if let refusal = refusal(of: message, nowMicros: nowMicros) { return [.rejected(refusal)] }
             var actions: [Action] = []
-            if let expected {
-                if first > expected {
-                    actions.append(.missed(count: first - expected, from: expected))
-                } else if first < expected {
-                    // Numbers only go back when the edge started again and its status was
-                    // lost on the way: follow the new run rather than drop it as old.
-                    actions.append(.newRun(stream: stream ?? ""))
-                }
+            if isSameRun(message), let expected, first == expected {
+                deliver(message, actions: &actions)
+            } else if isSameRun(message), expected == nil, let statusSeq, first == statusSeq {
+                deliver(message, actions: &actions)  // where the run's status says it stands
+            } else {
+                hold(message, actions: &actions)
             }
-            expected = first + UInt64(rows.count)
-            actions.append(.publish(rows.map { Sample(timeMicros: $0.timeMicros, values: $0.values, layout: layout(for: $0.values.count)) }))
+            settle(&actions)
             return actions
         }
+    }
+
+    /// Gives up on held messages the edge has not confirmed for `maxHeldMicros` (call it now and then).
+    public mutating func expire(nowMicros: Int64 = WallClock.nowMicros()) -> [Action] {
+        let isStale = { (message: Held) in nowMicros.subtractingSaturating(message.arrivedMicros) >= Self.maxHeldMicros }
+        let stale = held.filter(isStale)
+        held.removeAll(where: isStale)
+        return stale.map { .rejected("samples numbered \($0.first)… never confirmed by the edge") }
+    }
+
+    // MARK: - What cannot be the edge's
+
+    private func isSameRun(_ message: Held) -> Bool { message.stream == nil || message.stream == stream }
+
+    /// Why `message` cannot be the edge's, or nil when it may be.
+    private func refusal(of message: Held, nowMicros: Int64) -> String? {
+        if message.lastTime.subtractingSaturating(nowMicros) > Self.maxClockLeadMicros {
+            return "samples numbered \(message.first)… timed \(message.lastTime.subtractingSaturating(nowMicros) / 1_000_000) s ahead of this relay's clock"
+        }
+        if let run = message.stream, run != stream, let earlier = earlierRuns.last(where: { $0.stream == run }),
+           earlier.end != message.first, !held.contains(where: { $0.stream == run && $0.end == message.first }) {
+            return "samples of an earlier run of the edge (\(run))"
+        }
+        guard let lastTime else { return nil }
+        let isBehind = isSameRun(message) && expected.map { message.first < $0 } ?? false
+        if (isBehind || !isSameRun(message)), message.lastTime <= lastTime {
+            return "samples numbered \(message.first)… timed before the last one delivered: old or repeated"
+        }
+        if isSameRun(message), let expected, message.first > expected {
+            guard message.firstTime >= lastTime else {
+                return "samples numbered \(message.first)… (ahead) timed before the last one delivered"
+            }
+            let jump = message.first - expected
+            let seconds = Double(message.firstTime - lastTime) / 1e6
+            let allowed = 2 * (rate ?? 1_000_000) * seconds + 1_000
+            if Double(jump) > allowed {
+                return "samples numbered \(message.first)…: a jump of \(jump) in \(seconds) s is more than the edge sends"
+            }
+        }
+        return nil
+    }
+
+    /// Samples a second the edge has been sending, once a second of them was delivered.
+    private var rate: Double? {
+        guard let rateOrigin, let expected, let lastTime, lastTime - rateOrigin.time >= 1_000_000 else { return nil }
+        return Double(expected - min(rateOrigin.seq, expected)) / (Double(lastTime - rateOrigin.time) / 1e6)
+    }
+
+    // MARK: - Runs
+
+    private mutating func startRun(_ run: String, actions: inout [Action]) {
+        if let stream {
+            earlierRuns.removeAll { $0.stream == stream || $0.stream == run }
+            earlierRuns.append((stream, expected))
+            if earlierRuns.count > Self.runsRemembered { earlierRuns.removeFirst() }
+        }
+        stream = run
+        expected = nil
+        statusSeq = nil
+        rateOrigin = nil
+        // Held messages of the new run stay; those of other runs wait for their own confirmation.
+    }
+
+    // MARK: - Holding and confirming
+
+    /// Keeps `message` until confirmed. Messages of the followed run and of other runs are
+    /// bounded apart, so a flood of one kind never pushes out a real message of the other.
+    private mutating func hold(_ message: Held, actions: inout [Action]) {
+        held.append(message)
+        let ofThisRun = trimmed(held.filter(isSameRun), actions: &actions)
+        let ofOtherRuns = trimmed(held.filter { !isSameRun($0) }, actions: &actions)
+        held = ofThisRun + ofOtherRuns
+    }
+
+    /// The lowest-numbered of `messages` that fit the bounds; the others are refused.
+    private func trimmed(_ messages: [Held], actions: inout [Action]) -> [Held] {
+        var kept = messages.sorted { $0.first < $1.first }
+        var values = kept.reduce(0) { $0 + $1.values }
+        while kept.count > Self.maxHeld || (values > Self.maxHeldValues && kept.count > 1) {
+            let dropped = kept.removeLast()
+            values -= dropped.values
+            actions.append(.rejected("samples numbered \(dropped.first)… never confirmed by the edge (more than \(Self.maxHeld) waiting)"))
+        }
+        return kept
+    }
+
+    /// Takes every held message the edge's story now bears out, in order.
+    private mutating func settle(_ actions: inout [Action]) {
+        while let index = confirmedIndex() {
+            var message = held[index]
+            // Held messages between the stream and the confirmed one, in number and in time,
+            // are the edge's too: it sends in order. They go first.
+            if isSameRun(message), let expected, let lastTime, message.first > expected,
+               let earlier = held.first(where: {
+                   isSameRun($0) && $0.first >= expected && $0.end <= message.first
+                       && $0.firstTime >= lastTime && $0.lastTime <= message.firstTime
+               }) {
+                message = earlier
+            }
+            held.removeAll { $0.first == message.first && $0.arrivedMicros == message.arrivedMicros && $0.stream == message.stream }
+            if let run = message.stream, run != stream {
+                let resumed = earlierRuns.last { $0.stream == run }?.end
+                if stream != nil { actions.append(.newRun(stream: run)) }
+                startRun(run, actions: &actions)
+                expected = resumed
+            }
+            if let expected, message.first > expected {
+                actions.append(.missed(count: message.first - expected, from: expected))
+            } else if let expected, message.first < expected {
+                actions.append(.resynced(from: expected, to: message.first))
+                rateOrigin = nil
+            }
+            deliver(message, actions: &actions)
+        }
+        // Behind the stream now, and no newer in time: they can never be next.
+        guard let expected, let lastTime else { return }
+        let run = stream
+        let isOld = { (message: Held) in
+            (message.stream == nil || message.stream == run) && message.first < expected && message.lastTime <= lastTime
+        }
+        for message in held where isOld(message) {
+            actions.append(.rejected("samples numbered \(message.first)… when \(expected) is next: old or repeated"))
+        }
+        held.removeAll(where: isOld)
+    }
+
+    /// A held message that is next, or that the edge confirmed: another held one continues
+    /// from it (same run), or the run's status says the stream stands at its start or end.
+    private func confirmedIndex() -> Int? {
+        for (index, message) in held.enumerated() {
+            let sameRun = isSameRun(message)
+            if sameRun, let expected, message.first == expected { return index }
+            if sameRun, expected.map({ message.first > $0 }) ?? true,
+               let statusSeq, message.first == statusSeq || message.end == statusSeq { return index }
+            if held.contains(where: { $0.first == message.end && $0.stream == message.stream }) { return index }
+        }
+        return nil
+    }
+
+    private mutating func deliver(_ message: Held, actions: inout [Action]) {
+        if rateOrigin == nil { rateOrigin = (message.first, message.firstTime) }
+        expected = message.end
+        lastTime = max(lastTime ?? .min, message.lastTime)
+        actions.append(.publish(message.rows.map {
+            Sample(timeMicros: $0.timeMicros, values: $0.values, layout: layout(for: $0.values.count))
+        }))
     }
 
     /// The names the edge gave, when they fit the sample; else `x,y,z` / `ch1…`, one

@@ -12,6 +12,8 @@ final class MQTTLink {
         var lost: (_ reason: String, _ wasConnected: Bool) -> Void = { _, _ in }
         var written: (_ mid: Int32) -> Void = { _ in }
         var message: (_ topic: String, _ payload: [UInt8]) -> Void = { _, _ in }
+        /// A message over the client's size bound arrived and was not read.
+        var oversized: (_ topic: String, _ bytes: Int) -> Void = { _, _ in }
     }
 
     let client: MosquittoClient
@@ -19,7 +21,7 @@ final class MQTTLink {
     var handlers = Handlers()
     private var schedule = LinkSchedule()
     private let logger: Logger
-    private let keepAliveSeconds: Int32 = 10
+    static let keepAliveSeconds: Int32 = 10
     /// The last failure logged as a warning: a broker that stays down is reported once, and
     /// again only when the reason changes.
     private var lastWarning: String?
@@ -40,7 +42,7 @@ final class MQTTLink {
         switch schedule.next(nowMicros: now) {
         case .attempt:
             schedule.attempted(nowMicros: now)
-            if let failure = client.connect(keepAliveSeconds: keepAliveSeconds) { fail(failure) }
+            if let failure = client.connect(keepAliveSeconds: Self.keepAliveSeconds) { fail(failure) }
         case .sleep(let until):
             WallClock.sleep(untilMonotonicMicros: min(until, now + maxWaitMicros))
         case .timedOut:
@@ -69,6 +71,8 @@ final class MQTTLink {
                     handlers.written(mid)
                 case .message(let topic, let payload):
                     handlers.message(topic, payload)
+                case .oversized(let topic, let bytes):
+                    handlers.oversized(topic, bytes)
                 }
             }
             if let reason = broken ?? failure { fail(reason) }

@@ -1,4 +1,3 @@
-import Foundation
 import SensorBridgeCore
 import SensorBridgeStream
 
@@ -26,7 +25,7 @@ public enum MQTTMessages {
         out.append(contentsOf: #","stream":"#.utf8)
         JSONText.appendString(stream, to: &out)
         out.append(contentsOf: #","seq":"#.utf8)
-        JSONText.appendInteger(Int64(nextSample), to: &out)
+        JSONText.appendInteger(nextSample, to: &out)
         out.append(contentsOf: #","source":{"kind":"#.utf8)
         JSONText.appendString(source.kind, to: &out)
         out.append(contentsOf: #","name":"#.utf8)
@@ -54,7 +53,8 @@ public enum MQTTMessages {
 
     /// One message of a base topic as a relay reads it.
     public enum Received: Sendable, Equatable {
-        case samples(first: UInt64, rows: [Row])
+        /// `stream` is the edge run that numbered them (nil from bridges before it was sent).
+        case samples(first: UInt64, rows: [Row], stream: String?)
         case channels(from: UInt64, names: [String])
         case status(EdgeStatus)
     }
@@ -63,6 +63,11 @@ public enum MQTTMessages {
     public struct Row: Sendable, Equatable {
         public var timeMicros: Int64
         public var values: [Double]
+
+        public init(timeMicros: Int64, values: [Double]) {
+            self.timeMicros = timeMicros
+            self.values = values
+        }
 
         public static func == (lhs: Row, rhs: Row) -> Bool {
             lhs.timeMicros == rhs.timeMicros && lhs.values.elementsEqual(rhs.values) { $0 == $1 || ($0.isNaN && $1.isNaN) }
@@ -79,45 +84,49 @@ public enum MQTTMessages {
         public var baud: Int?
     }
 
-    private struct Fields: Decodable {
-        struct Source: Decodable {
-            var kind: String?
-            var name: String?
-            var baud: Int?
-        }
-        var type: String
-        var seq: UInt64?
-        var samples: [[Double?]]?
-        var channels: [String]?
-        var state: String?
-        var detail: String?
-        var stream: String?
-        var source: Source?
-        var bridge: String?
+    /// What one message may hold: anything beyond is refused before it costs memory or time.
+    public struct Limits: Sendable {
+        /// A payload larger than this is refused unread (the publisher splits long ticks well below it).
+        public var maxPayloadBytes = 1 << 20
+        /// Samples in one message (the publisher sends at most 2000).
+        public var maxRows = 5_000
+        /// Values in one sample: the same bound as a serial line's (`LineParser.maxChannels`).
+        public var maxValues = LineParser.maxChannels
+        /// A status `detail` longer than this is cut (with "…"); one longer than `maxStringBytes` is refused.
+        public var maxDetailBytes = 512
+        /// Any other string (stream id, source name, kind).
+        public var maxStringBytes = 4096
+        public var maxStreamIDBytes = 64
+
+        public init() {}
+        public static let standard = Limits()
     }
 
-    /// Reads a payload, or says in one sentence why it is not one of ours.
-    public static func decode(_ payload: [UInt8]) throws(MQTTPayloadError) -> Received {
-        let fields: Fields
-        do {
-            fields = try JSONDecoder().decode(Fields.self, from: Data(payload))
-        } catch {
-            throw MQTTPayloadError("not a sensorbridge message (\(payload.count) bytes that are not its JSON)")
+    /// Reads a payload, or says in one sentence why it is not one of ours. Checks the size
+    /// first, then reads only what it needs, with every count and length bounded.
+    public static func decode(_ payload: [UInt8], limits: Limits = .standard) throws(MQTTPayloadError) -> Received {
+        guard payload.count <= limits.maxPayloadBytes else {
+            throw MQTTPayloadError("a message of \(payload.count) bytes (at most \(limits.maxPayloadBytes) are read)")
         }
+        var fields = Fields()
+        var reader = JSONReader(payload)
+        do throws(JSONReader.Failure) {
+            try reader.readObject { (reader, key) throws(JSONReader.Failure) in try fields.read(key, from: &reader, limits: limits) }
+            try reader.finish()
+        } catch {
+            if let problem = fields.problem { throw problem }
+            throw MQTTPayloadError("not a sensorbridge message (\(payload.count) bytes: \(error))")
+        }
+        if let problem = fields.problem { throw problem }
         switch fields.type {
         case "samples":
-            guard let first = fields.seq, let samples = fields.samples else {
+            guard let first = fields.seq, let rows = fields.rows else {
                 throw MQTTPayloadError("a samples message without seq or samples")
             }
-            var rows: [Row] = []
-            rows.reserveCapacity(samples.count)
-            for sample in samples {
-                guard let time = sample.first ?? nil, time.isFinite, abs(time) < 1e15 else {
-                    throw MQTTPayloadError("a sample without its time")
-                }
-                rows.append(Row(timeMicros: Int64((time * 1000).rounded()), values: sample.dropFirst().map { $0 ?? .nan }))
+            guard UInt64.max - first >= UInt64(rows.count) else {
+                throw MQTTPayloadError("a samples message whose numbers run past \(UInt64.max)")
             }
-            return .samples(first: first, rows: rows)
+            return .samples(first: first, rows: rows, stream: fields.stream)
         case "channels":
             guard let from = fields.seq, let names = fields.channels else {
                 throw MQTTPayloadError("a channels message without seq or channels")
@@ -128,11 +137,107 @@ public enum MQTTMessages {
                 throw MQTTPayloadError("a status message with no known state")
             }
             return .status(EdgeStatus(
-                state: state, detail: fields.detail ?? "", stream: fields.stream, nextSample: fields.seq,
+                state: state, detail: shortened(fields.detail ?? "", to: limits.maxDetailBytes),
+                stream: fields.stream, nextSample: fields.seq,
                 presence: fields.bridge.flatMap(Presence.init(rawValue:)) ?? .online,
-                sourceName: fields.source?.name, baud: fields.source?.baud))
-        default:
-            throw MQTTPayloadError("a message of unknown type \(fields.type)")
+                sourceName: fields.sourceName, baud: fields.baud))
+        case nil:
+            throw MQTTPayloadError("not a sensorbridge message (no type)")
+        case let other?:
+            throw MQTTPayloadError("a message of unknown type \(StreamStatistics.printable(Array(other.utf8), limit: 32))")
+        }
+    }
+
+    /// `text` cut to at most `maxBytes` of UTF-8 at a character boundary, marked with "…".
+    static func shortened(_ text: String, to maxBytes: Int) -> String {
+        guard text.utf8.count > maxBytes else { return text }
+        var out = ""
+        for character in text {
+            guard out.utf8.count + character.utf8.count + 3 <= maxBytes else { break }
+            out.append(character)
+        }
+        return out + "…"
+    }
+
+    /// The fields of any of the three messages, as they are read.
+    private struct Fields {
+        var type: String?
+        var seq: UInt64?
+        var rows: [Row]?
+        var channels: [String]?
+        var state: String?
+        var detail: String?
+        var stream: String?
+        var sourceName: String?
+        var baud: Int?
+        var bridge: String?
+        /// Why the message is refused although it is JSON (a sample without its time, a bad name).
+        var problem: MQTTPayloadError?
+
+        mutating func read(_ key: [UInt8], from reader: inout JSONReader, limits: Limits) throws(JSONReader.Failure) {
+            if key.isKey("type") {
+                type = try reader.readString(maxBytes: 64)
+            } else if key.isKey("seq") {
+                seq = try reader.readUInt64()
+            } else if key.isKey("samples") {
+                rows = try readRows(&reader, limits: limits)
+            } else if key.isKey("channels") {
+                var names: [String] = []
+                try reader.readArray(maxElements: limits.maxValues) { (reader) throws(JSONReader.Failure) in
+                    let name = try reader.readString(maxBytes: ChannelLayout.maxNameBytes)
+                    if !ChannelLayout.isValidName(name.utf8), problem == nil {
+                        problem = MQTTPayloadError("a channels message with a name no sketch could print: \(StreamStatistics.printable(Array(name.utf8), limit: 70))")
+                    }
+                    names.append(name)
+                }
+                channels = names
+            } else if key.isKey("state") {
+                state = try reader.readString(maxBytes: 64)
+            } else if key.isKey("detail") {
+                detail = try reader.readOptionalString(maxBytes: limits.maxStringBytes)
+            } else if key.isKey("stream") {
+                stream = try reader.readOptionalString(maxBytes: limits.maxStreamIDBytes)
+            } else if key.isKey("bridge") {
+                bridge = try reader.readOptionalString(maxBytes: 64)
+            } else if key.isKey("source") {
+                if reader.readNull() { return }
+                try reader.readObject { (reader, key) throws(JSONReader.Failure) in
+                    if key.isKey("name") {
+                        sourceName = try reader.readOptionalString(maxBytes: limits.maxStringBytes)
+                    } else if key.isKey("baud") {
+                        baud = reader.readNull() ? nil : try reader.readInt(in: 1...100_000_000)
+                    } else {
+                        try reader.skipValue()
+                    }
+                }
+            } else {
+                try reader.skipValue()
+            }
+        }
+
+        /// `[[t, v1, v2, ...], ...]`: `t` in ms since the epoch, values or `null`.
+        private mutating func readRows(_ reader: inout JSONReader, limits: Limits) throws(JSONReader.Failure) -> [Row] {
+            var rows: [Row] = []
+            try reader.readArray(maxElements: limits.maxRows) { (reader) throws(JSONReader.Failure) in
+                var time: Double?
+                var values: [Double] = []
+                var first = true
+                try reader.readArray(maxElements: limits.maxValues + 1) { (reader) throws(JSONReader.Failure) in
+                    if first {
+                        first = false
+                        time = try reader.readOptionalDouble()
+                    } else {
+                        values.append(try reader.readOptionalDouble() ?? .nan)
+                    }
+                }
+                // Milliseconds within ±31 000 years of 1970: microseconds fit an Int64 with room to spare.
+                guard let time, abs(time) < 1e15 else {
+                    if problem == nil { problem = MQTTPayloadError("a sample without its time") }
+                    return
+                }
+                rows.append(Row(timeMicros: Int64((time * 1000).rounded()), values: values))
+            }
+            return rows
         }
     }
 }

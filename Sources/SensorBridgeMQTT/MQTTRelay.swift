@@ -7,18 +7,33 @@ import SensorBridgeStream
 /// puts what arrives into this bridge's stream, so `/graph`, the page, `/api/status` and
 /// history work as if the board were plugged in here, state changes included. The broker
 /// does the fan-out between relays; each relay fans out to its own browsers.
+///
+/// Anyone allowed to publish on the topic reaches the relay, so nothing a message says is
+/// trusted: one thread keeps the broker's connection and only queues what arrives (bounded:
+/// `RelayInbox`); another reads each message within `MQTTMessages.Limits`, believes its
+/// numbers only as far as the edge bears them out (`EdgeFollower`), and paces the state
+/// changes viewers are sent (`StatusPacer`). Refusals are counted and logged in summary.
 public final class MQTTRelay: Sendable {
     public let counters: BrokerLinkCounters
     private let connection: BrokerConnection
     private let stream: SensorStream
     private let logger: Logger
-    private let thread = SourceThread()
+    private let limits: MQTTMessages.Limits
+    private let linkThread = SourceThread()
+    private let readerThread = SourceThread()
+    private let inbox = RelayInbox()
+    /// Refused messages, and the relay's notes on the edge (gaps, restarts): a few lines a second.
+    private let rejections: ThrottledLog
+    private let notes: ThrottledLog
 
-    public init(stream: SensorStream, connection: BrokerConnection, logger: Logger) {
+    public init(stream: SensorStream, connection: BrokerConnection, limits: MQTTMessages.Limits = .standard, logger: Logger) {
         self.stream = stream
         self.connection = connection
+        self.limits = limits
         self.logger = logger
         self.counters = BrokerLinkCounters(role: "relay", broker: connection.address.displayed)
+        self.rejections = ThrottledLog(logger: logger, subject: "refused MQTT messages", linesPerSecond: 3)
+        self.notes = ThrottledLog(logger: logger, subject: "notes on the edge's stream", linesPerSecond: 3)
     }
 
     /// How a relay presents its source before the edge has said anything.
@@ -28,18 +43,23 @@ public final class MQTTRelay: Sendable {
     }
 
     public func start() throws {
-        let client = try MosquittoClient(connection, will: nil)
+        let client = try MosquittoClient(connection, will: nil, maxIncomingBytes: limits.maxPayloadBytes)
         let box = ClientBox(client)
-        thread.start(name: "mqtt-relay") { [self] in run(client: box.take()) }
+        readerThread.start(name: "mqtt-relay-read") { [self] in read() }
+        linkThread.start(name: "mqtt-relay") { [self] in keepLink(client: box.take()) }
     }
 
-    public func stop() { thread.stop() }
+    public func stop() {
+        linkThread.stop()
+        readerThread.stop()
+        stream.updateSource(state: .stopped, detail: "the relay stopped")
+    }
 
-    private func run(client: MosquittoClient) {
+    // MARK: - The broker's connection (one thread: it only queues what arrives)
+
+    private func keepLink(client: MosquittoClient) {
         let address = connection.address
         let link = MQTTLink(client: client, counters: counters, logger: logger)
-        var follower = EdgeFollower()
-        var rejectedLogged = 0
         link.handlers.connected = { [stream, counters] in
             for topic in [address.statusTopic, address.channelsTopic, address.samplesTopic] {
                 if let failure = client.subscribe(topic: topic) {
@@ -59,45 +79,87 @@ public final class MQTTRelay: Sendable {
                 stream.updateSource(state: .disconnected, detail: detail)
             }
         }
-        link.handlers.message = { [stream, counters, logger] _, payload in
-            let received: MQTTMessages.Received
-            do {
-                received = try MQTTMessages.decode(payload)
-            } catch {
-                counters.update {
-                    $0.messagesReceived += 1
-                    $0.messagesRejected += 1
-                }
-                rejectedLogged += 1
-                if rejectedLogged <= 5 { logger.warning("MQTT: skipped a message on \(address.base): \(error)") }
+        link.handlers.message = { [inbox, counters, rejections] topic, payload in
+            counters.update { $0.messagesReceived += 1 }
+            guard inbox.push(payload) else {
+                counters.update { $0.messagesDropped += 1 }
+                rejections.warning("MQTT: dropped a message on \(topic): they come faster than this relay reads them")
                 return
             }
-            counters.update { $0.messagesReceived += 1 }
-            for action in follower.take(received) {
-                switch action {
-                case .publish(let samples):
-                    var tally = StreamStatistics.Tally()
-                    tally.countRelayed(samples: samples.count, bytes: payload.count)
-                    stream.statistics.add(tally)
-                    for sample in samples { stream.publish(sample) }
-                    counters.update { $0.samplesReceived += UInt64(samples.count) }
-                case .missed(let count, let from):
-                    counters.update { $0.samplesMissed += count }
-                    let detail = "\(count) samples of the edge (numbers \(from)–\(from + count - 1)) never reached this relay"
-                    logger.warning("MQTT: \(detail)")
-                    stream.updateSource(state: stream.sourceStatus.state, detail: detail)
-                case .state(let state, let detail):
-                    if stream.sourceStatus.baud != follower.baud { stream.updateSourceBaud(follower.baud) }
-                    stream.updateSource(state: state, detail: detail)
-                case .newRun(let run):
-                    logger.info("MQTT: the bridge publishing \(address.base) started again (stream \(run))")
-                }
-            }
         }
-        while !thread.isStopping {
+        link.handlers.oversized = { [counters, rejections, limits] topic, bytes in
+            counters.update {
+                $0.messagesReceived += 1
+                $0.messagesRejected += 1
+            }
+            rejections.warning("MQTT: refused a message of \(bytes) bytes on \(topic) unread (at most \(limits.maxPayloadBytes) are read)")
+        }
+        while !linkThread.isStopping {
             link.service(maxWaitMicros: 100_000)
         }
         link.close(pendingWrites: { false })
-        stream.updateSource(state: .stopped, detail: "the relay stopped")
+    }
+
+    // MARK: - Reading (another thread: decoding never holds up the connection)
+
+    private func read() {
+        let base = connection.address.base
+        var follower = EdgeFollower()
+        var pacer = StatusPacer()
+        func shown() -> StatusPacer.Change {
+            let status = stream.sourceStatus
+            return (status.state, status.detail)
+        }
+        func show(_ change: StatusPacer.Change?) {
+            guard let change else { return }
+            if stream.sourceStatus.baud != follower.baud { stream.updateSourceBaud(follower.baud) }
+            stream.updateSource(state: change.state, detail: change.detail)
+        }
+        func reject(_ reason: String) {
+            counters.update { $0.messagesRejected += 1 }
+            rejections.warning("MQTT: refused a message on \(base): \(reason)")
+        }
+        func act(_ actions: [EdgeFollower.Action], payloadBytes: Int) {
+            for action in actions {
+                switch action {
+                case .publish(let samples):
+                    var tally = StreamStatistics.Tally()
+                    tally.countRelayed(samples: samples.count, bytes: payloadBytes)
+                    stream.statistics.add(tally)
+                    for sample in samples { stream.publish(sample) }
+                    counters.update { $0.samplesReceived = $0.samplesReceived.addingSaturating(UInt64(samples.count)) }
+                case .missed(let count, let from):
+                    counters.update { $0.samplesMissed = $0.samplesMissed.addingSaturating(count) }
+                    let detail = "\(count) samples of the edge (numbers \(from)–\(from.addingSaturating(count - 1))) never reached this relay"
+                    notes.warning("MQTT: \(detail)")
+                    show(pacer.offer((stream.sourceStatus.state, detail), shown: shown(), nowMicros: WallClock.nowMicros()))
+                case .state(let state, let detail):
+                    show(pacer.offer((state, detail), shown: shown(), nowMicros: WallClock.nowMicros()))
+                case .newRun(let run):
+                    notes.info("MQTT: the bridge publishing \(base) started again (stream \(run))")
+                case .resynced(let from, let to):
+                    notes.warning("MQTT: the edge's numbers went back from \(from) to \(to), newer in time: the numbers before were not the edge's (someone else publishes on \(base)?)")
+                case .rejected(let reason):
+                    reject(reason)
+                }
+            }
+        }
+        while !readerThread.isStopping {
+            for payload in inbox.take(waitingUpTo: 100) {
+                let received: MQTTMessages.Received
+                do {
+                    received = try MQTTMessages.decode(payload, limits: limits)
+                } catch {
+                    reject(error.description)
+                    continue
+                }
+                act(follower.take(received), payloadBytes: payload.count)
+            }
+            let now = WallClock.nowMicros()
+            act(follower.expire(nowMicros: now), payloadBytes: 0)
+            show(pacer.due(shown: shown(), nowMicros: now))
+            rejections.flush(nowMicros: now)
+            notes.flush(nowMicros: now)
+        }
     }
 }

@@ -14,6 +14,8 @@ final class MosquittoClient {
         /// A QoS 0 message left for the broker in full.
         case written(mid: Int32)
         case message(topic: String, payload: [UInt8])
+        /// A message larger than `maxIncomingBytes`, left unread.
+        case oversized(topic: String, bytes: Int)
     }
 
     private let handle: OpaquePointer
@@ -22,12 +24,23 @@ final class MosquittoClient {
     private var hasConnectedOnce = false
     /// The library's last error log line (TLS says what failed only there).
     private var lastLoggedError: String?
+    /// Incoming messages larger than this are not copied or handed on (nil: no bound).
+    let maxIncomingBytes: Int?
+    /// The connection speaks MQTT 5 (to tell the broker the largest packet it takes).
+    private let speaksV5: Bool
 
     private static let libraryReady: Bool = { mosquitto_lib_init() == MOSQ_ERR_SUCCESS.rawValue }()
 
-    /// - Parameter will: left with the broker, published by it if this connection breaks without a goodbye.
-    init(_ connection: BrokerConnection, will: (topic: String, payload: [UInt8])?) throws(MQTTLinkError) {
+    /// - Parameters:
+    ///   - will: left with the broker, published by it if this connection breaks without a goodbye.
+    ///   - maxIncomingBytes: the largest message payload taken. The connection then speaks
+    ///     MQTT 5 and tells the broker (Maximum Packet Size), which drops larger messages for
+    ///     this client instead of sending them; one that comes anyway is counted, not read.
+    init(_ connection: BrokerConnection, will: (topic: String, payload: [UInt8])?,
+         maxIncomingBytes: Int? = nil) throws(MQTTLinkError) {
         let address = connection.address
+        self.maxIncomingBytes = maxIncomingBytes
+        self.speaksV5 = maxIncomingBytes != nil
         let caFile = connection.caFile
         guard Self.libraryReady, let handle = mosquitto_new(connection.clientID, true, nil) else {
             throw MQTTLinkError("cannot start libmosquitto (out of memory?)")
@@ -35,7 +48,10 @@ final class MosquittoClient {
         self.handle = handle
         self.address = address
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
-        _ = mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(MQTT_PROTOCOL_V311))
+        _ = mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(speaksV5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311))
+        if let maxIncomingBytes {
+            try setMaximumPacketSize(maxIncomingBytes + Self.packetOverhead, keepAliveSeconds: MQTTLink.keepAliveSeconds)
+        }
         if let username = address.username {
             try check(mosquitto_username_pw_set(handle, username, address.password), "the user name")
         }
@@ -50,7 +66,8 @@ final class MosquittoClient {
         }
         mosquitto_connect_callback_set(handle) { _, context, code in
             let client = MosquittoClient.from(context)
-            client.events.append(code == 0 ? .connected : .refused(String(cString: mosquitto_connack_string(code))))
+            let reason = client.speaksV5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code)
+            client.events.append(code == 0 ? .connected : .refused(reason.map { String(cString: $0) } ?? "code \(code)"))
         }
         mosquitto_disconnect_callback_set(handle) { _, context, code in
             MosquittoClient.from(context).events.append(.closed(expected: code == 0))
@@ -64,14 +81,38 @@ final class MosquittoClient {
         }
         mosquitto_message_callback_set(handle) { _, context, message in
             guard let message = message?.pointee, let topic = message.topic else { return }
-            let payload = message.payloadlen > 0 && message.payload != nil
-                ? Array(UnsafeRawBufferPointer(start: message.payload, count: Int(message.payloadlen)))
+            let client = MosquittoClient.from(context)
+            let length = Int(max(0, message.payloadlen))
+            if let limit = client.maxIncomingBytes, length > limit {
+                client.events.append(.oversized(topic: String(cString: topic), bytes: length))
+                return
+            }
+            let payload = length > 0 && message.payload != nil
+                ? Array(UnsafeRawBufferPointer(start: message.payload, count: length))
                 : []
-            MosquittoClient.from(context).events.append(.message(topic: String(cString: topic), payload: payload))
+            client.events.append(.message(topic: String(cString: topic), payload: payload))
         }
     }
 
     deinit { mosquitto_destroy(handle) }
+
+    /// What a PUBLISH packet adds to its payload at most: header, a topic of up to 64 KiB, properties.
+    static let packetOverhead = 66 * 1024
+
+    /// Stores the CONNECT property every (re)connection sends. libmosquitto 2.0 takes CONNECT
+    /// properties only in its blocking `mosquitto_connect_bind_v5`, which stores them before
+    /// it checks its address; given an impossible port it stores them and returns at once, and
+    /// the non-blocking connects that follow send them.
+    private func setMaximumPacketSize(_ bytes: Int, keepAliveSeconds: Int32) throws(MQTTLinkError) {
+        var properties: OpaquePointer? = nil
+        defer { mosquitto_property_free_all(&properties) }
+        try check(mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_MAXIMUM_PACKET_SIZE.rawValue), UInt32(clamping: bytes)),
+                  "the largest packet to receive")
+        let code = mosquitto_connect_bind_v5(handle, "", -1, keepAliveSeconds, nil, properties)
+        guard code == MOSQ_ERR_INVAL.rawValue else {
+            throw MQTTLinkError("cannot set the largest packet to receive: \(Self.describe(code))")
+        }
+    }
 
     private static func from(_ context: UnsafeMutableRawPointer?) -> MosquittoClient {
         Unmanaged<MosquittoClient>.fromOpaque(context!).takeUnretainedValue()
@@ -125,10 +166,20 @@ final class MosquittoClient {
         return text
     }
 
-    /// The library's sentence for a code; for a system error, the system's.
+    /// The library's sentence for a code; for a system error, the system's; and one for the
+    /// codes the library has none for ("Unknown error.").
     static func describe(_ code: Int32) -> String {
-        if code == MOSQ_ERR_ERRNO.rawValue { return String(cString: strerror(errno)) }
-        return String(cString: mosquitto_strerror(code))
+        switch code {
+        case MOSQ_ERR_ERRNO.rawValue:
+            return String(cString: strerror(errno))
+        case MOSQ_ERR_KEEPALIVE.rawValue:
+            return "the broker stopped answering: nothing from it for 1.5 × the \(MQTTLink.keepAliveSeconds) s keepalive"
+        case MOSQ_ERR_OVERSIZE_PACKET.rawValue:
+            return "a packet larger than the broker or this bridge takes"
+        default:
+            let text = String(cString: mosquitto_strerror(code))
+            return text == "Unknown error." ? "error \(code) of libmosquitto (it has no text for it)" : text
+        }
     }
 }
 

@@ -18,6 +18,9 @@ struct PublisherState {
     let streamID: String
     let homeAssistant: HomeAssistantDiscovery?
     let maxSamplesPerMessage: Int
+    /// A `samples` message is ended past this size: a relay reads at most
+    /// `MQTTMessages.Limits.maxPayloadBytes` (1 MiB), whatever the channels' count.
+    static let maxMessageBytes = 256 * 1024
     /// The next event of the stream to handle.
     private(set) var cursor: UInt64
     private var source: SourceStatus
@@ -69,7 +72,8 @@ struct PublisherState {
                     return
                 }
                 var announced = publishedLayout
-                BatchMessages.encode(samples, firstSample: first, layout: &announced) { part, payload in
+                BatchMessages.encode(samples, firstSample: first, layout: &announced, stream: streamID,
+                                     maxMessageBytes: Self.maxMessageBytes) { part, payload in
                     switch part {
                     case .channels(let names):
                         out.append(Message(topic: address.channelsTopic, payload: payload, retain: true, samples: 0))

@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -10,10 +11,10 @@ final class AccessGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = HTTPServerRequestPart
 
     private let policy: AccessPolicy
-    private let log: FloodLog
+    private let log: ThrottledLog
     private var refused = false
 
-    init(policy: AccessPolicy, log: FloodLog) {
+    init(policy: AccessPolicy, log: ThrottledLog) {
         self.policy = policy
         self.log = log
     }

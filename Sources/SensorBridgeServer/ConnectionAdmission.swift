@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import NIOCore
 
 /// First in every connection's pipeline, for its whole life (it stays through the upgrade):
@@ -8,12 +9,12 @@ final class ConnectionAdmission: ChannelInboundHandler {
     typealias InboundOut = ByteBuffer
 
     private let limiter: ConnectionLimiter
-    private let log: FloodLog
+    private let log: ThrottledLog
     private var admitted: (id: UInt64, address: String)?
     private var silent = true
     private var refused = false
 
-    init(limiter: ConnectionLimiter, log: FloodLog) {
+    init(limiter: ConnectionLimiter, log: ThrottledLog) {
         self.limiter = limiter
         self.log = log
     }

@@ -26,7 +26,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let request: StreamRequest
     private let framing: Framing
     private let format: any WireFormat
-    private let log: FloodLog
+    private let log: ThrottledLog
     private let slot: ClientSlot
     /// Why this client may not send lines to the board (its Origin), or nil when it may.
     private let sendRefusal: String?
@@ -53,7 +53,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bytesSent: UInt64 = 0
 
     init(clients: GraphClients, record: ClientRecord, request: StreamRequest, framing: Framing,
-         slot: ClientSlot, clientTimeout: TimeAmount, sendRefusal: String? = nil, log: FloodLog) {
+         slot: ClientSlot, clientTimeout: TimeAmount, sendRefusal: String? = nil, log: ThrottledLog) {
         self.sendRefusal = sendRefusal
         self.clients = clients
         self.record = record

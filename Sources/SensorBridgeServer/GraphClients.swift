@@ -83,7 +83,7 @@ public final class GraphClients: Sendable {
 
     /// Where a new client starts, from what it asked for in its URL.
     func start(for request: StreamRequest) -> SensorStream.Start {
-        stream.start(historyMicros: request.historySeconds.map { Int64($0 * 1_000_000) },
+        stream.start(historyMicros: request.historySeconds.map { Int64(saturating: $0 * 1_000_000) },
                      resumeStream: request.resumeStream, resumeAfter: request.resumeAfter)
     }
 

@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -58,7 +59,7 @@ public final class GraphServer: Sendable {
     private let ownsGroup: Bool
     private let channel: Channel
     private let stopped = Mutex(false)
-    private let floodLog: FloodLog
+    private let floodLog: ThrottledLog
     private let slots: ClientSlots
 
     /// The port actually bound (useful with port 0).
@@ -76,7 +77,7 @@ public final class GraphServer: Sendable {
         self.ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.group = group
-        let floodLog = FloodLog(logger: logger)
+        let floodLog = ThrottledLog(logger: logger)
         self.floodLog = floodLog
         let slots = ClientSlots(limit: configuration.maxClients)
         self.slots = slots
@@ -122,7 +123,7 @@ public final class GraphServer: Sendable {
     /// Internal, not private: the pipeline-rebuild tests build connections with it.
     static func initialize(
         _ channel: Channel, clients: GraphClients, pages: PageFiles, configuration: Configuration, logger: Logger,
-        log: FloodLog, slots: ClientSlots, limiter: ConnectionLimiter
+        log: ThrottledLog, slots: ClientSlots, limiter: ConnectionLimiter
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             var limits = NIOHTTPDecoderLimitConfiguration()

@@ -15,11 +15,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let pages: PageFiles
     private let maxHeaderBytes: Int
     private let logger: Logger
-    private let log: FloodLog
+    private let log: ThrottledLog
     private var request: HTTPRequestHead?
     private var failed = false
 
-    init(clients: GraphClients, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: FloodLog) {
+    init(clients: GraphClients, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: ThrottledLog) {
         self.clients = clients
         self.pages = pages
         self.maxHeaderBytes = maxHeaderBytes

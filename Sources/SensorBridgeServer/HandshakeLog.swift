@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -6,7 +7,7 @@ import NIOHTTP1
 /// with a packet capture (protocol family and version, offered and chosen subprotocol,
 /// offered extensions, Origin, User-Agent), for accepted and refused clients alike.
 enum HandshakeLog {
-    static func connected(_ record: ClientRecord, path: String, log: FloodLog) {
+    static func connected(_ record: ClientRecord, path: String, log: ThrottledLog) {
         let facts = record.handshake
         log.info("client \(record.id) connected to \(path)", metadata: [
             "remote": "\(record.remoteAddress)",
@@ -24,7 +25,7 @@ enum HandshakeLog {
         }
     }
 
-    static func refused(status: HTTPResponseStatus, reason: String, head: HTTPRequestHead, remote: String, log: FloodLog) {
+    static func refused(status: HTTPResponseStatus, reason: String, head: HTTPRequestHead, remote: String, log: ThrottledLog) {
         let headers = head.headers
         log.info("refused WebSocket handshake on \(head.uri): \(status.code) \(reason)", metadata: [
             "remote": "\(remote)",

@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -24,7 +25,7 @@ final class HixieFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private let handshake: Hixie76Handshake
     private let maxFrameBytes: Int
     private let timeout: TimeAmount
-    private let log: FloodLog
+    private let log: ThrottledLog
     private var streamHandler: ChannelHandler?
     private var state = State.awaitingKey3
     private var received: ByteBuffer?
@@ -32,7 +33,7 @@ final class HixieFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeSent = false
 
     /// - Parameter streamHandler: added behind this codec once the handshake is answered.
-    init(handshake: Hixie76Handshake, streamHandler: ChannelHandler, maxFrameBytes: Int, timeout: TimeAmount, log: FloodLog) {
+    init(handshake: Hixie76Handshake, streamHandler: ChannelHandler, maxFrameBytes: Int, timeout: TimeAmount, log: ThrottledLog) {
         self.handshake = handshake
         self.streamHandler = streamHandler
         self.maxFrameBytes = maxFrameBytes

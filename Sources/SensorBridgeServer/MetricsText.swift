@@ -56,7 +56,10 @@ enum MetricsText {
             counter("mqtt_messages_received", "Messages received from the MQTT broker.", link.messagesReceived, labels: labels)
             counter("mqtt_samples_received", "Samples relayed from the MQTT broker.", link.samplesReceived, labels: labels)
             counter("mqtt_samples_missed", "Samples of the edge bridge that never reached this relay.", link.samplesMissed, labels: labels)
-            counter("mqtt_messages_rejected", "Messages on the base topic that were not sensorbridge's.", link.messagesRejected, labels: labels)
+            counter("mqtt_messages_rejected", "Messages on the base topic refused: not sensorbridge's, too large, or not the edge's next.",
+                    link.messagesRejected, labels: labels)
+            counter("mqtt_messages_dropped", "Messages that came faster than the relay could read them, dropped unread.",
+                    link.messagesDropped, labels: labels)
         }
         return registry.emitToBuffer()
     }

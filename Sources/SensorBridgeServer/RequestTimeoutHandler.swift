@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -14,10 +15,10 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
     typealias OutboundOut = HTTPServerResponsePart
 
     private let timeout: TimeAmount
-    private let log: FloodLog
+    private let log: ThrottledLog
     private var pending: Scheduled<Void>?
 
-    init(timeout: TimeAmount, log: FloodLog) {
+    init(timeout: TimeAmount, log: ThrottledLog) {
         self.timeout = timeout
         self.log = log
     }

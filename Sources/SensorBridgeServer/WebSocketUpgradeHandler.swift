@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -45,12 +46,12 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     private let settings: Settings
     private let httpHandlers: [RemovableChannelHandler]
     private let logger: Logger
-    private let log: FloodLog
+    private let log: ThrottledLog
     private var state = State.idle
 
     /// - Parameter httpHandlers: every HTTP handler to take out of the pipeline on upgrade
     ///   (the request decoder last, so that the bytes it holds go to the WebSocket side).
-    init(clients: GraphClients, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger, log: FloodLog) {
+    init(clients: GraphClients, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger, log: ThrottledLog) {
         self.clients = clients
         self.settings = settings
         self.httpHandlers = httpHandlers

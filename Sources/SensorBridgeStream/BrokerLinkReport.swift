@@ -23,8 +23,11 @@ public struct BrokerLinkReport: Codable, Sendable, Equatable {
     public var samplesReceived: UInt64 = 0
     /// Samples of the edge that never reached this relay (jumps in the edge's numbers).
     public var samplesMissed: UInt64 = 0
-    /// Messages on the base topic that were not sensorbridge's.
+    /// Messages on the base topic refused: not sensorbridge's, too large, or not the edge's
+    /// next (old, repeated, of another run, or numbers it never confirmed). The log says why.
     public var messagesRejected: UInt64 = 0
+    /// Messages that arrived faster than the relay could read them, dropped unread.
+    public var messagesDropped: UInt64 = 0
 
     public init(role: String, broker: String) {
         self.role = role

@@ -1,9 +1,11 @@
+import SensorBridgeCore
 import Synchronization
 
 /// A fixed-size history with one writer and any number of readers, each keeping its own
 /// cursor (a sequence number). The writer never waits for a reader: a reader that falls
 /// more than `capacity` behind finds its items overwritten, skips to the oldest one still
-/// held and is told how many it missed. Memory is bounded by `capacity`, however slow the readers.
+/// held and is told how many it missed. Memory is bounded by `capacity` items and by
+/// `maxBytes` of their cost (items of a hostile size make it hold fewer), however slow the readers.
 public final class HistoryRing<Element: Sendable>: Sendable {
     /// What one read returns.
     public struct Batch: Sendable {
@@ -19,31 +21,57 @@ public final class HistoryRing<Element: Sendable>: Sendable {
 
     private struct Storage {
         /// Grows to `capacity`, then each item replaces the oldest: memory is taken as the
-        /// history fills, not all at start.
-        var slots: [Element]
+        /// history fills, not all at start. nil once dropped for the byte bound.
+        var slots: [Element?]
         var nextSequence: UInt64 = 0
+        /// The oldest sequence number still held.
+        var oldest: UInt64 = 0
+        /// The cost of the items held.
+        var bytes = 0
     }
 
     public let capacity: Int
+    /// The most the held items may cost (`cost`): big items make the ring hold fewer.
+    public let maxBytes: Int
+    private let cost: @Sendable (Element) -> Int
     private let storage: Mutex<Storage>
 
-    public init(capacity: Int) {
+    /// - Parameters:
+    ///   - capacity: items held at most.
+    ///   - maxBytes: the most the held items may cost together; the oldest go first, but the
+    ///     newest item is always held.
+    ///   - cost: what one item costs (its memory, roughly).
+    public init(capacity: Int, maxBytes: Int = .max, cost: @escaping @Sendable (Element) -> Int = { _ in 0 }) {
         precondition(capacity > 0, "a ring needs room for at least one item")
         self.capacity = capacity
+        self.maxBytes = maxBytes
+        self.cost = cost
         self.storage = Mutex(Storage(slots: []))
     }
 
-    /// Stores `element` and returns its sequence number. Overwrites the oldest item when full.
+    /// Stores `element` and returns its sequence number. Overwrites the oldest item when
+    /// full, and drops the oldest ones while the held items cost more than `maxBytes`.
     @discardableResult
     public func append(_ element: Element) -> UInt64 {
-        storage.withLock { storage in
+        let added = cost(element)
+        return storage.withLock { storage in
             let sequence = storage.nextSequence
             if storage.slots.count < capacity {
                 storage.slots.append(element)
             } else {
-                storage.slots[Int(sequence % UInt64(capacity))] = element
+                let index = Int(sequence % UInt64(capacity))
+                if let replaced = storage.slots[index] { storage.bytes -= cost(replaced) }
+                storage.slots[index] = element
+                storage.oldest = max(storage.oldest, sequence + 1 - UInt64(capacity))
             }
+            storage.bytes += added
             storage.nextSequence = sequence + 1
+            while storage.bytes > maxBytes, storage.oldest < sequence {
+                let index = Int(storage.oldest % UInt64(capacity))
+                if let dropped = storage.slots[index] { storage.bytes -= cost(dropped) }
+                storage.slots[index] = nil
+                storage.oldest += 1
+            }
             return sequence
         }
     }
@@ -52,22 +80,25 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     public var nextSequence: UInt64 { storage.withLock { $0.nextSequence } }
 
     /// The oldest sequence number still held.
-    public var oldestSequence: UInt64 { storage.withLock { Self.oldest(in: $0, capacity: capacity) } }
+    public var oldestSequence: UInt64 { storage.withLock { $0.oldest } }
+
+    /// What the held items cost together.
+    public var heldBytes: Int { storage.withLock { $0.bytes } }
 
     /// Reads up to `limit` items starting at `cursor`.
     public func read(from cursor: UInt64, limit: Int = .max) -> Batch {
         storage.withLock { storage in
-            let oldest = Self.oldest(in: storage, capacity: capacity)
+            let oldest = storage.oldest
             let start = max(cursor, oldest)
             let missed = start - min(cursor, start)
-            let end = min(storage.nextSequence, start &+ UInt64(max(0, limit)))
+            let end = min(storage.nextSequence, start.addingSaturating(UInt64(max(0, limit))))
             guard start < end else {
                 return Batch(elements: [], first: start, missed: missed, next: max(start, cursor))
             }
             var elements: [Element] = []
             elements.reserveCapacity(Int(end - start))
             for sequence in start..<end {
-                elements.append(storage.slots[Int(sequence % UInt64(capacity))])
+                elements.append(storage.slots[Int(sequence % UInt64(capacity))]!)  // held: never nil
             }
             return Batch(elements: elements, first: start, missed: missed, next: end)
         }
@@ -78,11 +109,11 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     /// Returns `nextSequence` when no held item satisfies it.
     public func firstSequence(where isAtOrAfter: (Element) -> Bool) -> UInt64 {
         storage.withLock { storage in
-            var low = Self.oldest(in: storage, capacity: capacity)
+            var low = storage.oldest
             var high = storage.nextSequence
             while low < high {
                 let middle = low + (high - low) / 2
-                if isAtOrAfter(storage.slots[Int(middle % UInt64(capacity))]) {
+                if isAtOrAfter(storage.slots[Int(middle % UInt64(capacity))]!) {
                     high = middle
                 } else {
                     low = middle + 1
@@ -90,9 +121,5 @@ public final class HistoryRing<Element: Sendable>: Sendable {
             }
             return low
         }
-    }
-
-    private static func oldest(in storage: Storage, capacity: Int) -> UInt64 {
-        storage.nextSequence > UInt64(capacity) ? storage.nextSequence - UInt64(capacity) : 0
     }
 }

@@ -30,7 +30,7 @@ public final class IngestPipeline: ByteSink {
         let recorder = self.recorder
         let monitor = self.monitor
         state.withLock { state in
-            var rejectedLog = state.rejectedLog
+            let rejectedLog = state.rejectedLog
             state.decoder.feed(
                 bytes, receivedMicros: receivedMicros,
                 onLine: { line in
@@ -43,7 +43,6 @@ public final class IngestPipeline: ByteSink {
                 },
                 onSample: { stream.publish($0) }
             )
-            state.rejectedLog = rejectedLog
         }
     }
 
@@ -66,33 +65,24 @@ public final class IngestPipeline: ByteSink {
     public func close() { recorder?.close() }
 }
 
-/// Logs rejected lines without flooding: the first few, then at most one line a second
-/// with how many were skipped in between, and a hint when the errors suggest a wrong baud rate.
-struct RejectedLineLog {
-    let logger: Logger
-    private var lastLogMicros: Int64 = 0
-    private var unlogged = 0
-    private var logged = 0
+/// Logs rejected lines without flooding (a few a second, then how many were not shown),
+/// with a hint when the errors suggest a wrong baud rate.
+struct RejectedLineLog: Sendable {
+    let log: ThrottledLog
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger) { self.log = ThrottledLog(logger: logger, subject: "skipped lines", linesPerSecond: 3) }
 
-    mutating func rejected(_ kind: ParseErrorKind, line: [UInt8]?, nowMicros: Int64) {
-        guard logged < 5 || nowMicros - lastLogMicros >= 1_000_000 else {
-            unlogged += 1
-            return
-        }
-        var message = "skipped a line (\(kind.rawValue))"
-        if let line { message += ": \(StreamStatistics.printable(line))" }
-        if unlogged > 0 { message += " [and \(unlogged) more since the last report]" }
-        switch kind {
-        case .invalidUTF8, .lineTooLong, .nulByte:
-            message += "; if this persists, check that --baud matches the sketch's Serial.begin()"
-        default:
-            break
-        }
-        logger.warning("\(message)")
-        logged += 1
-        unlogged = 0
-        lastLogMicros = nowMicros
+    func rejected(_ kind: ParseErrorKind, line: [UInt8]?, nowMicros: Int64) {
+        log.warning({
+            var message = "skipped a line (\(kind.rawValue))"
+            if let line { message += ": \(StreamStatistics.printable(line))" }
+            switch kind {
+            case .invalidUTF8, .lineTooLong, .nulByte:
+                message += "; if this persists, check that --baud matches the sketch's Serial.begin()"
+            default:
+                break
+            }
+            return message
+        }(), nowMicros: nowMicros)
     }
 }

@@ -83,7 +83,7 @@ public final class LineMonitor: Sendable {
     public func entries(after number: UInt64) -> [Entry] {
         ring.withLock { ring in
             let oldest = ring.next > UInt64(capacity) ? ring.next - UInt64(capacity) : 1
-            let first = max(number + 1, oldest)
+            let first = max(number.addingSaturating(1), oldest)  // `after` comes from a URL: any number
             guard first < ring.next else { return [] }
             return (first..<ring.next).map { number in
                 let slot = ring.slots[Int(number % UInt64(capacity))]

@@ -34,13 +34,11 @@ public struct SendRefusal: Error, Equatable, Sendable, CustomStringConvertible {
 public struct SendGate: Sendable {
     public static let maxLineBytes = 200
     /// Lines a second, with a burst of as many.
-    public let linesPerSecond: Double
-    private var tokens: Double
-    private var lastMicros: Int64?
+    public var linesPerSecond: Double { bucket.perSecond }
+    private var bucket: TokenBucket
 
     public init(linesPerSecond: Double = 10) {
-        self.linesPerSecond = linesPerSecond
-        self.tokens = linesPerSecond
+        bucket = TokenBucket(perSecond: linesPerSecond)
     }
 
     public mutating func admit(_ line: String, nowMicros: Int64) -> SendRefusal? {
@@ -50,12 +48,9 @@ public struct SendGate: Sendable {
         if line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
             return SendRefusal("send one line of text: no line breaks or control characters (the line ending is added)")
         }
-        if let lastMicros { tokens = min(linesPerSecond, tokens + Double(nowMicros - lastMicros) / 1e6 * linesPerSecond) }
-        lastMicros = nowMicros
-        guard tokens >= 1 else {
+        guard bucket.take(nowMicros: nowMicros) else {
             return SendRefusal("too many lines: at most \(Int(linesPerSecond)) a second are sent to the board")
         }
-        tokens -= 1
         return nil
     }
 }
@@ -68,6 +63,8 @@ public final class LineSender: Sendable {
     private let target: (any LineTarget)?
     private let monitor: LineMonitor?
     private let logger: Logger
+    /// Refusals come as fast as a page can send; the log gets a few a second.
+    private let refusals: ThrottledLog
 
     /// - Parameter target: nil when the source cannot be written to (a recording).
     public init(target: (any LineTarget)?, monitor: LineMonitor?, gate: SendGate = SendGate(), logger: Logger) {
@@ -75,6 +72,7 @@ public final class LineSender: Sendable {
         self.target = target
         self.monitor = monitor
         self.logger = logger
+        self.refusals = ThrottledLog(logger: logger, subject: "refused or failed sends", linesPerSecond: 3)
     }
 
     /// Sends `line` with `ending`; throws `SendRefusal` when it was not sent, and why.
@@ -84,13 +82,13 @@ public final class LineSender: Sendable {
         }
         try gate.withLock { gate in
             if let refusal = gate.admit(line, nowMicros: nowMicros) {
-                logger.notice("refused to send a line from \(client): \(refusal.reason)")
+                refusals.notice("refused to send a line from \(client): \(refusal.reason)", nowMicros: nowMicros)
                 throw refusal
             }
             do {
                 try target.writeLine(Array(line.utf8) + ending.bytes)
             } catch {
-                logger.notice("could not send a line from \(client): \(error)")
+                refusals.notice("could not send a line from \(client): \(error)", nowMicros: nowMicros)
                 throw SendRefusal("\(error)")
             }
         }

@@ -14,6 +14,8 @@ public final class ReplaySource: ByteSource {
     private let thread = SourceThread()
     /// Skipped lines shown one by one before only counting them.
     private static let skippedLinesShown = 5
+    /// A wait longer than this is said in the log: a replay that seems stuck is waiting for a line timed far ahead.
+    private static let longWaitMicros: Int64 = 60_000_000
 
     public init(file: ReplayFile, speed: Double, loop: Bool, logger: Logger) {
         self.file = file
@@ -40,6 +42,7 @@ public final class ReplaySource: ByteSource {
         var skipped = 0
         var round = 0
         var delivered = 0
+        var toldOfLongWait = false
         repeat {
             var firstOffset: Int64?
             var lastOffset: Int64 = 0
@@ -61,7 +64,15 @@ public final class ReplaySource: ByteSource {
                         lastOffset = max(lastOffset, chunk.offsetMicros)
                         lines += 1
                         if speed > 0 {
-                            thread.sleep(untilMonotonicMicros: start + Int64(Double(roundBase + chunk.offsetMicros - first) / speed))
+                            // A recording's times are outside numbers: any of them may be absurd.
+                            let at = roundBase.addingSaturating(chunk.offsetMicros.subtractingSaturating(first))
+                            let deadline = start.addingSaturating(Int64(saturating: Double(at) / speed))
+                            let wait = deadline.subtractingSaturating(WallClock.monotonicMicros())
+                            if wait > Self.longWaitMicros, !toldOfLongWait {
+                                toldOfLongWait = true
+                                logger.notice("\(path): the next line is timed \(wait / 1_000_000) s later; waiting for it (--speed 0 replays without waiting)")
+                            }
+                            thread.sleep(untilMonotonicMicros: deadline)
                         }
                         if thread.isStopping { return }
                         sink.ingest(chunk.bytes[...], receivedMicros: WallClock.nowMicros())
@@ -74,9 +85,9 @@ public final class ReplaySource: ByteSource {
                 return
             }
             if lines == 0 { break }  // the file lost its lines since it was checked
-            let duration = lastOffset - (firstOffset ?? 0)
+            let duration = lastOffset.subtractingSaturating(firstOffset ?? 0)
             let lineInterval = lines > 1 ? duration / Int64(lines - 1) : 20_000
-            roundBase += duration + lineInterval
+            roundBase = roundBase.addingSaturating(duration.addingSaturating(lineInterval))
             round += 1
         } while loop && !thread.isStopping
         if thread.isStopping { return }

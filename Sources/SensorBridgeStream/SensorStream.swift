@@ -38,14 +38,21 @@ public final class SensorStream: Sendable {
 
     /// - Parameters:
     ///   - capacity: events kept in memory (bounds memory; must cover `historySeconds` at the device's rate).
+    ///   - maxBytes: the most the held events may cost (`StreamEvent.estimatedBytes`): wide
+    ///     samples (a peer's 64 channels) make the history shorter rather than memory larger.
     ///   - historySeconds: what a late joiner receives first, unless it asks for another span.
-    public init(source: SourceStatus, capacity: Int = 16_384, historySeconds: Double = 5) {
-        self.ring = HistoryRing(capacity: capacity)
+    public init(source: SourceStatus, capacity: Int = 16_384, maxBytes: Int = SensorStream.defaultMaxBytes,
+                historySeconds: Double = 5) {
+        self.ring = HistoryRing(capacity: capacity, maxBytes: maxBytes, cost: \.estimatedBytes)
         self.writer = Mutex(WriterState(source: source))
-        self.historyMicros = Int64(historySeconds * 1_000_000)
+        self.historyMicros = Int64(saturating: historySeconds * 1_000_000)
     }
 
     public var capacity: Int { ring.capacity }
+    /// The most the history may cost, and what it costs now.
+    public var maxBytes: Int { ring.maxBytes }
+    public var heldBytes: Int { ring.heldBytes }
+    public static let defaultMaxBytes = 64 << 20
 
     // MARK: - Writing (the source's thread)
 
@@ -142,7 +149,7 @@ public final class SensorStream: Sendable {
         if resumeStream == streamID, let after = resumeAfter, after < samples {
             return Start(event: ring.firstSequence { $0.sampleSequence > after }, sample: after + 1)
         }
-        let since = nowMicros - (requested ?? historyMicros)
+        let since = nowMicros.subtractingSaturating(max(0, requested ?? historyMicros))
         let event = ring.firstSequence { $0.timeMicros >= since }
         let sample = ring.read(from: event, limit: 1).elements.first?.sampleSequence ?? samples
         return Start(event: event, sample: sample)

@@ -22,6 +22,15 @@ public struct StreamEvent: Sendable {
         self.sampleSequence = sampleSequence
     }
 
+    /// Roughly what holding this event costs, the frames made of it for clients included:
+    /// what bounds the stream's history in bytes.
+    public var estimatedBytes: Int {
+        switch kind {
+        case .sample(let sample): 128 + 16 * sample.values.count
+        case .source(_, let detail): 128 + 2 * detail.utf8.count
+        }
+    }
+
     public var sample: Sample? {
         if case .sample(let sample) = kind { sample } else { nil }
     }

@@ -22,7 +22,26 @@ struct MQTTMessagesTests {
         #expect(read == .samples(first: 41, rows: [
             .init(timeMicros: 1_700_000_000_123_456, values: [512, 498.5, -3]),
             .init(timeMicros: 1_700_000_000_143_000, values: [511, .nan, 0]),
-        ]))
+        ], stream: nil))
+    }
+
+    @Test func theEdgeNamesItsRunInEachSamplesMessageAndSplitsLargeOnes() throws {
+        let wide = ChannelLayout(names: (1...64).map { "channel\($0)" }, isNamedByDevice: true)
+        let samples = (0..<2000).map { Sample(timeMicros: 1_700_000_000_000_000 + Int64($0), values: (0..<64).map { -Double($0) - 0.123456789012 }, layout: wide) }
+        var layout: ChannelLayout? = wide
+        var messages: [[UInt8]] = []
+        BatchMessages.encode(samples, firstSample: 7, layout: &layout, stream: "run1", maxMessageBytes: PublisherState.maxMessageBytes) { part, message in
+            if case .samples = part { messages.append(message) }
+        }
+        #expect(messages.count > 1, "2000 samples of 64 long values do not fit one message")
+        #expect(messages.allSatisfy { $0.count <= PublisherState.maxMessageBytes + 2_000 })
+        var next: UInt64 = 7
+        for message in messages {
+            guard case .samples(let first, let rows, let stream) = try MQTTMessages.decode(message) else { Issue.record("not samples"); return }
+            #expect(first == next && stream == "run1" && rows.allSatisfy { $0.values.count == 64 })
+            next += UInt64(rows.count)
+        }
+        #expect(next == 2007, "every sample, in order, across the messages")
     }
 
     @Test func statusCarriesTheRunTheSourceAndThePresence() throws {
@@ -47,6 +66,20 @@ struct MQTTMessagesTests {
         (#"{"type":"samples","seq":1,"samples":[["1",2]]}"#, "not a sensorbridge message"),
         (#"{"type":"status","state":"exploded"}"#, "no known state"),
         (#"{"type":"hello"}"#, "unknown type hello"),
+        // What the probe of issue 19 sent, and its neighbours.
+        (#"{"type":"samples","seq":18446744073709551615,"samples":[[1795938613499,1,2,3]]}"#, "run past 18446744073709551615"),
+        (#"{"type":"samples","seq":18446744073709551616,"samples":[[1,2]]}"#, "larger than 18446744073709551615"),
+        (#"{"type":"samples","seq":-1,"samples":[[1,2]]}"#, "a whole number of 0 or more"),
+        (#"{"type":"samples","seq":1.5,"samples":[[1,2]]}"#, "a whole number of 0 or more"),
+        (#"{"type":"samples","seq":1,"samples":[[1e300,2]]}"#, "without its time"),
+        (#"{"type":"samples","seq":1,"samples":[[1,2e999]]}"#, "out of range"),
+        (#"{"type":"channels","seq":0,"channels":["a,b"]}"#, "no sketch could print"),
+        (#"{"type":"channels","seq":0,"channels":[""]}"#, "no sketch could print"),
+        (#"{"type":"status","state":"connected","source":{"baud":99999999999}}"#, "outside 1…100000000"),
+        (#"{"type":"status","state":"connected","stream":"0123456789012345678901234567890123456789012345678901234567890123456789"}"#, "longer than 64 bytes"),
+        (#"{"type":"status","state":"connected"} trailing"#, "more after the end"),
+        (#"{"type":"status","state":"connected","x":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}"#, "nested deeper"),
+        (#"{"type":"samples","seq":0,"samples":[[1,"\ud800"]]}"#, "not a sensorbridge message"),
     ])
     func foreignPayloadsAreRefusedWithAReason(payload: String, reason: String) {
         #expect {
@@ -54,5 +87,45 @@ struct MQTTMessagesTests {
         } throws: { error in
             "\(error)".contains(reason)
         }
+    }
+
+    @Test func aPayloadBeyondTheLimitIsRefusedUnread() {
+        var limits = MQTTMessages.Limits()
+        limits.maxPayloadBytes = 100
+        let payload = Array(#"{"type":"status","state":"connected","detail":"\#(String(repeating: "x", count: 200))"}"#.utf8)
+        #expect(throws: MQTTPayloadError("a message of \(payload.count) bytes (at most 100 are read)")) {
+            try MQTTMessages.decode(payload, limits: limits)
+        }
+    }
+
+    @Test func rowsValuesAndNamesAreBoundedLikeASerialLine() throws {
+        let tooMany = #"{"type":"samples","seq":0,"samples":[["# + (0..<(LineParser.maxChannels + 2)).map(String.init).joined(separator: ",") + "]]}"
+        #expect(throws: MQTTPayloadError.self) { try MQTTMessages.decode(Array(tooMany.utf8)) }
+        let justRight = #"{"type":"samples","seq":0,"samples":[["# + (0...LineParser.maxChannels).map(String.init).joined(separator: ",") + "]]}"
+        guard case .samples(_, let rows, _) = try MQTTMessages.decode(Array(justRight.utf8)) else { Issue.record("not samples"); return }
+        #expect(rows[0].values.count == LineParser.maxChannels)
+        let manyRows = #"{"type":"samples","seq":0,"samples":["# + Array(repeating: "[1,2]", count: MQTTMessages.Limits.standard.maxRows + 1).joined(separator: ",") + "]}"
+        #expect { try MQTTMessages.decode(Array(manyRows.utf8)) } throws: { "\($0)".contains("more than 5000 elements") }
+        let names = #"{"type":"channels","seq":0,"channels":["# + (0...LineParser.maxChannels).map { "\"c\($0)\"" }.joined(separator: ",") + "]}"
+        #expect(throws: MQTTPayloadError.self) { try MQTTMessages.decode(Array(names.utf8)) }
+    }
+
+    @Test func aLongDetailIsCutAndAnEnormousOneRefused() throws {
+        let long = String(repeating: "é", count: 1000)
+        let payload = MQTTMessages.status(SourceStatus(kind: "serial", name: "/dev/x", baud: 9600, state: .connected, detail: long),
+                                          stream: "s", nextSample: 0, presence: .online)
+        guard case .status(let status) = try MQTTMessages.decode(payload) else { Issue.record("not a status"); return }
+        #expect(status.detail.utf8.count <= MQTTMessages.Limits.standard.maxDetailBytes && status.detail.hasSuffix("…"))
+        #expect(status.detail.hasPrefix("éé"), "cut at a character, never inside one")
+        let enormous = MQTTMessages.status(SourceStatus(kind: "serial", name: "/dev/x", baud: 9600, state: .connected,
+                                                        detail: String(repeating: "x", count: 10_000)),
+                                           stream: "s", nextSample: 0, presence: .online)
+        #expect(throws: MQTTPayloadError.self) { try MQTTMessages.decode(enormous) }
+    }
+
+    @Test func unknownFieldsEscapesAndWhiteSpaceAreRead() throws {
+        let payload = " {\"extra\": {\"a\": [1, true, null, \"x\"]}, \"type\" : \"status\", \"state\":\"connected\", \"detail\":\"tab\\there \\u00e9 \\ud83d\\ude00\", \"seq\": 12 } "
+        guard case .status(let status) = try MQTTMessages.decode(Array(payload.utf8)) else { Issue.record("not a status"); return }
+        #expect(status.detail == "tab\there é 😀" && status.nextSample == 12 && status.state == .connected)
     }
 }

@@ -34,9 +34,9 @@ struct PublisherStateTests {
         #expect(describe(out) == [
             #"lab/b1/status (retained) {"type":"status","state":"connected","detail":"opened","stream":"\#(stream.streamID)","seq":0,"source":{"kind":"serial","name":"/dev/ttyACM0","baud":9600},"bridge":"online"}"#,
             #"lab/b1/channels (retained) {"type":"channels","seq":0,"channels":["x","y","z"]}"#,
-            #"lab/b1/samples {"type":"samples","seq":0,"samples":[[1.000,1,2,3],[2.000,4,5,6]]}"#,
+            #"lab/b1/samples {"type":"samples","seq":0,"stream":"\#(stream.streamID)","samples":[[1.000,1,2,3],[2.000,4,5,6]]}"#,
             #"lab/b1/channels (retained) {"type":"channels","seq":2,"channels":["ax","ay"]}"#,
-            #"lab/b1/samples {"type":"samples","seq":2,"samples":[[3.000,7,8]]}"#,
+            #"lab/b1/samples {"type":"samples","seq":2,"stream":"\#(stream.streamID)","samples":[[3.000,7,8]]}"#,
         ])
         #expect(out.map(\.samples) == [0, 0, 2, 0, 1])
         #expect(state.take(stream.read(from: state.cursor), connected: true).out.isEmpty, "nothing new, nothing sent")

@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Foundation
 import Logging
 import NIOCore
@@ -135,7 +136,7 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
         let record = ClientRecord(id: clients.makeClientID(), remoteAddress: "test", connectedMicros: 0, handshake: facts)
         let handler = GraphClientHandler(
             clients: clients, record: record, request: StreamRequest(uri: uri), framing: .webSocket,
-            slot: ClientSlots(limit: 10).take()!, clientTimeout: .seconds(30), log: FloodLog(logger: Logger(label: "test")))
+            slot: ClientSlots(limit: 10).take()!, clientTimeout: .seconds(30), log: ThrottledLog(logger: Logger(label: "test")))
         let channel = EmbeddedChannel()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
         try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())

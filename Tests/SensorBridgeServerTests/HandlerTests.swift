@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Logging
 import NIOCore
 import NIOEmbedded
@@ -9,7 +10,7 @@ import Testing
 /// The handlers one at a time on an `EmbeddedChannel`: no sockets, no threads, every
 /// outbound part and every close seen exactly as the handler made it.
 @Suite struct HandlerTests {
-    private let log = FloodLog(logger: Logger(label: "test"))
+    private let log = ThrottledLog(logger: Logger(label: "test"))
 
     /// An embedded channel with `handler`, connected (active) as a real client's would be.
     private func connected(_ handler: ChannelHandler) throws -> EmbeddedChannel {

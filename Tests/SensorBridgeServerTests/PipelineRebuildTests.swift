@@ -1,3 +1,4 @@
+import SensorBridgeStream
 import Foundation
 import Logging
 import NIOCore
@@ -23,7 +24,7 @@ import Testing
         let logger = Logger(label: "test")
         try GraphServer.initialize(
             channel, clients: clients, pages: .embedded(["/": (Array("<html>graph</html>".utf8), "text/html")]),
-            configuration: configuration, logger: logger, log: FloodLog(logger: logger),
+            configuration: configuration, logger: logger, log: ThrottledLog(logger: logger),
             slots: ClientSlots(limit: 10), limiter: ConnectionLimiter(maxConnections: 100, maxPerAddress: 10)
         ).wait()
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()

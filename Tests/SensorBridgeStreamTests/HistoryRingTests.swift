@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SensorBridgeCore
 @testable import SensorBridgeStream
 
 struct HistoryRingTests {
@@ -101,5 +102,45 @@ struct HistoryRingTests {
         #expect(ring.firstSequence { $0 >= 99 } == 5)
         for value in [60, 70, 80, 90] { ring.append(value) }  // 10 is overwritten
         #expect(ring.firstSequence { $0 >= 0 } == 1)
+    }
+}
+
+struct HistoryRingByteBoundTests {
+    @Test func bigItemsMakeTheRingHoldFewerNeverMoreThanItsBytes() {
+        let ring = HistoryRing<[Double]>(capacity: 1000, maxBytes: 8_000, cost: { $0.count * 8 })
+        for index in 0..<100 { ring.append([Double(index)]) }
+        #expect(ring.oldestSequence == 0 && ring.heldBytes == 800, "small items: the count is the bound")
+        ring.append(Array(repeating: 1, count: 500))  // 4000 bytes
+        #expect(ring.heldBytes <= 8_000 && ring.oldestSequence == 0)
+        ring.append(Array(repeating: 2, count: 500))
+        #expect(ring.heldBytes <= 8_000, "the oldest went to make room: \(ring.heldBytes)")
+        let batch = ring.read(from: 0)
+        #expect(batch.missed == batch.first && batch.first > 0, "a reader is told what it missed")
+        #expect(batch.elements.last?.count == 500)
+        ring.append(Array(repeating: 3, count: 5_000))  // one item over the whole bound
+        #expect(ring.read(from: 0).elements.map(\.count) == [5_000], "the newest is always held")
+        for index in 0..<2000 { ring.append([Double(index)]) }
+        #expect(ring.heldBytes == 8_000 && ring.read(from: 0).elements.count == 1000, "back to the count bound")
+    }
+
+    @Test func aStreamOfWideSamplesStaysWithinItsBytes() {
+        let stream = SensorStream(source: SourceStatus(kind: "mqtt", name: "x", baud: nil), capacity: 65_536, maxBytes: 1 << 20)
+        let wide = ChannelLayout.defaultNames(count: 64)
+        for index in 0..<10_000 {
+            stream.publish(Sample(timeMicros: Int64(index), values: Array(repeating: 1, count: 64), layout: wide))
+        }
+        #expect(stream.heldBytes <= 1 << 20)
+        let window = stream.sampleWindow
+        #expect(window.next == 10_000 && window.oldest > 9_000, "about a thousand samples of 64 values fit a MiB")
+        // A status flood with long details does not grow it either.
+        for _ in 0..<1_000 { stream.updateSource(state: .connected, detail: String(repeating: "x", count: 4_000)) }
+        #expect(stream.heldBytes <= 1 << 20)
+    }
+
+    @Test func theLineMonitorTakesAnyNumber() {
+        let monitor = LineMonitor(capacity: 4)
+        monitor.received(Array("1,2,3".utf8), micros: 0)
+        #expect(monitor.entries(after: .max).isEmpty, "/api/lines?after=18446744073709551615")
+        #expect(monitor.entries(after: 0).count == 1)
     }
 }

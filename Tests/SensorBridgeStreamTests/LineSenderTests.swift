@@ -81,3 +81,36 @@ struct LineSenderTests {
         #expect(monitor.entries(after: 0).map(\.kind) == [.received, .received, .rejected, .message])
     }
 }
+
+/// Keeps what is logged, to count it.
+final class CollectingLogHandler: LogHandler, @unchecked Sendable {
+    let lines = Mutex<[String]>([])
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        lines.withLock { $0.append("\(level) \(message)") }
+    }
+}
+
+struct SendFloodTests {
+    /// Issue 19's probe: with --allow-send, 10 000 refused sends a second were each logged.
+    @Test func aFloodOfRefusedSendsLogsAFewLinesASecond() {
+        let handler = CollectingLogHandler()
+        let logger = Logger(label: "test") { _ in handler }
+        let sender = LineSender(target: FakeBoard(), monitor: nil, logger: logger)
+        var refused = 0
+        let start = WallClock.nowMicros()
+        for index in 0..<100_000 {
+            // 10 s of 10 000 lines a second.
+            do { try sender.send("?", ending: .lf, from: "client 1", nowMicros: start + Int64(index) * 100) } catch { refused += 1 }
+        }
+        let lines = handler.lines.withLock { $0 }
+        #expect(refused == 100_000 - 10 - 99, "10 at once, then 10 a second")
+        #expect(lines.count < 10 * 3 + 10 * 2 + 200, "a few lines a second: \(lines.count)")
+        #expect(lines.contains { $0.contains("more refused or failed sends in the last second not shown") })
+    }
+}
