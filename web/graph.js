@@ -256,7 +256,8 @@
   // ---- Legend and controls ----
   function rebuildLegend() {
     const legend = el("legend");
-    if (legend.childElementCount === store.names.length) return;
+    if (legend.childElementCount === store.names.length
+        && store.names.every((name, index) => legend.children[index].dataset.series === name)) return;
     legend.innerHTML = "";
     store.names.forEach(function (name, index) {
       const item = document.createElement("button");
@@ -682,4 +683,6 @@
   requestAnimationFrame(frame);
   // Hidden or throttled tabs may not run animation frames; keep the state current anyway.
   setInterval(function () { if (Date.now() - frames.lastDraw > 500) draw(); }, 500);
+  // Series the bridge forgot go once their last values have scrolled out.
+  setInterval(function () { if (store.retire(conn.channelNames)) mapColumns(conn.channelNames); }, 5000);
 })();

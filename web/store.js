@@ -59,6 +59,29 @@
     return i;
   };
 
+  /// Drops the series that are neither among `current` (the bridge forgot them: a sketch
+  /// with more than 64 labels over time) nor hold a value any more, so the page does not
+  /// keep rings for every label a long run ever printed. True when one went.
+  SeriesStore.prototype.retire = function (current) {
+    const keep = new Set(current);
+    let removed = false;
+    for (let s = this.names.length - 1; s >= 0; s--) {
+      if (keep.has(this.names[s]) || this.holdsValues(s)) continue;
+      for (const list of [this.names, this.values, this.breaks, this.blockMin, this.blockMax, this.blockBreak,
+                          this.lastTimeOf, this.typicalDt, this.pendingBreak]) list.splice(s, 1);
+      removed = true;
+    }
+    if (removed) this.index = new Map(this.names.map((name, s) => [name, s]));
+    return removed;
+  };
+
+  /// Whether series s has a value in what is held.
+  SeriesStore.prototype.holdsValues = function (s) {
+    const values = this.values[s];
+    for (let i = 0; i < this.length; i++) if (values[(this.start + i) & this.mask] === values[(this.start + i) & this.mask]) return true;
+    return false;
+  };
+
   SeriesStore.prototype.reset = function () {
     this.names = [];
     this.index = new Map();

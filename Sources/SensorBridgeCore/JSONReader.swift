@@ -6,9 +6,32 @@
 /// come: Foundation's decoder costs tens of microseconds a message and a copy of it.
 public struct JSONReader {
     public struct Failure: Error, Equatable, CustomStringConvertible {
+        /// What went wrong; words only when asked for, since a flood of hostile messages
+        /// makes failing the common case.
+        public enum Problem: Equatable, Sendable {
+            case text(StaticString)
+            case tooManyElements(Int)
+            case stringTooLong(Int)
+            case tooDeep(Int)
+            case outside(ClosedRange<Int>)
+
+            public static func == (lhs: Problem, rhs: Problem) -> Bool { "\(lhs)" == "\(rhs)" }
+        }
+
         /// Byte offset where reading stopped.
         public let offset: Int
-        public let reason: String
+        public let problem: Problem
+
+        public var reason: String {
+            switch problem {
+            case .text(let text): "\(text)"
+            case .tooManyElements(let limit): "more than \(limit) elements in an array"
+            case .stringTooLong(let limit): "a string longer than \(limit) bytes"
+            case .tooDeep(let limit): "nested deeper than \(limit)"
+            case .outside(let range): "a number outside \(range.lowerBound)…\(range.upperBound)"
+            }
+        }
+
         public var description: String { "\(reason) at byte \(offset)" }
     }
 
@@ -30,7 +53,7 @@ public struct JSONReader {
     /// Reads an object, calling `field` with each key (its raw bytes when it has no escapes,
     /// else decoded); `field` must read or skip the value.
     public mutating func readObject(_ field: (inout JSONReader, [UInt8]) throws(Failure) -> Void) throws(Failure) {
-        try expect(UInt8(ascii: "{"), "an object")
+        try expect(UInt8(ascii: "{"), "an object expected")
         skipSpace()
         if peek() == UInt8(ascii: "}") {
             index += 1
@@ -40,7 +63,7 @@ public struct JSONReader {
             skipSpace()
             let key = try readStringBytes(maxBytes: 256)
             skipSpace()
-            try expect(UInt8(ascii: ":"), "':' after a key")
+            try expect(UInt8(ascii: ":"), "':' expected after a key")
             skipSpace()
             try field(&self, key)
             skipSpace()
@@ -53,7 +76,7 @@ public struct JSONReader {
     /// Reads an array of at most `maxElements`, calling `element` for each; it must read or
     /// skip the element.
     public mutating func readArray(maxElements: Int, _ element: (inout JSONReader) throws(Failure) -> Void) throws(Failure) {
-        try expect(UInt8(ascii: "["), "an array")
+        try expect(UInt8(ascii: "["), "an array expected")
         skipSpace()
         if peek() == UInt8(ascii: "]") {
             index += 1
@@ -62,7 +85,7 @@ public struct JSONReader {
         var count = 0
         while true {
             count += 1
-            guard count <= maxElements else { throw fail("more than \(maxElements) elements in an array") }
+            guard count <= maxElements else { throw fail(.tooManyElements(maxElements)) }
             skipSpace()
             try element(&self)
             skipSpace()
@@ -132,7 +155,7 @@ public struct JSONReader {
         for byte in bytes[start..<index] {
             let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte &- UInt8(ascii: "0")))
-            guard !overflow, !overflow2 else { throw fail("a number larger than \(UInt64.max)", at: start) }
+            guard !overflow, !overflow2 else { throw fail("a number larger than 18446744073709551615", at: start) }
             value = sum
         }
         return value
@@ -144,7 +167,7 @@ public struct JSONReader {
         let start = index
         let value = try readUInt64()
         guard value <= UInt64(Int.max), range.contains(Int(value)) else {
-            throw fail("a number outside \(range.lowerBound)…\(range.upperBound)", at: start)
+            throw fail(.outside(range), at: start)
         }
         return Int(value)
     }
@@ -159,7 +182,7 @@ public struct JSONReader {
         guard let byte = peek() else { throw fail("a value expected") }
         switch byte {
         case UInt8(ascii: "{"), UInt8(ascii: "["):
-            guard depth < Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth)") }
+            guard depth < Self.maxDepth else { throw fail(.tooDeep(Self.maxDepth)) }
             if byte == UInt8(ascii: "{") {
                 try readObject { (reader, _) throws(Failure) in try reader.skipValue(depth: depth + 1) }
             } else {
@@ -232,14 +255,14 @@ public struct JSONReader {
     private mutating func readStringBytes(maxBytes: Int) throws(Failure) -> [UInt8] {
         skipSpace()
         let start = index
-        try expect(UInt8(ascii: "\""), "a string")
+        try expect(UInt8(ascii: "\""), "a string expected")
         // The common case: no escapes, found in one scan and copied once.
         var scan = index
         while scan < end, bytes[scan] != UInt8(ascii: "\""), bytes[scan] != UInt8(ascii: "\\"), bytes[scan] >= 0x20 {
             scan += 1
         }
         if scan < end, bytes[scan] == UInt8(ascii: "\"") {
-            guard scan - index <= maxBytes else { throw fail("a string longer than \(maxBytes) bytes", at: start) }
+            guard scan - index <= maxBytes else { throw fail(.stringTooLong(maxBytes), at: start) }
             let raw = Array(bytes[index..<scan])
             guard raw.allSatisfy({ $0 < 0x80 }) || String(validating: raw, as: UTF8.self) != nil else {
                 throw fail("a string that is not UTF-8", at: start)
@@ -271,7 +294,7 @@ public struct JSONReader {
             default:
                 out.append(byte)
             }
-            guard out.count <= maxBytes else { throw fail("a string longer than \(maxBytes) bytes", at: start) }
+            guard out.count <= maxBytes else { throw fail(.stringTooLong(maxBytes), at: start) }
         }
     }
 
@@ -325,9 +348,9 @@ public struct JSONReader {
         return matches
     }
 
-    private mutating func expect(_ byte: UInt8, _ what: String) throws(Failure) {
+    private mutating func expect(_ byte: UInt8, _ what: StaticString) throws(Failure) {
         skipSpace()
-        guard peek() == byte else { throw fail("\(what) expected") }
+        guard peek() == byte else { throw fail(what) }
         index += 1
     }
 
@@ -350,8 +373,12 @@ public struct JSONReader {
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    private func fail(_ reason: String, at offset: Int? = nil, back: Int = 0) -> Failure {
-        Failure(offset: offset ?? max(0, index - back), reason: reason)
+    private func fail(_ reason: StaticString, at offset: Int? = nil, back: Int = 0) -> Failure {
+        fail(.text(reason), at: offset, back: back)
+    }
+
+    private func fail(_ problem: Failure.Problem, at offset: Int? = nil, back: Int = 0) -> Failure {
+        Failure(offset: offset ?? max(0, index - back), problem: problem)
     }
 }
 

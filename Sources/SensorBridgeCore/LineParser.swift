@@ -36,11 +36,17 @@ public struct LineParser: Sendable {
 
     /// How many consecutive lines of a new shape replace a confirmed positional layout.
     public let relayoutAfter: Int
+    /// A label not carried by any line for this long gives its place to a new one when all
+    /// `maxChannels` are taken: a sketch that renames its values over hours is not locked out.
+    public let forgetSeriesAfterMicros: Int64
+    public static let defaultForgetSeriesAfterMicros: Int64 = 600_000_000
     /// The layout of the samples being produced; nil until the first sample.
     public private(set) var layout: ChannelLayout?
 
     /// Label → index in `layout`, while the layout is labelled (empty while it is positional).
     private var labelIndex: [String: Int] = [:]
+    /// When a line last carried each label of `layout`, in its order.
+    private var labelSeen: [Int64] = []
     private var layoutIsLabelled: Bool { !labelIndex.isEmpty }
     /// Numeric lines of one unconfirmed shape, oldest first.
     private var held: [(values: [Double], line: [UInt8], receivedMicros: Int64)] = []
@@ -49,9 +55,10 @@ public struct LineParser: Sendable {
     /// Names from a header line, for the next numeric line.
     private var pendingHeader: [String]?
 
-    public init(relayoutAfter: Int = 3) {
+    public init(relayoutAfter: Int = 3, forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros) {
         precondition(relayoutAfter >= 2)
         self.relayoutAfter = relayoutAfter
+        self.forgetSeriesAfterMicros = forgetSeriesAfterMicros
     }
 
     /// Parses one line received at `receivedMicros` and reports what it produced through `emit`.
@@ -125,19 +132,48 @@ public struct LineParser: Sendable {
         dropHeld(emit: emit)
         pendingHeader = nil
         var names = layoutIsLabelled ? layout?.names ?? [] : []
-        var index = layoutIsLabelled ? labelIndex : [:]
-        for (name, _) in pairs where index[name] == nil {
-            index[name] = names.count
-            names.append(name)
+        if !layoutIsLabelled { labelSeen = [] }
+        var added: [String] = []
+        for (name, _) in pairs where (!layoutIsLabelled || labelIndex[name] == nil) && !added.contains(name) {
+            added.append(name)
         }
-        guard names.count <= Self.maxChannels else { return emit(.rejected(.tooManyChannels, line: line)) }
-        if !layoutIsLabelled || names.count != layout?.count {
+        var changed = !layoutIsLabelled || !added.isEmpty
+        if names.count + added.count > Self.maxChannels {
+            let kept = withoutIdleLabels(names, toMakeRoomFor: added.count, carried: pairs, nowMicros: receivedMicros)
+            changed = changed || kept.count != names.count
+            names = kept
+        }
+        guard names.count + added.count <= Self.maxChannels else { return emit(.rejected(.tooManyChannels, line: line)) }
+        if changed {
+            let seen = Dictionary(uniqueKeysWithValues: zip(layout?.names ?? [], labelSeen))
+            names += added
             layout = ChannelLayout(names: names, isNamedByDevice: true)
-            labelIndex = index
+            labelIndex = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+            labelSeen = names.map { seen[$0] ?? receivedMicros }
         }
         var values = [Double](repeating: .nan, count: names.count)
-        for (name, value) in pairs { values[index[name]!] = value }
+        for (name, value) in pairs {
+            let index = labelIndex[name]!
+            values[index] = value
+            labelSeen[index] = receivedMicros
+        }
         emit(.sample(values: values, layout: layout!, receivedMicros: receivedMicros))
+    }
+
+    /// `names` without the labels idle longest (carried by no line for
+    /// `forgetSeriesAfterMicros`), as many as `room` needs, never one this line carries.
+    private func withoutIdleLabels(_ names: [String], toMakeRoomFor room: Int, carried: [(String, Double)],
+                                   nowMicros: Int64) -> [String] {
+        let needed = names.count + room - Self.maxChannels
+        let idle = names.indices
+            .filter { index in
+                nowMicros.subtractingSaturating(labelSeen[index]) >= forgetSeriesAfterMicros
+                    && !carried.contains { $0.0 == names[index] }
+            }
+            .sorted { labelSeen[$0] < labelSeen[$1] }
+        guard needed > 0, idle.count >= needed else { return names }
+        let forgotten = Set(idle.prefix(needed))
+        return names.indices.filter { !forgotten.contains($0) }.map { names[$0] }
     }
 
     // MARK: - Positional lines

@@ -6,9 +6,10 @@ public struct SampleDecoder: Sendable {
     private var parser: LineParser
     public let statistics: StreamStatistics
 
-    public init(statistics: StreamStatistics = StreamStatistics(), maxLineLength: Int = LineFramer.defaultMaxLineLength) {
+    public init(statistics: StreamStatistics = StreamStatistics(), maxLineLength: Int = LineFramer.defaultMaxLineLength,
+                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros) {
         self.framer = LineFramer(maxLineLength: maxLineLength)
-        self.parser = LineParser()
+        self.parser = LineParser(forgetSeriesAfterMicros: forgetSeriesAfterMicros)
         self.statistics = statistics
     }
 

@@ -29,7 +29,33 @@ public struct EdgeFollower: Sendable {
         /// than what was delivered: the numbers followed until then were not the edge's.
         case resynced(from: UInt64, to: UInt64)
         /// A message that cannot be the edge's next: counted, and logged in summary.
-        case rejected(String)
+        case rejected(Rejection)
+    }
+
+    /// Why a message was refused; words only when logged (floods make refusing common).
+    public enum Rejection: Sendable, Equatable, CustomStringConvertible {
+        case clockAhead(first: UInt64, seconds: Int64)
+        case earlierRun(String)
+        case old(first: UInt64)
+        case aheadButOlder(first: UInt64)
+        case implausibleJump(first: UInt64, jump: UInt64, seconds: Double)
+        case unconfirmed(first: UInt64)
+        case tooManyHeld(first: UInt64)
+        case behind(first: UInt64, expected: UInt64)
+
+        public var description: String {
+            switch self {
+            case .clockAhead(let first, let seconds): "samples numbered \(first)… timed \(seconds) s ahead of this relay's clock"
+            case .earlierRun(let run): "samples of an earlier run of the edge (\(run))"
+            case .old(let first): "samples numbered \(first)… timed before the last one delivered: old or repeated"
+            case .aheadButOlder(let first): "samples numbered \(first)… (ahead) timed before the last one delivered"
+            case .implausibleJump(let first, let jump, let seconds):
+                "samples numbered \(first)…: a jump of \(jump) in \(seconds) s is more than the edge sends"
+            case .unconfirmed(let first): "samples numbered \(first)… never confirmed by the edge"
+            case .tooManyHeld(let first): "samples numbered \(first)… never confirmed by the edge (more than \(EdgeFollower.maxHeld) waiting)"
+            case .behind(let first, let expected): "samples numbered \(first)… when \(expected) is next: old or repeated"
+            }
+        }
     }
 
     /// A message not yet confirmed by the edge.
@@ -128,7 +154,7 @@ public struct EdgeFollower: Sendable {
         let isStale = { (message: Held) in nowMicros.subtractingSaturating(message.arrivedMicros) >= Self.maxHeldMicros }
         let stale = held.filter(isStale)
         held.removeAll(where: isStale)
-        return stale.map { .rejected("samples numbered \($0.first)… never confirmed by the edge") }
+        return stale.map { .rejected(.unconfirmed(first: $0.first)) }
     }
 
     // MARK: - What cannot be the edge's
@@ -136,28 +162,28 @@ public struct EdgeFollower: Sendable {
     private func isSameRun(_ message: Held) -> Bool { message.stream == nil || message.stream == stream }
 
     /// Why `message` cannot be the edge's, or nil when it may be.
-    private func refusal(of message: Held, nowMicros: Int64) -> String? {
+    private func refusal(of message: Held, nowMicros: Int64) -> Rejection? {
         if message.lastTime.subtractingSaturating(nowMicros) > Self.maxClockLeadMicros {
-            return "samples numbered \(message.first)… timed \(message.lastTime.subtractingSaturating(nowMicros) / 1_000_000) s ahead of this relay's clock"
+            return .clockAhead(first: message.first, seconds: message.lastTime.subtractingSaturating(nowMicros) / 1_000_000)
         }
         if let run = message.stream, run != stream, let earlier = earlierRuns.last(where: { $0.stream == run }),
            earlier.end != message.first, !held.contains(where: { $0.stream == run && $0.end == message.first }) {
-            return "samples of an earlier run of the edge (\(run))"
+            return .earlierRun(run)
         }
         guard let lastTime else { return nil }
         let isBehind = isSameRun(message) && expected.map { message.first < $0 } ?? false
         if (isBehind || !isSameRun(message)), message.lastTime <= lastTime {
-            return "samples numbered \(message.first)… timed before the last one delivered: old or repeated"
+            return .old(first: message.first)
         }
         if isSameRun(message), let expected, message.first > expected {
             guard message.firstTime >= lastTime else {
-                return "samples numbered \(message.first)… (ahead) timed before the last one delivered"
+                return .aheadButOlder(first: message.first)
             }
             let jump = message.first - expected
             let seconds = Double(message.firstTime - lastTime) / 1e6
             let allowed = 2 * (rate ?? 1_000_000) * seconds + 1_000
             if Double(jump) > allowed {
-                return "samples numbered \(message.first)…: a jump of \(jump) in \(seconds) s is more than the edge sends"
+                return .implausibleJump(first: message.first, jump: jump, seconds: seconds)
             }
         }
         return nil
@@ -202,7 +228,7 @@ public struct EdgeFollower: Sendable {
         while kept.count > Self.maxHeld || (values > Self.maxHeldValues && kept.count > 1) {
             let dropped = kept.removeLast()
             values -= dropped.values
-            actions.append(.rejected("samples numbered \(dropped.first)… never confirmed by the edge (more than \(Self.maxHeld) waiting)"))
+            actions.append(.rejected(.tooManyHeld(first: dropped.first)))
         }
         return kept
     }
@@ -242,7 +268,7 @@ public struct EdgeFollower: Sendable {
             (message.stream == nil || message.stream == run) && message.first < expected && message.lastTime <= lastTime
         }
         for message in held where isOld(message) {
-            actions.append(.rejected("samples numbered \(message.first)… when \(expected) is next: old or repeated"))
+            actions.append(.rejected(.behind(first: message.first, expected: expected)))
         }
         held.removeAll(where: isOld)
     }

@@ -106,7 +106,7 @@ public enum MQTTMessages {
     /// first, then reads only what it needs, with every count and length bounded.
     public static func decode(_ payload: [UInt8], limits: Limits = .standard) throws(MQTTPayloadError) -> Received {
         guard payload.count <= limits.maxPayloadBytes else {
-            throw MQTTPayloadError("a message of \(payload.count) bytes (at most \(limits.maxPayloadBytes) are read)")
+            throw .tooLarge(bytes: payload.count, limit: limits.maxPayloadBytes)
         }
         var fields = Fields()
         var reader = JSONReader(payload)
@@ -115,26 +115,26 @@ public enum MQTTMessages {
             try reader.finish()
         } catch {
             if let problem = fields.problem { throw problem }
-            throw MQTTPayloadError("not a sensorbridge message (\(payload.count) bytes: \(error))")
+            throw .notJSON(bytes: payload.count, error)
         }
         if let problem = fields.problem { throw problem }
         switch fields.type {
         case "samples":
             guard let first = fields.seq, let rows = fields.rows else {
-                throw MQTTPayloadError("a samples message without seq or samples")
+                throw MQTTPayloadError(fixed: "a samples message without seq or samples")
             }
             guard UInt64.max - first >= UInt64(rows.count) else {
-                throw MQTTPayloadError("a samples message whose numbers run past \(UInt64.max)")
+                throw MQTTPayloadError(fixed: "a samples message whose numbers run past 18446744073709551615")
             }
             return .samples(first: first, rows: rows, stream: fields.stream)
         case "channels":
             guard let from = fields.seq, let names = fields.channels else {
-                throw MQTTPayloadError("a channels message without seq or channels")
+                throw MQTTPayloadError(fixed: "a channels message without seq or channels")
             }
             return .channels(from: from, names: names)
         case "status":
             guard let stateText = fields.state, let state = SourceStatus.State(rawValue: stateText) else {
-                throw MQTTPayloadError("a status message with no known state")
+                throw MQTTPayloadError(fixed: "a status message with no known state")
             }
             return .status(EdgeStatus(
                 state: state, detail: shortened(fields.detail ?? "", to: limits.maxDetailBytes),
@@ -142,7 +142,7 @@ public enum MQTTMessages {
                 presence: fields.bridge.flatMap(Presence.init(rawValue:)) ?? .online,
                 sourceName: fields.sourceName, baud: fields.baud))
         case nil:
-            throw MQTTPayloadError("not a sensorbridge message (no type)")
+            throw MQTTPayloadError(fixed: "not a sensorbridge message (no type)")
         case let other?:
             throw MQTTPayloadError("a message of unknown type \(StreamStatistics.printable(Array(other.utf8), limit: 32))")
         }
@@ -232,7 +232,7 @@ public enum MQTTMessages {
                 }
                 // Milliseconds within ±31 000 years of 1970: microseconds fit an Int64 with room to spare.
                 guard let time, abs(time) < 1e15 else {
-                    if problem == nil { problem = MQTTPayloadError("a sample without its time") }
+                    if problem == nil { problem = MQTTPayloadError(fixed: "a sample without its time") }
                     return
                 }
                 rows.append(Row(timeMicros: Int64((time * 1000).rounded()), values: values))
@@ -242,7 +242,34 @@ public enum MQTTMessages {
     }
 }
 
+/// Why a payload is not one of ours, in one sentence, made only when someone reads it (a
+/// flood of foreign messages makes refusing the common case).
 public struct MQTTPayloadError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    private enum Kind: Equatable {
+        case text(String)
+        case fixed(StaticString)
+        case notJSON(bytes: Int, JSONReader.Failure)
+        case tooLarge(bytes: Int, limit: Int)
+
+        static func == (lhs: Kind, rhs: Kind) -> Bool { "\(lhs)" == "\(rhs)" }
+    }
+
+    private let kind: Kind
+
+    public init(_ description: String) { kind = .text(description) }
+    init(fixed text: StaticString) { kind = .fixed(text) }
+    static func notJSON(bytes: Int, _ failure: JSONReader.Failure) -> Self { Self(kind: .notJSON(bytes: bytes, failure)) }
+    static func tooLarge(bytes: Int, limit: Int) -> Self { Self(kind: .tooLarge(bytes: bytes, limit: limit)) }
+    private init(kind: Kind) { self.kind = kind }
+
+    public var description: String {
+        switch kind {
+        case .text(let text): text
+        case .fixed(let text): "\(text)"
+        case .notJSON(let bytes, let failure): "not a sensorbridge message (\(bytes) bytes: \(failure))"
+        case .tooLarge(let bytes, let limit): "a message of \(bytes) bytes (at most \(limit) are read)"
+        }
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }
 }

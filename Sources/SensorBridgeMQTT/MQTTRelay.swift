@@ -115,7 +115,7 @@ public final class MQTTRelay: Sendable {
             if stream.sourceStatus.baud != follower.baud { stream.updateSourceBaud(follower.baud) }
             stream.updateSource(state: change.state, detail: change.detail)
         }
-        func reject(_ reason: String) {
+        func reject(_ reason: some CustomStringConvertible) {
             counters.update { $0.messagesRejected += 1 }
             rejections.warning("MQTT: refused a message on \(base): \(reason)")
         }
@@ -150,7 +150,7 @@ public final class MQTTRelay: Sendable {
                 do {
                     received = try MQTTMessages.decode(payload, limits: limits)
                 } catch {
-                    reject(error.description)
+                    reject(error)
                     continue
                 }
                 act(follower.take(received), payloadBytes: payload.count)

@@ -122,6 +122,8 @@ public final class GraphClients: Sendable {
             bytes: counts.bytes,
             historySeconds: Double(stream.historyMicros) / 1_000_000,
             bufferCapacity: stream.capacity,
+            bufferMaxBytes: stream.maxBytes,
+            bufferBytes: stream.heldBytes,
             uptimeSeconds: Double(nowMicros - stream.startedMicros) / 1_000_000,
             clients: clientReports,
             clientsEvicted: evictions.load(ordering: .relaxed),

@@ -34,6 +34,8 @@ enum MetricsText {
         gauge("sample_rate", unit: "hertz", "Samples per second over the last two seconds.", report.rate)
         gauge("buffer_capacity", unit: "samples", "Samples the ring keeps for late joiners and slow clients.",
               Double(report.bufferCapacity))
+        gauge("buffer_bytes", unit: "bytes", "What the samples held for late joiners cost (estimated), bounded by --buffer-bytes.",
+              Double(report.bufferBytes))
         var byProtocol: [String: Int] = ["rfc6455": 0, "hybi-08": 0, "hybi-07": 0, "hixie-76": 0]
         for client in report.clients { byProtocol[client.protocol, default: 0] += 1 }
         for (family, count) in byProtocol.sorted(by: { $0.key < $1.key }) {

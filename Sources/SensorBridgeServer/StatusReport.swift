@@ -51,6 +51,9 @@ public struct StatusReport: Codable, Sendable {
     public var bytes: UInt64
     public var historySeconds: Double
     public var bufferCapacity: Int
+    /// The most the held samples may cost (`--buffer-bytes`), and what they cost now.
+    public var bufferMaxBytes: Int
+    public var bufferBytes: Int
     public var uptimeSeconds: Double
     public var clients: [Client]
     /// Clients closed for staying behind longer than the client timeout.
@@ -63,7 +66,7 @@ public struct StatusReport: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case source, baud, channels, samples, rate, parseErrors, parseErrorsByKind, lastRejectedLine
-        case lines, bytes, historySeconds, bufferCapacity, uptimeSeconds, clients, clientsEvicted, reconnects, delivery, mqtt
+        case lines, bytes, historySeconds, bufferCapacity, bufferMaxBytes, bufferBytes, uptimeSeconds, clients, clientsEvicted, reconnects, delivery, mqtt
     }
 
     /// Written by hand only so that `baud` and `lastRejectedLine` appear as `null` rather than
@@ -82,6 +85,8 @@ public struct StatusReport: Codable, Sendable {
         try container.encode(bytes, forKey: .bytes)
         try container.encode(historySeconds, forKey: .historySeconds)
         try container.encode(bufferCapacity, forKey: .bufferCapacity)
+        try container.encode(bufferMaxBytes, forKey: .bufferMaxBytes)
+        try container.encode(bufferBytes, forKey: .bufferBytes)
         try container.encode(uptimeSeconds, forKey: .uptimeSeconds)
         try container.encode(clients, forKey: .clients)
         try container.encode(clientsEvicted, forKey: .clientsEvicted)

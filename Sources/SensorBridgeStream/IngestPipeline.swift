@@ -17,8 +17,12 @@ public final class IngestPipeline: ByteSink {
     public let monitor: LineMonitor?
     private let logger: Logger
 
-    public init(stream: SensorStream, recorder: Recorder? = nil, monitor: LineMonitor? = nil, logger: Logger) {
-        self.state = Mutex(State(decoder: SampleDecoder(statistics: stream.statistics), rejectedLog: RejectedLineLog(logger: logger)))
+    /// - Parameter forgetSeriesAfterMicros: how long a label must go unseen before a new one may take its place.
+    public init(stream: SensorStream, recorder: Recorder? = nil, monitor: LineMonitor? = nil,
+                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros, logger: Logger) {
+        self.state = Mutex(State(
+            decoder: SampleDecoder(statistics: stream.statistics, forgetSeriesAfterMicros: forgetSeriesAfterMicros),
+            rejectedLog: RejectedLineLog(logger: logger)))
         self.stream = stream
         self.recorder = recorder
         self.monitor = monitor

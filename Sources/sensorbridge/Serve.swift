@@ -83,6 +83,16 @@ struct Serve: ParsableCommand {
     @Option(help: "Samples kept in memory for late joiners and slow clients: the most history a client can get. The default holds 10 minutes at 100 Hz. Memory: about 250 bytes per sample of 3 channels, 20 more per extra channel: 16 MB for 65536 samples of 3 channels, 20 MB of 6 (docs/benchmarks.md).")
     var buffer: Int = 65_536
 
+    @Option(help: ArgumentHelp(
+        "The most memory those samples may take (e.g. 64M, 1G): wide samples (many channels) make the history shorter, never the memory larger.",
+        valueName: "size"))
+    var bufferBytes: String = "64M"
+
+    @Option(help: ArgumentHelp(
+        "When a sketch has used all 64 series, a label no line has carried for this long (e.g. 10m, 1h) gives its place to a new one.",
+        valueName: "duration"))
+    var forgetSeries: String = "10m"
+
     @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
     var web: String?
 
@@ -150,13 +160,25 @@ struct Serve: ParsableCommand {
         guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be more than 0") }
         guard history >= 0, history.isFinite else { throw ValidationError("--history must be 0 or more") }
         guard buffer >= 16 else { throw ValidationError("--buffer must be at least 16 samples") }
-        guard handshakeTimeout > 0, handshakeTimeout.isFinite else {
-            throw ValidationError("--handshake-timeout must be more than 0 seconds")
+        guard buffer <= 100_000_000 else { throw ValidationError("--buffer must be at most 100000000 samples (use --buffer-bytes to bound memory)") }
+        guard let bytes = ByteSizeText.bytes(bufferBytes), bytes >= 1 << 20 else {
+            throw ValidationError("--buffer-bytes must be a size of at least 1M, such as 64M or 1G")
+        }
+        guard DurationText.seconds(forgetSeries).map({ $0 >= 1 }) == true else {
+            throw ValidationError("--forget-series must be a duration of at least 1 s, such as 10m or 1h")
+        }
+        guard history <= DurationText.maxSeconds else { throw ValidationError("--history must be at most \(Int(DurationText.maxSeconds)) seconds") }
+        guard speed <= 1_000_000 else { throw ValidationError("--speed must be at most 1000000 (0 replays as fast as possible)") }
+        guard rate >= 0.001, rate <= 10_000_000 else { throw ValidationError("--rate must be 0.001…10000000 lines a second") }
+        guard handshakeTimeout > 0, handshakeTimeout <= 3_600 else {
+            throw ValidationError("--handshake-timeout must be more than 0 and at most 3600 seconds")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard maxClients.map({ $0 >= 1 }) ?? true else { throw ValidationError("--max-clients must be at least 1") }
         guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
-        guard clientTimeout > 0, clientTimeout.isFinite else { throw ValidationError("--client-timeout must be more than 0 seconds") }
+        guard clientTimeout > 0, clientTimeout <= 86_400 else {
+            throw ValidationError("--client-timeout must be more than 0 and at most 86400 seconds")
+        }
         if token != nil, requireToken { throw ValidationError("give either --token FILE or --require-token, not both") }
         for origin in allowOrigins where origin != "*" && origin != "null" && AccessPolicy.normalizedOrigin(origin) == nil {
             throw ValidationError("--allow-origin \(origin) is not an origin; write it as the browser shows it: http://host or https://host:port")
@@ -227,7 +249,7 @@ struct Serve: ParsableCommand {
         }
         let device = try device ?? (replay == nil ? detectBoard(logger: logger) : nil)
         let description = describeSource(device: device)
-        let stream = SensorStream(source: description, capacity: buffer, historySeconds: history)
+        let stream = SensorStream(source: description, capacity: buffer, maxBytes: bufferByteCount, historySeconds: history)
         let source: any ByteSource = if let replay {
             ReplaySource(file: ReplayFile(path: replay, rawLineRate: rate), speed: speed, loop: loop, logger: logger)
         } else {
@@ -237,7 +259,9 @@ struct Serve: ParsableCommand {
             try Recorder(path: $0, source: "\(description.name) baud \(description.baud.map(String.init) ?? "-")", logger: logger)
         }
         let monitor = LineMonitor()
-        let pipeline = IngestPipeline(stream: stream, recorder: recorder, monitor: monitor, logger: logger)
+        let pipeline = IngestPipeline(
+            stream: stream, recorder: recorder, monitor: monitor,
+            forgetSeriesAfterMicros: Int64(saturating: (DurationText.seconds(forgetSeries) ?? 600) * 1_000_000), logger: logger)
         let sender = allowSend ? LineSender(target: source as? any LineTarget, monitor: monitor, logger: logger) : nil
         // Open the device (or check the log) before listening, so a wrong one is reported
         // before anything is served.
@@ -266,7 +290,8 @@ struct Serve: ParsableCommand {
 
     /// `--source mqtt://…`: no device; the stream comes from another bridge through the broker.
     private func relay(from address: MQTTAddress, token: String?, logger: Logger) throws {
-        let stream = SensorStream(source: MQTTRelay.sourceStatus(for: address), capacity: buffer, historySeconds: history)
+        let stream = SensorStream(source: MQTTRelay.sourceStatus(for: address), capacity: buffer, maxBytes: bufferByteCount,
+                                  historySeconds: history)
         let relay = MQTTRelay(
             stream: stream, connection: BrokerConnection(address: address, clientID: clientID(role: "relay"), caFile: mqttCa), logger: logger)
         try relay.start()
@@ -316,6 +341,9 @@ struct Serve: ParsableCommand {
         address.password = mqttPassword ?? address.password
         return address
     }
+
+    /// `--buffer-bytes` (checked by `validate`).
+    private var bufferByteCount: Int { ByteSizeText.bytes(bufferBytes) ?? SensorStream.defaultMaxBytes }
 
     private func describeSource(device: String?) -> SourceStatus {
         if let replay {

@@ -6,67 +6,6 @@ import TestSupport
 import Glibc
 #endif
 
-/// A batched-stream viewer of one bridge: what a page would get, gathered as it comes.
-private final class Viewer {
-    let client: TestWebSocketClient
-    private(set) var channels: [String] = []
-    private(set) var samples: [[Double]] = []
-    private(set) var statuses: [(state: String, detail: String)] = []
-    private(set) var answers: [[String: Any]] = []
-
-    init(_ bridge: BridgeProcess) throws {
-        client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 0.05)
-        guard try client.handshake(protocols: ["sensorbridge.batch.v1"]).statusCode == 101 else {
-            throw NSError(domain: "no upgrade", code: 1)
-        }
-    }
-
-    /// Reads what has arrived (up to `seconds`) until `done` holds.
-    @discardableResult
-    func read(seconds: TimeInterval = 15, until done: (Viewer) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !done(self), Date() < deadline {
-            guard let text = try? client.readText(),
-                  let message = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { continue }
-            switch message["type"] as? String {
-            case "hello":
-                if let names = message["channels"] as? [String], !names.isEmpty { channels = names }
-                statuses.append((message["state"] as? String ?? "", message["detail"] as? String ?? ""))
-            case "channels":
-                channels = message["channels"] as? [String] ?? channels
-            case "samples":
-                samples += (message["samples"] as? [[Double]]) ?? []
-            case "status":
-                statuses.append((message["state"] as? String ?? "", message["detail"] as? String ?? ""))
-            case "sent", "send-refused":
-                answers.append(message)
-            default:
-                break
-            }
-        }
-        return done(self)
-    }
-
-    /// The samples' values without their time stamps.
-    var values: [[Double]] { samples.map { Array($0.dropFirst()) } }
-    var lastState: String? { statuses.last?.state }
-}
-
-/// Rows no one would pick by hand, so a lost, repeated or shifted one shows.
-private func row(_ index: Int) -> [Double] {
-    [Double(index), Double((index * 37) % 1000), Double(1000 - index % 997)]
-}
-
-private func line(_ index: Int) -> String { row(index).map { String(Int($0)) }.joined(separator: ",") + "\r\n" }
-
-private func mqttReport(_ status: [String: Any], role: String) -> [String: Any] {
-    ((status["mqtt"] as? [[String: Any]]) ?? []).first { $0["role"] as? String == role } ?? [:]
-}
-
-private func number(_ report: [String: Any], _ key: String) -> Int { (report[key] as? NSNumber)?.intValue ?? -1 }
-
-private func state(_ status: [String: Any]) -> String? { (status["source"] as? [String: Any])?["state"] as? String }
-
 @Suite(.serialized) struct ScaleOutTests {
     /// A fresh base topic per test: runs never see each other's retained messages.
     private func base() -> String { "test/" + UUID().uuidString.prefix(8).lowercased() }

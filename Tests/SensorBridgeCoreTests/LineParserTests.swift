@@ -138,6 +138,41 @@ struct LineParserTests {
         #expect(out.values == [[1]])
     }
 
+    /// Issue 19: once 64 labels had been seen, new ones were refused until a restart.
+    @Test func labelsIdleLongerThanTheForgetTimeGiveTheirPlaceToNewOnes() {
+        var parser = LineParser(forgetSeriesAfterMicros: 600_000_000)
+        var samples: [(names: [String], values: [Double])] = []
+        var rejected: [ParseErrorKind] = []
+        func feed(_ line: String, at seconds: Int64) {
+            parser.parse(Array(line.utf8), receivedMicros: seconds * 1_000_000) { event in
+                switch event {
+                case .sample(let values, let layout, _): samples.append((layout.names, values))
+                case .rejected(let kind, _): rejected.append(kind)
+                default: break
+                }
+            }
+        }
+        // A sketch that used 64 labels an hour ago, and still prints `t` and `h`.
+        for index in 0..<62 { feed("old\(index):\(index)", at: 0) }
+        feed("t:20,h:40", at: 0)
+        feed("t:21,h:41", at: 3_000)
+        feed("new1:1", at: 3_000)
+        #expect(rejected.isEmpty, "an idle label made room")
+        #expect(samples.last?.names.count == 64 && samples.last?.names.contains("new1") == true)
+        #expect(samples.last?.names.contains("old0") == false, "the label idle longest went first")
+        #expect(samples.last?.names.contains("t") == true && samples.last?.names.contains("h") == true, "labels in use stay")
+        // Only idle ones go: a label seen a minute ago keeps its place.
+        for index in 0..<63 { feed("x\(index):1", at: 3_100) }
+        let refusedBefore = rejected.count
+        feed("x99:1", at: 3_160)
+        #expect(rejected.count == refusedBefore + 1 && rejected.last == .tooManyChannels, "all 64 seen within 10 min: refused")
+        // Values keep to their own series across the change.
+        feed("t:22,new2:7", at: 4_000)
+        let last = samples[samples.count - 1]
+        #expect(last.values[last.names.firstIndex(of: "t")!] == 22 && last.values[last.names.firstIndex(of: "new2")!] == 7)
+        #expect(last.values.filter { !$0.isNaN }.count == 2)
+    }
+
     // MARK: Headers
 
     @Test func headerNamesTheNumbersThatFollow() {

@@ -74,3 +74,25 @@ struct OutsideNumberTests {
         #expect(refill == 9)
     }
 }
+
+struct CommandLineQuantityTests {
+    @Test(arguments: [("90", 90.0), ("90s", 90), ("10m", 600), ("1.5h", 5400), ("7d", 604_800), ("2w", 1_209_600), ("0.5", 0.5)])
+    func durationsReadAsWritten(text: String, seconds: Double) {
+        #expect(DurationText.seconds(text) == seconds)
+    }
+
+    @Test(arguments: ["", "m", "-1m", "nan", "inf", "1e300", "10x", "1 m", "١٠m", "999999999999d"])
+    func notADurationIsRefused(text: String) {
+        #expect(DurationText.seconds(text) == nil)
+    }
+
+    @Test(arguments: [("65536", 65536), ("512K", 524_288), ("64M", 67_108_864), ("64MiB", 67_108_864), ("2g", 2_147_483_648), ("1.5K", 1536)])
+    func sizesReadAsWritten(text: String, bytes: Int) {
+        #expect(ByteSizeText.bytes(text) == bytes)
+    }
+
+    @Test(arguments: ["", "M", "-5M", "1e30", "nan", "2P", "5T"])
+    func notASizeIsRefused(text: String) {
+        #expect(ByteSizeText.bytes(text) == nil)
+    }
+}

@@ -29,7 +29,7 @@ private func published(_ actions: [EdgeFollower.Action]) -> [Sample] {
 
 private func rejections(_ actions: [EdgeFollower.Action]) -> [String] {
     actions.compactMap { action in
-        if case .rejected(let reason) = action { return reason }
+        if case .rejected(let reason) = action { return reason.description }
         return nil
     }
 }

@@ -28,6 +28,9 @@ public final class MosquittoBroker {
         try start()
     }
 
+    /// The running broker's process, to stop (SIGSTOP) as a hung broker would be.
+    public var processIdentifier: Int32? { process.map(\.processIdentifier) }
+
     /// The folder the broker's files are in.
     public var files: String { folder }
 
@@ -118,6 +121,42 @@ public final class MosquittoBroker {
                 return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
             }
         }
+    }
+
+    /// Publishes one message as a third party would (`mosquitto_pub`, QoS 0), any size.
+    public func publish(_ topic: String, _ payload: [UInt8]) throws {
+        let file = folder + "/payload-\(UUID().uuidString)"
+        try Data(payload).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Self.run("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-f", file], in: folder)
+    }
+
+    /// Publishes `message(i)` for i = 0, 1, … on `topic` at `perSecond` for `seconds`, one
+    /// `mosquitto_pub -l` fed in steps of 10 ms; returns how many were handed to it.
+    public func flood(_ topic: String, perSecond: Int, seconds: Double, message: (Int) -> String) throws -> Int {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_pub")
+        process.arguments = ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-l"]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let start = Date()
+        var sent = 0
+        while Date().timeIntervalSince(start) < seconds {
+            let due = Int(Date().timeIntervalSince(start) * Double(perSecond))
+            var batch = ""
+            while sent < due {
+                batch += message(sent) + "\n"
+                sent += 1
+            }
+            if !batch.isEmpty { input.fileHandleForWriting.write(Data(batch.utf8)) }
+            usleep(10_000)
+        }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return sent
     }
 
     public func subscriber(_ topic: String) throws -> Subscriber {

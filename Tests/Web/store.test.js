@@ -81,3 +81,19 @@ test("CSV has ISO time, ms and one column per series by name, empty where a line
   assert.strictEqual(store.csv(),
     'time,ms,a,"b,c"\n2025-11-21T00:00:00.123Z,1763683200123.500,1,\n2025-11-21T00:00:00.143Z,1763683200143.500,,-0.5\n');
 });
+
+test("a series the bridge forgot is dropped once none of its values is held, and the others keep theirs", () => {
+  const store = new SeriesStore({ capacity: 256, keepMs: 1000 });
+  const old = store.seriesIndex("old"), kept = store.seriesIndex("kept");
+  for (let t = 0; t < 500; t += 10) store.push(t, [1, 2], [old, kept]);
+  assert.strictEqual(store.retire(["kept"]), false, "its values are still on the page");
+  const fresh = store.seriesIndex("fresh");
+  for (let t = 500; t < 2000; t += 10) store.push(t, [3, 4], [store.index.get("kept"), fresh]);
+  assert.strictEqual(store.retire(["kept", "fresh"]), true, "its last value scrolled out");
+  assert.deepStrictEqual(store.names, ["kept", "fresh"]);
+  assert.strictEqual(store.values.length, 2);
+  assert.strictEqual(store.index.get("fresh"), 1);
+  const at = store.valueAt(store.index.get("fresh"), store.lastTime(), 100);
+  assert.strictEqual(at.v, 4, "the remaining series read their own values");
+  assert.strictEqual(store.retire(["kept", "fresh"]), false);
+});

@@ -1,0 +1,67 @@
+import Foundation
+import TestSupport
+
+/// A batched-stream viewer of one bridge: what a page would get, gathered as it comes.
+final class Viewer {
+    let client: TestWebSocketClient
+    private(set) var channels: [String] = []
+    private(set) var samples: [[Double]] = []
+    private(set) var statuses: [(state: String, detail: String)] = []
+    private(set) var answers: [[String: Any]] = []
+    /// Samples the bridge told this viewer it skipped (`gap` messages).
+    private(set) var skipped = 0
+
+    init(_ bridge: BridgeProcess) throws {
+        client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 0.05)
+        guard try client.handshake(protocols: ["sensorbridge.batch.v1"]).statusCode == 101 else {
+            throw NSError(domain: "no upgrade", code: 1)
+        }
+    }
+
+    /// Reads what has arrived (up to `seconds`) until `done` holds.
+    @discardableResult
+    func read(seconds: TimeInterval = 15, until done: (Viewer) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !done(self), Date() < deadline {
+            guard let text = try? client.readText(),
+                  let message = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { continue }
+            switch message["type"] as? String {
+            case "hello":
+                if let names = message["channels"] as? [String], !names.isEmpty { channels = names }
+                statuses.append((message["state"] as? String ?? "", message["detail"] as? String ?? ""))
+            case "channels":
+                channels = message["channels"] as? [String] ?? channels
+            case "samples":
+                samples += (message["samples"] as? [[Double]]) ?? []
+            case "status":
+                statuses.append((message["state"] as? String ?? "", message["detail"] as? String ?? ""))
+            case "gap":
+                skipped += (message["missed"] as? Int) ?? 0
+            case "sent", "send-refused":
+                answers.append(message)
+            default:
+                break
+            }
+        }
+        return done(self)
+    }
+
+    /// The samples' values without their time stamps.
+    var values: [[Double]] { samples.map { Array($0.dropFirst()) } }
+    var lastState: String? { statuses.last?.state }
+}
+
+/// Rows no one would pick by hand, so a lost, repeated or shifted one shows.
+func row(_ index: Int) -> [Double] {
+    [Double(index), Double((index * 37) % 1000), Double(1000 - index % 997)]
+}
+
+func line(_ index: Int) -> String { row(index).map { String(Int($0)) }.joined(separator: ",") + "\r\n" }
+
+func mqttReport(_ status: [String: Any], role: String) -> [String: Any] {
+    ((status["mqtt"] as? [[String: Any]]) ?? []).first { $0["role"] as? String == role } ?? [:]
+}
+
+func number(_ report: [String: Any], _ key: String) -> Int { (report[key] as? NSNumber)?.intValue ?? -1 }
+
+func state(_ status: [String: Any]) -> String? { (status["source"] as? [String: Any])?["state"] as? String }
