@@ -152,7 +152,7 @@ struct Serve: ParsableCommand {
             }
         }
         if let mqtt { _ = try mqttAddress(mqtt, option: "--mqtt") }
-        guard mqttRate > 0, mqttRate <= 1000, mqttRate.isFinite else { throw ValidationError("--mqtt-rate must be more than 0 and at most 1000") }
+        guard mqttRate >= 0.1, mqttRate <= 1000 else { throw ValidationError("--mqtt-rate must be 0.1…1000 batches a second") }
         if mqttPasswordFile != nil, mqtt == nil, source == nil { throw ValidationError("--mqtt-password-file goes with --mqtt or --source") }
         if homeassistant, mqtt == nil { throw ValidationError("--homeassistant announces what --mqtt publishes: give --mqtt URL too") }
         if let problem = MQTTAddress.topicProblem(homeassistantPrefix) { throw ValidationError("--homeassistant-prefix: \(problem)") }

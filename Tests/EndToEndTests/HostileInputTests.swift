@@ -70,7 +70,7 @@ import Glibc
     @Test(arguments: [
         ["--handshake-timeout", "1e300"], ["--client-timeout", "1e300"], ["--history", "1e300"], ["--rate", "1e-300"],
         ["--speed", "1e300"], ["--buffer", "9223372036854775807"], ["--buffer-bytes", "1e30"], ["--buffer-bytes", "-5M"],
-        ["--forget-series", "nan"], ["--forget-series", "-1m"], ["--mqtt-rate", "1e300"],
+        ["--forget-series", "nan"], ["--forget-series", "-1m"], ["--mqtt-rate", "1e300"], ["--mqtt-rate", "1e-300"],
     ])
     func outOfRangeOptionsAreRefusedWithASentence(option: [String]) throws {
         let bridge = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log"] + option,
