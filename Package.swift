@@ -123,9 +123,9 @@ let package = Package(
         ),
         // Real-socket WebSocket client, pty pair and process runner shared by the tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore"]),
+        .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore", "TestSupport"]),
         .testTarget(name: "SensorBridgeStreamTests", dependencies: ["SensorBridgeStream", "SensorBridgeCore"]),
-        .testTarget(name: "SensorBridgeMQTTTests", dependencies: ["SensorBridgeMQTT", "SensorBridgeStream", "SensorBridgeCore"]),
+        .testTarget(name: "SensorBridgeMQTTTests", dependencies: ["SensorBridgeMQTT", "SensorBridgeStream", "SensorBridgeCore", "TestSupport"]),
         .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "SensorBridgeStream", "TestSupport"]),
         .testTarget(
             name: "SensorBridgeServerTests",

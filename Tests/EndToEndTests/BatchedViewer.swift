@@ -1,5 +1,9 @@
 import Foundation
+import Synchronization
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A batched-stream viewer of one bridge: what a page would get, gathered as it comes.
 final class Viewer {
@@ -65,3 +69,40 @@ func mqttReport(_ status: [String: Any], role: String) -> [String: Any] {
 func number(_ report: [String: Any], _ key: String) -> Int { (report[key] as? NSNumber)?.intValue ?? -1 }
 
 func state(_ status: [String: Any]) -> String? { (status["source"] as? [String: Any])?["state"] as? String }
+
+/// A board writing `line(i)` for i = `from`, `from`+1, … into a pty every `intervalMicros`,
+/// on a thread of its own, until `stop()`, which says how far it got.
+final class PacedBoard {
+    private final class Progress: Sendable {
+        let written: Atomic<Int>
+        let writing = Atomic<Bool>(true)
+        init(_ first: Int) { written = Atomic(first) }
+    }
+
+    private let progress: Progress
+    private let thread: Thread
+
+    init(_ pty: PseudoTerminal, from first: Int = 0, intervalMicros: useconds_t) {
+        let progress = Progress(first)
+        let master = pty.master
+        self.progress = progress
+        thread = Thread {
+            var index = first
+            while progress.writing.load(ordering: .relaxed) {
+                let bytes = Array(line(index).utf8)
+                _ = bytes.withUnsafeBytes { Glibc.write(master, $0.baseAddress, $0.count) }
+                index += 1
+                progress.written.store(index, ordering: .relaxed)
+                usleep(intervalMicros)
+            }
+        }
+        thread.start()
+    }
+
+    /// Stops writing; the number of the line after the last one written.
+    func stop() -> Int {
+        progress.writing.store(false, ordering: .relaxed)
+        while !thread.isFinished { usleep(10_000) }
+        return progress.written.load(ordering: .relaxed)
+    }
+}

@@ -121,20 +121,7 @@ import Glibc
         board(setup, 0..<50)
         setup.viewer.read { $0.samples.count >= 50 }
         let rssBefore = setup.relay.memoryKB("VmRSS") ?? 0
-        let lines = Atomic<Int>(50)
-        let writing = Atomic<Bool>(true)
-        let master = setup.pty.master
-        let writer = Thread {
-            var index = 50
-            while writing.load(ordering: .relaxed) {
-                let bytes = Array(line(index).utf8)
-                _ = bytes.withUnsafeBytes { Glibc.write(master, $0.baseAddress, $0.count) }
-                index += 1
-                lines.store(index, ordering: .relaxed)
-                usleep(5_000)
-            }
-        }
-        writer.start()
+        let board = PacedBoard(setup.pty, from: 50, intervalMicros: 5_000)
         let stamp = now()
         let sent = try setup.broker.flood(setup.samplesTopic, perSecond: 50_000, seconds: 10) { index in
             switch index % 8 {
@@ -148,9 +135,7 @@ import Glibc
             default: #"{"type":"samples","seq":1,"samples":[[1e300,1]]}"#
             }
         }
-        writing.store(false, ordering: .relaxed)
-        while !writer.isFinished { usleep(10_000) }
-        let count = lines.load(ordering: .relaxed)
+        let count = board.stop()
         #expect(sent >= 450_000, "the flood was a flood: \(sent) messages")
         expectEveryRealSample(setup, count: count, "every real sample of the \(count), in order, through \(sent) hostile messages")
         let report = mqttReport(waitForStatus(setup.relay) { _ in true }, role: "relay")

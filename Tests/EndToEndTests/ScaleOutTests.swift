@@ -85,20 +85,7 @@ import Glibc
         waitForStatus(relay) { state($0) == "connected" }
         let local = try Viewer(edge)
         let remote = try Viewer(relay)
-        let written = Atomic<Int>(0)
-        let writing = Atomic<Bool>(true)
-        let master = pty.master
-        let board = Thread {
-            var index = 0
-            while writing.load(ordering: .relaxed) {
-                let bytes = Array(line(index).utf8)
-                _ = bytes.withUnsafeBytes { Glibc.write(master, $0.baseAddress, $0.count) }
-                index += 1
-                written.store(index, ordering: .relaxed)
-                usleep(10_000)  // 100 lines a second
-            }
-        }
-        board.start()
+        let board = PacedBoard(pty, intervalMicros: 10_000)  // 100 lines a second
         remote.read(seconds: 10) { $0.samples.count >= 50 }
         broker.kill()
         #expect(remote.read(seconds: 10) { $0.lastState == "disconnected" }, "the relay's viewers are told the broker is gone: \(remote.statuses)")
@@ -107,9 +94,7 @@ import Glibc
         try broker.start()
         let before = remote.samples.count
         #expect(remote.read(seconds: 20) { $0.samples.count > before + 50 && $0.lastState == "connected" }, "the relay resumes: \(remote.statuses)")
-        writing.store(false, ordering: .relaxed)
-        while !board.isFinished { usleep(10_000) }
-        let total = written.load(ordering: .relaxed)
+        let total = board.stop()
         local.read { $0.samples.count >= total }
         #expect(local.values == (0..<total).map(row), "the edge served its own viewer every sample throughout")
 

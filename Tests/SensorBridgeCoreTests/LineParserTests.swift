@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import SensorBridgeCore
 
 /// What came out of a parser for a list of lines, in order, in a form tests can compare
@@ -282,7 +283,7 @@ struct LineParserTests {
     @Test func randomNoiseNeverCostsAValidLine() {
         // A deterministic fuzz: valid lines of a confirmed 3-channel stream with noise between
         // them, up to two noise lines in a row (three that agree are a new shape, by design).
-        var generator = SplitMix(seed: 8)
+        var generator = SeededRandom(seed: 8)
         let noise = ["a,b", "a,b,c", "0", "1 2 3 4 5 6 7 8 9", "x", "##", "12,", "5,6", "hello world", "\u{1}\u{2}", ",,", "q=", "1.2.3"]
         var lines = ["1,2,3", "1,2,3"]
         var valid = 2
@@ -301,18 +302,5 @@ struct LineParserTests {
         // A noise header of three names may rename the channels; it never costs a valid line.
         #expect(out.samples.count == valid)
         #expect(out.values.allSatisfy { $0.count == 3 })
-    }
-}
-
-/// A small deterministic random source for the fuzz above.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

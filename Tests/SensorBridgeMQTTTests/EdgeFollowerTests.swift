@@ -1,6 +1,7 @@
 import SensorBridgeCore
 import SensorBridgeStream
 import Testing
+import TestSupport
 @testable import SensorBridgeMQTT
 
 /// The edge's clock for sample number 0: an hour ago, one sample every 20 ms after it.
@@ -262,18 +263,5 @@ struct EdgeFollowerTests {
         let samples = published(follower.take(.samples(first: 0, rows: rows(2, width: 3), stream: "run1")))
         #expect(samples.map(\.layout.names) == [["x", "y", "z"], ["x", "y", "z"]])
         #expect(follower.take(.samples(first: 2, rows: [], stream: "run1")).isEmpty)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing mix can be run again.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
