@@ -32,12 +32,21 @@ extension ChannelLayout {
     public static let maxNameBytes = 64
 
     /// A channel name, from a sketch's line or another bridge's message: does not look like
-    /// the start of a number and holds no separator, quoting punctuation or control character.
+    /// the start of a number and holds no separator, quoting punctuation, blank, control or
+    /// invisible formatting character (a legend or a log line must show what it is).
     public static func isValidName<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {
         guard let first = bytes.first, bytes.count <= maxNameBytes else { return false }
         if NumberSyntax.isDigit(first) || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
             || first == UInt8(ascii: ".") { return false }
-        return bytes.allSatisfy { $0 >= 0x20 && $0 != 0x7F && !forbiddenInNames.contains($0) }
+        guard bytes.allSatisfy({ $0 > 0x20 && $0 != 0x7F && !forbiddenInNames.contains($0) }) else { return false }
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return true }
+        guard let text = String(validating: Array(bytes), as: UTF8.self) else { return false }
+        return text.unicodeScalars.allSatisfy { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .privateUse, .unassigned, .surrogate: false
+            default: true
+            }
+        }
     }
 
     private static let forbiddenInNames: Set<UInt8> = Set("\"'`=:,;|{}<>\\!?#$%&*@^~".utf8)

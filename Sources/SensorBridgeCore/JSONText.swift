@@ -37,8 +37,10 @@ public enum JSONText {
 
     /// Milliseconds since the epoch with microsecond resolution: `1763765580123.456`.
     public static func appendMilliseconds(fromMicros micros: Int64, to out: inout [UInt8]) {
-        let whole = micros / 1000
-        let fraction = abs(micros % 1000)
+        // The sign apart: -500 µs is "-0.500", which `micros / 1000` (0) would lose.
+        if micros < 0 { out.append(UInt8(ascii: "-")) }
+        let whole = micros.magnitude / 1000
+        let fraction = micros.magnitude % 1000
         appendInteger(whole, to: &out)
         out.append(UInt8(ascii: "."))
         out.append(UInt8(ascii: "0") + UInt8(fraction / 100))

@@ -109,6 +109,16 @@ public enum RecordingFormat {
         return overflow || overflow2 ? nil : total
     }
 
+    /// One hex digit's value: `UInt8("+f", radix: 16)` would take a sign too.
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     private static func unescape(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(text.count + 1)  // and the newline `readLine` adds
@@ -129,8 +139,8 @@ public enum RecordingFormat {
                 out.append(byte)
                 index += 2
             } else if text[index + 1] == UInt8(ascii: "x"), index + 3 < text.endIndex,
-                      let value = UInt8(String(decoding: text[(index + 2)...(index + 3)], as: UTF8.self), radix: 16) {
-                out.append(value)
+                      let high = hexDigit(text[index + 2]), let low = hexDigit(text[index + 3]) {
+                out.append(high << 4 | low)
                 index += 4
             } else {
                 return nil

@@ -7,14 +7,17 @@ import SensorBridgeStream
 ///
 /// Anyone who may publish on the topic can send anything, so numbers are believed only as
 /// far as the edge's own story bears them out. The run (`stream`) is the one the edge's
-/// status announced; within it, the next expected message is taken at once and numbers
-/// only go forward. Any other message is held until the edge confirms it (a next message
-/// that continues from it, or a status whose `seq` agrees), and refused outright when it
-/// cannot be the edge's: numbered behind and timed before what was delivered (a replay),
-/// timed ahead of the relay's clock, or a jump larger than the edge's rate allows in the
-/// time it claims. So a forged number fakes no gap and no restart, and even a forged
-/// chain of messages loses the stream only until the edge's next two messages, which
-/// continue from where the edge really is. Every refusal is reported with its reason.
+/// status announced; within it, the next expected message is taken at once. Any other
+/// message is held until the edge confirms it: by its status (`seq`), or by the edge's own
+/// pattern, a chain of messages that continue each other *while the stream has stalled*
+/// (nothing at the expected number for four of its usual intervals, at least 250 ms; 10 s for
+/// a chain of another run). A real gap stalls the stream and its next messages form such a
+/// chain; forged numbers, a forged run or a replay cannot stall it while the edge keeps
+/// sending, so they are never believed, and if they were (while the edge was quiet), the
+/// edge's next messages win the stream back the same way. A run announced by a status that
+/// sends nothing gives way at once to the run before it going on where it stopped. Refused outright: numbers behind the stream timed no later than what was
+/// delivered (a replay), times over 60 s ahead of the relay's clock, a jump larger than a
+/// million samples a second, old samples of an earlier run. Every refusal has its reason.
 public struct EdgeFollower: Sendable {
     public enum Action: Sendable, Equatable {
         /// Samples to put into the relay's stream, in order.
@@ -74,11 +77,20 @@ public struct EdgeFollower: Sendable {
     /// Held messages at most, and their values in all, of the followed run and of other runs
     /// each: what a flood of forged numbers can make the relay keep. The lowest numbers are
     /// kept (a real gap or a restart is near, a forged number anywhere), the highest go first.
-    public static let maxHeld = 8
+    public static let maxHeld = 64
     public static let maxHeldValues = 200_000
     public static let maxHeldMicros: Int64 = 10_000_000
     /// How far ahead of the relay's clock the edge's may be (keep them in step: NTP).
     public static let maxClockLeadMicros: Int64 = 60_000_000
+    /// The stream has stalled once nothing arrived at the expected number for this long, and
+    /// for four of its usual intervals between messages: then a chain of its run may jump it.
+    public static let minStallMicros: Int64 = 250_000
+    /// A chain of another run takes the stream only after the followed run has been silent this
+    /// long: a restart whose status was lost is rare, a quiet board is not.
+    public static let runChangeStallMicros: Int64 = 10_000_000
+    /// More samples a second than any edge sends (a replay at full speed): a jump beyond that
+    /// in the time it claims is a lie.
+    public static let maxSamplesPerSecond: Double = 1_000_000
     /// Runs the edge had before, and where each ended: their samples are old, never a new
     /// run, unless they continue exactly where they stopped (the run announced since was not
     /// the edge's).
@@ -90,13 +102,16 @@ public struct EdgeFollower: Sendable {
     public private(set) var expected: UInt64?
     /// The next sample's number as the run's latest status said.
     public private(set) var statusSeq: UInt64?
-    /// The edge's time of the last sample delivered.
+    /// The edge's time of the last sample delivered, never later than the relay's clock was
+    /// then (a forged time ahead cannot make the edge's real samples look old).
     public private(set) var lastTime: Int64?
     /// The edge's source, as its status last said (`/dev/ttyACM0`, baud).
     public private(set) var sourceName: String?
     public private(set) var baud: Int?
-    /// The first sample delivered since the numbers were last taken on trust: for the rate.
-    private var rateOrigin: (seq: UInt64, time: Int64)?
+    /// When (relay's clock) the stream last moved at the expected number, or its run began.
+    private var lastAdvanceMicros: Int64?
+    /// The usual time between messages that arrive as expected (smoothed).
+    private var usualIntervalMicros: Double?
     private var held: [Held] = []
     private var earlierRuns: [(stream: String, end: UInt64?)] = []
     private var named: ChannelLayout?
@@ -114,7 +129,7 @@ public struct EdgeFollower: Sendable {
             var actions: [Action] = []
             if let run = status.stream, run != stream {
                 if stream != nil { actions.append(.newRun(stream: run)) }
-                startRun(run, actions: &actions)
+                startRun(run, nowMicros: nowMicros)
             }
             if status.presence == .online {
                 sourceName = status.sourceName ?? sourceName
@@ -127,7 +142,7 @@ public struct EdgeFollower: Sendable {
             case .gone: .disconnected
             }
             actions.append(.state(state, detail: status.detail))
-            settle(&actions)
+            settle(&actions, nowMicros: nowMicros)
             return actions
         case .channels(_, let names):
             named = ChannelLayout(names: names, isNamedByDevice: true)
@@ -138,23 +153,28 @@ public struct EdgeFollower: Sendable {
             if let refusal = refusal(of: message, nowMicros: nowMicros) { return [.rejected(refusal)] }
             var actions: [Action] = []
             if isSameRun(message), let expected, first == expected {
-                deliver(message, actions: &actions)
+                advance(nowMicros)
+                deliver(message, actions: &actions, nowMicros: nowMicros)
             } else if isSameRun(message), expected == nil, let statusSeq, first == statusSeq {
-                deliver(message, actions: &actions)  // where the run's status says it stands
+                advance(nowMicros)
+                deliver(message, actions: &actions, nowMicros: nowMicros)  // where the run's status says it stands
             } else {
                 hold(message, actions: &actions)
             }
-            settle(&actions)
+            settle(&actions, nowMicros: nowMicros)
             return actions
         }
     }
 
-    /// Gives up on held messages the edge has not confirmed for `maxHeldMicros` (call it now and then).
+    /// What time alone decides (call it now and then): held messages confirmed once the
+    /// stream has stalled long enough, and those not confirmed within `maxHeldMicros` refused.
     public mutating func expire(nowMicros: Int64 = WallClock.nowMicros()) -> [Action] {
+        var actions: [Action] = []
+        settle(&actions, nowMicros: nowMicros)
         let isStale = { (message: Held) in nowMicros.subtractingSaturating(message.arrivedMicros) >= Self.maxHeldMicros }
-        let stale = held.filter(isStale)
+        actions += held.filter(isStale).map { .rejected(.unconfirmed(first: $0.first)) }
         held.removeAll(where: isStale)
-        return stale.map { .rejected(.unconfirmed(first: $0.first)) }
+        return actions
     }
 
     // MARK: - What cannot be the edge's
@@ -167,7 +187,7 @@ public struct EdgeFollower: Sendable {
             return .clockAhead(first: message.first, seconds: message.lastTime.subtractingSaturating(nowMicros) / 1_000_000)
         }
         if let run = message.stream, run != stream, let earlier = earlierRuns.last(where: { $0.stream == run }),
-           earlier.end != message.first, !held.contains(where: { $0.stream == run && $0.end == message.first }) {
+           let end = earlier.end, message.first < end {
             return .earlierRun(run)
         }
         guard let lastTime else { return nil }
@@ -181,23 +201,33 @@ public struct EdgeFollower: Sendable {
             }
             let jump = message.first - expected
             let seconds = Double(message.firstTime - lastTime) / 1e6
-            let allowed = 2 * (rate ?? 1_000_000) * seconds + 1_000
-            if Double(jump) > allowed {
+            if Double(jump) > Self.maxSamplesPerSecond * seconds + 1_000 {
                 return .implausibleJump(first: message.first, jump: jump, seconds: seconds)
             }
         }
         return nil
     }
 
-    /// Samples a second the edge has been sending, once a second of them was delivered.
-    private var rate: Double? {
-        guard let rateOrigin, let expected, let lastTime, lastTime - rateOrigin.time >= 1_000_000 else { return nil }
-        return Double(expected - min(rateOrigin.seq, expected)) / (Double(lastTime - rateOrigin.time) / 1e6)
+    /// Whether nothing has arrived at the expected number for long enough that the edge must
+    /// have gone on elsewhere (a gap, a restart), or stopped.
+    private func hasStalled(_ now: Int64, atLeast minimum: Int64 = EdgeFollower.minStallMicros) -> Bool {
+        guard let lastAdvanceMicros else { return true }
+        let stall = max(Double(minimum), 4 * (usualIntervalMicros ?? 0))
+        return Double(now.subtractingSaturating(lastAdvanceMicros)) >= stall
+    }
+
+    /// A message arrived as expected: the stream moves, and its usual pace is learnt.
+    private mutating func advance(_ now: Int64) {
+        if let lastAdvanceMicros {
+            let interval = Double(max(0, now.subtractingSaturating(lastAdvanceMicros)))
+            usualIntervalMicros = usualIntervalMicros.map { $0 + 0.1 * (interval - $0) } ?? interval
+        }
+        lastAdvanceMicros = now
     }
 
     // MARK: - Runs
 
-    private mutating func startRun(_ run: String, actions: inout [Action]) {
+    private mutating func startRun(_ run: String, nowMicros: Int64) {
         if let stream {
             earlierRuns.removeAll { $0.stream == stream || $0.stream == run }
             earlierRuns.append((stream, expected))
@@ -206,7 +236,8 @@ public struct EdgeFollower: Sendable {
         stream = run
         expected = nil
         statusSeq = nil
-        rateOrigin = nil
+        lastAdvanceMicros = nowMicros
+        usualIntervalMicros = nil
         // Held messages of the new run stay; those of other runs wait for their own confirmation.
     }
 
@@ -234,8 +265,8 @@ public struct EdgeFollower: Sendable {
     }
 
     /// Takes every held message the edge's story now bears out, in order.
-    private mutating func settle(_ actions: inout [Action]) {
-        while let index = confirmedIndex() {
+    private mutating func settle(_ actions: inout [Action], nowMicros: Int64) {
+        while let index = confirmedIndex(nowMicros) {
             var message = held[index]
             // Held messages between the stream and the confirmed one, in number and in time,
             // are the edge's too: it sends in order. They go first.
@@ -250,16 +281,16 @@ public struct EdgeFollower: Sendable {
             if let run = message.stream, run != stream {
                 let resumed = earlierRuns.last { $0.stream == run }?.end
                 if stream != nil { actions.append(.newRun(stream: run)) }
-                startRun(run, actions: &actions)
+                startRun(run, nowMicros: nowMicros)
                 expected = resumed
             }
             if let expected, message.first > expected {
                 actions.append(.missed(count: message.first - expected, from: expected))
             } else if let expected, message.first < expected {
                 actions.append(.resynced(from: expected, to: message.first))
-                rateOrigin = nil
             }
-            deliver(message, actions: &actions)
+            lastAdvanceMicros = nowMicros
+            deliver(message, actions: &actions, nowMicros: nowMicros)
         }
         // Behind the stream now, and no newer in time: they can never be next.
         guard let expected, let lastTime else { return }
@@ -273,23 +304,30 @@ public struct EdgeFollower: Sendable {
         held.removeAll(where: isOld)
     }
 
-    /// A held message that is next, or that the edge confirmed: another held one continues
-    /// from it (same run), or the run's status says the stream stands at its start or end.
-    private func confirmedIndex() -> Int? {
+    /// A held message that is next, or that the edge confirmed: the run's status says the
+    /// stream stands at its start or end, or, once the stream has stalled, another held one
+    /// continues from it (same run).
+    private func confirmedIndex(_ now: Int64) -> Int? {
+        let stalled = hasStalled(now)
+        let runStalled = hasStalled(now, atLeast: Self.runChangeStallMicros)
         for (index, message) in held.enumerated() {
             let sameRun = isSameRun(message)
             if sameRun, let expected, message.first == expected { return index }
             if sameRun, expected.map({ message.first > $0 }) ?? true,
                let statusSeq, message.first == statusSeq || message.end == statusSeq { return index }
-            if held.contains(where: { $0.first == message.end && $0.stream == message.stream }) { return index }
+            // The run before goes on exactly where it stopped, and the run announced since has
+            // sent nothing: the announcement was not the edge's (its old run never resumes).
+            if !sameRun, expected == nil, let run = message.stream,
+               earlierRuns.last(where: { $0.stream == run })?.end == message.first { return index }
+            if sameRun ? stalled : runStalled,
+               held.contains(where: { $0.first == message.end && $0.stream == message.stream }) { return index }
         }
         return nil
     }
 
-    private mutating func deliver(_ message: Held, actions: inout [Action]) {
-        if rateOrigin == nil { rateOrigin = (message.first, message.firstTime) }
+    private mutating func deliver(_ message: Held, actions: inout [Action], nowMicros: Int64) {
         expected = message.end
-        lastTime = max(lastTime ?? .min, message.lastTime)
+        lastTime = max(lastTime ?? .min, min(message.lastTime, nowMicros))
         actions.append(.publish(message.rows.map {
             Sample(timeMicros: $0.timeMicros, values: $0.values, layout: layout(for: $0.values.count))
         }))

@@ -148,6 +148,15 @@ public enum MQTTMessages {
         }
     }
 
+    /// A run's id as bridges make them (base 36) and as logs may show them unescaped.
+    static func isStreamID(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+    }
+
     /// `text` cut to at most `maxBytes` of UTF-8 at a character boundary, marked with "…".
     static func shortened(_ text: String, to maxBytes: Int) -> String {
         guard text.utf8.count > maxBytes else { return text }
@@ -197,6 +206,9 @@ public enum MQTTMessages {
                 detail = try reader.readOptionalString(maxBytes: limits.maxStringBytes)
             } else if key.isKey("stream") {
                 stream = try reader.readOptionalString(maxBytes: limits.maxStreamIDBytes)
+                if let stream, !MQTTMessages.isStreamID(stream), problem == nil {
+                    problem = MQTTPayloadError(fixed: "a stream id that is not letters, digits, '-', '_' or '.'")
+                }
             } else if key.isKey("bridge") {
                 bridge = try reader.readOptionalString(maxBytes: 64)
             } else if key.isKey("source") {
@@ -233,6 +245,10 @@ public enum MQTTMessages {
                 // Milliseconds within ±31 000 years of 1970: microseconds fit an Int64 with room to spare.
                 guard let time, abs(time) < 1e15 else {
                     if problem == nil { problem = MQTTPayloadError(fixed: "a sample without its time") }
+                    return
+                }
+                guard !values.isEmpty else {
+                    if problem == nil { problem = MQTTPayloadError(fixed: "a sample with no value") }
                     return
                 }
                 rows.append(Row(timeMicros: Int64((time * 1000).rounded()), values: values))
@@ -272,4 +288,15 @@ public struct MQTTPayloadError: Error, CustomStringConvertible, Equatable {
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }
+}
+
+extension MQTTAddress {
+    /// The one topic of the base each message belongs on: a message on another is refused.
+    func topic(carrying message: MQTTMessages.Received) -> String {
+        switch message {
+        case .samples: samplesTopic
+        case .channels: channelsTopic
+        case .status: statusTopic
+        }
+    }
 }

@@ -81,7 +81,7 @@ public final class MQTTRelay: Sendable {
         }
         link.handlers.message = { [inbox, counters, rejections] topic, payload in
             counters.update { $0.messagesReceived += 1 }
-            guard inbox.push(payload) else {
+            guard inbox.push(.init(topic: topic, payload: payload)) else {
                 counters.update { $0.messagesDropped += 1 }
                 rejections.warning("MQTT: dropped a message on \(topic): they come faster than this relay reads them")
                 return
@@ -103,7 +103,8 @@ public final class MQTTRelay: Sendable {
     // MARK: - Reading (another thread: decoding never holds up the connection)
 
     private func read() {
-        let base = connection.address.base
+        let address = connection.address
+        let base = address.base
         var follower = EdgeFollower()
         var pacer = StatusPacer()
         func shown() -> StatusPacer.Change {
@@ -145,15 +146,19 @@ public final class MQTTRelay: Sendable {
             }
         }
         while !readerThread.isStopping {
-            for payload in inbox.take(waitingUpTo: 100) {
+            for message in inbox.take(waitingUpTo: 100) {
                 let received: MQTTMessages.Received
                 do {
-                    received = try MQTTMessages.decode(payload, limits: limits)
+                    received = try MQTTMessages.decode(message.payload, limits: limits)
                 } catch {
                     reject(error)
                     continue
                 }
-                act(follower.take(received), payloadBytes: payload.count)
+                guard address.topic(carrying: received) == message.topic else {
+                    reject(MQTTPayloadError(fixed: "a message on a topic that does not carry its type"))
+                    continue
+                }
+                act(follower.take(received), payloadBytes: message.payload.count)
             }
             let now = WallClock.nowMicros()
             act(follower.expire(nowMicros: now), payloadBytes: 0)

@@ -6,8 +6,14 @@ import Synchronization
 /// however large or many, can hold up the connection. Bounded in bytes and in messages:
 /// past either, new messages are dropped and counted, never queued.
 final class RelayInbox: Sendable {
+    /// A message as it arrived: on which of the base's topics, and its bytes.
+    struct Message: Sendable {
+        var topic: String
+        var payload: [UInt8]
+    }
+
     private struct Queue {
-        var payloads: [[UInt8]] = []
+        var messages: [Message] = []
         var bytes = 0
     }
 
@@ -21,13 +27,13 @@ final class RelayInbox: Sendable {
         self.maxMessages = maxMessages
     }
 
-    /// Queues `payload`; false when it was dropped (the inbox is full).
-    func push(_ payload: [UInt8]) -> Bool {
+    /// Queues `message`; false when it was dropped (the inbox is full).
+    func push(_ message: Message) -> Bool {
         let (taken, wasEmpty) = queue.withLock { queue -> (Bool, Bool) in
-            guard queue.payloads.count < maxMessages, queue.bytes + payload.count <= maxBytes else { return (false, false) }
-            let wasEmpty = queue.payloads.isEmpty
-            queue.payloads.append(payload)
-            queue.bytes += payload.count
+            guard queue.messages.count < maxMessages, queue.bytes + message.payload.count <= maxBytes else { return (false, false) }
+            let wasEmpty = queue.messages.isEmpty
+            queue.messages.append(message)
+            queue.bytes += message.payload.count
             return (true, wasEmpty)
         }
         if wasEmpty { ready.signal() }
@@ -35,13 +41,13 @@ final class RelayInbox: Sendable {
     }
 
     /// Waits up to `timeoutMillis` for messages and takes all there are (maybe none).
-    func take(waitingUpTo timeoutMillis: Int) -> [[UInt8]] {
-        if queue.withLock({ $0.payloads.isEmpty }) {
+    func take(waitingUpTo timeoutMillis: Int) -> [Message] {
+        if queue.withLock({ $0.messages.isEmpty }) {
             _ = ready.wait(timeout: .now() + .milliseconds(timeoutMillis))
         }
         return queue.withLock { queue in
             defer { queue = Queue() }
-            return queue.payloads
+            return queue.messages
         }
     }
 }

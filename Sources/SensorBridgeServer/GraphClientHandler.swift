@@ -154,6 +154,8 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             let reply = CloseFrameReply(payload: frame.unmaskedData)
             context.closeWebSocket(payload: reply.replyPayload(allocator: context.channel.allocator))
         case .ping:
+            // A client that pings and never reads would have its pongs queued without end.
+            guard context.channel.isWritable else { return }
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .text where frame.fin && record.stream == .batched && !closing:
@@ -171,8 +173,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .failure(.notAMessage), .failure(.unknownType):
             return
         case .failure(.invalid(let reason)):
-            writeMessage(BatchMessages.sendResult(line: "", refusal: reason))
-            context.flush()
+            answer(BatchMessages.sendResult(line: "", refusal: reason), context: context)
             return
         case .success(let parsed):
             request = parsed
@@ -192,8 +193,20 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         } else if let refusal {
             log.notice("client \(record.id) may not send: \(refusal)")
         }
-        writeMessage(BatchMessages.sendResult(line: request.line, refusal: refusal))
+        answer(BatchMessages.sendResult(line: Self.echoed(request.line), refusal: refusal), context: context)
+    }
+
+    /// An answer to this client alone; dropped when its socket is full (it sends and does not
+    /// read), so what it makes the bridge queue stays bounded.
+    private func answer(_ message: [UInt8], context: ChannelHandlerContext) {
+        guard context.channel.isWritable else { return }
+        writeMessage(message)
         context.flush()
+    }
+
+    /// The line quoted back in an answer: what a person would recognise, not all 16 KiB.
+    private static func echoed(_ line: String) -> String {
+        line.utf8.count <= SendGate.maxLineBytes ? line : String(line.prefix(SendGate.maxLineBytes / 4)) + "…"
     }
 
     // MARK: - Sending
@@ -221,7 +234,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         context.flush()
         publishCounts()
-        stallWatch.observe(caughtUp: nextEvent >= stream.nextEvent, nowMicros: WallClock.nowMicros())
+        stallWatch.observe(caughtUp: isCaughtUp(context), nowMicros: WallClock.nowMicros())
         return wantsMore
     }
 
@@ -279,14 +292,15 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     func evictIfStalled(nowMicros: Int64) {
         guard let context, !closing else { return }
         // A writable client that is behind is only waiting for its next pump.
-        stallWatch.observe(caughtUp: nextEvent >= stream.nextEvent, nowMicros: nowMicros)
+        stallWatch.observe(caughtUp: isCaughtUp(context), nowMicros: nowMicros)
         guard stallWatch.isOverdue(nowMicros: nowMicros) else { return }
         closing = true
         let seconds = Double(stallWatch.timeoutMicros) / 1_000_000
         let next = stream.sampleWindow.next
         let behind = next - min(nextSample, next)
         clients.countEviction()
-        log.notice("closed client \(record.id) (\(record.remoteAddress)): \(behind) samples behind for more than \(seconds) s (--client-timeout)")
+        let why = behind > 0 ? "\(behind) samples behind" : "not reading what it is sent"
+        log.notice("closed client \(record.id) (\(record.remoteAddress)): \(why) for more than \(seconds) s (--client-timeout)")
         // Its socket is full, so the close frame may never go out: close without waiting, and
         // with a reset (linger 0), so the kernel drops the megabytes still queued for it
         // instead of trickling them out for minutes. A client that reads again sees 1008 if
@@ -301,6 +315,12 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let channel = context.channel
         socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Has everything, and its socket takes more: one whose socket stays full is stuck even
+    /// when no sample comes (it pings or sends and never reads).
+    private func isCaughtUp(_ context: ChannelHandlerContext) -> Bool {
+        nextEvent >= stream.nextEvent && context.channel.isWritable
     }
 
     private func publishCounts() {

@@ -41,11 +41,21 @@ public struct SendGate: Sendable {
         bucket = TokenBucket(perSecond: linesPerSecond)
     }
 
+    /// A control character (C0, DEL, C1 such as U+0085 NEXT LINE), a line or paragraph
+    /// separator, or invisible formatting: none belongs in one line of text (a tab does).
+    private static func breaksTheLine(_ scalar: Unicode.Scalar) -> Bool {
+        guard scalar != "\t" else { return false }
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator, .format: return true
+        default: return false
+        }
+    }
+
     public mutating func admit(_ line: String, nowMicros: Int64) -> SendRefusal? {
         if line.utf8.count > Self.maxLineBytes {
             return SendRefusal("the line is \(line.utf8.count) bytes; at most \(Self.maxLineBytes) are sent")
         }
-        if line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
+        if line.unicodeScalars.contains(where: Self.breaksTheLine) {
             return SendRefusal("send one line of text: no line breaks or control characters (the line ending is added)")
         }
         guard bucket.take(nowMicros: nowMicros) else {

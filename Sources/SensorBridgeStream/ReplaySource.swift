@@ -61,11 +61,12 @@ public final class ReplaySource: ByteSource {
                     case .chunk(let chunk):
                         let first = firstOffset ?? chunk.offsetMicros
                         firstOffset = first
+                        // A line timed before the one before it plays right after it.
                         lastOffset = max(lastOffset, chunk.offsetMicros)
                         lines += 1
                         if speed > 0 {
                             // A recording's times are outside numbers: any of them may be absurd.
-                            let at = roundBase.addingSaturating(chunk.offsetMicros.subtractingSaturating(first))
+                            let at = roundBase.addingSaturating(lastOffset.subtractingSaturating(first))
                             let deadline = start.addingSaturating(Int64(saturating: Double(at) / speed))
                             let wait = deadline.subtractingSaturating(WallClock.monotonicMicros())
                             if wait > Self.longWaitMicros, !toldOfLongWait {
@@ -86,7 +87,9 @@ public final class ReplaySource: ByteSource {
             }
             if lines == 0 { break }  // the file lost its lines since it was checked
             let duration = lastOffset.subtractingSaturating(firstOffset ?? 0)
-            let lineInterval = lines > 1 ? duration / Int64(lines - 1) : 20_000
+            // The pause before the next round: one line's usual interval, or 20 ms when the
+            // times say none (one line, or all timed alike): a round never takes no time.
+            let lineInterval = lines > 1 && duration > 0 ? max(1, duration / Int64(lines - 1)) : 20_000
             roundBase = roundBase.addingSaturating(duration.addingSaturating(lineInterval))
             round += 1
         } while loop && !thread.isStopping

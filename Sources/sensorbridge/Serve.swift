@@ -162,22 +162,24 @@ struct Serve: ParsableCommand {
         guard buffer >= 16 else { throw ValidationError("--buffer must be at least 16 samples") }
         guard buffer <= 100_000_000 else { throw ValidationError("--buffer must be at most 100000000 samples (use --buffer-bytes to bound memory)") }
         guard let bytes = ByteSizeText.bytes(bufferBytes), bytes >= 1 << 20 else {
-            throw ValidationError("--buffer-bytes must be a size of at least 1M, such as 64M or 1G")
+            throw ValidationError("--buffer-bytes must be a size from 1M to 1T, such as 64M or 1G")
         }
         guard DurationText.seconds(forgetSeries).map({ $0 >= 1 }) == true else {
             throw ValidationError("--forget-series must be a duration of at least 1 s, such as 10m or 1h")
         }
         guard history <= DurationText.maxSeconds else { throw ValidationError("--history must be at most \(Int(DurationText.maxSeconds)) seconds") }
-        guard speed <= 1_000_000 else { throw ValidationError("--speed must be at most 1000000 (0 replays as fast as possible)") }
+        guard speed == 0 || (0.001...1_000_000).contains(speed) else {
+            throw ValidationError("--speed must be 0 (as fast as possible) or 0.001…1000000")
+        }
         guard rate >= 0.001, rate <= 10_000_000 else { throw ValidationError("--rate must be 0.001…10000000 lines a second") }
-        guard handshakeTimeout > 0, handshakeTimeout <= 3_600 else {
-            throw ValidationError("--handshake-timeout must be more than 0 and at most 3600 seconds")
+        guard handshakeTimeout >= 0.1, handshakeTimeout <= 3_600 else {
+            throw ValidationError("--handshake-timeout must be 0.1…3600 seconds")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard maxClients.map({ $0 >= 1 }) ?? true else { throw ValidationError("--max-clients must be at least 1") }
         guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
-        guard clientTimeout > 0, clientTimeout <= 86_400 else {
-            throw ValidationError("--client-timeout must be more than 0 and at most 86400 seconds")
+        guard clientTimeout >= 0.1, clientTimeout <= 86_400 else {
+            throw ValidationError("--client-timeout must be 0.1…86400 seconds")
         }
         if token != nil, requireToken { throw ValidationError("give either --token FILE or --require-token, not both") }
         for origin in allowOrigins where origin != "*" && origin != "null" && AccessPolicy.normalizedOrigin(origin) == nil {

@@ -55,7 +55,8 @@ import Glibc
 
     @Test func theProbesMessagesAreRefusedCountedAndCostTheRealStreamNothing() throws {
         let setup = try setUp()
-        board(setup, 0..<50)
+        // The board streams all along, 200 lines a second, as a real one would.
+        let board = PacedBoard(setup.pty, intervalMicros: 5_000)
         setup.viewer.read { $0.samples.count >= 50 }
         let topic = setup.samplesTopic
         // The crash: a number whose sum with the count overflows.
@@ -73,8 +74,15 @@ import Glibc
         try setup.broker.publish(setup.base + "/channels", Array(#"{"type":"channels","seq":50,"channels":[\#(names)]}"#.utf8))
         try setup.broker.publish(setup.base + "/status",
                                  Array(#"{"type":"status","state":"connected","detail":"\#(String(repeating: "x", count: 4000))"}"#.utf8))
-        board(setup, 50..<150)
-        expectEveryRealSample(setup, count: 150, "every real sample in order, none of the probe's")
+        // The second probe's: a samples message on the status topic; two chained messages of a
+        // forged run, timed just ahead, while the edge streams (they stopped a relay for good).
+        try setup.broker.publish(setup.base + "/status", Array(#"{"type":"samples","seq":50,"samples":[[\#(now()),9,9,9]]}"#.utf8))
+        for seq in [0, 3] {
+            try setup.broker.publish(topic, Array(#"{"type":"samples","seq":\#(seq),"stream":"FORGED0","samples":[[\#(now()),9,9,9],[\#(now()),9,9,9],[\#(now()),9,9,9]]}"#.utf8))
+        }
+        usleep(500_000)
+        let count = board.stop()
+        expectEveryRealSample(setup, count: count, "every real sample in order, none of the probe's")
         #expect(setup.viewer.channels == ["ax", "ay", "az"], "no foreign names: \(setup.viewer.channels)")
         #expect(setup.viewer.statuses.allSatisfy { $0.detail.utf8.count <= 512 }, "a long detail is cut")
         let status = waitForStatus(setup.relay) { number(mqttReport($0, role: "relay"), "messagesRejected") >= 30 }

@@ -71,6 +71,7 @@ import Glibc
         ["--handshake-timeout", "1e300"], ["--client-timeout", "1e300"], ["--history", "1e300"], ["--rate", "1e-300"],
         ["--speed", "1e300"], ["--buffer", "9223372036854775807"], ["--buffer-bytes", "1e30"], ["--buffer-bytes", "-5M"],
         ["--forget-series", "nan"], ["--forget-series", "-1m"], ["--mqtt-rate", "1e300"], ["--mqtt-rate", "1e-300"],
+        ["--handshake-timeout", "1e-10"], ["--client-timeout", "4.9e-324"], ["--speed", "1e-300"], ["--buffer-bytes", "2T"],
     ])
     func outOfRangeOptionsAreRefusedWithASentence(option: [String]) throws {
         let bridge = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log"] + option,
@@ -82,12 +83,51 @@ import Glibc
         #expect(!bridge.standardError.contains("Fatal error"))
     }
 
+    @Test func aRecordingTimedBackwardsReplaysAtAPaceNotAtFullSpeed() throws {
+        let recording = try temporaryFile("# sensorbridge recording v1\n5.000000 1,2,3\n0.000000 4,5,6\n")
+        defer { try? FileManager.default.removeItem(atPath: recording) }
+        let bridge = try BridgeProcess(["--replay", recording, "--loop"])
+        let before = bridge.cpuSeconds
+        usleep(2_000_000)
+        let samples = waitForStatus(bridge) { _ in true }["samples"] as? Int ?? .max
+        #expect(samples < 400, "rounds of 20 ms when the times say none, not a spin: \(samples) in 2 s")
+        #expect(bridge.cpuSeconds - before < 1, "no core spent on it")
+        expectAlive(bridge, "a recording timed backwards")
+    }
+
+    /// The second probe: a client that pings (or sends) and never reads made the bridge queue
+    /// pongs without end while no sample came (a finished replay).
+    @Test func aClientThatPingsAndNeverReadsIsDroppedAndCostsBoundedMemory() throws {
+        let recording = try temporaryFile("# sensorbridge recording v1\n0.0 1,2,3\n0.1 4,5,6\n")
+        defer { try? FileManager.default.removeItem(atPath: recording) }
+        let bridge = try BridgeProcess(["--replay", recording, "--client-timeout", "2"])
+        waitForStatus(bridge) { ($0["source"] as? [String: Any])?["state"] as? String == "finished" }
+        let before = bridge.memoryKB("VmRSS") ?? 0
+        let client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 1)
+        #expect(try client.handshake().statusCode == 101)
+        let ping = [UInt8](repeating: 0x70, count: 125)
+        let start = Date()
+        var sent = 0
+        while Date().timeIntervalSince(start) < 6 {
+            do { try client.sendFrame(opcode: 0x9, payload: ping) } catch { break }  // closed: done
+            sent += 1
+        }
+        let after = bridge.memoryKB("VmHWM") ?? .max
+        #expect(sent > 10_000, "a flood of pings: \(sent)")
+        #expect(after - before < 40_000, "pongs not queued without end: \(before) kB, peak \(after) kB")
+        let closed = waitForStatus(bridge) { ($0["clientsEvicted"] as? Int ?? 0) >= 1 }
+        #expect(closed["clientsEvicted"] as? Int == 1, "closed for not reading")
+        #expect(bridge.standardError.contains("not reading what it is sent"), "\(bridge.standardError)")
+        expectAlive(bridge, "a ping flood")
+    }
+
     /// Issue 19's probe: with --allow-send, 10 000 refused send messages a second were each logged.
     @Test func aFloodOfSendMessagesLogsAFewLinesASecond() throws {
         let pty = try PseudoTerminal()
         let bridge = try BridgeProcess([pty.slavePath, "--allow-send"])
-        let client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 0.01)
+        let client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 5)
         #expect(try client.handshake(protocols: ["sensorbridge.batch.v1"]).statusCode == 101)
+        client.setReceiveTimeout(0.01)
         let message = Array(#"{"type":"send","line":"?"}"#.utf8)
         let start = Date()
         var sent = 0

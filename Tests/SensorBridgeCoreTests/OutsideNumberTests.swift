@@ -28,6 +28,24 @@ struct OutsideNumberTests {
         #expect(String(decoding: out, as: UTF8.self) == "-9223372036854775808")
     }
 
+    @Test(arguments: [(Int64(-500), "-0.500"), (-1, "-0.001"), (-1_500, "-1.500"), (1_500, "1.500"), (0, "0.000"),
+                      (.min, "-9223372036854775.808"), (.max, "9223372036854775.807")])
+    func timesKeepTheirSignBelowAMillisecond(micros: Int64, text: String) {
+        var out: [UInt8] = []
+        JSONText.appendMilliseconds(fromMicros: micros, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == text)
+    }
+
+    @Test(arguments: ["x", "pitch", "temp_1", "Wärme", "温度", "a.b"])
+    func namesASketchPrintsAreNames(name: String) {
+        #expect(ChannelLayout.isValidName(name.utf8))
+    }
+
+    @Test(arguments: [" ", "a b", "a\u{85}", "\u{202E}evil", "a\u{2028}b", "a\u{A0}b", "a\u{200B}", "x\u{7F}", "", "1a", "a,b"])
+    func namesThatHideOrBreakALineAreNot(name: String) {
+        #expect(!ChannelLayout.isValidName(name.utf8))
+    }
+
     @Test func aLogBudgetShowsAFewLinesAWindowAndCountsTheRest() {
         var budget = LogBudget(linesPerWindow: 3)
         var shown = 0

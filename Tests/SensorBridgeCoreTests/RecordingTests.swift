@@ -36,6 +36,13 @@ struct RecordingTests {
                                           "cut off: no newline at the end of the file"])
     }
 
+    @Test(arguments: ["\\x+f", "\\x-0", "\\x 1", "\\xg0", "\\x0"])
+    func anEscapeIsTwoHexDigitsNothingElse(escape: String) {
+        let text = "\(RecordingFormat.magic)\n0.0 a\(escape)\n"
+        let (chunks, skipped) = RecordingFormat.parse(Array(text.utf8))
+        #expect(chunks.isEmpty && skipped.map(\.reason) == ["bad escape"], "\(escape): \(chunks)")
+    }
+
     /// Feeds `data` in blocks of `size` bytes, as a file is read.
     private func read(_ data: [UInt8], blocks size: Int, rate: Double = 50) -> (ReplayReader.Kind?, [ReplayReader.Event]) {
         var reader = ReplayReader(rawLineRate: rate)

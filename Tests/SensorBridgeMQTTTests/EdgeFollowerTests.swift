@@ -21,6 +21,28 @@ private func samples(_ first: UInt64, _ count: Int, run: String? = "run1", time:
     .samples(first: first, rows: rows(count, first: first, time: time), stream: run)
 }
 
+/// A follower on a relay's clock: each message arrives 50 ms after the one before (an edge
+/// publishing 20 times a second), unless told otherwise.
+private struct Relay {
+    var follower = EdgeFollower()
+    var now = WallClock.nowMicros()
+
+    mutating func take(_ message: MQTTMessages.Received, after micros: Int64 = 50_000) -> [EdgeFollower.Action] {
+        now += micros
+        return follower.take(message, nowMicros: now)
+    }
+
+    /// Time passes with nothing arriving.
+    mutating func wait(_ micros: Int64) -> [EdgeFollower.Action] {
+        now += micros
+        return follower.expire(nowMicros: now)
+    }
+
+    var expected: UInt64? { follower.expected }
+    var stream: String? { follower.stream }
+    var heldCount: Int { follower.heldCount }
+}
+
 private func published(_ actions: [EdgeFollower.Action]) -> [Sample] {
     actions.flatMap { action -> [Sample] in
         if case .publish(let samples) = action { return samples }
@@ -44,7 +66,7 @@ private func gaps(_ actions: [EdgeFollower.Action]) -> [UInt64] {
 
 struct EdgeFollowerTests {
     @Test func samplesFollowInOrderWithTheEdgesNames() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         #expect(follower.take(status(.connected, stream: "run1", seq: 100)) == [.state(.connected, detail: "d")])
         #expect(follower.take(.channels(from: 0, names: ["ax", "ay", "az"])).isEmpty)
         let first = published(follower.take(samples(100, 3)))
@@ -54,32 +76,34 @@ struct EdgeFollowerTests {
         let next = follower.take(samples(103, 2))
         #expect(published(next).count == 2 && next.count == 1)
         #expect(follower.expected == 105)
-        #expect(follower.sourceName == "/dev/ttyACM0" && follower.baud == 9600)
+        #expect(follower.follower.sourceName == "/dev/ttyACM0" && follower.follower.baud == 9600)
     }
 
     @Test func aRelayJoiningMidStreamStartsOnceTheEdgeConfirmsWhereItIsWithoutAGap() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))  // retained long ago
         #expect(follower.take(samples(100, 3)).isEmpty, "held: the first number of a run could be anyone's")
-        let confirmed = follower.take(samples(103, 2))
+        #expect(follower.take(samples(103, 2)).isEmpty, "a chain, but the run has not stalled yet")
+        let confirmed = follower.wait(200_000)
         #expect(published(confirmed).map(\.values[0]) == [0, 1, 2, 0, 1])
         #expect(gaps(confirmed).isEmpty, "the relay was not there before: nothing was missed")
         #expect(follower.expected == 105)
     }
 
     @Test func aJumpIsAGapOnlyOnceTheEdgeConfirmsIt() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1"))
         #expect(published(follower.take(samples(0, 10))).count == 10)
         #expect(follower.take(samples(25, 5)).isEmpty, "a jump is held, not yet a gap")
-        let after = follower.take(samples(30, 1))
+        #expect(follower.take(samples(30, 1)).isEmpty, "the next continues it, but the stream has not stalled yet")
+        let after = follower.wait(150_000)
         #expect(after.first == .missed(count: 15, from: 10))
         #expect(published(after).count == 6)
         #expect(follower.take(samples(31, 1)).count == 1, "no gap once caught up")
     }
 
     @Test func theEdgesStatusConfirmsAHeldJump() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1"))
         _ = follower.take(samples(0, 10))
         #expect(follower.take(samples(25, 5)).isEmpty)
@@ -90,7 +114,7 @@ struct EdgeFollowerTests {
     }
 
     @Test func aNewRunOfTheEdgeStartsItsNumbersAgainWithoutAFalseGap() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 500))
         _ = follower.take(samples(500, 10))
         let restarted = follower.take(status(.connected, stream: "run2", seq: 0))
@@ -100,12 +124,14 @@ struct EdgeFollowerTests {
     }
 
     @Test func aRestartWhoseStatusWasLostIsFollowedOnceItsOwnSamplesConfirmIt() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))
         _ = follower.take(samples(0, 500))
         let restart = origin + 20_000_000  // the edge started again, later
         #expect(follower.take(samples(0, 4, run: "run2", time: restart)).isEmpty, "one message of another run proves nothing")
-        let confirmed = follower.take(samples(4, 4, run: "run2", time: restart + 80_000))
+        #expect(follower.take(samples(4, 4, run: "run2", time: restart + 80_000)).isEmpty)
+        #expect(follower.wait(5_000_000).isEmpty, "a run of its own, but run1 may only be quiet")
+        let confirmed = follower.wait(5_000_000)  // 10 s without run1: the edge is another now
         #expect(confirmed.first == .newRun(stream: "run2"))
         #expect(published(confirmed).count == 8 && gaps(confirmed).isEmpty)
         #expect(follower.stream == "run2")
@@ -114,7 +140,7 @@ struct EdgeFollowerTests {
     // MARK: - What the probe of issue 19 sent
 
     @Test func replayingAnOldMessageIsARejectionNotARestart() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))
         _ = follower.take(samples(0, 200))
         for _ in 0..<5 {
@@ -122,15 +148,19 @@ struct EdgeFollowerTests {
             #expect(rejections(replayed).count == 1 && published(replayed).isEmpty)
             #expect(!replayed.contains { if case .newRun = $0 { true } else { false } }, "no 'started again'")
         }
-        // Samples of a run the edge had before: old, whatever their numbers.
+        // Samples of a run the edge had before, from before it stopped: old. Further on, they
+        // might be that run going on (the status of the new one forged), but they win the
+        // stream only if the new run stalls.
         _ = follower.take(status(.connected, stream: "run2", seq: 0))
-        _ = follower.take(samples(0, 3, run: "run2"))
-        #expect(rejections(follower.take(samples(700, 3, run: "run1"))).count == 1)
+        _ = follower.take(samples(0, 3, run: "run2", time: origin + 5_000_000))
+        #expect(rejections(follower.take(samples(100, 3, run: "run1"))).count == 1)
+        #expect(published(follower.take(samples(700, 3, run: "run1", time: origin + 6_000_000))).isEmpty)
+        for index in 0..<10 { #expect(published(follower.take(samples(3 + UInt64(index), 1, run: "run2", time: origin + 6_000_000 + Int64(index)))).count == 1) }
         #expect(follower.stream == "run2")
     }
 
     @Test func aForgedFutureNumberReportsNoGapAndCostsTheRealStreamNothing() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))
         _ = follower.take(samples(0, 10))
         // Timed just after the last sample: more samples than the edge could have sent.
@@ -142,13 +172,13 @@ struct EdgeFollowerTests {
             let real = follower.take(samples(start, 10))
             #expect(published(real).count == 10 && gaps(real).isEmpty)
         }
-        let expired = follower.expire(nowMicros: WallClock.nowMicros() + EdgeFollower.maxHeldMicros)
+        let expired = follower.wait(EdgeFollower.maxHeldMicros)
         #expect(rejections(expired).count == 1, "never confirmed: counted as refused")
         #expect(follower.heldCount == 0)
     }
 
     @Test func numbersAtTheEndOfTheRangeNeitherTrapNorStick() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))
         #expect(published(follower.take(samples(.max - 1, 1))).isEmpty)
         #expect(published(follower.take(samples(.max - 10, 1, time: WallClock.nowMicros()))).isEmpty)
@@ -160,7 +190,7 @@ struct EdgeFollowerTests {
     }
 
     @Test func aFloodOfForgedNumbersKeepsTheLowestAndBoundsWhatIsHeld() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))
         _ = follower.take(samples(0, 10))
         // A real gap (the broker dropped 10..19), then 100 forged numbers far ahead.
@@ -176,18 +206,100 @@ struct EdgeFollowerTests {
     }
 
     @Test func aForgedStatusOfAnotherRunDoesNotCutTheRealStreamOff() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))
         _ = follower.take(samples(0, 10))
         _ = follower.take(status(.connected, stream: "forged", seq: 0))
-        #expect(follower.take(samples(10, 5)).isEmpty, "held: it may be the old run going on")
-        let back = follower.take(samples(15, 5))
+        // The run announced sent nothing, and the run before goes on where it stopped: at once.
+        var back = follower.take(samples(10, 5))
+        back += follower.take(samples(15, 5))
+        #expect(back.first == .newRun(stream: "run1"))
         #expect(published(back).count == 10 && gaps(back).isEmpty, "the run that goes on where it stopped is followed")
         #expect(follower.stream == "run1")
     }
 
+    // MARK: - What the second probe sent (forged runs and times, while the edge streams)
+
+    /// The edge streaming at 20 messages a second: message `index` numbered 10 × index, timed by the relay's clock.
+    private func real(_ index: Int, _ relay: Relay) -> MQTTMessages.Received {
+        samples(UInt64(index) * 10, 10, time: relay.now)
+    }
+
+    @Test func twoForgedMessagesOfANewRunDoNotStopTheRelay() {
+        var relay = Relay()
+        _ = relay.take(status(.connected, stream: "run1", seq: 0))
+        var delivered = 0
+        for index in 0..<100 {
+            if index == 20 {
+                for seq in [UInt64(0), 10] {
+                    #expect(published(relay.take(samples(seq, 10, run: "FORGED0", time: relay.now + 500_000), after: 1_000)).isEmpty)
+                }
+            }
+            let actions = relay.take(real(index, relay))
+            #expect(!actions.contains { if case .newRun = $0 { true } else { false } }, "no forged run while the edge streams")
+            delivered += published(actions).count
+        }
+        #expect(delivered == 1000 && relay.stream == "run1", "every real sample, the real run")
+    }
+
+    @Test func aForgedMessageAtTheNextNumberTimedAheadCostsNoBlackout() {
+        var relay = Relay()
+        _ = relay.take(status(.connected, stream: "run1", seq: 0))
+        for index in 0..<20 { _ = relay.take(real(index, relay)) }
+        // It takes number 200 (it is next), timed 55 s ahead: the edge's real 200… overlaps it.
+        let forged = relay.take(samples(200, 1, time: relay.now + 55_000_000), after: 1_000)
+        #expect(published(forged).count == 1, "the next number is taken: it cannot be told from the edge's")
+        var delivered: [Double] = []
+        var resynced = false
+        for index in 20..<40 {
+            let actions = relay.take(real(index, relay))
+            delivered += published(actions).map(\.timeMicros).map(Double.init)
+            resynced = resynced || actions.contains { if case .resynced = $0 { true } else { false } }
+        }
+        #expect(resynced, "the edge's own numbers win the stream back")
+        #expect(delivered.count >= 170, "within a few messages, not 55 s: \(delivered.count) of 200")
+        #expect(relay.expected == 400)
+    }
+
+    @Test func aFloodOfForgedRunsLeavesTheRealStreamWhole() {
+        var relay = Relay()
+        _ = relay.take(status(.connected, stream: "run1", seq: 0))
+        var delivered = 0
+        var gapsSeen: [UInt64] = []
+        for index in 0..<200 {
+            // Between two real messages, two chained messages of a new forged run, timed ahead.
+            for seq in [UInt64(0), 3] {
+                _ = relay.take(samples(seq, 3, run: "forged\(index)", time: relay.now + 500_000), after: 10_000)
+            }
+            let actions = relay.take(real(index, relay), after: 30_000)
+            delivered += published(actions).filter { $0.values.count == 3 }.count
+            gapsSeen += gaps(actions)
+            #expect(!actions.contains { if case .newRun = $0 { true } else { false } })
+        }
+        #expect(delivered == 2000 && gapsSeen.isEmpty && relay.stream == "run1")
+    }
+
+    @Test func aForgedRunTakenWhileTheEdgeWasQuietGivesWayWhenTheEdgeGoesOn() {
+        var relay = Relay()
+        _ = relay.take(status(.connected, stream: "run1", seq: 0))
+        for index in 0..<10 { _ = relay.take(real(index, relay)) }
+        // The board is quiet for 11 s; someone publishes a run of their own meanwhile.
+        var taken = relay.take(samples(0, 3, run: "forged", time: relay.now + 11_000_000), after: 11_000_000)
+        taken += relay.take(samples(3, 3, run: "forged", time: relay.now + 11_050_000))
+        #expect(taken.contains(.newRun(stream: "forged")), "a quiet stream and a chain of its own: believed")
+        // The edge goes on where it stopped, at 20 messages a second; the forged run is quiet.
+        var back: [EdgeFollower.Action] = []
+        for index in 10..<250 { back += relay.take(real(index, relay)) }
+        back += relay.wait(1_000_000)
+        #expect(back.contains(.newRun(stream: "run1")) && relay.stream == "run1", "the edge's chain wins it back")
+        let delivered = published(back).filter { $0.values.count == 3 }.count
+        #expect(UInt64(delivered) + gaps(back).reduce(0, +) == 2_400, "every real sample delivered or counted missed")
+        #expect(delivered >= 2_400 - 10 * 200 - 100, "lost at most the 10 s the forged run had: \(delivered)")
+        #expect(relay.expected == 2_500)
+    }
+
     @Test func heldValuesAreBoundedToo() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))
         _ = follower.take(samples(0, 1))
         let wide = MQTTMessages.Received.samples(first: 1_000, rows: rows(4_000, width: 64), stream: "run1")
@@ -201,7 +313,7 @@ struct EdgeFollowerTests {
     @Test(arguments: [1, 2, 3, 4, 5])
     func realSamplesSurviveARandomHostileMix(seed: UInt64) {
         var random = SeededRandom(seed: seed)
-        var follower = EdgeFollower()
+        var follower = Relay()
         var out: [Double] = []
         var missed: UInt64 = 0
         var next: UInt64 = 0
@@ -243,6 +355,7 @@ struct EdgeFollowerTests {
         // The last message arrives: everything before it is delivered or known missed.
         collect(follower.take(.samples(first: next, rows: [.init(timeMicros: real(next), values: [Double(next)])], stream: "real")))
         next += 1
+        collect(follower.wait(1_000_000))  // and the stream stalls, so a last gap is confirmed
         #expect(zip(out, out.dropFirst()).allSatisfy { $0 < $1 }, "in order, never twice")
         #expect(UInt64(out.count) + missed == next, "every real sample delivered or counted missed")
         #expect(missed == reallyDropped, "a gap exactly where samples were lost")
@@ -250,14 +363,14 @@ struct EdgeFollowerTests {
     }
 
     @Test func theLastWillAndAStopBecomeTheRelaysState() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1"))
         #expect(follower.take(status(.disconnected, stream: "run1", presence: .gone)) == [.state(.disconnected, detail: "d")])
         #expect(follower.take(status(.connected, stream: "run1", presence: .stopped)) == [.state(.stopped, detail: "d")])
     }
 
     @Test func samplesOfAnotherWidthThanTheNamesGetDefaultNames() {
-        var follower = EdgeFollower()
+        var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))
         _ = follower.take(.channels(from: 0, names: ["a", "b"]))
         let samples = published(follower.take(.samples(first: 0, rows: rows(2, width: 3), stream: "run1")))

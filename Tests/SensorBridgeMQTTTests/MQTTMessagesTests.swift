@@ -80,6 +80,10 @@ struct MQTTMessagesTests {
         (#"{"type":"status","state":"connected"} trailing"#, "more after the end"),
         (#"{"type":"status","state":"connected","x":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}"#, "nested deeper"),
         (#"{"type":"samples","seq":0,"samples":[[1,"\ud800"]]}"#, "not a sensorbridge message"),
+        (#"{"type":"status","state":"connected","stream":"x\n2026 critical: FORGED"}"#, "stream id that is not letters"),
+        (#"{"type":"samples","seq":0,"samples":[[1795938613499]]}"#, "a sample with no value"),
+        (#"{"type":"channels","seq":0,"channels":["\u202Eevil"]}"#, "no sketch could print"),
+        (#"{"type":"channels","seq":0,"channels":[" "]}"#, "no sketch could print"),
     ])
     func foreignPayloadsAreRefusedWithAReason(payload: String, reason: String) {
         #expect {

@@ -24,6 +24,9 @@ struct LineSenderTests {
         #expect(gate.admit("rate 100\nrate 1", nowMicros: 0)?.reason.contains("no line breaks") == true)
         #expect(gate.admit("a\u{07}", nowMicros: 0) != nil, "a control character")
         #expect(gate.admit("x\ty", nowMicros: 0) == nil, "a tab is text")
+        for separator in ["\u{85}", "\u{2028}", "\u{2029}", "\u{202E}", "\u{9B}"] {
+            #expect(gate.admit("a\(separator)b", nowMicros: 0) != nil, "no line breaks in Unicode's other forms either")
+        }
         for _ in 0..<9 { #expect(gate.admit("?", nowMicros: 0) == nil) }
         #expect(gate.admit("?", nowMicros: 0)?.reason.contains("at most 10 a second") == true, "the burst is spent")
         #expect(gate.admit("?", nowMicros: 100_000) == nil, "a tenth of a second earns one line")
