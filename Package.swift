@@ -13,6 +13,9 @@ let package = Package(
         .executable(name: "sensorbridge", targets: ["sensorbridge"]),
         .library(name: "SensorBridgeCore", targets: ["SensorBridgeCore"]),
         .library(name: "SensorBridgeStream", targets: ["SensorBridgeStream"]),
+        // For the fuzz targets in Fuzz/, a package of their own (built with sanitizers).
+        .library(name: "SensorBridgeServer", targets: ["SensorBridgeServer"]),
+        .library(name: "SensorBridgeMQTT", targets: ["SensorBridgeMQTT"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),

@@ -2,7 +2,8 @@
 # Sets up, builds once, and runs every test: unit, in-process server, end-to-end (the built
 # binary on real pseudo-terminals with real WebSocket clients, relays through a real Mosquitto
 # broker), the page in headless Chromium
-# and Firefox ESR, /metrics through prometheus_client, a short soak, and the Autobahn suite.
+# and Firefox ESR, /metrics through prometheus_client, a short soak, the Autobahn suite, and a
+# short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -57,3 +58,7 @@ python3 scripts/bench/bench_mqtt.py --binary "$(swift build --show-bin-path)/sen
   --clients 20 --seconds 3 --rate 200
 # WebSocket conformance: the Autobahn TestSuite against the built binary (about a minute).
 bash scripts/autobahn.sh
+# Fuzzing's short version: every libFuzzer target 30 s (a sanitized build of Fuzz/, about five
+# minutes), then every reproducer it ever found (docs/reliability.md; long runs: --seconds 600).
+bash scripts/fuzz.sh --seconds 30
+bash scripts/fuzz.sh --regressions --no-build

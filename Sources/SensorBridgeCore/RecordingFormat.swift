@@ -15,9 +15,11 @@ public enum RecordingFormat {
         return "\(magic)\n# started \(seconds).\(pad6(micros)) source \(source)\n"
     }
 
-    /// One log line for `line` (without terminator) received `offsetMicros` after the start.
+    /// One log line for `line` (without terminator) received `offsetMicros` after the start;
+    /// before it (`-0.250000`) when the wall clock stepped back while recording.
     public static func entry(offsetMicros: Int64, line: [UInt8]) -> [UInt8] {
-        var out = Array("\(offsetMicros / 1_000_000).\(pad6(offsetMicros % 1_000_000)) ".utf8)
+        let magnitude = offsetMicros.magnitude
+        var out = Array("\(offsetMicros < 0 ? "-" : "")\(magnitude / 1_000_000).\(pad6(Int64(magnitude % 1_000_000))) ".utf8)
         out.reserveCapacity(out.count + line.count + 1)
         let hex = Array("0123456789abcdef".utf8)
         for byte in line {
@@ -83,25 +85,35 @@ public enum RecordingFormat {
         return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
     }
 
-    /// `12.345678` → 12345678 µs, exactly (no floating point).
+    /// `12.345678` → 12345678 µs, `-0.25` → -250000 µs, exactly (no floating point); nil
+    /// for anything else, or a time past what an Int64 of microseconds holds.
     static func parseSeconds(_ text: ArraySlice<UInt8>) -> Int64? {
-        // Digit by digit: this runs for every line of a replay.
-        var whole: Int64 = 0
+        let negative = text.first == UInt8(ascii: "-")
+        guard let magnitude = parseMagnitude(negative ? text.dropFirst() : text) else { return nil }
+        if negative {
+            return magnitude <= UInt64(Int64.max) + 1 ? Int64(bitPattern: 0 &- magnitude) : nil
+        }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+    }
+
+    /// `12.345678` → 12345678, digit by digit: this runs for every line of a replay.
+    private static func parseMagnitude(_ text: ArraySlice<UInt8>) -> UInt64? {
+        var whole: UInt64 = 0
         var index = text.startIndex
         while index < text.endIndex, NumberSyntax.isDigit(text[index]) {
             let (times10, overflow) = whole.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(Int64(text[index] - UInt8(ascii: "0")))
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(text[index] - UInt8(ascii: "0")))
             guard !overflow, !overflow2 else { return nil }
             whole = sum
             index += 1
         }
         guard index > text.startIndex else { return nil }
-        var micros: Int64 = 0
+        var micros: UInt64 = 0
         if index < text.endIndex {
             guard text[index] == UInt8(ascii: ".") else { return nil }
             let fraction = text[(index + 1)...]
             guard !fraction.isEmpty, fraction.count <= 6, fraction.allSatisfy(NumberSyntax.isDigit) else { return nil }
-            for digit in fraction { micros = micros * 10 + Int64(digit - UInt8(ascii: "0")) }
+            for digit in fraction { micros = micros * 10 + UInt64(digit - UInt8(ascii: "0")) }
             for _ in fraction.count..<6 { micros *= 10 }
         }
         let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000)

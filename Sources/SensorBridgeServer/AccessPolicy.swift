@@ -166,12 +166,41 @@ public struct AccessPolicy: Sendable, Equatable {
         default: return nil
         }
         let authority = String(origin[separator.upperBound...])
-        guard !authority.isEmpty, !authority.contains("/"), !authority.contains("@") else { return nil }
+        guard isPlainAuthority(authority) else { return nil }
         let host = hostName(ofAuthority: authority)
         guard !host.isEmpty else { return nil }
         let explicitPort = port(ofAuthority: authority)
         if explicitPort == nil, authority.hasSuffix(":") || authority.hasSuffix("]:") { return nil }
         return (scheme, host, explicitPort ?? defaultPort, defaultPort)
+    }
+
+    /// What a browser puts after `scheme://` in an Origin: a host name (labels of letters,
+    /// digits, `-` or `_`, a trailing dot allowed), an IPv4 address or a bracketed IPv6 one,
+    /// and maybe `:port` (digits, 1–65535). Anything else is no origin, so what is normalized
+    /// normalizes to itself.
+    static func isPlainAuthority(_ authority: String) -> Bool {
+        var host = Substring(authority)
+        var port: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return false }
+            let inside = host[host.index(after: host.startIndex)..<close]
+            let rest = host[host.index(after: close)...]
+            guard inside.contains(":"), inside.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return false }
+            guard rest.isEmpty || rest.hasPrefix(":") else { return false }
+            port = rest.isEmpty ? nil : rest.dropFirst()
+        } else {
+            let parts = host.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2 else { return false }
+            host = parts[0]
+            port = parts.count == 2 ? parts[1] : nil
+            let labels = (host.hasSuffix(".") ? host.dropLast() : host).split(separator: ".", omittingEmptySubsequences: false)
+            guard labels.allSatisfy({ label in
+                !label.isEmpty && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+            }) else { return false }
+        }
+        guard let port else { return true }
+        return !port.isEmpty && port.count <= 5 && port.allSatisfy { $0.isASCII && $0.isNumber }
+            && (1...65_535).contains(Int(port) ?? 0)
     }
 
     /// `token=` in the query (percent-decoded), else `Authorization: Bearer …`.

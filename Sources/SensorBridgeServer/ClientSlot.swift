@@ -3,11 +3,11 @@ import Synchronization
 /// The graph clients admitted, against `--max-clients`. A slot is taken before the handshake
 /// is answered (so a client past the cap gets 503, not 101 and then a close) and given back
 /// exactly once, when the client goes or when its handshake never completes.
-final class ClientSlots: Sendable {
+public final class ClientSlots: Sendable {
     let limit: Int
     private let taken = Atomic<Int>(0)
 
-    init(limit: Int) { self.limit = limit }
+    public init(limit: Int) { self.limit = limit }
 
     var count: Int { taken.load(ordering: .relaxed) }
 

@@ -7,7 +7,7 @@ import Synchronization
 /// Only when every connection is talking is the newcomer answered 503 (at once, so the
 /// listening queue keeps draining). Loopback peers have no per-address limit: they are this
 /// machine's own user (or a local reverse proxy).
-final class ConnectionLimiter: Sendable {
+public final class ConnectionLimiter: Sendable {
     let maxConnections: Int
     let maxPerAddress: Int
 
@@ -44,7 +44,7 @@ final class ConnectionLimiter: Sendable {
     }
     private let state = Mutex(State())
 
-    init(maxConnections: Int, maxPerAddress: Int) {
+    public init(maxConnections: Int, maxPerAddress: Int) {
         self.maxConnections = maxConnections
         self.maxPerAddress = maxPerAddress
     }

@@ -120,8 +120,8 @@ public final class GraphServer: Sendable {
     }
 
     /// HTTP first; `WebSocketUpgradeHandler` replaces the HTTP handlers when a handshake succeeds.
-    /// Internal, not private: the pipeline-rebuild tests build connections with it.
-    static func initialize(
+    /// Public, not private: the pipeline-rebuild tests and the fuzz target FuzzHandshake build connections with it.
+    public static func initialize(
         _ channel: Channel, clients: GraphClients, pages: PageFiles, configuration: Configuration, logger: Logger,
         log: ThrottledLog, slots: ClientSlots, limiter: ConnectionLimiter
     ) -> EventLoopFuture<Void> {

@@ -45,7 +45,7 @@ public final class ReplaySource: ByteSource {
         var toldOfLongWait = false
         repeat {
             var firstOffset: Int64?
-            var lastOffset: Int64 = 0
+            var lastOffset: Int64 = .min
             var lines = 0
             do {
                 try file.stream(until: { thread.isStopping }) { event in

@@ -19,7 +19,9 @@ struct RecordingTests {
         #expect(RecordingFormat.parseSeconds(ArraySlice("12.345678".utf8)) == 12_345_678)
         #expect(RecordingFormat.parseSeconds(ArraySlice("0.5".utf8)) == 500_000)
         #expect(RecordingFormat.parseSeconds(ArraySlice("3".utf8)) == 3_000_000)
-        #expect(RecordingFormat.parseSeconds(ArraySlice("-1.0".utf8)) == nil)
+        #expect(RecordingFormat.parseSeconds(ArraySlice("-1.0".utf8)) == -1_000_000, "the clock stepped back while recording")
+        #expect(RecordingFormat.parseSeconds(ArraySlice("--1.0".utf8)) == nil)
+        #expect(RecordingFormat.parseSeconds(ArraySlice("-9223372036854.775808".utf8)) == .min)
         #expect(RecordingFormat.parseSeconds(ArraySlice("1.1234567".utf8)) == nil)
         for bad in ["", ".5", "12.", "1.2.3", "1e3", "99999999999999999999.0", "9223372036855.0", "9223372036854.775808", "1 .5"] {
             #expect(RecordingFormat.parseSeconds(ArraySlice(bad.utf8)) == nil, "\(bad)")
@@ -34,6 +36,22 @@ struct RecordingTests {
         #expect(skipped.map(\.line) == [3, 4, 5, 7])
         #expect(skipped.map(\.reason) == ["expected '<seconds> <line>'", "bad escape", "bad time stamp",
                                           "cut off: no newline at the end of the file"])
+    }
+
+    /// The fuzzer's `negative-offset`: a line before the start (a clock stepped back) was
+    /// written as `0.0000-1` and could not be replayed; `tiny-rate`: a raw capture at 1e-300
+    /// lines a second trapped converting its times.
+    @Test(arguments: [Int64(-1), -1_500_000, .min, .max, 0, 59_999_999])
+    func everyOffsetIsWrittenSoThatItReadsBack(offset: Int64) {
+        let entry = RecordingFormat.entry(offsetMicros: offset, line: Array("512,498,620".utf8))
+        #expect(RecordingFormat.readLine(entry.dropLast()[...]) == .entry(TimedChunk(offsetMicros: offset, bytes: Array("512,498,620\n".utf8))))
+    }
+
+    @Test func aRawCaptureAtATinyRateDoesNotTrap() {
+        let (kind, events) = read(Array("1,2\n3,4\n5,6\n".utf8), blocks: 4, rate: 1e-300)
+        #expect(kind == .rawCapture)
+        let offsets: [Int64] = events.compactMap { if case .chunk(let chunk) = $0 { chunk.offsetMicros } else { nil } }
+        #expect(offsets == [0, .max, .max])
     }
 
     @Test(arguments: ["\\x+f", "\\x-0", "\\x 1", "\\xg0", "\\x0"])

@@ -68,6 +68,21 @@ import Testing
         #expect(decide(guarded, host: "localhost", path: "/graph.js") == .allow)
     }
 
+    /// The fuzzer's `origin-*`: authorities that are not host[:port] normalized to something
+    /// that normalized to something else again.
+    @Test(arguments: ["http://::1]", "http://a..", "http://o :\u{0}", "http://a:", "http://a:0", "http://a:99999", "http://a:8a",
+                      "http://[::1", "http://[x]", "http://a b", "http://.a", "http://a:1:2", "http://é.example"])
+    func whatIsNoHostAndPortIsNoOrigin(origin: String) {
+        #expect(AccessPolicy.normalizedOrigin(origin) == nil)
+    }
+
+    @Test(arguments: ["http://localhost:8080", "HTTPS://Dash.Example.:443", "http://127.0.0.1", "https://[::1]:8443",
+                      "http://my_host.local", "http://xn--bcher-kva.example:8000/"])
+    func aNormalizedOriginNormalizesToItself(origin: String) throws {
+        let normalized = try #require(AccessPolicy.normalizedOrigin(origin))
+        #expect(AccessPolicy.normalizedOrigin(normalized) == normalized)
+    }
+
     @Test func pieces() {
         #expect(AccessPolicy.hostName(ofAuthority: " Example.COM:8080 ") == "example.com")
         #expect(AccessPolicy.hostName(ofAuthority: "[fe80::1%eth0]:80") == "fe80::1")
@@ -78,6 +93,8 @@ import Testing
         #expect(AccessPolicy.normalizedOrigin("https://[::1]:8443") == "https://[::1]:8443")
         #expect(AccessPolicy.normalizedOrigin("ftp://example.com") == nil)
         #expect(AccessPolicy.normalizedOrigin("http://user@example.com") == nil)
+        #expect(AccessPolicy.normalizedOrigin("http://example.com.") == "http://example.com")
+        #expect(AccessPolicy.normalizedOrigin("http://[::ffff:127.0.0.1]:8080") == "http://[::ffff:127.0.0.1]:8080")
         #expect(AccessPolicy.constantTimeEqual("abc", "abc"))
         #expect(!AccessPolicy.constantTimeEqual("abc", "abd"))
         #expect(!AccessPolicy.constantTimeEqual("abc", "abcd"))
