@@ -35,7 +35,8 @@ public struct JSONReader {
         public var description: String { "\(reason) at byte \(offset)" }
     }
 
-    /// Containers nested deeper than this are refused (skipping is recursive).
+    /// Containers nested deeper than this below a skipped field are refused (skipping is
+    /// recursive; the fields a reader asks for add their own few levels).
     public static let maxDepth = 16
 
     private let bytes: [UInt8]

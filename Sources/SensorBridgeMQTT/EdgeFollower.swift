@@ -8,16 +8,17 @@ import SensorBridgeStream
 /// Anyone who may publish on the topic can send anything, so numbers are believed only as
 /// far as the edge's own story bears them out. The run (`stream`) is the one the edge's
 /// status announced; within it, the next expected message is taken at once. Any other
-/// message is held until the edge confirms it: by its status (`seq`), or by the edge's own
-/// pattern, a chain of messages that continue each other *while the stream has stalled*
-/// (nothing at the expected number for four of its usual intervals, at least 250 ms; 10 s for
-/// a chain of another run). A real gap stalls the stream and its next messages form such a
-/// chain; forged numbers, a forged run or a replay cannot stall it while the edge keeps
-/// sending, so they are never believed, and if they were (while the edge was quiet), the
-/// edge's next messages win the stream back the same way. A run announced by a status that
-/// sends nothing gives way at once to the run before it going on where it stopped. Refused outright: numbers behind the stream timed no later than what was
-/// delivered (a replay), times over 60 s ahead of the relay's clock, a jump larger than a
-/// million samples a second, old samples of an earlier run. Every refusal has its reason.
+/// message is held until the edge confirms it: by its status (`seq`), or by its own pattern,
+/// messages that continue each other *while the stream has stalled* (nothing at the expected
+/// number for four of its usual intervals: 20 ms to 2 s; 10 s for messages of another run). A
+/// real gap stalls the stream and the edge's next messages form such a chain; forged numbers,
+/// a forged run or a replay cannot stall it while the edge keeps sending, so they are never
+/// believed, and if they were (while the edge was quiet), the edge's next messages win the
+/// stream back the same way. A run announced by a status gives way at once to the run before
+/// it going on exactly where it stopped. Refused outright: numbers behind the stream timed no
+/// later than what was delivered, or behind what was delivered in the last 2 s (a replay);
+/// rows timed over 10 s ahead of the relay's clock; a jump of more than a million samples a
+/// second in the time it claims; old samples of an earlier run. Each refusal has its reason.
 public struct EdgeFollower: Sendable {
     public enum Action: Sendable, Equatable {
         /// Samples to put into the relay's stream, in order.
@@ -50,12 +51,12 @@ public struct EdgeFollower: Sendable {
             switch self {
             case .clockAhead(let first, let seconds): "samples numbered \(first)… timed \(seconds) s ahead of this relay's clock"
             case .earlierRun(let run): "samples of an earlier run of the edge (\(run))"
-            case .old(let first): "samples numbered \(first)… timed before the last one delivered: old or repeated"
+            case .old(let first): "samples numbered \(first)… behind the stream and timed no later: old or repeated"
             case .aheadButOlder(let first): "samples numbered \(first)… (ahead) timed before the last one delivered"
             case .implausibleJump(let first, let jump, let seconds):
                 "samples numbered \(first)…: a jump of \(jump) in \(seconds) s is more than the edge sends"
             case .unconfirmed(let first): "samples numbered \(first)… never confirmed by the edge"
-            case .tooManyHeld(let first): "samples numbered \(first)… never confirmed by the edge (more than \(EdgeFollower.maxHeld) waiting)"
+            case .tooManyHeld(let first): "samples numbered \(first)… refused: more than \(EdgeFollower.maxHeld) wait for the edge to confirm them"
             case .behind(let first, let expected): "samples numbered \(first)… when \(expected) is next: old or repeated"
             }
         }
@@ -66,34 +67,40 @@ public struct EdgeFollower: Sendable {
         var first: UInt64
         var rows: [MQTTMessages.Row]
         var stream: String?
-        /// When it arrived: one the edge has not confirmed within `maxHeldMicros` never will be.
+        /// When it arrived (steady clock): one the edge does not confirm in time never will be.
         var arrivedMicros: Int64
         var end: UInt64 { first + UInt64(rows.count) }  // checked by the decoder: cannot overflow
         var values: Int { rows.reduce(0) { $0 + $1.values.count + 1 } }
         var firstTime: Int64 { rows[0].timeMicros }
-        var lastTime: Int64 { rows[rows.count - 1].timeMicros }
+        var lastTime: Int64 { rows.reduce(Int64.min) { max($0, $1.timeMicros) } }
     }
 
-    /// Held messages at most, and their values in all, of the followed run and of other runs
-    /// each: what a flood of forged numbers can make the relay keep. The lowest numbers are
-    /// kept (a real gap or a restart is near, a forged number anywhere), the highest go first.
-    public static let maxHeld = 64
-    public static let maxHeldValues = 200_000
-    public static let maxHeldMicros: Int64 = 10_000_000
-    /// How far ahead of the relay's clock the edge's may be (keep them in step: NTP).
-    public static let maxClockLeadMicros: Int64 = 60_000_000
-    /// The stream has stalled once nothing arrived at the expected number for this long, and
-    /// for four of its usual intervals between messages: then a chain of its run may jump it.
-    public static let minStallMicros: Int64 = 250_000
+    /// Held messages at most, of the followed run and of other runs each, and their values in
+    /// all: what a flood of forged numbers can make the relay keep. Messages that continue
+    /// another (or the stream) are kept first, then the lowest numbers (a real gap or a
+    /// restart is near, a forged number anywhere); the others are refused.
+    public static let maxHeld = 256
+    public static let maxHeldValues = 400_000
+    /// A held message lives this long, or three of the stream's usual intervals if longer.
+    public static let maxHeldMicros: Int64 = 60_000_000
+    /// How far ahead of the relay's clock the edge's may be (keep them in step: NTP). A row
+    /// timed ahead is one every page drops samples before, until its time has come.
+    public static let maxClockLeadMicros: Int64 = 10_000_000
+    /// The stream has stalled once nothing arrived at the expected number for four of its
+    /// usual intervals, within these bounds (the lower one before any interval is known).
+    public static let minStallMicros: Int64 = 20_000
+    public static let maxStallMicros: Int64 = 2_000_000
+    public static let firstStallMicros: Int64 = 250_000
     /// A chain of another run takes the stream only after the followed run has been silent this
     /// long: a restart whose status was lost is rare, a quiet board is not.
     public static let runChangeStallMicros: Int64 = 10_000_000
     /// More samples a second than any edge sends (a replay at full speed): a jump beyond that
     /// in the time it claims is a lie.
     public static let maxSamplesPerSecond: Double = 1_000_000
-    /// Runs the edge had before, and where each ended: their samples are old, never a new
-    /// run, unless they continue exactly where they stopped (the run announced since was not
-    /// the edge's).
+    /// The numbers may go back (the edge's own after forged ones) only as far as what was
+    /// delivered this recently.
+    public static let resyncWindowMicros: Int64 = 2_000_000
+    /// Runs the edge had before, and where each ended.
     private static let runsRemembered = 8
 
     /// The edge run being followed (`stream` of its status).
@@ -102,18 +109,20 @@ public struct EdgeFollower: Sendable {
     public private(set) var expected: UInt64?
     /// The next sample's number as the run's latest status said.
     public private(set) var statusSeq: UInt64?
-    /// The edge's time of the last sample delivered, never later than the relay's clock was
-    /// then (a forged time ahead cannot make the edge's real samples look old).
+    /// The edge's time of the run's last sample delivered, never later than the relay's clock
+    /// was then (a forged time ahead cannot make the edge's real samples look old).
     public private(set) var lastTime: Int64?
     /// The edge's source, as its status last said (`/dev/ttyACM0`, baud).
     public private(set) var sourceName: String?
     public private(set) var baud: Int?
-    /// When (relay's clock) the stream last moved at the expected number, or its run began.
+    /// When (steady clock) the stream last moved at the expected number, or its run began.
     private var lastAdvanceMicros: Int64?
     /// The usual time between messages that arrive as expected (smoothed).
     private var usualIntervalMicros: Double?
+    /// What was delivered lately (steady clock, first number): how far back a resync may go.
+    private var recentDeliveries: [(micros: Int64, first: UInt64)] = []
     private var held: [Held] = []
-    private var earlierRuns: [(stream: String, end: UInt64?)] = []
+    private var earlierRuns: [(stream: String, end: UInt64?, lastTime: Int64?)] = []
     private var named: ChannelLayout?
     private var defaulted: ChannelLayout?
 
@@ -122,59 +131,69 @@ public struct EdgeFollower: Sendable {
     /// Messages held for confirmation (for tests and the status page).
     public var heldCount: Int { held.count }
 
-    /// What `message`, arriving at `nowMicros` (the relay's clock), means for the relay's stream.
-    public mutating func take(_ message: MQTTMessages.Received, nowMicros: Int64 = WallClock.nowMicros()) -> [Action] {
+    /// What `message` means for the relay's stream. `nowMicros` is the relay's wall clock (to
+    /// compare with the edge's times), `steadyMicros` a clock that never jumps (for how long
+    /// things wait); by default the same.
+    public mutating func take(_ message: MQTTMessages.Received, nowMicros: Int64 = WallClock.nowMicros(),
+                              steadyMicros: Int64? = nil) -> [Action] {
+        let steady = steadyMicros ?? nowMicros
         switch message {
         case .status(let status):
             var actions: [Action] = []
             if let run = status.stream, run != stream {
                 if stream != nil { actions.append(.newRun(stream: run)) }
-                startRun(run, nowMicros: nowMicros)
+                startRun(run, steadyMicros: steady)
             }
             if status.presence == .online {
                 sourceName = status.sourceName ?? sourceName
                 baud = status.baud ?? baud
             }
             if let seq = status.nextSample { statusSeq = seq }
-            let state: SourceStatus.State = switch status.presence {
-            case .online: status.state
-            case .stopped: .stopped
-            case .gone: .disconnected
-            }
-            actions.append(.state(state, detail: status.detail))
-            settle(&actions, nowMicros: nowMicros)
+            // The samples it bears out come before the state it reports.
+            settle(&actions, nowMicros: nowMicros, steadyMicros: steady)
+            actions.append(.state(Self.state(of: status), detail: status.detail))
             return actions
         case .channels(_, let names):
             named = ChannelLayout(names: names, isNamedByDevice: true)
             return []
         case .samples(let first, let rows, let run):
             guard !rows.isEmpty else { return [] }
-            let message = Held(first: first, rows: rows, stream: run, arrivedMicros: nowMicros)
-            if let refusal = refusal(of: message, nowMicros: nowMicros) { return [.rejected(refusal)] }
+            let message = Held(first: first, rows: rows, stream: run, arrivedMicros: steady)
+            if let refusal = refusal(of: message, nowMicros: nowMicros, steadyMicros: steady) { return [.rejected(refusal)] }
             var actions: [Action] = []
             if isSameRun(message), let expected, first == expected {
-                advance(nowMicros)
-                deliver(message, actions: &actions, nowMicros: nowMicros)
+                advance(steady)
+                deliver(message, actions: &actions, nowMicros: nowMicros, steadyMicros: steady)
             } else if isSameRun(message), expected == nil, let statusSeq, first == statusSeq {
-                advance(nowMicros)
-                deliver(message, actions: &actions, nowMicros: nowMicros)  // where the run's status says it stands
+                advance(steady)
+                deliver(message, actions: &actions, nowMicros: nowMicros, steadyMicros: steady)  // where the run's status says it stands
             } else {
                 hold(message, actions: &actions)
             }
-            settle(&actions, nowMicros: nowMicros)
+            settle(&actions, nowMicros: nowMicros, steadyMicros: steady)
             return actions
         }
     }
 
     /// What time alone decides (call it now and then): held messages confirmed once the
-    /// stream has stalled long enough, and those not confirmed within `maxHeldMicros` refused.
-    public mutating func expire(nowMicros: Int64 = WallClock.nowMicros()) -> [Action] {
+    /// stream has stalled long enough, and those not confirmed in time refused.
+    public mutating func expire(nowMicros: Int64 = WallClock.nowMicros(), steadyMicros: Int64? = nil) -> [Action] {
+        let steady = steadyMicros ?? nowMicros
         var actions: [Action] = []
-        settle(&actions, nowMicros: nowMicros)
-        let isStale = { (message: Held) in nowMicros.subtractingSaturating(message.arrivedMicros) >= Self.maxHeldMicros }
+        settle(&actions, nowMicros: nowMicros, steadyMicros: steady)
+        let lifetime = max(Self.maxHeldMicros, Int64(saturating: 3 * (usualIntervalMicros ?? 0)))
+        let isStale = { (message: Held) in steady.subtractingSaturating(message.arrivedMicros) >= lifetime }
         actions += held.filter(isStale).map { .rejected(.unconfirmed(first: $0.first)) }
         held.removeAll(where: isStale)
         return actions
+    }
+
+    private static func state(of status: MQTTMessages.EdgeStatus) -> SourceStatus.State {
+        switch status.presence {
+        case .online: status.state
+        case .stopped: .stopped
+        case .gone: .disconnected
+        }
     }
 
     // MARK: - What cannot be the edge's
@@ -182,7 +201,8 @@ public struct EdgeFollower: Sendable {
     private func isSameRun(_ message: Held) -> Bool { message.stream == nil || message.stream == stream }
 
     /// Why `message` cannot be the edge's, or nil when it may be.
-    private func refusal(of message: Held, nowMicros: Int64) -> Rejection? {
+    private func refusal(of message: Held, nowMicros: Int64, steadyMicros: Int64) -> Rejection? {
+        // Every row: one timed ahead would make every page drop what follows until its time.
         if message.lastTime.subtractingSaturating(nowMicros) > Self.maxClockLeadMicros {
             return .clockAhead(first: message.first, seconds: message.lastTime.subtractingSaturating(nowMicros) / 1_000_000)
         }
@@ -190,15 +210,17 @@ public struct EdgeFollower: Sendable {
            let end = earlier.end, message.first < end {
             return .earlierRun(run)
         }
-        guard let lastTime else { return nil }
-        let isBehind = isSameRun(message) && expected.map { message.first < $0 } ?? false
-        if (isBehind || !isSameRun(message)), message.lastTime <= lastTime {
-            return .old(first: message.first)
+        let sameRun = isSameRun(message)
+        if sameRun, let expected, message.first < expected {
+            // Behind: a replay, unless the edge's own numbers come back after forged ones,
+            // which is newer in time, and not further back than what was just delivered.
+            if let lastTime, message.lastTime <= lastTime { return .old(first: message.first) }
+            if message.first < resyncFloor(steadyMicros) { return .old(first: message.first) }
         }
-        if isSameRun(message), let expected, message.first > expected {
-            guard message.firstTime >= lastTime else {
-                return .aheadButOlder(first: message.first)
-            }
+        guard let lastTime else { return nil }
+        if !sameRun, message.lastTime <= lastTime { return .old(first: message.first) }
+        if sameRun, let expected, message.first > expected {
+            guard message.firstTime >= lastTime else { return .aheadButOlder(first: message.first) }
             let jump = message.first - expected
             let seconds = Double(message.firstTime - lastTime) / 1e6
             if Double(jump) > Self.maxSamplesPerSecond * seconds + 1_000 {
@@ -208,43 +230,53 @@ public struct EdgeFollower: Sendable {
         return nil
     }
 
+    /// The lowest number a resync may go back to: the first of what was delivered within
+    /// `resyncWindowMicros` (the next expected when nothing was).
+    private func resyncFloor(_ steady: Int64) -> UInt64 {
+        recentDeliveries.filter { steady.subtractingSaturating($0.micros) <= Self.resyncWindowMicros }
+            .map(\.first).min() ?? expected ?? 0
+    }
+
     /// Whether nothing has arrived at the expected number for long enough that the edge must
     /// have gone on elsewhere (a gap, a restart), or stopped.
-    private func hasStalled(_ now: Int64, atLeast minimum: Int64 = EdgeFollower.minStallMicros) -> Bool {
+    private func hasStalled(_ steady: Int64, atLeast minimum: Int64? = nil) -> Bool {
         guard let lastAdvanceMicros else { return true }
-        let stall = max(Double(minimum), 4 * (usualIntervalMicros ?? 0))
-        return Double(now.subtractingSaturating(lastAdvanceMicros)) >= stall
+        var stall = usualIntervalMicros.map { min(max(4 * $0, Double(Self.minStallMicros)), Double(Self.maxStallMicros)) }
+            ?? Double(Self.firstStallMicros)
+        if let minimum { stall = max(stall, Double(minimum)) }
+        return Double(steady.subtractingSaturating(lastAdvanceMicros)) >= stall
     }
 
     /// A message arrived as expected: the stream moves, and its usual pace is learnt.
-    private mutating func advance(_ now: Int64) {
+    private mutating func advance(_ steady: Int64) {
         if let lastAdvanceMicros {
-            let interval = Double(max(0, now.subtractingSaturating(lastAdvanceMicros)))
+            let interval = Double(max(0, steady.subtractingSaturating(lastAdvanceMicros)))
             usualIntervalMicros = usualIntervalMicros.map { $0 + 0.1 * (interval - $0) } ?? interval
         }
-        lastAdvanceMicros = now
+        lastAdvanceMicros = steady
     }
 
     // MARK: - Runs
 
-    private mutating func startRun(_ run: String, nowMicros: Int64) {
+    private mutating func startRun(_ run: String, steadyMicros: Int64) {
         if let stream {
             earlierRuns.removeAll { $0.stream == stream || $0.stream == run }
-            earlierRuns.append((stream, expected))
+            earlierRuns.append((stream, expected, lastTime))
             if earlierRuns.count > Self.runsRemembered { earlierRuns.removeFirst() }
         }
         stream = run
         expected = nil
         statusSeq = nil
-        lastAdvanceMicros = nowMicros
+        // A new run's times start afresh: its edge's clock may be behind the last one's.
+        lastTime = earlierRuns.last { $0.stream == run }?.lastTime
+        lastAdvanceMicros = steadyMicros
         usualIntervalMicros = nil
-        // Held messages of the new run stay; those of other runs wait for their own confirmation.
+        recentDeliveries = []
     }
 
     // MARK: - Holding and confirming
 
-    /// Keeps `message` until confirmed. Messages of the followed run and of other runs are
-    /// bounded apart, so a flood of one kind never pushes out a real message of the other.
+    /// Keeps `message` until confirmed, within the bounds of its kind (this run, other runs).
     private mutating func hold(_ message: Held, actions: inout [Action]) {
         held.append(message)
         let ofThisRun = trimmed(held.filter(isSameRun), actions: &actions)
@@ -252,45 +284,67 @@ public struct EdgeFollower: Sendable {
         held = ofThisRun + ofOtherRuns
     }
 
-    /// The lowest-numbered of `messages` that fit the bounds; the others are refused.
+    /// The messages that fit the bounds: those that continue another (or the stream) first,
+    /// then the lowest numbers. The others are refused.
     private func trimmed(_ messages: [Held], actions: inout [Action]) -> [Held] {
-        var kept = messages.sorted { $0.first < $1.first }
+        let starts = Set(messages.map { Key($0.stream, $0.first) })
+        let ends = Set(messages.map { Key($0.stream, $0.end) })
+        func linked(_ message: Held) -> Bool {
+            starts.contains(Key(message.stream, message.end)) || ends.contains(Key(message.stream, message.first))
+                || (isSameRun(message) && message.first == expected)
+        }
+        var kept = messages.sorted { lhs, rhs in
+            let (left, right) = (linked(lhs), linked(rhs))
+            return left != right ? left : lhs.first < rhs.first
+        }
         var values = kept.reduce(0) { $0 + $1.values }
         while kept.count > Self.maxHeld || (values > Self.maxHeldValues && kept.count > 1) {
             let dropped = kept.removeLast()
             values -= dropped.values
             actions.append(.rejected(.tooManyHeld(first: dropped.first)))
         }
-        return kept
+        return kept.sorted { $0.first < $1.first }
+    }
+
+    private struct Key: Hashable {
+        var stream: String?
+        var number: UInt64
+        init(_ stream: String?, _ number: UInt64) {
+            self.stream = stream
+            self.number = number
+        }
     }
 
     /// Takes every held message the edge's story now bears out, in order.
-    private mutating func settle(_ actions: inout [Action], nowMicros: Int64) {
-        while let index = confirmedIndex(nowMicros) {
-            var message = held[index]
-            // Held messages between the stream and the confirmed one, in number and in time,
-            // are the edge's too: it sends in order. They go first.
-            if isSameRun(message), let expected, let lastTime, message.first > expected,
-               let earlier = held.first(where: {
-                   isSameRun($0) && $0.first >= expected && $0.end <= message.first
-                       && $0.firstTime >= lastTime && $0.lastTime <= message.firstTime
-               }) {
-                message = earlier
+    private mutating func settle(_ actions: inout [Action], nowMicros: Int64, steadyMicros: Int64) {
+        while var index = confirmedIndex(steadyMicros) {
+            // Held messages that lead up to the confirmed one, in number and in time, are the
+            // edge's too: it sends in order. They go first.
+            if isSameRun(held[index]), let expected, held[index].first > expected {
+                let confirmed = held[index]
+                if let earlier = held.indices.filter({
+                    isSameRun(held[$0]) && held[$0].first >= expected && held[$0].end <= confirmed.first
+                        && held[$0].firstTime >= (lastTime ?? .min) && held[$0].lastTime <= confirmed.firstTime
+                }).min(by: { held[$0].first < held[$1].first }) {
+                    index = earlier
+                }
+            } else if isSameRun(held[index]), expected == nil, let earlier = leadingUp(to: index) {
+                index = earlier
             }
-            held.removeAll { $0.first == message.first && $0.arrivedMicros == message.arrivedMicros && $0.stream == message.stream }
+            let message = held.remove(at: index)
             if let run = message.stream, run != stream {
-                let resumed = earlierRuns.last { $0.stream == run }?.end
+                let earlier = earlierRuns.last { $0.stream == run }
                 if stream != nil { actions.append(.newRun(stream: run)) }
-                startRun(run, nowMicros: nowMicros)
-                expected = resumed
+                startRun(run, steadyMicros: steadyMicros)
+                expected = earlier?.end
             }
             if let expected, message.first > expected {
                 actions.append(.missed(count: message.first - expected, from: expected))
             } else if let expected, message.first < expected {
                 actions.append(.resynced(from: expected, to: message.first))
             }
-            lastAdvanceMicros = nowMicros
-            deliver(message, actions: &actions, nowMicros: nowMicros)
+            lastAdvanceMicros = steadyMicros
+            deliver(message, actions: &actions, nowMicros: nowMicros, steadyMicros: steadyMicros)
         }
         // Behind the stream now, and no newer in time: they can never be next.
         guard let expected, let lastTime else { return }
@@ -304,30 +358,52 @@ public struct EdgeFollower: Sendable {
         held.removeAll(where: isOld)
     }
 
+    /// The earliest held message of the followed run from which held messages continue each
+    /// other, in number and time, up to the one at `index`, not behind the stream; nil when
+    /// none leads to it.
+    private func leadingUp(to index: Int) -> Int? {
+        var current = index
+        var found: Int?
+        while let previous = held.indices.first(where: { other in
+            other != current && isSameRun(held[other]) && held[other].end == held[current].first
+                && held[other].lastTime <= held[current].firstTime && (expected.map { held[other].first >= $0 } ?? true)
+        }) {
+            found = previous
+            current = previous  // numbers strictly fall: the walk ends
+        }
+        return found
+    }
+
     /// A held message that is next, or that the edge confirmed: the run's status says the
-    /// stream stands at its start or end, or, once the stream has stalled, another held one
-    /// continues from it (same run).
-    private func confirmedIndex(_ now: Int64) -> Int? {
-        let stalled = hasStalled(now)
-        let runStalled = hasStalled(now, atLeast: Self.runChangeStallMicros)
+    /// stream stands at its start or end; the run before goes on where it stopped, with a
+    /// message continuing it; or, once the stream has stalled, another held one continues it.
+    private func confirmedIndex(_ steady: Int64) -> Int? {
+        let stalled = hasStalled(steady)
+        let runStalled = hasStalled(steady, atLeast: Self.runChangeStallMicros)
+        let starts = Set(held.map { Key($0.stream, $0.first) })
         for (index, message) in held.enumerated() {
             let sameRun = isSameRun(message)
             if sameRun, let expected, message.first == expected { return index }
             if sameRun, expected.map({ message.first > $0 }) ?? true,
                let statusSeq, message.first == statusSeq || message.end == statusSeq { return index }
-            // The run before goes on exactly where it stopped, and the run announced since has
-            // sent nothing: the announcement was not the edge's (its old run never resumes).
-            if !sameRun, expected == nil, let run = message.stream,
-               earlierRuns.last(where: { $0.stream == run })?.end == message.first { return index }
-            if sameRun ? stalled : runStalled,
-               held.contains(where: { $0.first == message.end && $0.stream == message.stream }) { return index }
+            let continued = starts.contains(Key(message.stream, message.end))
+            if !sameRun, let run = message.stream, earlierRuns.last(where: { $0.stream == run })?.end == message.first,
+               expected == nil || continued {
+                // A run announced since sent nothing, or the run before goes on exactly where
+                // it stopped with two messages: the announcement was not the edge's.
+                return index
+            }
+            if continued, sameRun ? stalled : runStalled { return index }
         }
         return nil
     }
 
-    private mutating func deliver(_ message: Held, actions: inout [Action], nowMicros: Int64) {
+    private mutating func deliver(_ message: Held, actions: inout [Action], nowMicros: Int64, steadyMicros: Int64) {
         expected = message.end
         lastTime = max(lastTime ?? .min, min(message.lastTime, nowMicros))
+        recentDeliveries.removeAll { steadyMicros.subtractingSaturating($0.micros) > Self.resyncWindowMicros }
+        if recentDeliveries.count >= 256 { recentDeliveries.removeFirst() }
+        recentDeliveries.append((steadyMicros, message.first))
         actions.append(.publish(message.rows.map {
             Sample(timeMicros: $0.timeMicros, values: $0.values, layout: layout(for: $0.values.count))
         }))

@@ -92,7 +92,7 @@ public enum MQTTMessages {
         public var maxRows = 5_000
         /// Values in one sample: the same bound as a serial line's (`LineParser.maxChannels`).
         public var maxValues = LineParser.maxChannels
-        /// A status `detail` longer than this is cut (with "…"); one longer than `maxStringBytes` is refused.
+        /// A status `detail` longer than this is cut (with "…").
         public var maxDetailBytes = 512
         /// Any other string (stream id, source name, kind).
         public var maxStringBytes = 4096
@@ -137,7 +137,7 @@ public enum MQTTMessages {
                 throw MQTTPayloadError(fixed: "a status message with no known state")
             }
             return .status(EdgeStatus(
-                state: state, detail: shortened(fields.detail ?? "", to: limits.maxDetailBytes),
+                state: state, detail: (fields.detail ?? "").shortened(toUTF8Bytes: limits.maxDetailBytes),
                 stream: fields.stream, nextSample: fields.seq,
                 presence: fields.bridge.flatMap(Presence.init(rawValue:)) ?? .online,
                 sourceName: fields.sourceName, baud: fields.baud))
@@ -155,17 +155,6 @@ public enum MQTTMessages {
                 || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
         }
-    }
-
-    /// `text` cut to at most `maxBytes` of UTF-8 at a character boundary, marked with "…".
-    static func shortened(_ text: String, to maxBytes: Int) -> String {
-        guard text.utf8.count > maxBytes else { return text }
-        var out = ""
-        for character in text {
-            guard out.utf8.count + character.utf8.count + 3 <= maxBytes else { break }
-            out.append(character)
-        }
-        return out + "…"
     }
 
     /// The fields of any of the three messages, as they are read.
@@ -203,7 +192,7 @@ public enum MQTTMessages {
             } else if key.isKey("state") {
                 state = try reader.readString(maxBytes: 64)
             } else if key.isKey("detail") {
-                detail = try reader.readOptionalString(maxBytes: limits.maxStringBytes)
+                detail = try reader.readOptionalString(maxBytes: limits.maxPayloadBytes)  // cut to maxDetailBytes below
             } else if key.isKey("stream") {
                 stream = try reader.readOptionalString(maxBytes: limits.maxStreamIDBytes)
                 if let stream, !MQTTMessages.isStreamID(stream), problem == nil {

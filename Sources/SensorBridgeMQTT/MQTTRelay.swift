@@ -113,6 +113,12 @@ public final class MQTTRelay: Sendable {
         }
         func show(_ change: StatusPacer.Change?) {
             guard let change else { return }
+            // While the broker is out of reach its own state stands ("lost the broker…"), not
+            // what the edge said before.
+            guard counters.snapshot.connected else {
+                pacer.drop()
+                return
+            }
             if stream.sourceStatus.baud != follower.baud { stream.updateSourceBaud(follower.baud) }
             stream.updateSource(state: change.state, detail: change.detail)
         }
@@ -120,12 +126,12 @@ public final class MQTTRelay: Sendable {
             counters.update { $0.messagesRejected += 1 }
             rejections.warning("MQTT: refused a message on \(base): \(reason)")
         }
-        func act(_ actions: [EdgeFollower.Action], payloadBytes: Int) {
+        func act(_ actions: [EdgeFollower.Action]) {
             for action in actions {
                 switch action {
                 case .publish(let samples):
                     var tally = StreamStatistics.Tally()
-                    tally.countRelayed(samples: samples.count, bytes: payloadBytes)
+                    tally.countRelayed(samples: samples.count, bytes: 0)
                     stream.statistics.add(tally)
                     for sample in samples { stream.publish(sample) }
                     counters.update { $0.samplesReceived = $0.samplesReceived.addingSaturating(UInt64(samples.count)) }
@@ -133,7 +139,7 @@ public final class MQTTRelay: Sendable {
                     counters.update { $0.samplesMissed = $0.samplesMissed.addingSaturating(count) }
                     let detail = "\(count) samples of the edge (numbers \(from)–\(from.addingSaturating(count - 1))) never reached this relay"
                     notes.warning("MQTT: \(detail)")
-                    show(pacer.offer((stream.sourceStatus.state, detail), shown: shown(), nowMicros: WallClock.nowMicros()))
+                    show(pacer.offer((pacer.waitingState ?? stream.sourceStatus.state, detail), shown: shown(), nowMicros: WallClock.nowMicros()))
                 case .state(let state, let detail):
                     show(pacer.offer((state, detail), shown: shown(), nowMicros: WallClock.nowMicros()))
                 case .newRun(let run):
@@ -147,6 +153,9 @@ public final class MQTTRelay: Sendable {
         }
         while !readerThread.isStopping {
             for message in inbox.take(waitingUpTo: 100) {
+                var tally = StreamStatistics.Tally()
+                tally.countRelayed(samples: 0, bytes: message.payload.count)
+                stream.statistics.add(tally)
                 let received: MQTTMessages.Received
                 do {
                     received = try MQTTMessages.decode(message.payload, limits: limits)
@@ -158,10 +167,10 @@ public final class MQTTRelay: Sendable {
                     reject(MQTTPayloadError(fixed: "a message on a topic that does not carry its type"))
                     continue
                 }
-                act(follower.take(received), payloadBytes: message.payload.count)
+                act(follower.take(received, nowMicros: WallClock.nowMicros(), steadyMicros: WallClock.monotonicMicros()))
             }
             let now = WallClock.nowMicros()
-            act(follower.expire(nowMicros: now), payloadBytes: 0)
+            act(follower.expire(nowMicros: now, steadyMicros: WallClock.monotonicMicros()))
             show(pacer.due(shown: shown(), nowMicros: now))
             rejections.flush(nowMicros: now)
             notes.flush(nowMicros: now)

@@ -14,7 +14,9 @@ final class MosquittoClient {
         /// A QoS 0 message left for the broker in full.
         case written(mid: Int32)
         case message(topic: String, payload: [UInt8])
-        /// A message larger than `maxIncomingBytes`, left unread.
+        /// A message larger than `maxIncomingBytes`: not copied, not decoded. (libmosquitto
+        /// 2.0 has read it whole by then, up to MQTT's 256 MiB; the broker, told the bound,
+        /// does not send such messages.)
         case oversized(topic: String, bytes: Int)
     }
 
@@ -24,7 +26,7 @@ final class MosquittoClient {
     private var hasConnectedOnce = false
     /// The library's last error log line (TLS says what failed only there).
     private var lastLoggedError: String?
-    /// Incoming messages larger than this are not copied or handed on (nil: no bound).
+    /// Incoming messages larger than this are neither copied nor handed on (nil: no bound).
     let maxIncomingBytes: Int?
     /// The connection speaks MQTT 5 (to tell the broker the largest packet it takes).
     private let speaksV5: Bool

@@ -17,6 +17,13 @@ struct StatusPacer {
         bucket = TokenBucket(perSecond: perSecond)
     }
 
+    /// The state of the change waiting its turn, if any: a note about the stream (a gap) keeps
+    /// it rather than the state shown now, so the note does not undo a change of state.
+    var waitingState: SourceStatus.State? { waiting?.state }
+
+    /// Forgets a waiting change (the link to the broker broke: what the edge said is old).
+    mutating func drop() { waiting = nil }
+
     /// The change to apply now, if any, given the one `offered` and what is `shown`.
     mutating func offer(_ offered: Change, shown: Change, nowMicros: Int64) -> Change? {
         waiting = offered

@@ -46,6 +46,12 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var joinEvent: UInt64 = 0
     private var announcedLayout: ChannelLayout?
     private var closing = false
+    /// Answers for this client that came while its socket was full, written when it takes
+    /// more: the newest pong (it answers every ping before it) and a few `send` answers. A
+    /// client that never reads gets no more than these queued.
+    private var pendingPong: ByteBuffer?
+    private var pendingAnswers: [[UInt8]] = []
+    private static let maxPendingAnswers = 8
     /// Waiting in this loop's `LoopFanout` for a turn (touched only there, on the loop).
     var isQueued = false
     /// Counted here per frame, published to `record` once per pump (the status reads it).
@@ -131,8 +137,22 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { fanout?.requestTurn(for: self) }
+        if context.channel.isWritable {
+            writePending(context: context)
+            fanout?.requestTurn(for: self)
+        }
         context.fireChannelWritabilityChanged()
+    }
+
+    private func writePending(context: ChannelHandlerContext) {
+        guard !closing, pendingPong != nil || !pendingAnswers.isEmpty else { return }
+        if let pong = pendingPong {
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: pong)), promise: nil)
+            pendingPong = nil
+        }
+        for answer in pendingAnswers { writeMessage(answer) }
+        pendingAnswers.removeAll()
+        context.flush()
     }
 
     // MARK: - Client frames
@@ -155,7 +175,10 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.closeWebSocket(payload: reply.replyPayload(allocator: context.channel.allocator))
         case .ping:
             // A client that pings and never reads would have its pongs queued without end.
-            guard context.channel.isWritable else { return }
+            guard context.channel.isWritable else {
+                pendingPong = frame.unmaskedData
+                return
+            }
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .text where frame.fin && record.stream == .batched && !closing:
@@ -196,18 +219,20 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         answer(BatchMessages.sendResult(line: Self.echoed(request.line), refusal: refusal), context: context)
     }
 
-    /// An answer to this client alone; dropped when its socket is full (it sends and does not
-    /// read), so what it makes the bridge queue stays bounded.
+    /// An answer to this client alone; kept for later when its socket is full (a few at most:
+    /// one that sends and does not read makes the bridge queue no more).
     private func answer(_ message: [UInt8], context: ChannelHandlerContext) {
-        guard context.channel.isWritable else { return }
+        guard context.channel.isWritable else {
+            if pendingAnswers.count == Self.maxPendingAnswers { pendingAnswers.removeFirst() }
+            pendingAnswers.append(message)
+            return
+        }
         writeMessage(message)
         context.flush()
     }
 
     /// The line quoted back in an answer: what a person would recognise, not all 16 KiB.
-    private static func echoed(_ line: String) -> String {
-        line.utf8.count <= SendGate.maxLineBytes ? line : String(line.prefix(SendGate.maxLineBytes / 4)) + "…"
-    }
+    private static func echoed(_ line: String) -> String { line.shortened(toUTF8Bytes: SendGate.maxLineBytes) }
 
     // MARK: - Sending
 

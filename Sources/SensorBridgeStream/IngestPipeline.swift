@@ -65,6 +65,11 @@ public final class IngestPipeline: ByteSink {
         stream.updateSource(state: state, detail: detail)
     }
 
+    /// Reports skipped lines a second now over hid (call it every second or so).
+    public func flushLog(nowMicros: Int64 = WallClock.nowMicros()) {
+        state.withLock { $0.rejectedLog.log.flush(nowMicros: nowMicros) }
+    }
+
     /// Writes out what the recorder holds and closes it.
     public func close() { recorder?.close() }
 }

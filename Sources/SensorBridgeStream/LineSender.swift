@@ -85,6 +85,9 @@ public final class LineSender: Sendable {
         self.refusals = ThrottledLog(logger: logger, subject: "refused or failed sends", linesPerSecond: 3)
     }
 
+    /// Reports refusals a second now over hid (call it every second or so).
+    public func flushLog(nowMicros: Int64 = WallClock.nowMicros()) { refusals.flush(nowMicros: nowMicros) }
+
     /// Sends `line` with `ending`; throws `SendRefusal` when it was not sent, and why.
     public func send(_ line: String, ending: LineEnding, from client: String, nowMicros: Int64 = WallClock.nowMicros()) throws {
         guard let target else {

@@ -14,6 +14,9 @@ public final class ReplaySource: ByteSource {
     private let thread = SourceThread()
     /// Skipped lines shown one by one before only counting them.
     private static let skippedLinesShown = 5
+    /// A round of a loop takes at least this long: a file of lines timed microseconds apart
+    /// would otherwise loop as fast as a core goes.
+    private static let minRoundMicros: Int64 = 20_000
     /// A wait longer than this is said in the log: a replay that seems stuck is waiting for a line timed far ahead.
     private static let longWaitMicros: Int64 = 60_000_000
 
@@ -88,9 +91,9 @@ public final class ReplaySource: ByteSource {
             if lines == 0 { break }  // the file lost its lines since it was checked
             let duration = lastOffset.subtractingSaturating(firstOffset ?? 0)
             // The pause before the next round: one line's usual interval, or 20 ms when the
-            // times say none (one line, or all timed alike): a round never takes no time.
+            // times say none (one line, or all timed alike).
             let lineInterval = lines > 1 && duration > 0 ? max(1, duration / Int64(lines - 1)) : 20_000
-            roundBase = roundBase.addingSaturating(duration.addingSaturating(lineInterval))
+            roundBase = roundBase.addingSaturating(max(duration.addingSaturating(lineInterval), Self.minRoundMicros))
             round += 1
         } while loop && !thread.isStopping
         if thread.isStopping { return }

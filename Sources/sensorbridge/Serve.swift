@@ -284,10 +284,18 @@ struct Serve: ParsableCommand {
             pipeline.close()
             throw error
         }
+        // A flood of skipped lines or refused sends that stopped is still reported, within a second.
+        let logFlush = DispatchSource.makeTimerSource(queue: .global())
+        logFlush.schedule(deadline: .now() + 1, repeating: 1)
+        logFlush.setEventHandler {
+            pipeline.flushLog()
+            sender?.flushLog()
+        }
+        logFlush.resume()
         try startServerAndWait(
             clients: GraphClients(stream: stream, sender: sender, monitor: monitor, brokerLinks: publisher.map { [$0.counters] } ?? []),
             token: accessToken, logger: logger,
-            stopInput: { source.stop(); pipeline.close(); publisher?.stop() })
+            stopInput: { logFlush.cancel(); source.stop(); pipeline.close(); publisher?.stop() })
     }
 
     /// `--source mqtt://…`: no device; the stream comes from another bridge through the broker.

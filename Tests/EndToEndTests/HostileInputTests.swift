@@ -83,8 +83,9 @@ import Glibc
         #expect(!bridge.standardError.contains("Fatal error"))
     }
 
-    @Test func aRecordingTimedBackwardsReplaysAtAPaceNotAtFullSpeed() throws {
-        let recording = try temporaryFile("# sensorbridge recording v1\n5.000000 1,2,3\n0.000000 4,5,6\n")
+    @Test(arguments: ["5.000000 1,2,3\n0.000000 4,5,6\n", "0.000000 1,2,3\n0.000001 4,5,6\n"])
+    func aRecordingTimedBackwardsOrAlikeReplaysAtAPaceNotAtFullSpeed(lines: String) throws {
+        let recording = try temporaryFile("# sensorbridge recording v1\n" + lines)
         defer { try? FileManager.default.removeItem(atPath: recording) }
         let bridge = try BridgeProcess(["--replay", recording, "--loop"])
         let before = bridge.cpuSeconds
@@ -119,6 +120,17 @@ import Glibc
         #expect(closed["clientsEvicted"] as? Int == 1, "closed for not reading")
         #expect(bridge.standardError.contains("not reading what it is sent"), "\(bridge.standardError)")
         expectAlive(bridge, "a ping flood")
+    }
+
+    /// The review: a burst's "N more" was said only at the next event, maybe hours later.
+    @Test func aBurstOfSkippedLinesIsSummedUpWhenItStops() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath])
+        for index in 0..<200 { pty.write("garbage line \(index) !!\r\n") }
+        let deadline = Date().addingTimeInterval(5)
+        while !bridge.standardError.contains("more skipped lines in the last second not shown"), Date() < deadline { usleep(50_000) }
+        #expect(bridge.standardError.contains("more skipped lines in the last second not shown"), "\(bridge.standardError)")
+        #expect(bridge.standardError.split(separator: "\n").count < 20)
     }
 
     /// Issue 19's probe: with --allow-send, 10 000 refused send messages a second were each logged.

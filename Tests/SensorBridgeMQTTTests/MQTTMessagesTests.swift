@@ -114,17 +114,15 @@ struct MQTTMessagesTests {
         #expect(throws: MQTTPayloadError.self) { try MQTTMessages.decode(Array(names.utf8)) }
     }
 
-    @Test func aLongDetailIsCutAndAnEnormousOneRefused() throws {
-        let long = String(repeating: "é", count: 1000)
-        let payload = MQTTMessages.status(SourceStatus(kind: "serial", name: "/dev/x", baud: 9600, state: .connected, detail: long),
-                                          stream: "s", nextSample: 0, presence: .online)
-        guard case .status(let status) = try MQTTMessages.decode(payload) else { Issue.record("not a status"); return }
-        #expect(status.detail.utf8.count <= MQTTMessages.Limits.standard.maxDetailBytes && status.detail.hasSuffix("…"))
-        #expect(status.detail.hasPrefix("éé"), "cut at a character, never inside one")
-        let enormous = MQTTMessages.status(SourceStatus(kind: "serial", name: "/dev/x", baud: 9600, state: .connected,
-                                                        detail: String(repeating: "x", count: 10_000)),
-                                           stream: "s", nextSample: 0, presence: .online)
-        #expect(throws: MQTTPayloadError.self) { try MQTTMessages.decode(enormous) }
+    @Test func aLongDetailIsCut() throws {
+        for length in [1000, 100_000] {
+            let long = String(repeating: "é", count: length)
+            let payload = MQTTMessages.status(SourceStatus(kind: "serial", name: "/dev/x", baud: 9600, state: .connected, detail: long),
+                                              stream: "s", nextSample: 0, presence: .online)
+            guard case .status(let status) = try MQTTMessages.decode(payload) else { Issue.record("not a status"); return }
+            #expect(status.detail.utf8.count <= MQTTMessages.Limits.standard.maxDetailBytes && status.detail.hasSuffix("…"))
+            #expect(status.detail.hasPrefix("éé"), "cut at a character, never inside one")
+        }
     }
 
     @Test func unknownFieldsEscapesAndWhiteSpaceAreRead() throws {

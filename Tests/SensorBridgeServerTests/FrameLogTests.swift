@@ -190,4 +190,39 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
         let address = { (buffer: ByteBuffer) in buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } }
         #expect(address(outputs[0]) == address(outputs[1]), "both chat clients are written the same bytes")
     }
+
+    /// The review: answers dropped while a client's socket was full cut off a reading client
+    /// that pings during a long history catch-up. Now the newest pong and a few answers wait.
+    @Test func answersThatCameWhileTheSocketWasFullAreWrittenWhenItTakesMore() throws {
+        let stream = testStream()
+        let clients = GraphClients(stream: stream)
+        let channel = try client(clients, protocols: [BatchMessages.subprotocol])
+        _ = try sent(channel)
+        channel.isWritable = false
+        for index in 0..<100 {
+            let ping = WebSocketFrame(fin: true, opcode: .ping, maskKey: nil, data: ByteBuffer(string: "p\(index)"))
+            try channel.writeInbound(ping)
+        }
+        for _ in 0..<20 {
+            try channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: #"{"type":"send","line":"?"}"#)))
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "nothing written to a full socket")
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        var pongs: [String] = []
+        var texts: [String] = []
+        var bytes = ByteBuffer()
+        while var piece = try channel.readOutbound(as: ByteBuffer.self) { bytes.writeBuffer(&piece) }  // headers and payloads apart
+        do {
+            while bytes.readableBytes > 0 {
+                let opcode = bytes.readInteger(as: UInt8.self)! & 0x0F
+                var length = Int(bytes.readInteger(as: UInt8.self)!)
+                if length == 126 { length = Int(bytes.readInteger(as: UInt16.self)!) }
+                let payload = bytes.readString(length: length)!
+                if opcode == 0xA { pongs.append(payload) } else { texts.append(payload) }
+            }
+        }
+        #expect(pongs == ["p99"], "one pong, for the newest ping")
+        #expect(texts.count == 8 && texts.allSatisfy { $0.contains("send-refused") }, "the last few answers, no more: \(texts.count)")
+    }
 }
