@@ -62,24 +62,15 @@ public struct EdgeFollower: Sendable {
         }
     }
 
-    /// A message not yet confirmed by the edge.
-    private struct Held: Sendable {
-        var first: UInt64
-        var rows: [MQTTMessages.Row]
-        var stream: String?
-        /// When it arrived (steady clock): one the edge does not confirm in time never will be.
-        var arrivedMicros: Int64
-        var end: UInt64 { first + UInt64(rows.count) }  // checked by the decoder: cannot overflow
-        var values: Int { rows.reduce(0) { $0 + $1.values.count + 1 } }
-        var firstTime: Int64 { rows[0].timeMicros }
-        var lastTime: Int64 { rows.reduce(Int64.min) { max($0, $1.timeMicros) } }
-    }
+    private typealias Held = HeldMessages.Message
+    private typealias Key = HeldMessages.Key
 
-    /// Held messages at most, of the followed run and of other runs each, and their values in
-    /// all: what a flood of forged numbers can make the relay keep. Messages that continue
-    /// another (or the stream) are kept first, then the lowest numbers (a real gap or a
-    /// restart is near, a forged number anywhere); the others are refused.
+    /// Held messages at most of the followed run (of other runs: `maxHeldOfOtherRuns`), and
+    /// their values in all: what a flood of forged numbers can make the relay keep. Messages
+    /// that continue another (or the stream) are kept first, then the lowest numbers (a real
+    /// gap or a restart is near, a forged number anywhere); past the bound a quarter go.
     public static let maxHeld = 256
+    public static let maxHeldOfOtherRuns = 32
     public static let maxHeldValues = 400_000
     /// A held message lives this long, or three of the stream's usual intervals if longer.
     public static let maxHeldMicros: Int64 = 60_000_000
@@ -121,7 +112,7 @@ public struct EdgeFollower: Sendable {
     private var usualIntervalMicros: Double?
     /// What was delivered lately (steady clock, first number): how far back a resync may go.
     private var recentDeliveries: [(micros: Int64, first: UInt64)] = []
-    private var held: [Held] = []
+    private var held = HeldMessages()
     private var earlierRuns: [(stream: String, end: UInt64?, lastTime: Int64?)] = []
     private var named: ChannelLayout?
     private var defaulted: ChannelLayout?
@@ -159,6 +150,7 @@ public struct EdgeFollower: Sendable {
         case .samples(let first, let rows, let run):
             guard !rows.isEmpty else { return [] }
             let message = Held(first: first, rows: rows, stream: run, arrivedMicros: steady)
+            if message.lastTime == .min { return [] }
             if let refusal = refusal(of: message, nowMicros: nowMicros, steadyMicros: steady) { return [.rejected(refusal)] }
             var actions: [Action] = []
             if isSameRun(message), let expected, first == expected {
@@ -182,9 +174,10 @@ public struct EdgeFollower: Sendable {
         var actions: [Action] = []
         settle(&actions, nowMicros: nowMicros, steadyMicros: steady)
         let lifetime = max(Self.maxHeldMicros, Int64(saturating: 3 * (usualIntervalMicros ?? 0)))
-        let isStale = { (message: Held) in steady.subtractingSaturating(message.arrivedMicros) >= lifetime }
-        actions += held.filter(isStale).map { .rejected(.unconfirmed(first: $0.first)) }
-        held.removeAll(where: isStale)
+        for message in held.messages where steady.subtractingSaturating(message.arrivedMicros) >= lifetime {
+            held.remove(message.key)
+            actions.append(.rejected(.unconfirmed(first: message.first)))
+        }
         return actions
     }
 
@@ -198,7 +191,10 @@ public struct EdgeFollower: Sendable {
 
     // MARK: - What cannot be the edge's
 
-    private func isSameRun(_ message: Held) -> Bool { message.stream == nil || message.stream == stream }
+    private func isSameRun(_ message: Held) -> Bool { isSameRun(message.stream) }
+    private func isSameRun(_ run: String?) -> Bool { run == nil || run == stream }
+    /// The runs a message of the followed run may name: its own, or none.
+    private var followedRuns: [String?] { stream.map { [nil, $0] } ?? [nil] }
 
     /// Why `message` cannot be the edge's, or nil when it may be.
     private func refusal(of message: Held, nowMicros: Int64, steadyMicros: Int64) -> Rejection? {
@@ -278,60 +274,54 @@ public struct EdgeFollower: Sendable {
 
     /// Keeps `message` until confirmed, within the bounds of its kind (this run, other runs).
     private mutating func hold(_ message: Held, actions: inout [Action]) {
-        held.append(message)
-        let ofThisRun = trimmed(held.filter(isSameRun), actions: &actions)
-        let ofOtherRuns = trimmed(held.filter { !isSameRun($0) }, actions: &actions)
-        held = ofThisRun + ofOtherRuns
+        held.insert(message)
+        let ofThisRun = held.totals(of: followedRuns)
+        if isSameRun(message) {
+            if ofThisRun.count > Self.maxHeld || ofThisRun.values > Self.maxHeldValues {
+                trim(sameRun: true, to: Self.maxHeld, actions: &actions)
+            }
+        } else if held.count - ofThisRun.count > Self.maxHeldOfOtherRuns || held.values - ofThisRun.values > Self.maxHeldValues {
+            trim(sameRun: false, to: Self.maxHeldOfOtherRuns, actions: &actions)
+        }
     }
 
-    /// The messages that fit the bounds: those that continue another (or the stream) first,
-    /// then the lowest numbers. The others are refused.
-    private func trimmed(_ messages: [Held], actions: inout [Action]) -> [Held] {
-        let starts = Set(messages.map { Key($0.stream, $0.first) })
-        let ends = Set(messages.map { Key($0.stream, $0.end) })
-        func linked(_ message: Held) -> Bool {
-            starts.contains(Key(message.stream, message.end)) || ends.contains(Key(message.stream, message.first))
-                || (isSameRun(message) && message.first == expected)
-        }
-        var kept = messages.sorted { lhs, rhs in
-            let (left, right) = (linked(lhs), linked(rhs))
+    /// Refuses held messages of one kind down to three quarters of its bound (so that a flood
+    /// trims now and then, not at every message): those that belong to no chain and are not
+    /// next first, the highest numbers first.
+    private mutating func trim(sameRun: Bool, to bound: Int, actions: inout [Action]) {
+        let kind = held.messages.filter { isSameRun($0) == sameRun }
+        func keep(_ message: Held) -> Bool { held.isLinked(message) || (isSameRun(message) && message.first == expected) }
+        let ranked = kind.sorted { lhs, rhs in
+            let (left, right) = (keep(lhs), keep(rhs))
             return left != right ? left : lhs.first < rhs.first
         }
-        var values = kept.reduce(0) { $0 + $1.values }
-        while kept.count > Self.maxHeld || (values > Self.maxHeldValues && kept.count > 1) {
-            let dropped = kept.removeLast()
-            values -= dropped.values
-            actions.append(.rejected(.tooManyHeld(first: dropped.first)))
-        }
-        return kept.sorted { $0.first < $1.first }
-    }
-
-    private struct Key: Hashable {
-        var stream: String?
-        var number: UInt64
-        init(_ stream: String?, _ number: UInt64) {
-            self.stream = stream
-            self.number = number
+        var count = ranked.count
+        var values = ranked.reduce(0) { $0 + $1.values }
+        for message in ranked.reversed() where count > bound * 3 / 4 || (values > Self.maxHeldValues * 3 / 4 && count > 1) {
+            held.remove(message.key)
+            count -= 1
+            values -= message.values
+            actions.append(.rejected(.tooManyHeld(first: message.first)))
         }
     }
 
     /// Takes every held message the edge's story now bears out, in order.
     private mutating func settle(_ actions: inout [Action], nowMicros: Int64, steadyMicros: Int64) {
-        while var index = confirmedIndex(steadyMicros) {
+        var delivered = false
+        while var key = confirmedKey(steadyMicros), let confirmed = held[key] {
             // Held messages that lead up to the confirmed one, in number and in time, are the
             // edge's too: it sends in order. They go first.
-            if isSameRun(held[index]), let expected, held[index].first > expected {
-                let confirmed = held[index]
-                if let earlier = held.indices.filter({
-                    isSameRun(held[$0]) && held[$0].first >= expected && held[$0].end <= confirmed.first
-                        && held[$0].firstTime >= (lastTime ?? .min) && held[$0].lastTime <= confirmed.firstTime
-                }).min(by: { held[$0].first < held[$1].first }) {
-                    index = earlier
+            if isSameRun(confirmed), let expected, confirmed.first > expected {
+                if let earlier = held.messages.filter({
+                    isSameRun($0) && $0.first >= expected && $0.end <= confirmed.first
+                        && $0.firstTime >= (lastTime ?? .min) && $0.lastTime <= confirmed.firstTime
+                }).min(by: { $0.first < $1.first }) {
+                    key = earlier.key
                 }
-            } else if isSameRun(held[index]), expected == nil, let earlier = leadingUp(to: index) {
-                index = earlier
+            } else if isSameRun(confirmed), expected == nil {
+                key = leadingUp(to: confirmed).key
             }
-            let message = held.remove(at: index)
+            guard let message = held.remove(key) else { break }
             if let run = message.stream, run != stream {
                 let earlier = earlierRuns.last { $0.stream == run }
                 if stream != nil { actions.append(.newRun(stream: run)) }
@@ -345,57 +335,53 @@ public struct EdgeFollower: Sendable {
             }
             lastAdvanceMicros = steadyMicros
             deliver(message, actions: &actions, nowMicros: nowMicros, steadyMicros: steadyMicros)
+            delivered = true
         }
         // Behind the stream now, and no newer in time: they can never be next.
-        guard let expected, let lastTime else { return }
-        let run = stream
-        let isOld = { (message: Held) in
-            (message.stream == nil || message.stream == run) && message.first < expected && message.lastTime <= lastTime
-        }
-        for message in held where isOld(message) {
+        guard delivered, let expected, let lastTime else { return }
+        for message in held.messages where isSameRun(message) && message.first < expected && message.lastTime <= lastTime {
+            held.remove(message.key)
             actions.append(.rejected(.behind(first: message.first, expected: expected)))
         }
-        held.removeAll(where: isOld)
     }
 
     /// The earliest held message of the followed run from which held messages continue each
-    /// other, in number and time, up to the one at `index`, not behind the stream; nil when
-    /// none leads to it.
-    private func leadingUp(to index: Int) -> Int? {
-        var current = index
-        var found: Int?
-        while let previous = held.indices.first(where: { other in
-            other != current && isSameRun(held[other]) && held[other].end == held[current].first
-                && held[other].lastTime <= held[current].firstTime && (expected.map { held[other].first >= $0 } ?? true)
-        }) {
-            found = previous
+    /// other, in number and time, up to `message` (itself when none leads to it).
+    private func leadingUp(to message: Held) -> Held {
+        var current = message
+        while let previous = held.ending(at: current.key), isSameRun(previous), previous.lastTime <= current.firstTime {
             current = previous  // numbers strictly fall: the walk ends
         }
-        return found
+        return current
     }
 
     /// A held message that is next, or that the edge confirmed: the run's status says the
     /// stream stands at its start or end; the run before goes on where it stopped, with a
     /// message continuing it; or, once the stream has stalled, another held one continues it.
-    private func confirmedIndex(_ steady: Int64) -> Int? {
+    private func confirmedKey(_ steady: Int64) -> Key? {
+        let runs = followedRuns
+        if let expected, let key = runs.map({ Key($0, expected) }).first(where: { held[$0] != nil }) { return key }
+        if let statusSeq {
+            for run in runs {
+                if let message = held[Key(run, statusSeq)] ?? held.ending(at: Key(run, statusSeq)),
+                   expected.map({ message.first > $0 }) ?? true {
+                    return message.key
+                }
+            }
+        }
+        for earlier in earlierRuns where earlier.stream != stream {
+            // A run announced since sent nothing, or the run before goes on exactly where it
+            // stopped with two messages: the announcement was not the edge's.
+            if let end = earlier.end, let message = held[Key(earlier.stream, end)],
+               expected == nil || held.chained.contains(message.key) {
+                return message.key
+            }
+        }
+        guard !held.chained.isEmpty else { return nil }
         let stalled = hasStalled(steady)
         let runStalled = hasStalled(steady, atLeast: Self.runChangeStallMicros)
-        let starts = Set(held.map { Key($0.stream, $0.first) })
-        for (index, message) in held.enumerated() {
-            let sameRun = isSameRun(message)
-            if sameRun, let expected, message.first == expected { return index }
-            if sameRun, expected.map({ message.first > $0 }) ?? true,
-               let statusSeq, message.first == statusSeq || message.end == statusSeq { return index }
-            let continued = starts.contains(Key(message.stream, message.end))
-            if !sameRun, let run = message.stream, earlierRuns.last(where: { $0.stream == run })?.end == message.first,
-               expected == nil || continued {
-                // A run announced since sent nothing, or the run before goes on exactly where
-                // it stopped with two messages: the announcement was not the edge's.
-                return index
-            }
-            if continued, sameRun ? stalled : runStalled { return index }
-        }
-        return nil
+        guard stalled || runStalled else { return nil }
+        return held.chained.filter { isSameRun($0.stream) ? stalled : runStalled }.min { $0.number < $1.number }
     }
 
     private mutating func deliver(_ message: Held, actions: inout [Action], nowMicros: Int64, steadyMicros: Int64) {

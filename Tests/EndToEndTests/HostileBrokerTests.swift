@@ -85,8 +85,10 @@ import Glibc
         expectEveryRealSample(setup, count: count, "every real sample in order, none of the probe's")
         #expect(setup.viewer.channels == ["ax", "ay", "az"], "no foreign names: \(setup.viewer.channels)")
         #expect(setup.viewer.statuses.allSatisfy { $0.detail.utf8.count <= 512 }, "a long detail is cut")
-        let status = waitForStatus(setup.relay) { number(mqttReport($0, role: "relay"), "messagesRejected") >= 30 }
-        #expect(number(mqttReport(status, role: "relay"), "messagesRejected") >= 30, "each refused and counted: \(mqttReport(status, role: "relay"))")
+        // 32 sent that no edge could send; a few plausible ones (the forged run, the far number if
+        // timed a second later) wait to be confirmed, and are refused when their time is up.
+        let status = waitForStatus(setup.relay) { number(mqttReport($0, role: "relay"), "messagesRejected") >= 24 }
+        #expect(number(mqttReport(status, role: "relay"), "messagesRejected") >= 24, "each refused and counted: \(mqttReport(status, role: "relay"))")
         #expect((status["channels"] as? [String])?.count ?? 99 <= 64)
         #expect(!setup.relay.standardError.contains("started again"), "a replay is no restart")
         let metrics = try setup.relay.get("/metrics").body
