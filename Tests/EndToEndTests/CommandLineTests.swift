@@ -129,7 +129,9 @@ import TestSupport
     @Test func everyInterfaceIsPrintedAsAddressesOthersCanOpen() throws {
         let bridge = try BridgeProcess(["--replay", shippedLog, "--host", "0.0.0.0"], waitForListening: false)
         let deadline = Date().addingTimeInterval(15)
-        while !bridge.standardError.contains("without an access token") && Date() < deadline { usleep(50_000) }
+        // The warning is logged before the banner is printed: wait for both.
+        while !(bridge.standardError.contains("without an access token") && bridge.standardOutput.contains("metrics:")),
+              Date() < deadline { usleep(50_000) }
         let output = bridge.standardOutput
         #expect(!output.contains("http://0.0.0.0"))
         #expect(output.contains("page:      http://localhost:"))
