@@ -43,17 +43,9 @@ while [ $# -gt 0 ]; do
 done
 case "$seconds" in ''|*[!0-9]*) echo "fuzz: --seconds takes a whole number" >&2; exit 2 ;; esac
 
-# What the build needs beyond Swift: pkg-config and libmosquitto's headers (the MQTT module).
-need=()
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-if ! pkg-config --exists libmosquitto 2>/dev/null; then need+=(libmosquitto-dev); fi
-if [ ${#need[@]} -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "fuzz: installing ${need[*]}"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+# What the build needs beyond Swift: the main package's system libraries (pkg-config, libudev,
+# libmosquitto), which scripts/setup.sh installs.
+bash "$root/scripts/setup.sh"
 
 toolchain=$(dirname "$(readlink -f "$(command -v swift)")")
 bin_dir="$fuzz/.build/debug"
