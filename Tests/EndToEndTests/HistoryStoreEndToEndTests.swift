@@ -131,6 +131,35 @@ func exportedRows(_ store: String) throws -> [[String]] {
         #expect(replay.stop() == 0)
     }
 
+    /// An archive bridge on another machine's board: a relay with `--store` keeps what the
+    /// edge publishes through a real broker, every sample with the edge's values.
+    @Test func aRelayKeepsTheHistoryOfABoardReadElsewhere() throws {
+        let folder = try StoreFolder()
+        let broker = try MosquittoBroker()
+        let url = "mqtt://127.0.0.1:\(broker.port)/test/" + UUID().uuidString.prefix(8).lowercased()
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--mqtt", url, "--no-store"])
+        let store = folder.file("relay.sqlite")
+        let relay = try BridgeProcess(["--source", url, "--store", store])
+        let ready = waitForStatus(relay) { state($0) == "connected" && mqttReport($0, role: "relay")["connected"] as? Bool == true }
+        #expect(state(ready) == "connected")
+        let rows = 300
+        for index in 0..<rows {
+            pty.write(line(index))
+            usleep(3_000)
+        }
+        let stored = waitForStatus(relay) { ($0["store"] as? [String: Any])?["samplesStored"] as? Int == rows }
+        #expect((stored["store"] as? [String: Any])?["samplesStored"] as? Int == rows)
+        #expect(relay.stop() == 0)
+        #expect(edge.stop() == 0)
+        let exported = try exportedRows(store)
+        #expect(exported.count == rows)
+        let values = exported.map { $0.dropFirst().map { Double($0)! } }
+        #expect(values == (0..<rows).map(row), "the relay's store holds the edge's samples in order")
+        let sessions = try runBinary(["export", "--store", store, "--format", "recording"])
+        #expect(sessions.output.hasPrefix("# sensorbridge recording v1"))
+    }
+
     /// A store on a full disk (a small tmpfs): the stream goes on untouched, the store says it
     /// is paused, and it writes again by itself when space comes back.
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
