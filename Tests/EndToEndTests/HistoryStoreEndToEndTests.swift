@@ -202,6 +202,7 @@ func exportedRows(_ store: String) throws -> [[String]] {
         let report = try #require(stored["store"] as? [String: Any])
         let kept = (report["samplesStored"] as? Int ?? 0) + (report["samplesLost"] as? Int ?? 0)
         #expect(kept == rows + 1, "every sample stored or counted as lost: \(report)")
+
         #expect(bridge.stop() == 0)
     }
 }
