@@ -94,10 +94,17 @@ extension HistoryStore {
         }
         var positions: [Int: Int] = [:]
         for (p, channel) in chosen.enumerated() { positions[channel.id] = p }
-        let plan = HistoryPlan.choose(from: from, to: to, points: points)
         var buckets = HistoryBuckets(channelCount: chosen.count)
         var exact = false
-        try pool.read { db in
+        let plan: HistoryPlan = try pool.read { db in
+            // Below 1 s buckets, a range of few samples is read whole: count them (blocks).
+            var estimate: Int? = nil
+            if case .samples = HistoryPlan.choose(from: from, to: to, points: points) {
+            } else if to.subtractingSaturating(from) < Int64(points).multipliedSaturating(by: 1_000_000) {
+                estimate = try Int.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE source = ? AND last >= ? AND first < ?",
+                                            arguments: [source.id, from, to])
+            }
+            let plan = HistoryPlan.choose(from: from, to: to, points: points, samples: estimate)
             switch plan {
             case .samples(let width):
                 var single = HistoryBuckets(channelCount: chosen.count)
@@ -127,23 +134,78 @@ extension HistoryStore {
                     }
                 }
                 let edges = firstWhole < lastWhole ? [(from, firstWhole), (lastWhole, to)] : [(from, to)]
-                for (a, b) in edges where a < b {
-                    let key = HistoryPlan.bucketStart(a, width: width)
-                    for piece in HistoryPlan.pieces(from: a, to: b, maxLevel: level) {
-                        switch piece {
-                        case .cell(let pieceLevel, let start):
-                            if let data = try Data.fetchOne(db, sql: "SELECT data FROM summary WHERE source = ? AND level = ? AND start = ?",
-                                                            arguments: [source.id, pieceLevel, start]) {
-                                buckets.add(key: key, cell: try SummaryCell(decoding: [UInt8](data)), positions: positions)
-                            }
-                        case .samples(let pa, let pb):
-                            try forEachSample(db, source: source.id, from: pa, to: pb, positions: positions) { time, values, slots in
-                                buckets.add(key: key, time: time, values: values, positions: slots)
-                            }
+                try addEdges(db, edges: edges, width: width, level: level)
+            case .fine(let width):
+                try addFine(db, width: width)
+            }
+            return plan
+        }
+        func addEdges(_ db: Database, edges: [(Int64, Int64)], width: Int64, level: Int) throws {
+            for (a, b) in edges where a < b {
+                let key = HistoryPlan.bucketStart(a, width: width)
+                for piece in HistoryPlan.pieces(from: a, to: b, maxLevel: level) {
+                    switch piece {
+                    case .cell(let pieceLevel, let start):
+                        if let data = try Data.fetchOne(db, sql: "SELECT data FROM summary WHERE source = ? AND level = ? AND start = ?",
+                                                        arguments: [source.id, pieceLevel, start]) {
+                            buckets.add(key: key, cell: try SummaryCell(decoding: [UInt8](data)), positions: positions)
+                        }
+                    case .samples(let pa, let pb):
+                        try forEachSample(db, source: source.id, from: pa, to: pb, positions: positions) { time, values, slots in
+                            buckets.add(key: key, time: time, values: values, positions: slots)
                         }
                     }
                 }
             }
+        }
+        /// Each second whole in range from its 100 ms cells when they add up to it; the
+        /// others (sparse seconds, the ragged ends) from their samples.
+        func addFine(_ db: Database, width: Int64) throws {
+            let first = SummaryLevel.cellStart(from, level: 1)
+            var seconds: [(start: Int64, samples: Int64)] = []
+            let secondRows = try Row.fetchCursor(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = 1 AND start >= ? AND start < ? ORDER BY start",
+                                                 arguments: [source.id, first, to])
+            while let row = try secondRows.next() {
+                let data: Data = row[1]
+                seconds.append((row[0], try SummaryCell(decoding: [UInt8](data)).samples))
+            }
+            var tenths: [Int64: [(Int64, SummaryCell)]] = [:]
+            let tenthRows = try Row.fetchCursor(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = 0 AND start >= ? AND start < ?",
+                                                arguments: [source.id, first, to])
+            while let row = try tenthRows.next() {
+                let start: Int64 = row[0]
+                let data: Data = row[1]
+                tenths[SummaryLevel.cellStart(start, level: 1), default: []].append((start, try SummaryCell(decoding: [UInt8](data))))
+            }
+            var raw: [(Int64, Int64)] = []
+            for (second, samples) in seconds {
+                let a = max(from, second), b = min(to, second + 1_000_000)
+                if a == second, b == second + 1_000_000, let cells = tenths[second], cells.reduce(0, { $0 + $1.1.samples }) == samples {
+                    for (start, cell) in cells { buckets.add(key: HistoryPlan.bucketStart(start, width: width), cell: cell, positions: positions) }
+                } else if let last = raw.last, last.1 == a {
+                    raw[raw.count - 1].1 = b
+                } else {
+                    raw.append((a, b))
+                }
+            }
+            for (a, b) in raw {
+                try forEachSample(db, source: source.id, from: a, to: b, positions: positions) { time, values, slots in
+                    buckets.add(key: HistoryPlan.bucketStart(time, width: width), time: time, values: values, positions: slots)
+                }
+            }
+        }
+        // Few samples after all (a range mostly in a gap): one bucket each, as promised.
+        if !exact, buckets.sampleCount <= Int64(points) {
+            var single = HistoryBuckets(channelCount: chosen.count)
+            var count: Int64 = 0
+            try pool.read { db in
+                try forEachSample(db, source: source.id, from: from, to: to, positions: positions) { time, values, slots in
+                    single.add(key: count, time: time, values: values, positions: slots)
+                    count += 1
+                }
+            }
+            buckets = single
+            exact = true
         }
         let events = try stateChanges(source: source.id, from: from, to: to, limit: 1000)
         return History(channels: chosen.map(\.name), columns: buckets.columns(), events: events, plan: plan, exact: exact)

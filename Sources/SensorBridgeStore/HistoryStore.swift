@@ -176,7 +176,7 @@ public final class HistoryStore: Sendable {
 
     // MARK: - Retention
 
-    /// Drops samples (and the 1 s and 10 s cells) older than `keepMicros`, coarser cells
+    /// Drops samples (and the 100 ms, 1 s and 10 s cells) older than `keepMicros`, coarser cells
     /// older than `keepSummariesMicros`, then the oldest blocks while the file holds more
     /// than `maxBytes`. Returns the samples dropped.
     @discardableResult
@@ -187,7 +187,7 @@ public final class HistoryStore: Sendable {
         try pool.write { db in
             dropped += try Int64.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE last < ?", arguments: [cutoff]) ?? 0
             try db.execute(sql: "DELETE FROM block WHERE last < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM summary WHERE level <= 1 AND start < ?", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM summary WHERE level <= 2 AND start < ?", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM summary WHERE start < ?", arguments: [summaryCutoff])
             try db.execute(sql: "DELETE FROM event WHERE time < ?", arguments: [summaryCutoff])
             try db.execute(sql: "DELETE FROM session WHERE open = 0 AND end < ?", arguments: [summaryCutoff])
@@ -200,7 +200,7 @@ public final class HistoryStore: Sendable {
                     ?? Int64.fetchOne(db, sql: "SELECT max(last) FROM block") else { return 0 }
                 let count = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE last <= ?", arguments: [edge]) ?? 0
                 try db.execute(sql: "DELETE FROM block WHERE last <= ?", arguments: [edge])
-                try db.execute(sql: "DELETE FROM summary WHERE level <= 1 AND start <= ?", arguments: [edge])
+                try db.execute(sql: "DELETE FROM summary WHERE level <= 2 AND start <= ?", arguments: [edge])
                 return count
             }
             if removed == 0 { break }

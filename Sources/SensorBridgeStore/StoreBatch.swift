@@ -46,17 +46,17 @@ public struct StoreBatchBuilder: Sendable {
 
     private var batch = StoreBatch()
     private var pending: (names: [String], ids: [Int], times: [Int64], columns: [[Double]])?
-    /// The 1-second cells being filled, by start; coarser levels are merged from them.
-    private var seconds: [Int64: SummaryCell] = [:]
-    private var secondOrder: [Int64] = []
-    /// The second being filled now (most samples fall in the same one as the last).
+    /// The 100 ms cells being filled, by start; coarser levels are merged from them.
+    private var tenths: [Int64: SummaryCell] = [:]
+    private var tenthOrder: [Int64] = []
+    /// The 100 ms cell being filled now (most samples fall in the same one as the last).
     private var current: (start: Int64, cell: SummaryCell)?
 
-    private mutating func finishSecond() {
+    private mutating func finishTenth() {
         guard let (start, cell) = current else { return }
         current = nil
-        if seconds[start] == nil { secondOrder.append(start) }
-        seconds[start, default: SummaryCell()].merge(cell)
+        if tenths[start] == nil { tenthOrder.append(start) }
+        tenths[start, default: SummaryCell()].merge(cell)
     }
 
     public mutating func add(_ sample: Sample) {
@@ -72,8 +72,8 @@ public struct StoreBatchBuilder: Sendable {
         for c in 0..<pending!.columns.count {
             pending!.columns[c].append(c < sample.values.count ? sample.values[c] : .nan)
         }
-        let second = SummaryLevel.cellStart(sample.timeMicros, level: 0)
-        if current?.start != second { finishSecond(); current = (second, SummaryCell()) }
+        let tenth = SummaryLevel.cellStart(sample.timeMicros, level: 0)
+        if current?.start != tenth { finishTenth(); current = (tenth, SummaryCell()) }
         current!.cell.add(time: sample.timeMicros, values: sample.values, channelIDs: pending!.ids)
         batch.samples += 1
         batch.lastTime = max(batch.lastTime ?? .min, sample.timeMicros)
@@ -88,23 +88,37 @@ public struct StoreBatchBuilder: Sendable {
     /// The batch so far; the builder starts a new one (channel numbers carry on).
     public mutating func take() -> StoreBatch {
         finishBlock()
-        finishSecond()
+        finishTenth()
+        // Seconds from their tenths; the tenths kept only for a dense second (see SummaryLevel).
+        var secondCells: [Int64: SummaryCell] = [:]
+        var wholeSeconds: [Int64] = []
+        var tenthsOf: [Int64: [(Int64, SummaryCell)]] = [:]
+        for start in tenthOrder {
+            let cell = tenths[start]!
+            let second = SummaryLevel.cellStart(start, level: 1)
+            if secondCells[second] == nil { wholeSeconds.append(second) }
+            secondCells[second, default: SummaryCell()].merge(cell)
+            tenthsOf[second, default: []].append((start, cell))
+        }
         var coarse: [[Int64: SummaryCell]] = Array(repeating: [:], count: SummaryLevel.widthsMicros.count)
         var orders: [[Int64]] = Array(repeating: [], count: SummaryLevel.widthsMicros.count)
-        for start in secondOrder {
-            let cell = seconds[start]!
-            batch.cells.append((0, start, cell))
-            for level in 1..<SummaryLevel.widthsMicros.count {
-                let parent = SummaryLevel.cellStart(start, level: level)
+        for second in wholeSeconds {
+            let cell = secondCells[second]!
+            if cell.samples >= SummaryLevel.denseSecond {
+                for (start, tenth) in tenthsOf[second]! { batch.cells.append((0, start, tenth)) }
+            }
+            batch.cells.append((1, second, cell))
+            for level in 2..<SummaryLevel.widthsMicros.count {
+                let parent = SummaryLevel.cellStart(second, level: level)
                 if coarse[level][parent] == nil { orders[level].append(parent) }
                 coarse[level][parent, default: SummaryCell()].merge(cell)
             }
         }
-        for level in 1..<SummaryLevel.widthsMicros.count {
+        for level in 2..<SummaryLevel.widthsMicros.count {
             for start in orders[level] { batch.cells.append((level, start, coarse[level][start]!)) }
         }
-        seconds = [:]
-        secondOrder = []
+        tenths = [:]
+        tenthOrder = []
         defer { batch = StoreBatch() }
         return batch
     }

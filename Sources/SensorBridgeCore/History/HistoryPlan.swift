@@ -6,22 +6,31 @@
 public enum HistoryPlan: Equatable, Sendable {
     /// Read every sample in range; buckets of equal width (µs, at least 1).
     case samples(bucketMicros: Int64)
-    /// Buckets `bucketMicros` wide aligned to the epoch, each made of cells of `level`.
+    /// Buckets of 100, 200 or 500 ms: each second from its 100 ms cells where they are all
+    /// there, otherwise from its samples.
+    case fine(bucketMicros: Int64)
+    /// Buckets `bucketMicros` wide (whole seconds) aligned to the epoch, each made of cells
+    /// of `level` (1 s or coarser).
     case cells(bucketMicros: Int64, level: Int)
 
-    /// Bucket widths in seconds: each a whole number of some summary level.
-    static let widthsSeconds: [Int64] = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+    /// Bucket widths in µs: each a whole number of some summary level.
+    static let widthsMicros: [Int64] = [100_000, 200_000, 500_000] + [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map { $0 * 1_000_000 }
+    /// A range holding at most this many samples is answered from the samples themselves.
+    public static let samplesLimit = 200_000
 
-    public static func choose(from: Int64, to: Int64, points: Int) -> HistoryPlan {
+    /// - Parameter samples: about how many samples the range holds (nil: unknown, many).
+    public static func choose(from: Int64, to: Int64, points: Int, samples: Int? = nil) -> HistoryPlan {
         let span = max(1, to.subtractingSaturating(from))
-        let wanted = (span + Int64(max(1, points)) - 1) / Int64(max(1, points))
-        guard wanted > 1_000_000 else { return .samples(bucketMicros: max(1, wanted)) }
-        let seconds = (wanted + 999_999) / 1_000_000
-        let width = widthsSeconds.first { $0 >= seconds }
-            ?? ((seconds + 86_399) / 86_400).multipliedSaturating(by: 86_400)
-        let micros = width.multipliedSaturating(by: 1_000_000)
-        let level = SummaryLevel.widthsMicros.lastIndex { micros % $0 == 0 } ?? 0
-        return .cells(bucketMicros: micros, level: level)
+        let count = Int64(max(1, points))
+        let wanted = span / count + (span % count == 0 ? 0 : 1)
+        if wanted < widthsMicros[0] || (samples ?? .max) <= samplesLimit {
+            return .samples(bucketMicros: max(1, wanted))
+        }
+        let width = widthsMicros.first { $0 >= wanted }
+            ?? ((wanted + 86_399_999_999) / 86_400_000_000).multipliedSaturating(by: 86_400_000_000)
+        guard width >= 1_000_000 else { return .fine(bucketMicros: width) }
+        let level = SummaryLevel.widthsMicros.lastIndex { width % $0 == 0 } ?? 1
+        return .cells(bucketMicros: width, level: max(1, level))
     }
 
     /// A part of a ragged end: one whole cell of a level, or samples read directly.
@@ -30,14 +39,14 @@ public enum HistoryPlan: Equatable, Sendable {
         case samples(from: Int64, to: Int64)
     }
 
-    /// [from, to) as whole cells of levels up to `maxLevel`, coarsest first where they fit,
-    /// and the sub-second remainders as samples.
+    /// [from, to) as whole cells of levels 1 (a second) up to `maxLevel`, coarsest first
+    /// where they fit, and the sub-second remainders as samples.
     public static func pieces(from: Int64, to: Int64, maxLevel: Int) -> [Piece] {
         var pieces: [Piece] = []
         var cursor = from
         while cursor < to {
             var taken = false
-            for level in stride(from: min(maxLevel, SummaryLevel.widthsMicros.count - 1), through: 0, by: -1) {
+            for level in stride(from: min(maxLevel, SummaryLevel.widthsMicros.count - 1), through: 1, by: -1) {
                 let width = SummaryLevel.widthsMicros[level]
                 if SummaryLevel.cellStart(cursor, level: level) == cursor, cursor.addingSaturating(width) <= to {
                     pieces.append(.cell(level: level, start: cursor))
@@ -47,7 +56,7 @@ public enum HistoryPlan: Equatable, Sendable {
                 }
             }
             if !taken {
-                let nextSecond = SummaryLevel.cellStart(cursor, level: 0).addingSaturating(SummaryLevel.widthsMicros[0])
+                let nextSecond = SummaryLevel.cellStart(cursor, level: 1).addingSaturating(SummaryLevel.widthsMicros[1])
                 let end = min(to, nextSecond)
                 if case .samples(let a, let b)? = pieces.last, b == cursor {
                     pieces[pieces.count - 1] = .samples(from: a, to: end)

@@ -89,8 +89,13 @@ extension SummaryCell {
 
 /// The summary levels: cells of these widths, aligned to the epoch. Each is a whole number
 /// of the one before, so a range splits into whole cells of the coarsest level that fits.
+/// Level 0 (100 ms) is kept only where a second is dense enough for it to pay (a fast board);
+/// a query uses it for a second only when its cells add up to that second's count.
 public enum SummaryLevel {
-    public static let widthsMicros: [Int64] = [1, 10, 60, 600, 3600].map { $0 * 1_000_000 }
+    public static let widthsMicros: [Int64] = [100_000, 1_000_000, 10_000_000, 60_000_000, 600_000_000, 3_600_000_000]
+    /// Level 0's cells of a second are written when the part of the second written at once
+    /// holds at least this many samples.
+    public static let denseSecond: Int64 = 50
 
     /// The start of the cell of `level` that holds `time`.
     @inline(__always) public static func cellStart(_ time: Int64, level: Int) -> Int64 {
