@@ -1,8 +1,8 @@
-// Unit tests of the page's history logic (web/history.js), run with `node --test Tests/Web`.
+// Unit tests of the page's history logic (web/store.js), run with `node --test Tests/Web`.
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert");
-require("../../web/history.js");
+require("../../web/store.js");
 const H = globalThis.SensorHistory;
 
 const NOW = Date.UTC(2025, 10, 21, 12, 0, 0);
