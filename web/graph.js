@@ -830,6 +830,7 @@
     frames.times[frames.count % frames.times.length] = took;
     frames.count++;
     frames.lastDraw = Date.now();
+    frames.lastDrawEnd = performance.now();
   }
 
   function updateText(state, series) {
@@ -962,6 +963,7 @@
     get lastLayout() { return plot.layout; },
     get frameTimes() { const n = Math.min(frames.count, frames.times.length); return Array.from(frames.times.slice(0, n)); },
     get frameCount() { return frames.count; },
+    get lastDrawEnd() { return frames.lastDrawEnd || 0; },
     /// Every held sample as [t, v...] in series order (null where a series has no value).
     rows: function () {
       const out = [];

@@ -32,7 +32,7 @@
     let text = pad2(d.getHours()) + ":" + pad2(d.getMinutes());
     if (step < MIN) text += ":" + pad2(d.getSeconds());
     if (step < 1000) text += "." + String(d.getMilliseconds()).padStart(3, "0");
-    if (span !== undefined && span > DAY) text = date + " " + text;
+    if (span !== undefined && span >= DAY) text = date + " " + text;
     return text;
   }
 
@@ -137,6 +137,14 @@
       open = true;
     }
     ctx.stroke();
+    // Single samples far apart: each one as a dot too, so they can be told from the line.
+    if (!banded && to - from > 0 && x(t0[to - 1]) - x(t0[from]) > 8 * (to - from)) {
+      ctx.fillStyle = color;
+      for (let i = from; i < to; i++) {
+        if (mean[i] !== mean[i]) continue;
+        ctx.beginPath(); ctx.arc(x(t0[i]), y(mean[i]), 2.5, 0, 2 * Math.PI); ctx.fill();
+      }
+    }
   }
 
   function padded(min, max) {
@@ -280,7 +288,7 @@
     });
 
     // Time axis: clock time (with the date once the view spans days).
-    const labelWidth = t1 - t0 > DAY ? 150 : 110;
+    const labelWidth = t1 - t0 >= DAY ? 150 : 110;
     const tstep = TIME_STEPS.find((st) => (t1 - t0) / st <= Math.max(2, plotW / labelWidth)) || TIME_STEPS[TIME_STEPS.length - 1];
     ctx.fillStyle = colors.muted;
     ctx.strokeStyle = colors.grid;
@@ -288,7 +296,8 @@
       const px = Math.round(x(t)) + 0.5;
       ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
       const label = clockLabel(t, tstep, t1 - t0);
-      ctx.fillText(label, px - ctx.measureText(label).width / 2, size.height - 8);
+      const labelW = ctx.measureText(label).width;
+      ctx.fillText(label, Math.max(2, Math.min(size.width - labelW - 2, px - labelW / 2)), size.height - 8);
     }
     // Gaps, disconnections, restarts and session starts, where they happened; a label only
     // where it does not run into the previous one.

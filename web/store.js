@@ -300,13 +300,6 @@
 
   const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE, DAY = 24 * HOUR;
 
-  /// The range presets: name -> span in ms ("all" is from the first stored sample).
-  const PRESETS = [
-    { name: "1 min", seconds: 60 }, { name: "10 min", seconds: 600 }, { name: "1 h", seconds: 3600 },
-    { name: "6 h", seconds: 21600 }, { name: "1 d", seconds: 86400 }, { name: "7 d", seconds: 604800 },
-    { name: "all", seconds: "all" },
-  ];
-
   const UNITS = { ms: 1, s: SECOND, sec: SECOND, m: MINUTE, min: MINUTE, h: HOUR, d: DAY, w: 7 * DAY };
 
   /// A time as typed by a person or given in the address: ms since the epoch (a number of 11
@@ -628,7 +621,7 @@
   };
 
   global.SensorHistory = {
-    PRESETS: PRESETS, parseTime: parseTime, HistoryResult: HistoryResult, findBreaks: findBreaks,
+    parseTime: parseTime, HistoryResult: HistoryResult, findBreaks: findBreaks,
     assignIntervals: assignIntervals, planFetch: planFetch, sessionGaps: sessionGaps, HistoryLoader: HistoryLoader,
   };
 })(typeof window !== "undefined" ? window : globalThis);

@@ -153,6 +153,11 @@ class Chromium(Browser):
     def screenshot(self, path):
         self.driver.save_screenshot(path)
 
+    def resize(self, width, height):
+        """The page's viewport in CSS pixels (a phone's is 390 x 844)."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
     def close(self):
         self.driver.quit()
 
@@ -182,6 +187,12 @@ class Firefox(Browser):
     def screenshot(self, path):
         with open(path, "wb") as out:
             out.write(base64.b64decode(self.client.screenshot()))
+
+    def resize(self, width, height):
+        """The page's viewport in CSS pixels: the window, less what the browser takes around it."""
+        self.client.set_window_rect(width=width, height=height)
+        inner = self.js("[window.innerWidth, window.innerHeight]")
+        self.client.set_window_rect(width=2 * width - inner[0], height=2 * height - inner[1])
 
     def close(self):
         try:
