@@ -190,7 +190,9 @@
     const heldFrom = store.length ? store.firstTime() : undefined;
     const options = { t0: t0, t1: t1, width: width, heldFrom: heldFrom, have: loader.have(), latest: liveEdge() };
     if (stored.sessions.length) options.earliest = stored.sessions[0].start;
-    if (stored.sessionsLoaded || stored.sessionsError) loader.want(History.planFetch(options));
+    // Asked once the sessions are known and the stream's own backlog had its chance to arrive.
+    const ready = (stored.sessionsLoaded || stored.sessionsError) && (conn.state !== "connecting" || performance.now() > 2000);
+    if (ready) loader.want(History.planFetch(options));
     return loader.layers(t0, t1, heldFrom === undefined ? [] : [[heldFrom, Infinity]]);
   }
 
@@ -838,7 +840,7 @@
     const error = loader.error || stored.sessionsError;
     const text = loader.off ? (error || "no history") : loader.loading() ? "loading history…" : error ? "history: " + error : "";
     if (info.textContent !== text) info.textContent = text;
-    info.className = "history-state" + (loader.loading() ? " loading" : error ? " error" : "");
+    info.className = "history-state" + (loader.off ? " off" : loader.loading() ? " loading" : error ? " error" : "");
     info.hidden = !text;
     const pill = el("state");
     pill.className = "state " + state.name;
