@@ -518,6 +518,7 @@
     this.last = null;                              // the newest result
     this.lastURL = null;
     this.lastDuration = NaN;
+    this.lastStart = -Infinity;
   }
 
   /// What is held or on its way, for planFetch.
@@ -527,8 +528,9 @@
     return out;
   };
 
-  /// Asks for `plan` soon: after `delay` ms without a materially different plan, and never
-  /// later than `maxWait` ms after the first of a burst (a continuous zoom still refines).
+  /// Asks for `plan`: at once when nothing was asked for `delay` ms; otherwise after `delay`
+  /// ms without a materially different plan, and never later than `maxWait` ms after the
+  /// first of a burst (a continuous zoom still refines).
   HistoryLoader.prototype.want = function (plan) {
     if (this.off || !plan) return;
     if (this.pending && covers(this.pending.plan, plan)) {
@@ -537,6 +539,13 @@
     }
     if (this.waiting && covers(this.waiting.plan, plan)) return;
     const self = this, now = this.now();
+    // A single step after a quiet moment goes out at once; a burst waits for its end.
+    if (!this.waiting && !this.pending && now - this.lastStart >= this.delay) {
+      this.lastStart = now;
+      this.waiting = { plan: plan, first: now, timer: this.setTimeout(function () { self.waiting = null; self.start(plan); }, 0) };
+      this.onChange();
+      return;
+    }
     const first = this.waiting ? this.waiting.first : now;
     if (this.waiting) this.clearTimeout(this.waiting.timer);
     const delay = Math.max(0, Math.min(this.delay, first + this.maxWait - now));
@@ -554,6 +563,7 @@
 
   HistoryLoader.prototype.start = function (plan) {
     if (this.pending) { this.pending.controller.abort(); this.aborted++; }
+    this.lastStart = this.now();
     const controller = new AbortController();
     const url = this.url(plan);
     const pending = { plan: plan, controller: controller, url: url, started: this.now() };

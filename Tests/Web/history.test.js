@@ -137,32 +137,33 @@ function fakeWorld() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-test("the loader waits for a quiet moment, aborts what a newer view made stale, keeps results", async () => {
+test("the loader asks at once after a quiet moment, then waits out a burst, aborts what a newer view made stale, keeps results", async () => {
   const world = fakeWorld();
   let changes = 0;
   const loader = new H.HistoryLoader({ fetch: world.fetch, setTimeout: world.setTimeout, clearTimeout: world.clearTimeout,
     now: () => world.time, delay: 60, maxWait: 250, url: (p) => "api/history?from=" + p.from + "&to=" + p.to + "&points=" + p.points,
     onChange: () => changes++ });
   loader.want({ from: 0, to: 1000, points: 100 });
-  world.advance(30);
-  loader.want({ from: 0, to: 500, points: 100 });      // zoomed again before the first went out
-  world.advance(59);
-  assert.strictEqual(world.requests.length, 0, "still quiet-waiting");
-  assert.ok(loader.loading(), "loading from the first wish on");
-  world.advance(1);
+  assert.ok(loader.loading(), "loading from the wish on");
+  world.advance(0);
   await settle();
-  assert.deepStrictEqual(world.requests.map((r) => r.url), ["api/history?from=0&to=500&points=100"]);
+  assert.deepStrictEqual(world.requests.map((r) => r.url), ["api/history?from=0&to=1000&points=100"], "a single step goes out at once");
   // A wish the request on its way already covers asks nothing more.
-  loader.want({ from: 10, to: 495, points: 100 });
+  loader.want({ from: 10, to: 995, points: 100 });
   world.advance(100);
   await settle();
   assert.strictEqual(world.requests.length, 1);
-  // A different view: the first request is aborted when the new one starts.
+  // Zooming on while it is on its way: the page waits for the zoom to rest.
+  loader.want({ from: 0, to: 500, points: 100 });
+  world.advance(30);
   loader.want({ from: 5000, to: 6000, points: 100 });
-  world.advance(60);
+  world.advance(59);
   await settle();
-  assert.strictEqual(world.requests.length, 2);
-  assert.strictEqual(world.requests[0].aborted, true);
+  assert.strictEqual(world.requests.length, 1, "still quiet-waiting");
+  world.advance(1);
+  await settle();
+  assert.deepStrictEqual(world.requests.map((r) => r.url).slice(1), ["api/history?from=5000&to=6000&points=100"]);
+  assert.strictEqual(world.requests[0].aborted, true, "the stale request is aborted when the new one starts");
   assert.strictEqual(loader.aborted, 1);
   world.requests[1].respond(200, answer([[5000, 5009, 10, [1, 2]]], { from: 5000, to: 6000 }));
   await settle(); await settle();
