@@ -472,7 +472,8 @@
     const span = t1 - t0;
     let from = t0 - span / 2, to = t1 + span / 2;
     if (options.earliest !== undefined && from < options.earliest) from = Math.min(needFrom, options.earliest);
-    if (options.latest !== undefined && to > options.latest) to = Math.max(needTo, options.latest);
+    // The bridge's ranges are [from, to): one ms past the newest stored sample takes it in.
+    if (options.latest !== undefined && to > options.latest + 1) to = Math.max(needTo, options.latest + 1);
     from = Math.floor(from); to = Math.ceil(to);
     const points = Math.max(1, Math.min(options.maxPoints || 10000, Math.round(width * (to - from) / span)));
     return { from: from, to: to, points: points };
@@ -603,7 +604,8 @@
         self.pending = null;
         if (error && error.name === "AbortError") return;
         self.error = (error && error.message) || String(error);
-        if (error && error.status === 404) self.off = true;
+        // "history is off" (--no-store) for good; another 404 (no such source) is this request's.
+        if (error && error.status === 404 && /history is off/i.test(self.error)) self.off = true;
         self.onChange();
       });
   };

@@ -88,7 +88,7 @@ test("the bridge is asked only for what the page neither holds nor has fine enou
   assert.deepStrictEqual(plan, { from: NOW - 5400e3, to: NOW + 1800e3, points: 2000 }, "the view and half a view either side, a bucket per pixel");
   // Within the stored data only, when its ends are known.
   const clamped = H.planFetch(Object.assign({ heldFrom: NOW - 600e3, have: [], earliest: NOW - 4000e3, latest: NOW }, view));
-  assert.deepStrictEqual(clamped, { from: NOW - 4000e3, to: NOW, points: 1111 });
+  assert.deepStrictEqual(clamped, { from: NOW - 4000e3, to: NOW + 1, points: 1111 }, "to is exclusive: 1 ms past the newest");
   // That answer covers the view, so nothing more is asked; nor while it is on its way.
   assert.strictEqual(H.planFetch(Object.assign({ heldFrom: NOW - 600e3, have: [plan] }, view)), null);
   // Panning by a quarter of the view: still covered.
@@ -183,13 +183,20 @@ test("a continuous zoom still asks every maxWait ms; errors are the bridge's sen
   const world = fakeWorld();
   const loader = new H.HistoryLoader({ fetch: world.fetch, setTimeout: world.setTimeout, clearTimeout: world.clearTimeout,
     now: () => world.time, delay: 60, maxWait: 250, url: (p) => String(p.to) });
-  for (let k = 0; k < 10; k++) { loader.want({ from: 0, to: 1000 - k * 80, points: 100 }); world.advance(40); }
-  await settle();
-  assert.ok(world.requests.length >= 1, "a request went out during the zoom");
+  // 600 ms of wheel steps 40 ms apart, each a new view: the first goes at once, then one
+  // at most every 250 ms, not one per step and not none until the zoom stops.
+  for (let k = 0; k < 15; k++) { loader.want({ from: 0, to: 10000 - k * 600, points: 100 }); world.advance(40); await settle(); }
+  assert.ok(world.requests.length >= 3 && world.requests.length <= 4, String(world.requests.length));
+  assert.strictEqual(world.requests.filter((r) => !r.aborted).length, 1, "each stale one aborted");
   world.requests[world.requests.length - 1].respond(400, { error: "from is after to" });
   await settle(); await settle();
   assert.strictEqual(loader.error, "from is after to");
-  assert.strictEqual(loader.off, false);
+  loader.want({ from: 0, to: 200, points: 100 });
+  world.advance(1000);
+  await settle();
+  world.requests[world.requests.length - 1].respond(404, { error: "no source called x; the sources are a, b" });
+  await settle(); await settle();
+  assert.strictEqual(loader.off, false, "a 404 for a source is that request's, not history off");
   loader.want({ from: 0, to: 300, points: 100 });
   world.advance(1000);
   await settle();
