@@ -7,6 +7,7 @@ import SensorBridgeStream
 public final class StoreService: HistoryService {
     public let store: HistoryStore
     private let writer: StoreWriter?
+    var writerHandle: StoreWriter? { writer }
 
     public init(store: HistoryStore, writer: StoreWriter?) {
         self.store = store
@@ -156,4 +157,9 @@ public final class StoreService: HistoryService {
             fileName: "\(name).\(format == .csv ? "csv" : "log")",
             produce: { write in try store.export(source: source.name, from: from, to: to, format: format, write: write) })
     }
+}
+
+extension StoreService {
+    /// Writes what is left and closes this run's session.
+    public func stop() { writerHandle?.stop() }
 }

@@ -34,7 +34,7 @@ public enum HistoryReply: Sendable {
 }
 
 /// How the store's writer is doing, for `/api/status` and `/metrics`.
-public struct StoreReport: Sendable, Encodable, Equatable {
+public struct StoreReport: Sendable, Codable, Equatable {
     /// `writing`, `paused` (a full or read-only disk: it retries by itself) or `stopped`.
     public var state: String
     /// Why it is paused (empty when writing).
