@@ -62,7 +62,7 @@
   const conn = {
     socket: null, state: "connecting", stream: null, lastSeq: -1, columns: [], retryAt: 0, retryDelay: 500,
     source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
-    lossMarked: false, restartMarkPending: false, refusal: null,
+    lossMarked: false, restartMarkPending: false, refusal: null, kind: "",
   };
   const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0, policyViolations: 0 };
   // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
@@ -166,17 +166,27 @@
     return Array.from(names);
   }
 
+  /// What kind of source the bridge serves (`archive`: a store alone, no board), from /api/status.
+  function loadStatus() {
+    const url = "api/status" + (settings.token ? "?token=" + encodeURIComponent(settings.token) : "");
+    fetch(url, { cache: "no-store" })
+      .then((response) => response.ok ? response.json() : null)
+      .then(function (status) {
+        if (status && status.source && typeof status.source.kind === "string") { conn.kind = status.source.kind; requestDraw(); }
+      })
+      .catch(function () {});
+  }
+
   /// The time of the newest data: now while a source streams; the end of the store's last
-  /// session when nothing streams (an archive, a finished replay).
+  /// session when nothing streams (an archive, or the bridge is away).
   function liveEdge() {
-    const streaming = conn.socket && conn.socket.readyState === 1;
-    if (streaming || !stored.sessions.length) return bridgeNow();
+    if ((streaming() && conn.kind !== "archive") || !stored.sessions.length) return bridgeNow();
     const last = stored.sessions[stored.sessions.length - 1];
     return Math.max(last.end, store.length ? store.lastTime() : -Infinity);
   }
 
   /// Whether the page follows a moving edge (a source streams) or a fixed one (an archive).
-  function streaming() { return !!(conn.socket && conn.socket.readyState === 1); }
+  function streaming() { return !!(conn.socket && conn.socket.readyState === 1) && conn.kind !== "archive"; }
 
   function earliestTime() {
     if (stored.sessions.length) return stored.sessions[0].start;
@@ -317,6 +327,7 @@
           conn.stream = message.stream;
           conn.lastSeq = -1;
           loadSessions();
+          loadStatus();
         }
         conn.source = { name: message.source || "", state: message.state || "connected", detail: message.detail || "" };
         conn.lossMarked = false;
@@ -401,6 +412,7 @@
       return { name: "unreachable", text: "bridge unreachable, retrying" + (wait ? " in " + wait + " s" : "…") };
     }
     const source = conn.source;
+    if (conn.kind === "archive") return { name: "archive", text: "archive", detail: source.detail };
     if (source.state === "disconnected") return { name: "disconnected", text: "board disconnected", detail: source.detail };
     if (source.state === "finished") return { name: "finished", text: "replay finished", detail: source.detail };
     if (source.state === "stopped") return { name: "stopped", text: "source stopped", detail: source.detail };
@@ -811,7 +823,7 @@
     const all = store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length] }));
     const byName = (name) => all.find((s) => s.name === name);
     let overlay = null;
-    if (state.name !== "live") overlay = state.text + (state.detail ? ": " + state.detail : "");
+    if (state.name !== "live" && state.name !== "archive") overlay = state.text + (state.detail ? ": " + state.detail : "");
     if (view.paused) overlay = overlay ? "paused · " + overlay : null;
     if (!store.length && state.name === "live") overlay = "waiting for samples…";
     if (!store.length && !layers.length && loader.loading()) overlay = "loading history…";
