@@ -75,7 +75,7 @@
     url: historyURL,
     onChange: function () {
       historyChanged = performance.now();
-      if (loader.last) addSeries(loader.last.channels);
+      if (loader.last) addSeries(loader.last.present);
       requestDraw();
     },
   });
@@ -137,7 +137,6 @@
           .sort((a, b) => a.start - b.start);
         stored.sessionsError = null;
         stored.sessionsLoaded = true;
-        for (const session of stored.sessions) addSeries(session.channels);
         stored.off = false;
         requestDraw();
       })
@@ -148,7 +147,7 @@
       });
   }
 
-  /// Series the history has that the page does not yet know, added in order (legend, colours).
+  /// Series of the history shown that the page does not know yet, added in order (legend, colours).
   function addSeries(names) {
     let added = false;
     for (const name of names || []) {
@@ -162,7 +161,7 @@
   /// The series of the history in view, which the page keeps while the bridge's stream has forgotten them.
   function historySeries() {
     const names = new Set();
-    for (const layer of drawnLayers) for (const name of layer.result.channels) names.add(name);
+    for (const layer of drawnLayers) for (const name of layer.result.present) names.add(name);
     return Array.from(names);
   }
 
@@ -761,7 +760,10 @@
   /// CSV of what the page holds; when the view reaches back past it (and the bridge keeps
   /// history), the bridge's own export of the visible range, streamed as a download.
   function exportCSV() {
-    if (!loader.off && (stored.sessions.length || loader.last) && (!store.length || view.t0 < store.firstTime())) {
+    // Stored samples shown that the page does not hold: the bridge's export has them.
+    const beyond = !loader.off && drawnLayers.some((layer) => layer.result.count > 0
+      && layer.intervals.some((i) => layer.result.lowerBound(i[0]) < layer.result.count && layer.result.t0[layer.result.lowerBound(i[0])] <= i[1]));
+    if (beyond) {
       const t1 = Math.min(view.t1, liveEdge());
       const query = new URLSearchParams();
       query.set("from", String(Math.floor(view.t0)));

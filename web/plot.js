@@ -166,7 +166,12 @@
     else this.layout = this.renderTime(view, size);
     if (view.overlay) {
       ctx.font = "600 15px system-ui, sans-serif";
-      const text = view.overlay;
+      let text = view.overlay;
+      // Too long for the plot (a phone): cut, not squeezed.
+      if (ctx.measureText(text).width > size.width - 68) {
+        while (text.length > 8 && ctx.measureText(text + "…").width > size.width - 68) text = text.slice(0, -1);
+        text += "…";
+      }
       const width = Math.min(size.width - 40, ctx.measureText(text).width + 28);
       const x = (size.width - width) / 2, y = TOP + 8;
       ctx.fillStyle = colors.overlayBg;

@@ -353,6 +353,8 @@
     this.max = this.channels.map((_, c) => column(json.max, c));
     this.mean = this.channels.map((_, c) => column(json.mean, c));
     this.index = new Map(this.channels.map((name, c) => [name, c]));
+    // The channels with a value in this answer (a source's other channels come back all null).
+    this.present = this.channels.filter((name, c) => this.mean[c].some((v) => v === v));
     this.breakBefore = findBreaks(this.t0, this.t1, this.n, this.events.map((e) => e.t), this.request);
   }
 

@@ -5,8 +5,10 @@ import base64
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -84,8 +86,16 @@ class Bridge:
     """The built binary as a child process; `port` from the URL it prints."""
 
     def __init__(self, args, port=0):
+        # A bridge keeps history by default, in $XDG_STATE_HOME/sensorbridge/<source>.sqlite;
+        # each test's bridge gets its own (pseudo-terminal names come back), unless it names a
+        # store itself.
+        env = dict(os.environ)
+        self.state_home = None
+        if not {"--store", "--no-store", "--archive"} & set(args):
+            self.state_home = tempfile.mkdtemp(prefix="sensorbridge-test-state-")
+            env["XDG_STATE_HOME"] = self.state_home
         self.process = subprocess.Popen([binary_path()] + args + ["--port", str(port)], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+                                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
         self.port = None
         self.banner = ""
         deadline = time.time() + 30
@@ -112,6 +122,9 @@ class Bridge:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.state_home:
+            shutil.rmtree(self.state_home, ignore_errors=True)
+            self.state_home = None
 
 
 class Browser:

@@ -49,6 +49,33 @@ def wait_settled(browser, message="history drawn"):
     return browser.js("window.sensorbridge.history")
 
 
+# A pixel of a series' line: near one of the page's first three series colours (x, y, z),
+# so neither the grey grid and shading nor the orange marks and their labels count.
+SERIES_PIXEL = """function (d, i) {
+    const colours = [[0xe1, 0x57, 0x59], [0x59, 0xa1, 0x4f], [0x4e, 0x79, 0xa7]];
+    return colours.some((c) => Math.abs(d[i] - c[0]) + Math.abs(d[i + 1] - c[1]) + Math.abs(d[i + 2] - c[2]) < 60); }"""
+
+
+def inked_columns(browser):
+    """The fraction of the plot's pixel columns with a series' colour in them (the grid, the
+    panel and the shading are grey): what was actually drawn."""
+    return browser.js("""(function(){
+        const seriesPixel = %s;
+        const canvas = document.getElementById('graph'), layout = window.sensorbridge.lastLayout;
+        const dpr = canvas.width / canvas.getBoundingClientRect().width;
+        const left = Math.ceil(layout.left * dpr) + 2, right = Math.floor(layout.right * dpr) - 2;
+        const top = Math.ceil(layout.panels[0].top * dpr) + 2, bottom = Math.floor(layout.panels[0].bottom * dpr) - 2;
+        const data = canvas.getContext('2d').getImageData(left, top, right - left, bottom - top).data;
+        const width = right - left, height = bottom - top;
+        let inked = 0;
+        for (let x = 0; x < width; x++) {
+          for (let y = 0; y < height; y++) {
+            if (seriesPixel(data, 4 * (y * width + x))) { inked++; break; }
+          }
+        }
+        return inked / width; })()""" % SERIES_PIXEL)
+
+
 def query_of(url):
     return dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
 
@@ -91,6 +118,7 @@ def test_an_hour_of_history_in_buckets_at_the_plots_width_then_single_samples_an
     covered = sum(b - a for layer in shown for a, b in layer["intervals"])
     assert abs(covered - (view["t1"] - max(view["t0"], session["start"]))) < 1
     assert browser.js("window.sensorbridge.series") == ["x", "y", "z"]
+    assert inked_columns(browser) > 0.97, "the buckets are drawn across the plot"
     save_screenshot(browser, "history-hour")
     # On a phone the same view fits the width.
     browser.resize(390, 844)
@@ -169,6 +197,21 @@ def test_scrolling_back_across_a_bridge_restart_shows_both_sessions_and_the_gap(
     shown = [i for layer in layout["history"] for i in layer["intervals"]]
     assert any(a <= sessions[0]["start"] and b >= sessions[0]["end"] for a, b in shown), "the first run is drawn"
     assert browser.js("window.sensorbridge.firstTime") >= sessions[1]["start"], "the page holds only the second run"
+    # Drawn: ink in the columns of the first run (from the store) and of the second (held).
+    ink = browser.js("""(function(runs){
+        const seriesPixel = SERIES_PIXEL;
+        const canvas = document.getElementById('graph'), layout = window.sensorbridge.lastLayout;
+        const dpr = canvas.width / canvas.getBoundingClientRect().width, ctx = canvas.getContext('2d');
+        const x = (t) => layout.left + (t - layout.t0) / (layout.t1 - layout.t0) * (layout.right - layout.left);
+        return runs.map(function (run) {
+          const a = Math.ceil(x(run[0]) * dpr) + 1, b = Math.floor(x(run[1]) * dpr) - 1;
+          const top = Math.ceil(layout.panels[0].top * dpr), h = Math.floor((layout.panels[0].bottom - layout.panels[0].top) * dpr);
+          const data = ctx.getImageData(a, top, Math.max(1, b - a), h).data;
+          let n = 0;
+          for (let i = 0; i < data.length; i += 4) if (seriesPixel(data, i)) n++;
+          return n; }); })(arguments[0])""".replace("SERIES_PIXEL", SERIES_PIXEL).replace("arguments[0]", json.dumps(
+        [[sessions[0]["start"], sessions[0]["end"]], [sessions[1]["start"], sessions[1]["start"] + 1500]])))
+    assert ink[0] > 50 and ink[1] > 50, ink
     assert history["error"] is None
     save_screenshot(browser, "history-restart")
     browser.resize(390, 844)

@@ -41,6 +41,8 @@ test("a result holds its buckets in typed arrays, null as NaN, and reads ranges 
   const r = new H.HistoryResult(answer([[0, 90, 10, [5, null]], [100, 190, 10, [7, 2]], [200, 290, 10, [6, 3]]]),
     { from: 0, to: 300, points: 3 });
   assert.strictEqual(r.count, 3);
+  assert.deepStrictEqual(r.present, ["x", "y"]);
+  assert.deepStrictEqual(new H.HistoryResult(answer([[0, 90, 10, [5, null]]])).present, ["x"], "y has no value here");
   assert.ok(Number.isNaN(r.mean[1][0]));
   assert.deepStrictEqual(r.range(0, 0, 300), [4, 8]);
   assert.deepStrictEqual(r.range(1, 0, 150), [1, 3], "null is no value, not 0");
