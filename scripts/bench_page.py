@@ -95,7 +95,8 @@ def bench_history(args):
         browser.open(bridge.url + "?window=86400")
         settled = lambda: browser.js("(function(h){ return !h.loading && h.buckets > 0 && h.drawnAt > h.changedAt; })(window.sensorbridge.history)")
         wait_for(settled, timeout=60, message="the day drawn")
-        # Zoom around a point two thirds into the day (the cursor is where the wheel is).
+        # Paused, zoom around a point two thirds into the day (the cursor is where the wheel is).
+        browser.js("window.sensorbridge.pause()")
         rect = browser.js("(function(){ const r = document.getElementById('graph').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")
         x, y = rect[0] + 58 + (rect[2] - 72) * 2 / 3, rect[1] + rect[3] / 2
         steps = []
@@ -106,17 +107,28 @@ def bench_history(args):
                 direction = 1
             if direction > 0 and span >= 86400e3:
                 break
-            before = browser.js("window.sensorbridge.frameCount")
-            requests = browser.js("window.sensorbridge.history.requests")
-            input_at = browser.js("""(function(){ const t = performance.now();
+            # Measured in the page, frame by frame: the first draw after the input, and the
+            # first draw after the bridge's answer (when the step asked for one).
+            browser.js("""(function(){ const sb = window.sensorbridge, before = sb.frameCount, requests = sb.history.requests;
+                const step = window.__step = {first: null, refined: null, asked: false, done: false};
+                const input = performance.now();
                 document.getElementById('graph').dispatchEvent(new WheelEvent('wheel', {deltaY: %d, clientX: %f, clientY: %f,
-                  bubbles: true, cancelable: true})); return t; })()""" % (100 * direction, x, y))
-            wait_for(lambda: browser.js("window.sensorbridge.frameCount") > before, timeout=10, interval=0.005, message="a draw")
-            first = browser.js("window.sensorbridge.lastDrawEnd") - input_at
-            wait_for(settled, timeout=30, interval=0.01, message="the answer drawn")
+                  bubbles: true, cancelable: true}));
+                (function check() {
+                  const h = sb.history;
+                  if (step.first === null && sb.frameCount > before) step.first = sb.lastDrawEnd - input;
+                  if (h.requests > requests) step.asked = true;
+                  if (step.first !== null && !h.loading && (!step.asked || h.changedAt > input) && h.drawnAt >= h.changedAt) {
+                    step.refined = step.asked ? h.drawnAt - input : step.first;
+                    step.done = true;
+                    return;
+                  }
+                  requestAnimationFrame(check);
+                })(); })()""" % (100 * direction, x, y))
+            wait_for(lambda: browser.js("window.__step.done"), timeout=30, interval=0.01, message="the step drawn")
+            step = browser.js("window.__step")
             history = browser.js("window.sensorbridge.history")
-            asked = history["requests"] > requests
-            refined = history["drawnAt"] - input_at if asked else first
+            asked, first, refined = step["asked"], step["first"], step["refined"]
             span = browser.js("window.sensorbridge.view.t1 - window.sensorbridge.view.t0")
             steps.append({"span": span, "first": first, "refined": refined, "asked": asked, "query": history["duration"] if asked else None,
                           "buckets": history["buckets"], "exact": history["exact"]})

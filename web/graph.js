@@ -935,7 +935,9 @@
     // (and at least every 250 ms for the readouts); otherwise only on change.
     const width = el("graph").clientWidth || 1000;
     const msPerPixel = view.span / width;
-    const due = !view.paused && now - frames.lastDraw >= Math.min(250, Math.max(16, msPerPixel));
+    // An archive's edge does not move: it is drawn on change only (and the 500 ms timer).
+    const moving = !view.paused && conn.kind !== "archive";
+    const due = moving && now - frames.lastDraw >= Math.min(250, Math.max(16, msPerPixel));
     if (drawRequested || due) { drawRequested = false; draw(); }
     requestAnimationFrame(frame);
   }
