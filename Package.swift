@@ -147,6 +147,7 @@ let package = Package(
             dependencies: [
                 "SensorBridgeStore", "SensorBridgeStream", "SensorBridgeCore", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(name: "SensorBridgeStreamTests", dependencies: ["SensorBridgeStream", "SensorBridgeCore"]),
         .testTarget(name: "SensorBridgeMQTTTests", dependencies: ["SensorBridgeMQTT", "SensorBridgeStream", "SensorBridgeCore", "TestSupport"]),

@@ -53,6 +53,9 @@ let package = Package(
                 .product(name: "SensorBridgeMQTT", package: "sensorbridge"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .executableTarget(
+            name: "FuzzStore",
+            dependencies: ["FuzzSupport", .product(name: "SensorBridgeCore", package: "sensorbridge")]),
     ],
     swiftLanguageModes: [.v6]
 )

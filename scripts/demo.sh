@@ -14,4 +14,24 @@ if "$binary" list | grep -q '^\* '; then
   exec "$binary" "$@"
 fi
 echo "demo: no board plugged in; replaying hardware/recordings/tilt-60s-50hz.log in a loop"
-exec "$binary" --replay hardware/recordings/tilt-60s-50hz.log --loop "$@"
+# The page scrolls back through the store: give the demo the hour before now (the shipped
+# minute, sixty times over, imported with its times), then keep what the replay sends.
+store=".build/demo-history.sqlite"
+if [ ! -s "$store" ]; then
+  hour="$(mktemp)"
+  awk -v start="$(( $(date +%s) - 3600 ))" '
+    /^#/ { next }
+    { rows[n++] = $0 }
+    END {
+      print "# sensorbridge recording v1"
+      print "# started " start ".000000 source demo hour (hardware/recordings/tilt-60s-50hz.log x 60)"
+      for (k = 0; k < 60; k++) for (i = 0; i < n; i++) {
+        split(rows[i], part, " ")
+        printf "%.6f %s\n", part[1] + 60 * k, part[2]
+      }
+    }' hardware/recordings/tilt-60s-50hz.log > "$hour"
+  "$binary" import "$hour" --store "$store" --source tilt-60s-50hz
+  rm -f "$hour"
+fi
+echo "demo: history in $store (the page's range buttons scroll back through it)"
+exec "$binary" --replay hardware/recordings/tilt-60s-50hz.log --loop --store "$store" "$@"

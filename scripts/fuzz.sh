@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 fuzz="$root/Fuzz"
-all_targets="FuzzLines FuzzRecording FuzzMQTTPayload FuzzHandshake FuzzMisc"
+all_targets="FuzzLines FuzzRecording FuzzMQTTPayload FuzzHandshake FuzzMisc FuzzStore"
 
 seconds=30
 targets=$all_targets
@@ -115,7 +115,7 @@ for target in $targets; do
   # Longest input: enough for dozens of lines or a handshake and its frames; longer inputs
   # only slow the debug build down.
   case "$target" in
-    FuzzLines|FuzzMisc) max_len=1024 ;;
+    FuzzLines|FuzzMisc|FuzzStore) max_len=1024 ;;
     FuzzRecording) max_len=2048 ;;
     *) max_len=4096 ;;
   esac

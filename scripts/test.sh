@@ -39,6 +39,9 @@ make -s -C hardware/adxl335_graph >/dev/null
 make -s -C hardware/adxl335_graph BAUD=115200 >/dev/null
 make -s -C hardware/simulator
 swift build --build-tests
+# Every bridge the tests start keeps its default history store here, not in the user's ~/.local/state.
+export XDG_STATE_HOME="$(mktemp -d)"
+trap 'rm -rf "$XDG_STATE_HOME"' EXIT
 # One test at a time: the end-to-end tests measure timing and must not share the 2 cores.
 swift test --skip-build --no-parallel
 # The page's data store on its own, then the page in real browsers against the built binary.

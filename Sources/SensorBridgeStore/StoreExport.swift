@@ -51,6 +51,7 @@ extension HistoryStore {
                         out.append(contentsOf: RecordingFormat.header(startedMicros: time, source: "\(source.name) (exported from the store)").utf8)
                     }
                     var line: [UInt8] = []
+                    // Labelled (`x:512,z:620`): a missing value stays missing.
                     for (p, value) in row.enumerated() where !value.isNaN {
                         if !line.isEmpty { line.append(UInt8(ascii: ",")) }
                         line.append(contentsOf: names[p].utf8)

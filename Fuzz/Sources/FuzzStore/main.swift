@@ -1,0 +1,108 @@
+// What the history store reads back from its file and from a client, one per value of the
+// first byte (mod 4):
+//   0  SampleBlock(decoding:) and SummaryCell(decoding:) of any bytes (a torn or edited file):
+//      never a trap, and what decodes re-encodes to a block that decodes the same
+//   1  bytes read as times and values → SampleBlock.encoded() → decoded: bit for bit the same
+//   2  TimeArgument.micros (`from=`, `to=`, `--from`): never a trap; a number it accepts lies
+//      in years 0…9999 or is the relative time it says
+//   3  HistoryPlan.choose and pieces on any range: whole cells and sub-second samples that
+//      cover the range exactly once
+import FuzzSupport
+import SensorBridgeCore
+
+private func reader(_ body: ArraySlice<UInt8>) -> (next: () -> UInt64, left: () -> Int) {
+    var rest = body
+    return ({
+        var value: UInt64 = 0
+        for shift in stride(from: 0, to: 64, by: 8) { value |= UInt64(rest.popFirst() ?? 0) << UInt64(shift) }
+        return value
+    }, { rest.count })
+}
+
+private func decodeAnything(_ body: ArraySlice<UInt8>) {
+    let bytes = Array(body)
+    if let block = try? SampleBlock(decoding: bytes) {
+        Fuzz.check(block.columns.allSatisfy { $0.count == block.count }, "a column of another length than the times")
+        let again = try? SampleBlock(decoding: block.encoded())
+        Fuzz.check(again == block, "a decoded block does not survive encoding")
+    }
+    if let cell = try? SummaryCell(decoding: bytes) {
+        Fuzz.check((try? SummaryCell(decoding: cell.encoded())) == cell, "a decoded cell does not survive encoding")
+    }
+}
+
+private func roundTrip(_ body: ArraySlice<UInt8>) {
+    let (next, left) = reader(body)
+    let count = Int(next() % 300) + 1
+    let channels = Int(next() % 5)
+    let mode = next()
+    var times: [Int64] = []
+    for _ in 0..<count { times.append(Int64(bitPattern: left() > 0 ? next() : 0)) }
+    var columns: [[Double]] = []
+    for c in 0..<channels {
+        var column: [Double] = []
+        for _ in 0..<count {
+            let raw = left() > 0 ? next() : 0
+            switch (mode >> UInt64(c * 2)) & 3 {
+            case 0: column.append(Double(Int64(bitPattern: raw) % 4096))  // ADC counts
+            case 1: column.append(Double(Int64(bitPattern: raw) % 1_000_000) / 100)  // decimals
+            case 2: column.append(Double(bitPattern: raw))  // anything, NaN and infinities too
+            default: column.append(raw % 3 == 0 ? .nan : Double(raw % 1000))
+            }
+        }
+        columns.append(column)
+    }
+    let block = SampleBlock(times: times, columns: columns)
+    let decoded = try? SampleBlock(decoding: block.encoded())
+    Fuzz.check(decoded == block, "a block does not come back bit for bit")
+}
+
+private func timeArgument(_ body: ArraySlice<UInt8>) {
+    let text = String(decoding: body, as: UTF8.self)
+    let now: Int64 = 1_764_417_600_000_000
+    guard let micros = TimeArgument.micros(text, nowMicros: now) else { return }
+    if text.hasPrefix("-") || text.hasPrefix("now") {
+        Fuzz.check(micros <= now, "\(text) is after now")
+    } else {
+        Fuzz.check(micros >= -62_167_219_200_000_000 - 86_400_000_000 && micros <= 253_402_300_800_000_000 + 86_400_000_000,
+                   "\(text) → \(micros) outside years 0…9999")
+    }
+}
+
+private func plan(_ body: ArraySlice<UInt8>) {
+    let (next, _) = reader(body)
+    let from = Int64(bitPattern: next()) >> Int64(next() % 64)
+    let to = from.addingSaturating(Int64(next() % 400_000_000_000))
+    let points = Int(next() % 30_000) + 1
+    switch HistoryPlan.choose(from: from, to: to, points: points) {
+    case .samples(let width):
+        Fuzz.check(width >= 1 && width <= 1_000_000, "sample buckets \(width) µs wide")
+    case .cells(let width, let level):
+        Fuzz.check(width % SummaryLevel.widthsMicros[level] == 0, "buckets of \(width) µs are not cells of level \(level)")
+        guard to.subtractingSaturating(from) < 50_000_000_000 else { return }
+        var cursor = from
+        for piece in HistoryPlan.pieces(from: from, to: to, maxLevel: level) {
+            switch piece {
+            case .cell(let l, let start):
+                Fuzz.check(start == cursor && l <= level && SummaryLevel.cellStart(start, level: l) == start, "a cell out of place")
+                cursor = start + SummaryLevel.widthsMicros[l]
+            case .samples(let a, let b):
+                Fuzz.check(a == cursor && b > a && b - a <= 1_000_000, "samples \(a)..<\(b) out of place")
+                cursor = b
+            }
+        }
+        Fuzz.check(cursor == to, "the pieces end at \(cursor), not \(to)")
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func FuzzStore(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    let input = FuzzInput(start, count, headerCount: 1)
+    switch input.header[0] % 4 {
+    case 0: decodeAnything(input.body)
+    case 1: roundTrip(input.body)
+    case 2: timeArgument(input.body)
+    default: plan(input.body)
+    }
+    return 0
+}

@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the built binary to its end (import, export) and returns its exit status and output.
+func runBinary(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: BridgeProcess.binaryPath)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+}
+
+/// A folder for one test's stores, removed afterwards.
+final class StoreFolder {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sensorbridge-store-\(UUID().uuidString)").path
+    init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// The `/api/...` JSON of a bridge.
+func json(_ bridge: BridgeProcess, _ path: String) throws -> (status: Int, value: Any) {
+    let (status, body) = try bridge.get(path)
+    return (status, try JSONSerialization.jsonObject(with: Data(body.utf8)))
+}
+
+/// The CSV rows `export` writes for a store (header dropped).
+func exportedRows(_ store: String) throws -> [[String]] {
+    let result = try runBinary(["export", "--store", store])
+    #expect(result.status == 0, "export: \(result.errors)")
+    return result.output.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+}
+
+@Suite(.serialized) struct HistoryStoreEndToEndTests {
+    /// A board on a pty, the bridge killed with SIGKILL mid-stream: everything it had
+    /// received up to a second before is in the store, in order, and the store opens again.
+    @Test func aSigkillLosesAtMostTheLastSecond() throws {
+        let folder = try StoreFolder()
+        let store = folder.file("board.sqlite")
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--store", store])
+        waitForStatus(bridge) { ($0["store"] as? [String: Any])?["state"] as? String == "writing" }
+        var sentAt: [Date] = []
+        for index in 0..<400 {
+            pty.write("\(index),\(index * 2),\(1000 - index)\r\n")
+            sentAt.append(Date())
+            usleep(5_000)  // 200 lines a second for 2 s
+        }
+        let status = waitForStatus(bridge) { ($0["samples"] as? Int) == 400 }
+        #expect(status["samples"] as? Int == 400)
+        let killedAt = Date()
+        #expect(bridge.stop(signal: SIGKILL) != nil)
+        let rows = try exportedRows(store)
+        let receivedBefore = sentAt.filter { killedAt.timeIntervalSince($0) > 1.0 }.count
+        #expect(rows.count >= receivedBefore, "\(rows.count) stored, \(receivedBefore) sent more than a second before the kill")
+        for (index, row) in rows.enumerated() {
+            #expect(Array(row.dropFirst()) == ["\(index)", "\(index * 2)", "\(1000 - index)"])
+        }
+        // It opens again: a new bridge adds a second session after the first.
+        let again = try BridgeProcess([pty.slavePath, "--baud", "115200", "--store", store])
+        waitForStatus(again) { ($0["store"] as? [String: Any])?["state"] as? String == "writing" }
+        pty.write("7,7,7\r\n")
+        waitForStatus(again) { ($0["store"] as? [String: Any])?["samplesStored"] as? Int == 1 }
+        let sessions = try #require(try json(again, "/api/sessions").value as? [[String: Any]])
+        #expect(sessions.count == 2)
+        #expect(sessions.first?["open"] as? Bool == false && sessions.last?["open"] as? Bool == true)
+        #expect(sessions.first?["samples"] as? Int == rows.count)
+        #expect(again.stop() == 0)
+    }
+
+    @Test func aSecondBridgeOnTheSameStoreAndAForeignFileAreRefusedWithASentence() throws {
+        let folder = try StoreFolder()
+        let store = folder.file("shared.sqlite")
+        let first = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log", "--store", store])
+        let second = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log", "--store", store],
+                                       waitForListening: false)
+        #expect(second.waitForExit(timeout: 10) == 1)
+        #expect(second.standardError.contains("in use by another sensorbridge"))
+        #expect(first.stop() == 0)
+
+        let notes = folder.file("notes.txt")
+        try Data("not a database\n".utf8).write(to: URL(fileURLWithPath: notes))
+        let refused = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log", "--store", notes],
+                                        waitForListening: false)
+        #expect(refused.waitForExit(timeout: 10) == 1)
+        #expect(refused.standardError.contains("is not a sensorbridge store"))
+        #expect(try String(contentsOfFile: notes, encoding: .utf8) == "not a database\n")
+    }
+
+    /// import → archive → history and export over HTTP, and the replay that keeps nothing.
+    @Test func anImportedRecordingIsServedByAnArchive() throws {
+        let folder = try StoreFolder()
+        let store = folder.file("tilt.sqlite")
+        let log = BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log"
+        let imported = try runBinary(["import", log, "--store", store])
+        #expect(imported.status == 0 && imported.output.contains("3000 samples"), "\(imported)")
+        let archive = try BridgeProcess(["--archive", store])
+        let sessions = try #require(try json(archive, "/api/sessions").value as? [[String: Any]])
+        #expect(sessions.count == 1 && sessions[0]["samples"] as? Int == 3000 && sessions[0]["source"] as? String == "tilt-60s-50hz")
+        let start = try #require(sessions[0]["start"] as? Double)
+        let history = try #require(try json(archive, "/api/history?from=\(Int(start))&to=\(Int(start) + 60_000)&points=100").value as? [String: Any])
+        #expect((history["n"] as? [Int])?.reduce(0, +) == 3000)
+        #expect((history["t0"] as? [Double])?.count ?? 0 <= 100)
+        #expect(history["channels"] as? [String] == ["x", "y", "z"])
+        let lines = try shippedTiltLines(5)
+        let first = try #require(try json(archive, "/api/history?from=\(Int(start))&to=\(Int(start) + 100)&points=100").value as? [String: Any])
+        #expect(first["exact"] as? Bool == true)
+        #expect((first["min"] as? [[Double]])?.first == lines.map { expectedValues($0.line)[0] })
+        let bad = try archive.get("/api/history?from=yesterday")
+        #expect(bad.status == 400 && bad.body.contains("is not a time"))
+        #expect(try archive.get("/api/history?source=nope").status == 404)
+        let status = try #require(try json(archive, "/api/status").value as? [String: Any])
+        #expect((status["store"] as? [String: Any])?["state"] as? String == "archive")
+        #expect(archive.stop() == 0)
+
+        // A replay keeps no history unless given --store.
+        let replay = try BridgeProcess(["--replay", log])
+        let off = try replay.get("/api/history")
+        #expect(off.status == 404 && off.body.contains("--no-store"))
+        #expect(replay.stop() == 0)
+    }
+
+    /// An archive bridge on another machine's board: a relay with `--store` keeps what the
+    /// edge publishes through a real broker, every sample with the edge's values.
+    @Test func aRelayKeepsTheHistoryOfABoardReadElsewhere() throws {
+        let folder = try StoreFolder()
+        let broker = try MosquittoBroker()
+        let url = "mqtt://127.0.0.1:\(broker.port)/test/" + UUID().uuidString.prefix(8).lowercased()
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--mqtt", url, "--no-store"])
+        let store = folder.file("relay.sqlite")
+        let relay = try BridgeProcess(["--source", url, "--store", store])
+        let ready = waitForStatus(relay) { state($0) == "connected" && mqttReport($0, role: "relay")["connected"] as? Bool == true }
+        #expect(state(ready) == "connected")
+        let rows = 300
+        for index in 0..<rows {
+            pty.write(line(index))
+            usleep(3_000)
+        }
+        let stored = waitForStatus(relay) { ($0["store"] as? [String: Any])?["samplesStored"] as? Int == rows }
+        #expect((stored["store"] as? [String: Any])?["samplesStored"] as? Int == rows)
+        #expect(relay.stop() == 0)
+        #expect(edge.stop() == 0)
+        let exported = try exportedRows(store)
+        #expect(exported.count == rows)
+        let values = exported.map { $0.dropFirst().map { Double($0)! } }
+        #expect(values == (0..<rows).map(row), "the relay's store holds the edge's samples in order")
+        let sessions = try runBinary(["export", "--store", store, "--format", "recording"])
+        #expect(sessions.output.hasPrefix("# sensorbridge recording v1"))
+    }
+
+    /// A store on a full disk (a small tmpfs): the stream goes on untouched, the store says it
+    /// is paused, and it writes again by itself when space comes back.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func aFullDiskPausesTheStoreAndNothingElse() throws {
+        let folder = try StoreFolder()
+        let mount = folder.file("disk")
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1200k", "tmpfs", mount])
+        try #require(mounted == 0, "mount failed")
+        defer { _ = try? runProcess("/bin/umount", ["-l", mount]) }
+        let filler = mount + "/filler"
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--store", mount + "/board.sqlite"])
+        waitForStatus(bridge) { ($0["store"] as? [String: Any])?["state"] as? String == "writing" }
+        // Fill what is left of the disk.
+        _ = try runProcess("/bin/sh", ["-c", "dd if=/dev/zero of=\(filler) bs=4k 2>/dev/null; sync"])
+        let viewer = try Viewer(bridge)
+        let rows = 3000
+        for index in 0..<rows {
+            pty.write("\(index),\(index % 7),\(index % 13),\(index % 17),\(index % 19),\(index % 23)\r\n")
+            if index % 10 == 0 { usleep(10_000) }
+        }
+        viewer.read { $0.samples.count >= rows }
+        #expect(viewer.samples.count == rows, "every sample reached the viewer")
+        let paused = waitForStatus(bridge) { ($0["store"] as? [String: Any])?["state"] as? String == "paused" }
+        let store = try #require(paused["store"] as? [String: Any])
+        #expect(store["state"] as? String == "paused")
+        #expect((store["detail"] as? String)?.contains("full") == true)
+        #expect(try bridge.get("/metrics").body.contains("sensorbridge_store_writing 0"))
+        #expect(bridge.standardError.contains("is paused: the disk is full"))
+        // Space again: it resumes by itself.
+        try FileManager.default.removeItem(atPath: filler)
+        let resumed = waitForStatus(bridge, timeout: 15) { ($0["store"] as? [String: Any])?["state"] as? String == "writing" }
+        #expect((resumed["store"] as? [String: Any])?["state"] as? String == "writing")
+        pty.write("1,2,3,4,5,6\r\n")
+        let stored = waitForStatus(bridge) { report in
+            let store = report["store"] as? [String: Any]
+            return (store?["samplesStored"] as? Int ?? 0) + (store?["samplesLost"] as? Int ?? 0) == rows + 1
+        }
+        let report = try #require(stored["store"] as? [String: Any])
+        let kept = (report["samplesStored"] as? Int ?? 0) + (report["samplesLost"] as? Int ?? 0)
+        #expect(kept == rows + 1, "every sample stored or counted as lost: \(report)")
+
+        #expect(bridge.stop() == 0)
+    }
+}
+
+/// Runs a program and returns its exit status.
+func runProcess(_ path: String, _ arguments: [String]) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}

@@ -1,0 +1,224 @@
+import Foundation
+import GRDB
+import PropertyBased
+import Testing
+import TestSupport
+@testable import SensorBridgeCore
+@testable import SensorBridgeStore
+
+/// A store in a temporary folder, removed afterwards.
+final class TemporaryFolder {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+/// Samples of a made-up 3-axis board: uneven rates, gaps, a channel missing now and then.
+func syntheticSamples(seed: UInt64, start: Int64, seconds: Int, rate: Int) -> [Sample] {
+    var random = SeededRandom(seed: seed)
+    let layout = ChannelLayout(names: ["x", "y", "z"], isNamedByDevice: true)
+    var samples: [Sample] = []
+    var t = start
+    let step = Int64(1_000_000 / rate)
+    let end = start + Int64(seconds) * 1_000_000
+    while t < end {
+        if random.next() % 500 == 0 { t += Int64(random.next() % 30_000_000) }  // a gap of up to 30 s
+        let values = (0..<3).map { c -> Double in
+            random.next() % 97 == 0 ? .nan : Double(Int(512 + (random.next() % 400)) - 200 + c)
+        }
+        samples.append(Sample(timeMicros: t, values: values, layout: layout))
+        t += step + Int64(random.next() % 200) - 100
+    }
+    return samples
+}
+
+func write(_ samples: [Sample], into store: HistoryStore, source name: String = "board", chunk: Int = 700) throws {
+    let source = try store.sourceID(named: name)
+    let ids = try store.channelIDs(source: source)
+    var builder = StoreBatchBuilder(channelIDs: ids.ids, nextChannelID: ids.next)
+    let session = try store.startSession(source: source, now: samples.first?.timeMicros ?? 0)
+    var index = 0
+    while index < samples.count {
+        for sample in samples[index..<min(samples.count, index + chunk)] { builder.add(sample) }
+        index += chunk
+        let batch = builder.take()
+        try store.commit(batch, source: source, session: session, sessionEnd: batch.lastTime)
+    }
+    try store.endSession(session, at: samples.last?.timeMicros)
+}
+
+@Suite struct HistoryStoreTests {
+    /// Every bucket of every answer is exactly the samples between its first and last time:
+    /// count, min, max and mean against a pass over the samples themselves.
+    @Test func historyBucketsAreExactAtEveryZoom() throws {
+        let folder = try TemporaryFolder()
+        let store = try HistoryStore(path: folder.file("h.sqlite"))
+        let start: Int64 = 1_764_417_600_000_000 + 123_456
+        let samples = syntheticSamples(seed: 7, start: start, seconds: 3 * 3600, rate: 20)
+        try write(samples, into: store)
+        var random = SeededRandom(seed: 11)
+        let spans: [Int64] = [2, 10, 70, 600, 2000, 3600, 3 * 3600].map { $0 * 1_000_000 }
+        for span in spans {
+            for _ in 0..<4 {
+                let from = start + Int64(random.next() % UInt64(max(1, 3 * 3600 * 1_000_000 - span))) - 5_000_000
+                let to = from + span
+                let points = [1, 7, 300, 2000][Int(random.next() % 4)]
+                let answer = try store.history(source: nil, from: from, to: to, points: points)
+                let inRange = samples.filter { $0.timeMicros >= from && $0.timeMicros < to }
+                #expect(answer.columns.n.reduce(0, +) == Int64(inRange.count), "span \(span) points \(points)")
+                #expect(answer.columns.t0.count <= max(points, 1) + 2)
+                #expect(answer.columns.t0 == answer.columns.t0.sorted())
+                for b in answer.columns.t0.indices {
+                    let inside = inRange.filter { $0.timeMicros >= answer.columns.t0[b] && $0.timeMicros <= answer.columns.t1[b] }
+                    #expect(Int64(inside.count) == answer.columns.n[b])
+                    for c in 0..<3 {
+                        let values = inside.map { $0.values[c] }.filter { !$0.isNaN }
+                        if values.isEmpty {
+                            #expect(answer.columns.min[c][b].isNaN)
+                        } else {
+                            #expect(answer.columns.min[c][b] == values.min()!)
+                            #expect(answer.columns.max[c][b] == values.max()!)
+                            #expect(abs(answer.columns.mean[c][b] - values.reduce(0, +) / Double(values.count)) < 1e-9)
+                        }
+                    }
+                }
+                if inRange.count <= points {
+                    #expect(answer.exact)
+                    #expect(answer.columns.n.allSatisfy { $0 == 1 })
+                    #expect(answer.columns.t0 == inRange.map(\.timeMicros))
+                }
+            }
+        }
+    }
+
+    @Test func piecesCoverTheRangeOnceWithWholeCells() async {
+        await propertyCheck(count: 300, input: Gen.int64(in: -5_000_000_000...5_000_000_000), Gen.int64(in: 0...20_000_000_000), Gen.int(in: 0...4)) { from, length, level in
+            let to = from + length
+            var cursor = from
+            for piece in HistoryPlan.pieces(from: from, to: to, maxLevel: level) {
+                switch piece {
+                case .cell(let l, let start):
+                    #expect(l <= level && start == cursor && SummaryLevel.cellStart(start, level: l) == start)
+                    cursor = start + SummaryLevel.widthsMicros[l]
+                case .samples(let a, let b):
+                    #expect(a == cursor && b > a && b - a < 2_000_000)
+                    cursor = b
+                }
+            }
+            #expect(cursor == max(from, to))
+        }
+    }
+
+    @Test func timesAreReadAsPeopleWriteThem() {
+        let now: Int64 = 1_764_417_600_000_000
+        #expect(TimeArgument.micros("now", nowMicros: now) == now)
+        #expect(TimeArgument.micros("-1h", nowMicros: now) == now - 3_600_000_000)
+        #expect(TimeArgument.micros("now-15m", nowMicros: now) == now - 900_000_000)
+        #expect(TimeArgument.micros("1764417600000", nowMicros: now) == now)
+        #expect(TimeArgument.micros("1764417600000.5", nowMicros: now) == now + 500)
+        #expect(TimeArgument.micros("2025-11-29T12:00:00Z", nowMicros: 0) == 1_764_417_600_000_000)
+        #expect(TimeArgument.micros("2025-11-29T13:00:00.25+01:00", nowMicros: 0) == 1_764_417_600_250_000)
+        #expect(TimeArgument.micros("2025-11-29", nowMicros: 0) == 1_764_374_400_000_000)
+        for bad in ["", "yesterday", "2025-13-01", "2025-02-30", "-1x", "1e400", "12:00", "2025-11-29T25:00Z", "--1h"] {
+            #expect(TimeArgument.micros(bad, nowMicros: now) == nil, "\(bad)")
+        }
+    }
+
+    @Test func exportThenImportGivesBackEverySampleExactly() throws {
+        let folder = try TemporaryFolder()
+        let store = try HistoryStore(path: folder.file("a.sqlite"))
+        let samples = syntheticSamples(seed: 3, start: 1_764_417_600_000_000, seconds: 120, rate: 50)
+        try write(samples, into: store)
+        var recording: [UInt8] = []
+        let written = try store.export(source: nil, from: .min, to: .max, format: .recording) { recording += $0 }
+        #expect(written == Int64(samples.count))
+        try Data(recording).write(to: URL(fileURLWithPath: folder.file("out.log")))
+        let copy = try HistoryStore(path: folder.file("b.sqlite"))
+        let result = try copy.importLog(path: folder.file("out.log"), sourceName: "board", rawLineRate: 50)
+        #expect(result.samples == Int64(samples.count))
+        var first: [UInt8] = [], second: [UInt8] = []
+        try store.export(source: nil, from: .min, to: .max, format: .csv) { first += $0 }
+        try copy.export(source: nil, from: .min, to: .max, format: .csv) { second += $0 }
+        // The same samples: every time and every value of every channel, by name.
+        func table(_ csv: [UInt8]) -> [String: [String]] {
+            let rows = String(decoding: csv, as: UTF8.self).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            var columns: [String: [String]] = [:]
+            for (c, name) in rows[0].enumerated() { columns[name] = rows.dropFirst().map { $0[c] } }
+            return columns
+        }
+        let original = table(first), copied = table(second)
+        #expect(original.keys.sorted() == ["time", "x", "y", "z"])
+        #expect(original["time"]!.count == samples.count)
+        for name in ["time", "x", "y", "z"] {
+            let same = original[name]! == copied[name]!
+            #expect(same, "column \(name) differs")
+        }
+        #expect(Double(original["time"]![0])! * 1000 == Double(samples[0].timeMicros))
+        #expect(original["y"]!.contains(""))  // missing values stay missing
+    }
+
+    @Test func filesThatAreNotOursAreRefusedAndLeftAsTheyAre() throws {
+        let folder = try TemporaryFolder()
+        let text = folder.file("notes.txt")
+        try Data("my notes\n".utf8).write(to: URL(fileURLWithPath: text))
+        let other = folder.file("other.sqlite")
+        try DatabaseQueue(path: other).write { try $0.execute(sql: "CREATE TABLE t(a); INSERT INTO t VALUES (1)") }
+        let newer = folder.file("newer.sqlite")
+        try DatabaseQueue(path: newer).write {
+            try $0.execute(sql: "PRAGMA application_id = \(StoreFile.applicationID); PRAGMA user_version = 99; CREATE TABLE t(a)")
+        }
+        for (path, words) in [(text, "not an SQLite database"), (other, "another program's"), (newer, "newer sensorbridge")] {
+            let before = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect {
+                _ = try HistoryStore(path: path)
+            } throws: { error in
+                (error as? StoreError)?.description.contains(words) == true
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        }
+    }
+
+    @Test func aSecondWriterIsRefused() throws {
+        let folder = try TemporaryFolder()
+        let first = try HistoryStore(path: folder.file("s.sqlite"))
+        #expect {
+            _ = try HistoryStore(path: folder.file("s.sqlite"))
+        } throws: { error in
+            (error as? StoreError)?.description.contains("in use by another sensorbridge") == true
+        }
+        // Readers (an archive, an export) may look while it writes.
+        let reader = try HistoryStore(path: folder.file("s.sqlite"), readOnly: true)
+        #expect(try reader.sources().isEmpty)
+        _ = first
+    }
+
+    @Test func retentionDropsOldSamplesFirstAndKeepsSummariesLonger() throws {
+        let folder = try TemporaryFolder()
+        let store = try HistoryStore(path: folder.file("r.sqlite"))
+        let day: Int64 = 86_400_000_000
+        let now: Int64 = 1_764_417_600_000_000
+        try write(syntheticSamples(seed: 1, start: now - 10 * day, seconds: 600, rate: 20), into: store)
+        let recent = syntheticSamples(seed: 2, start: now - day / 2, seconds: 600, rate: 20)
+        try write(recent, into: store)
+        let dropped = try store.retain(keepMicros: 7 * day, keepSummariesMicros: 70 * day, maxBytes: nil, now: now)
+        #expect(dropped > 0)
+        let old = try store.history(source: nil, from: now - 11 * day, to: now - 9 * day, points: 100)
+        // Samples are gone; the hour cells still say what there was.
+        var csv: [UInt8] = []
+        let left = try store.export(source: nil, from: .min, to: .max, format: .csv) { csv += $0 }
+        #expect(left == Int64(recent.count))
+        #expect(old.columns.n.reduce(0, +) > 0)
+        // A size bound drops the oldest blocks until the file's used pages fit.
+        try write(syntheticSamples(seed: 4, start: now - day / 4, seconds: 3600, rate: 200), into: store)
+        let before = try store.usedBytes()
+        try store.retain(keepMicros: 7 * day, keepSummariesMicros: 70 * day, maxBytes: before / 2, now: now)
+        #expect(try store.usedBytes() <= before / 2)
+        let newest = try store.history(source: nil, from: now - day / 4, to: now, points: 10)
+        #expect(newest.columns.n.reduce(0, +) > 0)
+    }
+}
