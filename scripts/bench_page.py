@@ -11,6 +11,16 @@ drawing the same 600 000 x 6 points once (the work our renderer avoids per frame
 
     python3 scripts/bench_page.py [--seconds 20]
 
+`--history` measures scrolling back instead (issue: zooming from 24 h to 1 s and back, each
+step drawn within 150 ms of the input): a synthesized day-long recording (`--hours`,
+`--history-rate` lines per second) is imported into a temporary store (`sensorbridge
+import`), served with `sensorbridge --archive`, and the page zooms from the whole day to 1 s
+around a point and back out by wheel steps of 0.8 / 1.25. For each step it prints how long
+after the input the page drew (from what it had) and how long until it drew the bridge's
+answer at the new zoom (the page never waits for it), and the bridge's time per query.
+
+    python3 scripts/bench_page.py --history [--hours 24] [--history-rate 10]
+
 Needs chromium, chromium-driver, selenium (scripts/test.sh installs them) and, for the
 comparison, libjs-dygraphs.
 """
@@ -23,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "Tests", "Browser"))
-from conftest import Bridge, Chromium, wait_for  # noqa: E402
+from conftest import Bridge, Chromium, binary_path, wait_for  # noqa: E402
 
 DYGRAPHS = "/usr/share/javascript/dygraphs/dygraph.min.js"
 
@@ -51,10 +61,119 @@ def percentile(values, fraction):
     return values[min(len(values) - 1, int(len(values) * fraction))] if values else float("nan")
 
 
+def synthesize_recording(path, hours, rate, end_ms):
+    """A recording of `hours` at `rate` lines per second ending at end_ms (ms since the
+    epoch): x, y, z as slow and fast waves, so every zoom level has something to show."""
+    import math
+    count = int(hours * 3600 * rate)
+    start = end_ms / 1000 - hours * 3600
+    with open(path, "w") as out:
+        out.write("# sensorbridge recording v1\n# started %.6f source bench baud 115200\n" % start)
+        out.write("0.000000 x,y,z\n")
+        for n in range(count):
+            t = n / rate
+            out.write("%.6f %d,%d,%d\n" % (t, 512 + 300 * math.sin(t / 3600), 400 + 80 * math.sin(t / 7) + n % 13,
+                                             600 + 40 * math.sin(t / 0.9)))
+    return count
+
+
+def bench_history(args):
+    workdir = tempfile.mkdtemp(prefix="bench-page-history-")
+    recording, store = os.path.join(workdir, "day.log"), os.path.join(workdir, "store.sqlite")
+    end = time.time() * 1000 - 60000
+    started = time.time()
+    lines = synthesize_recording(recording, args.hours, args.history_rate, end)
+    made = time.time() - started
+    started = time.time()
+    subprocess.run([binary_path(), "import", recording, "--store", store], check=True, capture_output=True, text=True)
+    imported = time.time() - started
+    bridge = Bridge(["--archive", store, "--log-level", "warning"])
+    browser = Chromium()
+    try:
+        browser.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                       {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+        browser.open(bridge.url + "?window=86400")
+        settled = lambda: browser.js("(function(h){ return !h.loading && h.buckets > 0 && h.drawnAt > h.changedAt; })(window.sensorbridge.history)")
+        wait_for(settled, timeout=60, message="the day drawn")
+        # Paused, zoom around a point two thirds into the day (the cursor is where the wheel is).
+        browser.js("window.sensorbridge.pause()")
+        rect = browser.js("(function(){ const r = document.getElementById('graph').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")
+        x, y = rect[0] + 58 + (rect[2] - 72) * 2 / 3, rect[1] + rect[3] / 2
+        steps = []
+        span = browser.js("window.sensorbridge.view.t1 - window.sensorbridge.view.t0")
+        direction = -1
+        while True:
+            if direction < 0 and span <= 1000:
+                direction = 1
+            if direction > 0 and span >= 86400e3:
+                break
+            # Measured in the page, frame by frame: the first draw after the input, and the
+            # first draw after the bridge's answer (when the step asked for one).
+            browser.js("""(function(){ const sb = window.sensorbridge, before = sb.frameCount, requests = sb.history.requests;
+                const step = window.__step = {first: null, refined: null, asked: false, done: false};
+                const input = performance.now();
+                document.getElementById('graph').dispatchEvent(new WheelEvent('wheel', {deltaY: %d, clientX: %f, clientY: %f,
+                  bubbles: true, cancelable: true}));
+                (function check() {
+                  const h = sb.history;
+                  if (step.first === null && sb.frameCount > before) step.first = sb.lastDrawEnd - input;
+                  if (h.requests > requests) step.asked = true;
+                  if (step.first !== null && !h.loading && (!step.asked || h.changedAt > input) && h.drawnAt >= h.changedAt) {
+                    step.refined = step.asked ? h.drawnAt - input : step.first;
+                    step.done = true;
+                    return;
+                  }
+                  requestAnimationFrame(check);
+                })(); })()""" % (100 * direction, x, y))
+            wait_for(lambda: browser.js("window.__step.done"), timeout=30, interval=0.01, message="the step drawn")
+            step = browser.js("window.__step")
+            history = browser.js("window.sensorbridge.history")
+            asked, first, refined = step["asked"], step["first"], step["refined"]
+            span = browser.js("window.sensorbridge.view.t1 - window.sensorbridge.view.t0")
+            steps.append({"span": span, "first": first, "refined": refined, "asked": asked, "query": history["duration"] if asked else None,
+                          "buckets": history["buckets"], "exact": history["exact"]})
+        print("sensorbridge page scrolling back, headless Chromium, 1280x800, archive of %.0f h at %g Hz (%d samples)" % (
+            args.hours, args.history_rate, lines))
+        print("  recording made in %.1f s, imported in %.1f s (%s)" % (made, imported, "sensorbridge import"))
+        print("  %-10s %9s %11s %8s %8s %s" % ("span", "drawn ms", "refined ms", "query ms", "buckets", ""))
+        for step in steps:
+            print("  %-10s %9.1f %11.1f %8s %8d %s" % (span_text(step["span"]), step["first"], step["refined"],
+                  "%.0f" % step["query"] if step["query"] is not None else "-", step["buckets"], "exact" if step["exact"] else ""))
+        firsts = [s["first"] for s in steps]
+        refined = [s["refined"] for s in steps]
+        queries = [s["query"] for s in steps if s["query"] is not None]
+        print("  %d wheel steps from 24 h to 1 s and back, %d of them asked the bridge" % (len(steps), len(queries)))
+        print("  drawn after the input (ms): median %.1f, p95 %.1f, max %.1f" % (
+            statistics.median(firsts), percentile(firsts, 0.95), max(firsts)))
+        print("  the bridge's answer drawn after the input (ms): median %.1f, p95 %.1f, max %.1f; %d of %d within 150 ms" % (
+            statistics.median(refined), percentile(refined, 0.95), max(refined), sum(1 for r in refined if r <= 150), len(refined)))
+        if queries:
+            print("  query round trip (ms): median %.0f, max %.0f" % (statistics.median(queries), max(queries)))
+    finally:
+        browser.close()
+        bridge.stop()
+        for name in os.listdir(workdir):
+            os.unlink(os.path.join(workdir, name))
+        os.rmdir(workdir)
+
+
+def span_text(ms):
+    for size, unit in ((86400e3, "d"), (3600e3, "h"), (60e3, "min"), (1000, "s"), (1, "ms")):
+        if ms >= size:
+            return "%.3g %s" % (ms / size, unit)
+    return "%.3g ms" % ms
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--history", action="store_true", help="measure zooming through a day of stored history instead")
+    parser.add_argument("--hours", type=float, default=24, help="--history: hours of history")
+    parser.add_argument("--history-rate", type=float, default=10, help="--history: samples per second in it")
     args = parser.parse_args()
+    if args.history:
+        bench_history(args)
+        return
 
     capture = tempfile.NamedTemporaryFile("w", suffix=".raw", delete=False)
     for n in range(60000):

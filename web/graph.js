@@ -7,13 +7,25 @@
   const PROTOCOL = "sensorbridge.batch.v1";
   const COLORS = ["#e15759", "#59a14f", "#4e79a7", "#f28e2b", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7",
                   "#9c755f", "#17becf", "#bcbd22", "#8c564b", "#7f7f7f", "#1f3a93", "#d62728", "#2ca02c"];
-  const WINDOWS = [5, 10, 30, 60, 120, 300, 600];
+  // The window choices (seconds): the live ones and the history presets; any other span
+  // (a zoom) is kept too. "all" is from the first stored sample to now.
+  const WINDOWS = [5, 10, 30, 60, 120, 300, 600, 3600, 21600, 86400, 604800];
+  const MIN_SPAN = 5, MAX_SPAN = 20 * 365 * 86400e3;   // ms: a few samples at 1 kHz; twenty years
+  const History = window.SensorHistory;
   const el = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
 
+  function windowSetting(text) {
+    if (text === "all") return "all";
+    const seconds = Number(text);
+    return isFinite(seconds) && seconds * 1000 >= MIN_SPAN && seconds * 1000 <= MAX_SPAN ? seconds : null;
+  }
+  /// A span in seconds as the address keeps it: three significant digits.
+  function roundSeconds(seconds) { return Number(seconds.toPrecision(3)); }
+
   // ---- Settings (kept in the URL so a view can be shared) ----
   const settings = {
-    window: WINDOWS.includes(Number(params.get("window") || params.get("seconds"))) ? Number(params.get("window") || params.get("seconds")) : 10,
+    window: windowSetting(params.get("window") || params.get("seconds")) || 10,
     scale: ["auto", "channel", "fixed"].includes(params.get("scale")) ? params.get("scale") : "auto",
     min: params.get("min") !== null && params.get("min") !== "" ? Number(params.get("min")) : NaN,
     max: params.get("max") !== null && params.get("max") !== "" ? Number(params.get("max")) : NaN,
@@ -23,6 +35,7 @@
     zero: Number(params.get("zero")) || 338,              // ADXL335 zero-g: 1.65 V at 5 V / 1024
     history: Math.min(3600, Number(params.get("history")) || 600),
     token: params.get("token"),
+    source: params.get("source") || "",                   // the store's source to read history of
   };
 
   function saveSettings() {
@@ -36,6 +49,9 @@
     set("mode", settings.mode, "shared");
     set("hide", Array.from(settings.hidden).join(","), "");
     set("xy", settings.mode === "xy" ? settings.xy.join(",") : "", "");
+    // A view away from the live edge is kept as its range, so it can be shared.
+    set("from", view.paused ? String(Math.round(view.t0)) : "", "");
+    set("to", view.paused ? String(Math.round(view.t1)) : "", "");
     const query = out.toString();
     history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
   }
@@ -46,14 +62,187 @@
   const conn = {
     socket: null, state: "connecting", stream: null, lastSeq: -1, columns: [], retryAt: 0, retryDelay: 500,
     source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
-    lossMarked: false, restartMarkPending: false, refusal: null,
+    lossMarked: false, restartMarkPending: false, refusal: null, kind: "",
   };
   const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0, policyViolations: 0 };
   // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
   document.addEventListener("securitypolicyviolation", function () { counters.policyViolations++; });
-  const view = { paused: false, t0: 0, t1: 0, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null };
+  const view = { paused: false, t0: 0, t1: 0, span: settings.window === "all" ? 600000 : settings.window * 1000, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null };
+  // History: what the bridge's store holds (sessions), and the loader of its buckets.
+  const stored = { sessions: [], sessionsError: null, sessionsLoaded: false, off: false, source: settings.source };
+  const loader = new History.HistoryLoader({
+    fetch: window.fetch.bind(window),
+    url: historyURL,
+    onChange: function () {
+      historyChanged = performance.now();
+      if (loader.last) addSeries(loader.last.present);
+      requestDraw();
+    },
+  });
+  let historyChanged = 0;
+  let historyShown = { layers: [], at: 0 };
+  let drawnLayers = [];
   const frames = { times: new Float64Array(600), count: 0, lastDraw: 0 };
   let lastExport = null;
+
+  /// The span in ms a window setting means ("all": from the first stored or held sample).
+  function spanOf(windowSetting) {
+    if (windowSetting !== "all") return windowSetting * 1000;
+    const edge = liveEdge(), first = earliestTime();
+    return Math.min(MAX_SPAN, Math.max(10000, (edge - first) * 1.02 || 600000));
+  }
+
+  // ---- History ----
+  function apiURL(path, query) {
+    if (settings.token) query.set("token", settings.token);
+    if (stored.source) query.set("source", stored.source);
+    const text = query.toString();
+    return path + (text ? "?" + text : "");
+  }
+
+  function historyURL(plan) {
+    const query = new URLSearchParams();
+    query.set("from", String(plan.from));
+    query.set("to", String(plan.to));
+    query.set("points", String(plan.points));
+    return apiURL("api/history", query);
+  }
+
+  /// The store's sessions (of the source shown), oldest first; asked at start, when the
+  /// bridge's stream changes, and every 30 s.
+  function loadSessions() {
+    const query = new URLSearchParams();
+    if (settings.token) query.set("token", settings.token);
+    const text = query.toString();
+    fetch("api/sessions" + (text ? "?" + text : ""), { cache: "no-store" })
+      .then((response) => response.text().then(function (text) {
+        let body = null;
+        try { body = JSON.parse(text); } catch (e) { body = null; }
+        if (!response.ok) {
+          const error = new Error(body && body.error ? body.error : text.trim() || "HTTP " + response.status);
+          error.status = response.status;
+          throw error;
+        }
+        return body;
+      }))
+      .then(function (list) {
+        if (!Array.isArray(list)) throw new Error("the bridge's sessions are not a list");
+        const sources = Array.from(new Set(list.map((s) => s.source)));
+        // With several sources and none chosen, the newest session's.
+        if (!settings.source && sources.length > 1) stored.source = list[list.length - 1].source;
+        stored.sessions = list.filter((s) => !stored.source || sources.length < 2 || s.source === stored.source)
+          .map((s) => ({ id: s.id, source: s.source, start: Number(s.start), end: Number(s.end), open: s.open === true,
+                         channels: s.channels || [], samples: s.samples || 0 }))
+          .filter((s) => isFinite(s.start) && isFinite(s.end))
+          .sort((a, b) => a.start - b.start);
+        stored.sessionsError = null;
+        stored.sessionsLoaded = true;
+        stored.off = false;
+        requestDraw();
+      })
+      .catch(function (error) {
+        stored.sessionsError = error.message || String(error);
+        if (error.status === 404) { stored.off = true; loader.off = true; loader.error = stored.sessionsError; }
+        requestDraw();
+      });
+  }
+
+  /// Series of the history shown that the page does not know yet, added in order (legend, colours).
+  function addSeries(names) {
+    let added = false;
+    for (const name of names || []) {
+      if (typeof name !== "string" || store.index.has(name)) continue;
+      store.seriesIndex(name);
+      added = true;
+    }
+    if (added) rebuildLegend();
+  }
+
+  /// The series of the history in view, which the page keeps while the bridge's stream has forgotten them.
+  function historySeries() {
+    const names = new Set();
+    for (const layer of drawnLayers) for (const name of layer.result.present) names.add(name);
+    return Array.from(names);
+  }
+
+  /// What kind of source the bridge serves (`archive`: a store alone, no board), from /api/status.
+  function loadStatus() {
+    const url = "api/status" + (settings.token ? "?token=" + encodeURIComponent(settings.token) : "");
+    fetch(url, { cache: "no-store" })
+      .then((response) => response.ok ? response.json() : null)
+      .then(function (status) {
+        if (status && status.source && typeof status.source.kind === "string") { conn.kind = status.source.kind; requestDraw(); }
+      })
+      .catch(function () {});
+  }
+
+  /// The time of the newest data: now while a source streams; the end of the store's last
+  /// session when nothing streams (an archive, or the bridge is away).
+  function liveEdge() {
+    if ((streaming() && conn.kind !== "archive") || !stored.sessions.length) return bridgeNow();
+    const last = stored.sessions[stored.sessions.length - 1];
+    return Math.max(last.end, store.length ? store.lastTime() : -Infinity);
+  }
+
+  /// Whether the page follows a moving edge (a source streams) or a fixed one (an archive).
+  function streaming() { return !!(conn.socket && conn.socket.readyState === 1) && conn.kind !== "archive"; }
+
+  function earliestTime() {
+    if (stored.sessions.length) return stored.sessions[0].start;
+    return store.length ? store.firstTime() : bridgeNow() - 600000;
+  }
+
+  /// What the plot draws from history for the view, asking the bridge for more when the
+  /// view reaches past what the page holds (never waiting for it).
+  function historyForView(t0, t1, width) {
+    if (loader.off) return [];
+    const heldFrom = store.length ? store.firstTime() : undefined;
+    const options = { t0: t0, t1: t1, width: width, heldFrom: heldFrom, have: loader.have(), latest: liveEdge() };
+    if (stored.sessions.length) options.earliest = stored.sessions[0].start;
+    // Asked once the sessions are known and the stream's own backlog had its chance to arrive.
+    const ready = (stored.sessionsLoaded || stored.sessionsError) && (conn.state !== "connecting" || performance.now() > 2000);
+    if (ready) loader.want(History.planFetch(options));
+    return loader.layers(t0, t1, heldFrom === undefined ? [] : [[heldFrom, Infinity]]);
+  }
+
+  /// Session starts and the store's state changes in the view, as plot marks.
+  function historyMarks(layers, t0, t1) {
+    const marks = [];
+    stored.sessions.forEach(function (s, k) {
+      if (k > 0 && s.start >= t0 && s.start <= t1) marks.push({ t: s.start, kind: "session", text: "session " + s.id + " started" });
+    });
+    const seen = new Set();
+    for (const layer of layers) {
+      for (const e of layer.result.events) {
+        const key = e.t + e.state;
+        if (seen.has(key) || e.t < t0 || e.t > t1) continue;
+        seen.add(key);
+        marks.push({ t: e.t, kind: e.state, text: e.state === "connected" ? "connected" : e.state + (e.detail ? ": " + e.detail : "") });
+      }
+    }
+    return marks;
+  }
+
+  function historyState() {
+    const last = loader.last;
+    return {
+      enabled: !loader.off,
+      loading: loader.loading(),
+      from: last ? last.from : null,
+      to: last ? last.to : null,
+      buckets: last ? last.count : 0,
+      exact: last ? last.exact : false,
+      error: loader.error || stored.sessionsError,
+      url: loader.lastURL,
+      requests: loader.requests,
+      aborted: loader.aborted,
+      duration: loader.lastDuration,
+      cached: loader.results.length,
+      shown: historyShown.layers,
+      changedAt: historyChanged,
+      drawnAt: historyShown.at,
+    };
+  }
 
   // ---- Connection ----
   function streamURL() {
@@ -136,6 +325,8 @@
           }
           conn.stream = message.stream;
           conn.lastSeq = -1;
+          loadSessions();
+          loadStatus();
         }
         conn.source = { name: message.source || "", state: message.state || "connected", detail: message.detail || "" };
         conn.lossMarked = false;
@@ -220,6 +411,7 @@
       return { name: "unreachable", text: "bridge unreachable, retrying" + (wait ? " in " + wait + " s" : "…") };
     }
     const source = conn.source;
+    if (conn.kind === "archive") return { name: "archive", text: "archive", detail: source.detail };
     if (source.state === "disconnected") return { name: "disconnected", text: "board disconnected", detail: source.detail };
     if (source.state === "finished") return { name: "finished", text: "replay finished", detail: source.detail };
     if (source.state === "stopped") return { name: "stopped", text: "source stopped", detail: source.detail };
@@ -297,46 +489,128 @@
     });
   }
 
-  function setPaused(paused) {
+  function setPaused(paused, range) {
     if (paused === view.paused) return;
     view.paused = paused;
     if (paused) {
-      view.pausedAt = bridgeNow();
+      view.pausedAt = liveEdge();
       // What had arrived by then: a sample stamped earlier but still on its way is not drawn.
-      view.heldAtPause = store.length ? store.lastTime() : -Infinity;
-      view.t1 = view.pausedAt;
-      view.t0 = view.t1 - settings.window * 1000;
+      // A range asked for (the address, "go to") shows whatever arrives in it.
+      view.heldAtPause = range ? Infinity : store.length ? store.lastTime() : -Infinity;
+      view.t1 = range ? range[1] : view.pausedAt;
+      view.t0 = range ? range[0] : view.t1 - view.span;
     } else {
       view.cursorT = null;
+      view.span = view.t1 - view.t0 || view.span;
     }
     el("pause").textContent = paused ? "Resume" : "Pause";
     el("pause").setAttribute("aria-pressed", String(paused));
     el("reset").hidden = !paused;
+    saveView();
     requestDraw();
   }
 
   function resetZoom() {
     if (!view.paused) return;
     view.t1 = view.pausedAt;
-    view.t0 = view.t1 - settings.window * 1000;
+    view.t0 = view.t1 - spanOf(settings.window);
+    saveView();
     requestDraw();
   }
 
+  /// Zooms by `factor` around a time. Following the live edge, the edge stays and the span
+  /// changes (the window setting becomes that span); paused, around the time (the cursor).
   function zoom(factor, aroundT) {
-    if (!view.paused) setPaused(true);
-    const span = Math.min(3600e3, Math.max(20, (view.t1 - view.t0) * factor));
-    const anchor = aroundT === undefined ? (view.t0 + view.t1) / 2 : aroundT;
+    const span = Math.min(MAX_SPAN, Math.max(MIN_SPAN, (view.t1 - view.t0) * factor));
+    if (!view.paused) {
+      view.span = span;
+      settings.window = roundSeconds(span / 1000);
+      showWindow();
+      saveSettings();
+      requestDraw();
+      return;
+    }
+    const anchor = aroundT === undefined || aroundT === null ? (view.t0 + view.t1) / 2 : aroundT;
     const ratio = (anchor - view.t0) / (view.t1 - view.t0);
     view.t0 = anchor - span * ratio;
     view.t1 = view.t0 + span;
+    saveView();
     requestDraw();
   }
 
+  /// Moves the view by a fraction of its span; past the live edge it follows it again.
   function pan(fraction) {
     if (!view.paused) setPaused(true);
     const shift = (view.t1 - view.t0) * fraction;
     view.t0 += shift; view.t1 += shift;
+    followIfAtEdge();
+    saveView();
     requestDraw();
+  }
+
+  function followIfAtEdge() {
+    if (view.paused && streaming() && view.t1 >= liveEdge()) setPaused(false);
+  }
+
+  /// Shows the view [t0, t1] (paused), e.g. from the address or "go to".
+  function showRange(t0, t1) {
+    if (!(t1 > t0)) return;
+    if (view.paused) { view.t0 = t0; view.t1 = t1; saveView(); requestDraw(); } else setPaused(true, [t0, t1]);
+  }
+
+  /// Centres the view on time t (a number, or text as parseTime reads it), cursor there.
+  function goTo(t) {
+    const at = History.parseTime(t, liveEdge());
+    if (!isFinite(at)) return false;
+    const span = view.t1 - view.t0 || view.span;
+    showRange(at - span / 2, at + span / 2);
+    view.cursorT = at;
+    requestDraw();
+    return true;
+  }
+
+  /// A window preset: that span up to the live edge, following it.
+  function chooseWindow(value) {
+    const setting = windowSetting(value);
+    if (setting === null) return;
+    settings.window = setting;
+    view.span = spanOf(setting);
+    if (view.paused) setPaused(false);
+    showWindow();
+    saveSettings();
+    requestDraw();
+  }
+
+  /// The window select shows the setting, or "custom" for a span no preset has.
+  function showWindow() {
+    const select = el("window");
+    const value = String(settings.window);
+    let custom = select.querySelector("option[data-custom]");
+    if (Array.from(select.options).some((o) => o.value === value && !o.dataset.custom)) {
+      if (custom) custom.remove();
+    } else {
+      if (!custom) {
+        custom = document.createElement("option");
+        custom.dataset.custom = "1";
+        select.appendChild(custom);
+      }
+      custom.value = value;
+      custom.textContent = spanText(settings.window * 1000);
+    }
+    select.value = value;
+  }
+
+  function spanText(ms) {
+    const units = [[86400e3, "d"], [3600e3, "h"], [60e3, "min"], [1000, "s"], [1, "ms"]];
+    for (const [size, name] of units) if (ms >= size) return Number((ms / size).toPrecision(3)) + " " + name;
+    return ms + " ms";
+  }
+
+  let viewSaveTimer = null;
+  /// The paused view's range into the address, at most every 300 ms (a drag moves it a lot).
+  function saveView() {
+    if (viewSaveTimer) return;
+    viewSaveTimer = setTimeout(function () { viewSaveTimer = null; saveSettings(); }, 300);
   }
 
   function timeAtX(clientX) {
@@ -350,7 +624,7 @@
 
   function bindControls() {
     const windowSelect = el("window"), scaleSelect = el("scale"), modeSelect = el("mode");
-    windowSelect.value = String(settings.window);
+    showWindow();
     scaleSelect.value = settings.scale;
     modeSelect.value = settings.mode;
     if (isFinite(settings.min)) el("ymin").value = settings.min;
@@ -361,10 +635,12 @@
 
     el("pause").addEventListener("click", () => setPaused(!view.paused));
     el("reset").addEventListener("click", resetZoom);
-    windowSelect.addEventListener("change", function () {
-      settings.window = Number(windowSelect.value);
-      if (view.paused) { view.t0 = view.t1 - settings.window * 1000; }
-      saveSettings(); requestDraw();
+    windowSelect.addEventListener("change", function () { chooseWindow(windowSelect.value); });
+    el("goto-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      const ok = goTo(el("goto").value);
+      el("goto").setAttribute("aria-invalid", String(!ok));
+      el("goto").title = ok ? "" : "Not a time: try 2025-11-21 14:30, -2h or now";
     });
     scaleSelect.addEventListener("change", function () {
       settings.scale = scaleSelect.value;
@@ -399,7 +675,7 @@
     el("export-png").addEventListener("click", exportPNG);
 
     const canvas = el("graph");
-    canvas.addEventListener("mousemove", function (event) {
+    canvas.addEventListener("pointermove", function (event) {
       if (view.drag) {
         const layout = plot.layout;
         const msPerPx = (view.t1 - view.t0) / (layout.right - layout.left);
@@ -409,14 +685,20 @@
       view.cursorT = timeAtX(event.clientX);
       requestDraw();
     });
-    canvas.addEventListener("mouseleave", function () { if (!view.paused) view.cursorT = null; view.drag = null; requestDraw(); });
-    canvas.addEventListener("mousedown", function (event) {
-      if (!view.paused) return;
+    canvas.addEventListener("pointerleave", function () { if (!view.paused) view.cursorT = null; view.drag = null; requestDraw(); });
+    canvas.addEventListener("pointerdown", function (event) {
+      if (settings.mode === "xy" || event.button !== 0) return;
+      if (!view.paused) setPaused(true);
       view.drag = { x: event.clientX, t0: view.t0, t1: view.t1 };
     });
-    window.addEventListener("mouseup", function () { view.drag = null; });
+    window.addEventListener("pointerup", function () {
+      if (!view.drag) return;
+      view.drag = null;
+      followIfAtEdge();
+      saveView();
+    });
     canvas.addEventListener("wheel", function (event) {
-      if (!view.paused || settings.mode === "xy") return;
+      if (settings.mode === "xy") return;
       event.preventDefault();
       zoom(event.deltaY > 0 ? 1.25 : 0.8, timeAtX(event.clientX) || undefined);
     }, { passive: false });
@@ -431,8 +713,9 @@
         setPaused(!view.paused);
         return;
       }
-      if (!view.paused) return;
       const span = view.t1 - view.t0;
+      // Live, + and - zoom (the live edge stays) and shift+arrows pan back; arrows and 0 act paused.
+      if (!view.paused && !["+", "=", "-", "_"].includes(event.key) && !(event.shiftKey && event.key === "ArrowLeft")) return;
       switch (event.key) {
         case "ArrowLeft": case "ArrowRight": {
           const dir = event.key === "ArrowLeft" ? -1 : 1;
@@ -474,13 +757,30 @@
     link.remove();
   }
 
+  /// CSV of what the page holds; when the view reaches back past it (and the bridge keeps
+  /// history), the bridge's own export of the visible range, streamed as a download.
   function exportCSV() {
+    // Stored samples shown that the page does not hold: the bridge's export has them.
+    const beyond = !loader.off && drawnLayers.some((layer) => layer.result.count > 0
+      && layer.intervals.some((i) => layer.result.lowerBound(i[0]) < layer.result.count && layer.result.t0[layer.result.lowerBound(i[0])] <= i[1]));
+    if (beyond) {
+      const t1 = Math.min(view.t1, liveEdge());
+      const query = new URLSearchParams();
+      query.set("from", String(Math.floor(view.t0)));
+      query.set("to", String(Math.ceil(t1)));
+      query.set("format", "csv");
+      const url = apiURL("api/export", query);
+      const name = "sensorbridge-" + stamp() + ".csv";
+      download(name, url);
+      lastExport = { kind: "csv", name: name, url: url, from: Math.floor(view.t0), to: Math.ceil(t1), source: "bridge" };
+      return lastExport;
+    }
     const text = store.csv();
     const name = "sensorbridge-" + stamp() + ".csv";
     const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
     download(name, url);
     setTimeout(() => URL.revokeObjectURL(url), 60000);
-    lastExport = { kind: "csv", name: name, text: text, rows: store.length };
+    lastExport = { kind: "csv", name: name, text: text, rows: store.length, source: "page" };
     return lastExport;
   }
 
@@ -501,7 +801,7 @@
     const css = getComputedStyle(document.documentElement);
     const get = (name) => css.getPropertyValue(name).trim();
     return { panel: get("--panel"), text: get("--text"), muted: get("--muted"), grid: get("--grid"), axis: get("--axis"),
-             marker: get("--marker"), overlayBg: get("--overlay-bg"), overlayText: get("--overlay-text") };
+             marker: get("--marker"), gap: get("--gap"), overlayBg: get("--overlay-bg"), overlayText: get("--overlay-text") };
   }
   let themeColors = theme();
   if (window.matchMedia) {
@@ -513,33 +813,49 @@
   function draw() {
     const started = performance.now();
     if (!view.paused) {
-      view.t1 = bridgeNow();
-      view.t0 = view.t1 - settings.window * 1000;
+      if (settings.window === "all") view.span = spanOf("all");
+      view.t1 = liveEdge();
+      view.t0 = view.t1 - view.span;
     }
+    const width = plotWidth();
+    const layers = settings.mode === "xy" ? [] : historyForView(view.t0, view.t1, width);
     const state = pageState();
     const series = visibleSeries();
     // XY may use any series, shown in the legend or not.
     const all = store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length] }));
     const byName = (name) => all.find((s) => s.name === name);
     let overlay = null;
-    if (state.name !== "live") overlay = state.text + (state.detail ? ": " + state.detail : "");
+    if (state.name !== "live" && state.name !== "archive") overlay = state.text + (state.detail ? ": " + state.detail : "");
     if (view.paused) overlay = overlay ? "paused · " + overlay : null;
     if (!store.length && state.name === "live") overlay = "waiting for samples…";
+    if (!store.length && !layers.length && loader.loading()) overlay = "loading history…";
     plot.render({
+      history: layers, heldFrom: layers.length && store.length ? store.firstTime() : undefined,
+      gaps: settings.mode === "xy" ? [] : History.sessionGaps(stored.sessions, view.t0, view.t1),
+      marks: historyMarks(layers, view.t0, view.t1), lookup: lookup,
       // Paused, the plot shows what had arrived by then, however it is zoomed or panned.
       store: store, t0: view.t0, t1: view.t1, limit: view.paused ? view.heldAtPause : Infinity,
       series: series, mode: settings.mode, scale: settings.scale,
       fixedMin: settings.min, fixedMax: settings.max, cursorT: view.cursorT, theme: themeColors, overlay: overlay,
       xy: [byName(settings.xy[0] || store.names[0]), byName(settings.xy[1] || store.names[1])],
     });
+    historyShown = { layers: plot.layout.history || [], at: performance.now() };
+    drawnLayers = layers;
     updateText(state, series);
     const took = performance.now() - started;
     frames.times[frames.count % frames.times.length] = took;
     frames.count++;
     frames.lastDraw = Date.now();
+    frames.lastDrawEnd = performance.now();
   }
 
   function updateText(state, series) {
+    const info = el("history-state");
+    const error = loader.error || stored.sessionsError;
+    const text = loader.off ? (error || "no history") : loader.loading() ? "loading history…" : error ? "history: " + error : "";
+    if (info.textContent !== text) info.textContent = text;
+    info.className = "history-state" + (loader.off ? " off" : loader.loading() ? " loading" : error ? " error" : "");
+    info.hidden = !text;
     const pill = el("state");
     pill.className = "state " + state.name;
     pill.dataset.state = state.name;
@@ -553,7 +869,8 @@
     el("skipped-box").hidden = counters.missed === 0;
     el("skipped").textContent = counters.missed;
     // Cursor readout: every visible series at the cursor, else the latest values.
-    const at = view.cursorT !== null ? view.cursorT : (store.length ? store.lastTime() : null);
+    const fromHistory = view.cursorT === null && !store.length && drawnLayers.length > 0;
+    const at = view.cursorT !== null ? view.cursorT : store.length ? store.lastTime() : fromHistory ? Math.min(view.t1, liveEdge()) : null;
     const readout = el("cursor-readout");
     readout.innerHTML = "";
     const label = document.createElement("span");
@@ -562,7 +879,7 @@
     readout.appendChild(label);
     const values = {};
     for (const s of series) {
-      const hit = at === null ? null : store.valueAt(s.index, at, view.cursorT !== null ? Math.max(1000, (view.t1 - view.t0) / 50) : 1e12);
+      const hit = at === null ? null : view.cursorT !== null || fromHistory ? lookup(s, at) : store.valueAt(s.index, at, 1e12);
       const span = document.createElement("span");
       span.className = "value";
       span.style.color = COLORS[s.index % COLORS.length];
@@ -594,13 +911,33 @@
     return Math.abs(v) >= 1e5 || v === Math.round(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, "");
   }
 
+  function plotWidth() {
+    const layout = plot.layout;
+    if (layout && layout.right > layout.left) return layout.right - layout.left;
+    return Math.max(200, (el("graph").clientWidth || 1000) - 72);
+  }
+
+  /// The value of series s at time t: from what the page holds, or the history bucket there.
+  function lookup(s, t) {
+    const maxAge = Math.max(1000, (view.t1 - view.t0) / 50);
+    if (store.length && t >= store.firstTime()) return store.valueAt(s.index, t, maxAge);
+    for (const layer of drawnLayers) {
+      if (!layer.intervals.some((i) => t >= i[0] && t <= i[1])) continue;
+      const c = layer.result.index.get(s.name);
+      if (c !== undefined) return layer.result.valueAt(c, t, maxAge);
+    }
+    return store.length ? store.valueAt(s.index, t, maxAge) : null;
+  }
+
   function frame() {
     const now = Date.now();
     // Live, the time axis moves with the clock: redraw at most once per pixel of scroll
     // (and at least every 250 ms for the readouts); otherwise only on change.
     const width = el("graph").clientWidth || 1000;
-    const msPerPixel = settings.window * 1000 / width;
-    const due = !view.paused && now - frames.lastDraw >= Math.min(250, Math.max(16, msPerPixel));
+    const msPerPixel = view.span / width;
+    // An archive's edge does not move: it is drawn on change only (and the 500 ms timer).
+    const moving = !view.paused && conn.kind !== "archive";
+    const due = moving && now - frames.lastDraw >= Math.min(250, Math.max(16, msPerPixel));
     if (drawRequested || due) { drawRequested = false; draw(); }
     requestAnimationFrame(frame);
   }
@@ -618,7 +955,22 @@
     get firstTime() { return store.length ? store.firstTime() : null; },
     get lastTime() { return store.length ? store.lastTime() : null; },
     get paused() { return view.paused; },
-    get view() { return { t0: view.t0, t1: view.t1, cursorT: view.cursorT }; },
+    get view() { return { t0: view.t0, t1: view.t1, cursorT: view.cursorT, span: view.paused ? view.t1 - view.t0 : view.span, following: !view.paused }; },
+    get history() { return historyState(); },
+    get sessions() { return stored.sessions.map((s) => Object.assign({}, s)); },
+    get liveEdge() { return liveEdge(); },
+    /// The buckets of the newest history answer, as the bridge sent them (null as null).
+    historyData: function () {
+      const r = loader.last;
+      if (!r) return null;
+      const list = (a) => Array.from(a, (v) => (v === v ? v : null));
+      return { from: r.from, to: r.to, channels: r.channels.slice(), t0: Array.from(r.t0), t1: Array.from(r.t1), n: Array.from(r.n),
+               min: r.min.map(list), max: r.max.map(list), mean: r.mean.map(list), exact: r.exact, events: r.events.slice() };
+    },
+    goTo: goTo,
+    showRange: showRange,
+    setWindow: chooseWindow,
+    zoom: function (factor, aroundT) { zoom(factor, aroundT); },
     get settings() { return { window: settings.window, scale: settings.scale, min: settings.min, max: settings.max, mode: settings.mode, hidden: Array.from(settings.hidden), xy: settings.xy.slice() }; },
     get rate() { return currentRate(); },
     get stream() { return conn.stream; },
@@ -629,6 +981,7 @@
     get lastLayout() { return plot.layout; },
     get frameTimes() { const n = Math.min(frames.count, frames.times.length); return Array.from(frames.times.slice(0, n)); },
     get frameCount() { return frames.count; },
+    get lastDrawEnd() { return frames.lastDrawEnd || 0; },
     /// Every held sample as [t, v...] in series order (null where a series has no value).
     rows: function () {
       const out = [];
@@ -678,11 +1031,16 @@
   window.sensorbridge.serial = serial;
 
   bindControls();
+  // A shared view of the past: ?from=T&to=T (times as "go to" reads them).
+  const urlFrom = History.parseTime(params.get("from"), Date.now()), urlTo = History.parseTime(params.get("to"), Date.now());
+  if (urlFrom < urlTo) setPaused(true, [urlFrom, urlTo]);
   saveSettings();
+  loadSessions();
+  setInterval(loadSessions, 30000);
   connect();
   requestAnimationFrame(frame);
   // Hidden or throttled tabs may not run animation frames; keep the state current anyway.
   setInterval(function () { if (Date.now() - frames.lastDraw > 500) draw(); }, 500);
   // Series the bridge forgot go once their last values have scrolled out.
-  setInterval(function () { if (store.retire(conn.channelNames)) mapColumns(conn.channelNames); }, 5000);
+  setInterval(function () { if (store.retire(conn.channelNames.concat(historySeries()))) mapColumns(conn.channelNames); }, 5000);
 })();

@@ -18,14 +18,36 @@
     return v.toFixed(digits);
   }
 
-  const TIME_STEPS = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000];
+  const MIN = 60000, HOUR = 3600000, DAY = 86400000;
+  const TIME_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000, MIN, 2 * MIN, 5 * MIN,
+                      10 * MIN, 15 * MIN, 30 * MIN, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY,
+                      14 * DAY, 28 * DAY, 91 * DAY, 182 * DAY, 364 * DAY];
 
   function pad2(n) { return n < 10 ? "0" + n : String(n); }
-  function clockLabel(t, step) {
+  /// A time-axis label: as precise as the step, with the date once the axis spans days.
+  function clockLabel(t, step, span) {
     const d = new Date(t);
-    let text = pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" + pad2(d.getSeconds());
+    const date = String(d.getFullYear()).slice(2) + "-" + pad2(d.getMonth() + 1) + "-" + pad2(d.getDate());
+    if (step >= DAY) return date;
+    let text = pad2(d.getHours()) + ":" + pad2(d.getMinutes());
+    if (step < MIN) text += ":" + pad2(d.getSeconds());
     if (step < 1000) text += "." + String(d.getMilliseconds()).padStart(3, "0");
+    if (span !== undefined && span >= DAY) text = date + " " + text;
     return text;
+  }
+
+  /// Ticks at whole steps of local time (an hour step starts on the hour, a day at midnight).
+  function timeTicks(t0, t1, step) {
+    const ticks = [];
+    const offset = (t) => new Date(t).getTimezoneOffset() * 60000;
+    const zone = step >= MIN ? offset(t0) : 0;
+    let t = Math.ceil((t0 - zone) / step) * step + zone;
+    for (let k = 0; t <= t1 && k < 1000; k++, t += step) {
+      // Across a change of summer time, keep to whole local steps.
+      const shift = step >= HOUR ? offset(t) - zone : 0;
+      if (t + shift >= t0 && t + shift <= t1) ticks.push(t + shift);
+    }
+    return ticks;
   }
 
   function Plot(canvas) {
@@ -47,8 +69,9 @@
     return { width: width, height: height };
   };
 
-  /// Min and max of series s over [t0, t1] (columns inside the plot only), from the block summaries.
-  function range(store, s, t0, t1, msPerColumn, limit) {
+  /// Min and max of series s over [t0, t1] (columns inside the plot only), from the block
+  /// summaries, and from the history buckets drawn in the view.
+  function range(store, s, t0, t1, msPerColumn, limit, history, name) {
     let min = Infinity, max = -Infinity;
     const columns = Math.round((t1 - t0) / msPerColumn);
     store.columns(s, t0, t1, msPerColumn, function (c, first, lo, hi) {
@@ -56,7 +79,72 @@
       if (lo < min) min = lo;
       if (hi > max) max = hi;
     }, limit);
+    for (const layer of history || []) {
+      const c = layer.result.index.get(name);
+      if (c === undefined) continue;
+      for (const interval of layer.intervals) {
+        const r = layer.result.range(c, interval[0], interval[1]);
+        if (r[0] < min) min = r[0];
+        if (r[1] > max) max = r[1];
+      }
+    }
     return [min, max];
+  }
+
+  /// History buckets of one series in [a, b]: a min/max band per bucket (joined to the next
+  /// unless the line breaks there) under the mean line; single samples as a line, like live.
+  function drawHistory(ctx, result, c, a, b, x, y, color) {
+    const t0 = result.t0, t1 = result.t1, n = result.n, brk = result.breakBefore;
+    const mean = result.mean[c], min = result.min[c], max = result.max[c];
+    let from = result.lowerBound(a);
+    if (from > 0) from--;
+    let to = from;
+    while (to < result.count && t0[to] <= b) to++;
+    if (to < result.count) to++;
+    let banded = false;
+    for (let i = from; i < to; i++) if (n[i] > 1 && min[i] !== max[i]) { banded = true; break; }
+    if (banded) {
+      ctx.globalAlpha = 0.28;
+      ctx.fillStyle = color;
+      let rx0 = NaN, rx1 = NaN, top = Infinity, bottom = -Infinity;
+      const flush = () => { if (rx0 === rx0) ctx.fillRect(rx0, top - 0.5, Math.max(1, rx1 - rx0), Math.max(1, bottom - top + 1)); };
+      for (let i = from; i < to; i++) {
+        if (min[i] !== min[i]) continue;
+        const next = i + 1 < result.count && !brk[i + 1] ? t0[i + 1] : t1[i];
+        const left = Math.floor(x(t0[i])), right = Math.max(left + 1, Math.floor(x(next)));
+        const hi = y(max[i]), lo = y(min[i]);
+        if (left === rx0 || (left < rx1 && !brk[i])) {
+          if (hi < top) top = hi;
+          if (lo > bottom) bottom = lo;
+          if (right > rx1) rx1 = right;
+        } else {
+          flush();
+          rx0 = left; rx1 = right; top = hi; bottom = lo;
+        }
+      }
+      flush();
+      ctx.globalAlpha = 1;
+    }
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    let open = false;
+    for (let i = from; i < to; i++) {
+      const v = mean[i];
+      if (v !== v) { open = false; continue; }
+      const px = x(n[i] > 1 ? (t0[i] + t1[i]) / 2 : t0[i]), py = y(v);
+      if (!open || brk[i]) { ctx.moveTo(px, py); ctx.lineTo(px + 0.01, py); } else ctx.lineTo(px, py);
+      open = true;
+    }
+    ctx.stroke();
+    // Single samples far apart: each one as a dot too, so they can be told from the line.
+    if (!banded && to - from > 0 && x(t0[to - 1]) - x(t0[from]) > 8 * (to - from)) {
+      ctx.fillStyle = color;
+      for (let i = from; i < to; i++) {
+        if (mean[i] !== mean[i]) continue;
+        ctx.beginPath(); ctx.arc(x(t0[i]), y(mean[i]), 2.5, 0, 2 * Math.PI); ctx.fill();
+      }
+    }
   }
 
   function padded(min, max) {
@@ -78,7 +166,12 @@
     else this.layout = this.renderTime(view, size);
     if (view.overlay) {
       ctx.font = "600 15px system-ui, sans-serif";
-      const text = view.overlay;
+      let text = view.overlay;
+      // Too long for the plot (a phone): cut, not squeezed.
+      if (ctx.measureText(text).width > size.width - 68) {
+        while (text.length > 8 && ctx.measureText(text + "…").width > size.width - 68) text = text.slice(0, -1);
+        text += "…";
+      }
       const width = Math.min(size.width - 40, ctx.measureText(text).width + 28);
       const x = (size.width - width) / 2, y = TOP + 8;
       ctx.fillStyle = colors.overlayBg;
@@ -109,10 +202,10 @@
       if (view.scale === "fixed" && view.fixedMin < view.fixedMax) {
         for (const s of group) ranges.set(s.index, [view.fixedMin, view.fixedMax]);
       } else if (view.scale === "channel") {
-        for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit); ranges.set(s.index, padded(r[0], r[1])); }
+        for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit, view.history, s.name); ranges.set(s.index, padded(r[0], r[1])); }
       } else {
         let min = Infinity, max = -Infinity;
-        for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit); min = Math.min(min, r[0]); max = Math.max(max, r[1]); }
+        for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit, view.history, s.name); min = Math.min(min, r[0]); max = Math.max(max, r[1]); }
         const shared = padded(min, max);
         for (const s of group) ranges.set(s.index, shared);
       }
@@ -134,9 +227,34 @@
         ctx.fillStyle = group[0].color;
         ctx.fillText(group[0].name, LEFT + 6, top + 14);
       }
-      // Lines, clipped to the panel.
+      // Where no session ran (the bridge was off, or kept no history): shaded.
+      ctx.fillStyle = colors.gap || colors.grid;
+      for (const gap of view.gaps || []) {
+        const a = Math.max(LEFT, x(gap[0])), b = Math.min(size.width - RIGHT, x(gap[1]));
+        if (b > a) ctx.fillRect(a, top + 1, b - a, panelH - 1);
+      }
+      // History from the bridge's store, each part of it clipped to where it is the finest.
+      for (const layer of view.history || []) {
+        for (const interval of layer.intervals) {
+          const a = Math.max(LEFT, x(interval[0])), b = Math.min(size.width - RIGHT, x(interval[1]));
+          if (!(b > a)) continue;
+          ctx.save();
+          ctx.beginPath(); ctx.rect(a, top, b - a, panelH); ctx.clip();
+          for (const s of group) {
+            const c = layer.result.index.get(s.name);
+            if (c === undefined) continue;
+            const r = ranges.get(s.index);
+            const scale = panelH / (r[1] - r[0]);
+            drawHistory(ctx, layer.result, c, interval[0], interval[1], x, (v) => bottom - (v - r[0]) * scale, s.color);
+          }
+          ctx.restore();
+        }
+      }
+      // Lines, clipped to the panel (and to what the page holds, when history is drawn too).
       ctx.save();
-      ctx.beginPath(); ctx.rect(LEFT, top, plotW, panelH); ctx.clip();
+      const heldFrom = view.heldFrom === undefined ? t0 : Math.max(t0, view.heldFrom);
+      const clipLeft = Math.max(LEFT, Math.min(size.width - RIGHT, Math.floor(x(heldFrom))));
+      ctx.beginPath(); ctx.rect(clipLeft, top, size.width - RIGHT - clipLeft, panelH); ctx.clip();
       // Dense data (more samples than pixel columns) is drawn as one bar per column from min
       // to max, widened to meet the previous column: rectangles raster far faster than a
       // zigzag path. Sparse data is drawn as a path through its points.
@@ -174,20 +292,25 @@
       layout.panels.push({ top: top, bottom: bottom, series: group, ranges: ranges });
     });
 
-    // Time axis: clock time.
-    const tstep = TIME_STEPS.find((st) => (t1 - t0) / st <= Math.max(2, plotW / 110)) || 600000;
+    // Time axis: clock time (with the date once the view spans days).
+    const labelWidth = t1 - t0 >= DAY ? 150 : 110;
+    const tstep = TIME_STEPS.find((st) => (t1 - t0) / st <= Math.max(2, plotW / labelWidth)) || TIME_STEPS[TIME_STEPS.length - 1];
     ctx.fillStyle = colors.muted;
     ctx.strokeStyle = colors.grid;
-    for (let t = Math.ceil(t0 / tstep) * tstep; t <= t1; t += tstep) {
+    for (const t of timeTicks(t0, t1, tstep)) {
       const px = Math.round(x(t)) + 0.5;
       ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
-      const label = clockLabel(t, tstep);
-      ctx.fillText(label, px - ctx.measureText(label).width / 2, size.height - 8);
+      const label = clockLabel(t, tstep, t1 - t0);
+      const labelW = ctx.measureText(label).width;
+      ctx.fillText(label, Math.max(2, Math.min(size.width - labelW - 2, px - labelW / 2)), size.height - 8);
     }
-    // Gaps, disconnections and restarts, where they happened.
+    // Gaps, disconnections, restarts and session starts, where they happened; a label only
+    // where it does not run into the previous one.
     ctx.font = "11px system-ui, sans-serif";
-    for (const event of store.events) {
-      if (event.t < t0 || event.t > t1) continue;
+    const events = store.events.concat(view.marks || []).filter((e) => e.t >= t0 && e.t <= t1).sort((p, q) => p.t - q.t);
+    layout.marks = [];
+    let labelEnd = -Infinity;
+    for (const event of events) {
       const px = Math.round(x(event.t)) + 0.5;
       ctx.strokeStyle = colors.marker;
       ctx.setLineDash([4, 3]);
@@ -195,8 +318,15 @@
       ctx.setLineDash([]);
       ctx.fillStyle = colors.marker;
       const width = ctx.measureText(event.text).width;
-      ctx.fillText(event.text, px + 3 + width > size.width - RIGHT ? px - 3 - width : px + 3, TOP + 11);
+      const lx = px + 3 + width > size.width - RIGHT ? px - 3 - width : px + 3;
+      if (lx > labelEnd + 4) { ctx.fillText(event.text, lx, TOP + 11); labelEnd = lx + width; }
+      layout.marks.push({ t: event.t, kind: event.kind, text: event.text });
     }
+    layout.gaps = (view.gaps || []).map((g) => [g[0], g[1]]);
+    layout.history = (view.history || []).map((layer) => ({
+      from: layer.result.request.from, to: layer.result.request.to, buckets: layer.result.count, exact: layer.result.exact,
+      intervals: layer.intervals.map((i) => [i[0], i[1]]),
+    }));
     // The cursor.
     if (view.cursorT !== null && view.cursorT >= t0 && view.cursorT <= t1 && view.cursorT <= view.limit) {
       const px = Math.round(x(view.cursorT)) + 0.5;
@@ -205,7 +335,7 @@
       ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
       for (const panel of layout.panels) {
         for (const s of panel.series) {
-          const hit = store.valueAt(s.index, view.cursorT, Math.max(1000, (t1 - t0) / 50));
+          const hit = view.lookup ? view.lookup(s, view.cursorT) : store.valueAt(s.index, view.cursorT, Math.max(1000, (t1 - t0) / 50));
           if (!hit) continue;
           const r = panel.ranges.get(s.index);
           const py = panel.bottom - (hit.v - r[0]) / (r[1] - r[0]) * (panel.bottom - panel.top);

@@ -1,6 +1,6 @@
-// sensorbridge: the samples the page holds, in typed-array rings, with per-block min/max
-// summaries so a 10-minute window of 1 kHz data can be drawn per pixel column without
-// touching every sample each frame. Series are by name (a labelled line may carry only
+// sensorbridge: the page's data. First the samples the page holds, in typed-array rings,
+// with per-block min/max summaries so a 10-minute window of 1 kHz data can be drawn per
+// pixel column without touching every sample each frame. Series are by name (a labelled line may carry only
 // some of them: NaN marks "no value"), and each series knows where its line must break.
 (function (global) {
   "use strict";
@@ -287,4 +287,355 @@
   };
 
   global.SeriesStore = SeriesStore;
+})(typeof window !== "undefined" ? window : globalThis);
+
+// Then the bridge's on-disk history as the page reads it from `/api/history`:
+// parsed results in flat typed arrays (one bucket = first/last time, count, and per channel
+// min/max/mean), which part of a view each cached result draws, when to ask the bridge for
+// more, and a loader that asks without ever blocking the page (debounced, the stale request
+// aborted, the last results kept). Pure logic apart from the loader's injected `fetch`, so
+// `node --test Tests/Web` tests it.
+(function (global) {
+  "use strict";
+
+  const SECOND = 1000, MINUTE = 60 * SECOND, HOUR = 60 * MINUTE, DAY = 24 * HOUR;
+
+  const UNITS = { ms: 1, s: SECOND, sec: SECOND, m: MINUTE, min: MINUTE, h: HOUR, d: DAY, w: 7 * DAY };
+
+  /// A time as typed by a person or given in the address: ms since the epoch (a number of 11
+  /// or more digits), ISO 8601 or any date the browser reads ("2025-11-21 12:00" is local
+  /// time), `now`, or relative to now (`-15m`, `-1h30m`, `-2d`, `+10s`). NaN when none.
+  function parseTime(text, now) {
+    if (typeof text === "number") return isFinite(text) ? text : NaN;
+    const s = String(text === undefined || text === null ? "" : text).trim();
+    if (!s) return NaN;
+    if (/^now$/i.test(s)) return now;
+    const relative = /^([+-])\s*((?:\d+(?:\.\d+)?\s*(?:ms|sec|min|s|m|h|d|w)\s*)+)$/i.exec(s);
+    if (relative) {
+      let total = 0;
+      const part = /(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h|d|w)/gi;
+      let match;
+      while ((match = part.exec(relative[2])) !== null) total += Number(match[1]) * UNITS[match[2].toLowerCase()];
+      return relative[1] === "-" ? now - total : now + total;
+    }
+    if (/^\d{11,}(\.\d+)?$/.test(s)) return Number(s);
+    if (!/\d{4}-\d{1,2}-\d{1,2}|\d{4}/.test(s) || /^[\d.]+$/.test(s)) return NaN;   // a date names its year
+    // "2025-11-21 12:00" is not ISO; browsers differ on it, so make it ISO (local time).
+    const spaced = /^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(s);
+    const parsed = spaced ? Date.parse(spaced[1] + "T" + (spaced[2].length === 4 ? "0" + spaced[2] : spaced[2]) + (spaced[3] || ""))
+      : Date.parse(s);
+    return isFinite(parsed) ? parsed : NaN;
+  }
+
+  /// A `/api/history` answer in typed arrays. Channels are by name; `null` values are NaN.
+  /// `breakBefore[i]` is 1 where the line must not join bucket i to bucket i - 1: a gap much
+  /// longer than the data's own spacing, or a state change (disconnected, …) between them.
+  function HistoryResult(json, request) {
+    const count = Array.isArray(json.t0) ? json.t0.length : 0;
+    this.from = Number(json.from);
+    this.to = Number(json.to);
+    this.channels = Array.isArray(json.channels) ? json.channels.slice() : [];
+    this.count = count;
+    this.exact = json.exact === true;
+    this.events = Array.isArray(json.events) ? json.events.filter((e) => e && typeof e.t === "number") : [];
+    this.request = request || { from: this.from, to: this.to, points: count };
+    this.t0 = Float64Array.from(json.t0 || []);
+    this.t1 = Float64Array.from(json.t1 || json.t0 || []);
+    this.n = Float64Array.from(json.n || new Array(count).fill(1));
+    const column = (rows, c) => {
+      const out = new Float64Array(count).fill(NaN);
+      const row = rows && rows[c];
+      if (!row) return out;
+      for (let i = 0; i < count; i++) { const v = row[i]; if (typeof v === "number" && isFinite(v)) out[i] = v; }
+      return out;
+    };
+    this.min = this.channels.map((_, c) => column(json.min, c));
+    this.max = this.channels.map((_, c) => column(json.max, c));
+    this.mean = this.channels.map((_, c) => column(json.mean, c));
+    this.index = new Map(this.channels.map((name, c) => [name, c]));
+    // The channels with a value in this answer (a source's other channels come back all null).
+    this.present = this.channels.filter((name, c) => this.mean[c].some((v) => v === v));
+    this.breakBefore = findBreaks(this.t0, this.t1, this.n, this.events.map((e) => e.t), this.request);
+  }
+
+  /// The requested ms per bucket: what the result is fine enough for.
+  HistoryResult.prototype.resolution = function () {
+    if (this.exact) return 0;
+    const r = this.request;
+    return (r.to - r.from) / Math.max(1, r.points);
+  };
+
+  /// First bucket whose last time is >= t.
+  HistoryResult.prototype.lowerBound = function (t) {
+    let lo = 0, hi = this.count;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.t1[mid] < t) lo = mid + 1; else hi = mid; }
+    return lo;
+  };
+
+  /// [min, max] of a channel over buckets overlapping [a, b].
+  HistoryResult.prototype.range = function (c, a, b) {
+    let lo = Infinity, hi = -Infinity;
+    const min = this.min[c], max = this.max[c];
+    for (let i = this.lowerBound(a); i < this.count && this.t0[i] <= b; i++) {
+      if (min[i] < lo) lo = min[i];
+      if (max[i] > hi) hi = max[i];
+    }
+    return [lo, hi];
+  };
+
+  /// The bucket of channel c nearest before (or at) t within maxAge, as {t, v, min, max, n}.
+  HistoryResult.prototype.valueAt = function (c, t, maxAge) {
+    let i = this.lowerBound(t);
+    if (i < this.count && this.t0[i] <= t) return this.bucket(c, i);
+    for (i = i - 1; i >= 0; i--) {
+      if (t - this.t1[i] > maxAge) return null;
+      if (this.mean[c][i] === this.mean[c][i]) return this.bucket(c, i);
+    }
+    return null;
+  };
+
+  HistoryResult.prototype.bucket = function (c, i) {
+    const v = this.mean[c][i];
+    if (v !== v) return null;
+    return { t: (this.t0[i] + this.t1[i]) / 2, v: v, min: this.min[c][i], max: this.max[c][i], n: this.n[i] };
+  };
+
+  /// Where lines break between buckets. The data's own spacing is the median time between
+  /// samples inside buckets (or between single-sample buckets); a break is a step of more
+  /// than 5 of those plus the requested bucket width, or a state change in between.
+  function findBreaks(t0, t1, n, eventTimes, request) {
+    const count = t0.length;
+    const out = new Uint8Array(count);
+    if (!count) return out;
+    out[0] = 1;
+    const spacings = [];
+    for (let i = 0; i < count; i++) {
+      if (n[i] > 1 && t1[i] > t0[i]) spacings.push((t1[i] - t0[i]) / (n[i] - 1));
+      else if (i > 0 && n[i] === 1 && n[i - 1] === 1) spacings.push(t0[i] - t1[i - 1]);
+    }
+    spacings.sort((a, b) => a - b);
+    const spacing = spacings.length ? spacings[spacings.length >> 1] : 0;
+    const width = request && request.points ? (request.to - request.from) / request.points : 0;
+    const limit = 5 * spacing + width;
+    const events = eventTimes.slice().sort((a, b) => a - b);
+    let e = 0;
+    for (let i = 1; i < count; i++) {
+      const before = t1[i - 1], after = t0[i];
+      if (after - before > limit) out[i] = 1;
+      while (e < events.length && events[e] <= before) e++;
+      if (e < events.length && events[e] <= after) out[i] = 1;
+    }
+    return out;
+  }
+
+  /// Which part of the view [t0, t1] each layer draws. `layers` are {from, to, resolution}
+  /// (resolution: ms per bucket, 0 = single samples); a finer layer wins where layers
+  /// overlap. Returns, per layer in the given order, its intervals [[a, b], ...] in time order.
+  function assignIntervals(layers, t0, t1) {
+    const order = layers.map((layer, k) => k).sort((a, b) => layers[a].resolution - layers[b].resolution || a - b);
+    let free = [[t0, t1]];                 // what no finer layer has claimed yet
+    const out = layers.map(() => []);
+    for (const k of order) {
+      const a = Math.max(t0, layers[k].from), b = Math.min(t1, layers[k].to);
+      if (!(a < b)) continue;
+      const next = [];
+      for (const [f0, f1] of free) {
+        const c0 = Math.max(f0, a), c1 = Math.min(f1, b);
+        if (c0 < c1) out[k].push([c0, c1]);
+        if (f0 < Math.min(f1, a)) next.push([f0, Math.min(f1, a)]);
+        if (Math.max(f0, b) < f1) next.push([Math.max(f0, b), f1]);
+      }
+      free = next;
+      if (!free.length) break;
+    }
+    for (const list of out) list.sort((x, y) => x[0] - y[0]);
+    return out;
+  }
+
+  /// Whether the bridge must be asked, and for what. `need` is the part of the view the page
+  /// does not hold ([t0, min(t1, first held sample, newest stored time)]); a cached or pending
+  /// request covering it at least as finely as a pixel column (within `slack` ms at the
+  /// moving live edge) is enough. Otherwise the view and half a view either side, at the
+  /// plot's pixel width across the view, so a pan or a small zoom needs no new request.
+  /// Returns null or {from, to, points}.
+  function planFetch(options) {
+    const t0 = options.t0, t1 = options.t1, width = Math.max(50, Math.round(options.width));
+    const needFrom = Math.max(t0, options.earliest === undefined ? -Infinity : options.earliest);
+    const needTo = Math.min(t1, options.heldFrom === undefined ? Infinity : options.heldFrom,
+                            options.latest === undefined ? Infinity : options.latest);
+    if (!(needFrom < needTo)) return null;
+    const msPerPixel = (t1 - t0) / width;
+    const slack = Math.max(options.slack || 0, 4 * msPerPixel);
+    for (const have of options.have || []) {
+      if (!have) continue;
+      const resolution = have.exact ? 0 : (have.to - have.from) / Math.max(1, have.points);
+      if (have.from <= needFrom + msPerPixel && have.to >= needTo - slack && resolution <= 1.5 * msPerPixel) return null;
+    }
+    const span = t1 - t0;
+    let from = t0 - span / 2, to = t1 + span / 2;
+    if (options.earliest !== undefined && from < options.earliest) from = Math.min(needFrom, options.earliest);
+    // The bridge's ranges are [from, to): one ms past the newest stored sample takes it in.
+    if (options.latest !== undefined && to > options.latest + 1) to = Math.max(needTo, options.latest + 1);
+    from = Math.floor(from); to = Math.ceil(to);
+    const points = Math.max(1, Math.min(options.maxPoints || 10000, Math.round(width * (to - from) / span)));
+    return { from: from, to: to, points: points };
+  }
+
+  /// The stretches of [t0, t1] outside every session (the bridge was not running, or not
+  /// storing) as [[a, b], ...], given sessions {start, end} sorted by start.
+  function sessionGaps(sessions, t0, t1) {
+    const out = [];
+    let covered = -Infinity;
+    for (const s of sessions) {
+      if (s.start > covered && covered > -Infinity) {
+        const a = Math.max(t0, covered), b = Math.min(t1, s.start);
+        if (a < b) out.push([a, b]);
+      }
+      covered = Math.max(covered, s.end);
+    }
+    return out;
+  }
+
+  /// Asks the bridge for history without blocking anything: `want(plan)` starts a request
+  /// after `delay` ms of quiet (a newer plan replaces a waiting one, and aborts a running one
+  /// it does not fit); results are kept, the newest `keep` of them. `fetch` and the timers are
+  /// injected (the page passes the browser's; tests pass their own). `onChange` is called when
+  /// something the page shows changed (loading, a result, an error).
+  function HistoryLoader(options) {
+    this.fetch = options.fetch;
+    this.url = options.url;                        // plan -> URL
+    this.setTimeout = options.setTimeout || global.setTimeout.bind(global);
+    this.clearTimeout = options.clearTimeout || global.clearTimeout.bind(global);
+    this.now = options.now || (() => Date.now());
+    this.delay = options.delay === undefined ? 60 : options.delay;
+    this.maxWait = options.maxWait === undefined ? 250 : options.maxWait;
+    this.keep = options.keep || 6;
+    this.onChange = options.onChange || function () {};
+    this.results = [];                             // HistoryResult, newest last
+    this.pending = null;                           // {plan, controller, url, started}
+    this.waiting = null;                           // {plan, timer}
+    this.error = null;
+    this.off = false;                              // the bridge keeps no history (404)
+    this.requests = 0;
+    this.aborted = 0;
+    this.last = null;                              // the newest result
+    this.lastURL = null;
+    this.lastDuration = NaN;
+    this.lastStart = -Infinity;
+  }
+
+  /// What is held or on its way, for planFetch.
+  HistoryLoader.prototype.have = function () {
+    const out = this.results.map((r) => ({ from: r.request.from, to: r.request.to, points: r.request.points, exact: r.exact }));
+    if (this.pending) out.push(this.pending.plan);
+    return out;
+  };
+
+  /// Asks for `plan`: at once when nothing was asked for `delay` ms; otherwise after `delay`
+  /// ms without a materially different plan, and never later than `maxWait` ms after the
+  /// first of a burst (a continuous zoom still refines).
+  HistoryLoader.prototype.want = function (plan) {
+    if (this.off || !plan) return;
+    if (this.pending && covers(this.pending.plan, plan)) {
+      if (this.waiting) { this.clearTimeout(this.waiting.timer); this.waiting = null; this.onChange(); }
+      return;
+    }
+    if (this.waiting && covers(this.waiting.plan, plan)) return;
+    const self = this, now = this.now();
+    // A single step after a quiet moment goes out at once; a burst waits for its end.
+    if (!this.waiting && !this.pending && now - this.lastStart >= this.delay) {
+      this.lastStart = now;
+      this.waiting = { plan: plan, first: now, timer: this.setTimeout(function () { self.waiting = null; self.start(plan); }, 0) };
+      this.onChange();
+      return;
+    }
+    const first = this.waiting ? this.waiting.first : now;
+    if (this.waiting) this.clearTimeout(this.waiting.timer);
+    const delay = Math.max(0, Math.min(this.delay, first + this.maxWait - now));
+    this.waiting = { plan: plan, first: first, timer: this.setTimeout(function () { self.waiting = null; self.start(plan); }, delay) };
+    this.onChange();
+  };
+
+  function covers(have, plan) {
+    const haveRes = (have.to - have.from) / Math.max(1, have.points), planRes = (plan.to - plan.from) / Math.max(1, plan.points);
+    return have.from <= plan.from + planRes && have.to >= plan.to - planRes && haveRes <= 1.5 * planRes;
+  }
+
+  /// Whether a request is waiting or on its way.
+  HistoryLoader.prototype.loading = function () { return this.pending !== null || this.waiting !== null; };
+
+  HistoryLoader.prototype.start = function (plan) {
+    if (this.pending) { this.pending.controller.abort(); this.aborted++; }
+    this.lastStart = this.now();
+    const controller = new AbortController();
+    const url = this.url(plan);
+    const pending = { plan: plan, controller: controller, url: url, started: this.now() };
+    this.pending = pending;
+    this.requests++;
+    const self = this;
+    this.onChange();
+    Promise.resolve()
+      .then(() => self.fetch(url, { signal: controller.signal, cache: "no-store" }))
+      .then(function (response) {
+        return response.text().then(function (text) {
+          let body = null;
+          try { body = JSON.parse(text); } catch (e) { body = null; }
+          if (!response.ok) {
+            const why = body && body.error ? body.error : (text.trim() || "HTTP " + response.status);
+            const error = new Error(why);
+            error.status = response.status;
+            throw error;
+          }
+          if (!body || typeof body !== "object") throw new Error("the bridge's answer is not JSON");
+          return body;
+        });
+      })
+      .then(function (body) {
+        if (self.pending !== pending) return;
+        self.pending = null;
+        const result = new HistoryResult(body, plan);
+        self.results.push(result);
+        if (self.results.length > self.keep) self.results.splice(0, self.results.length - self.keep);
+        self.last = result;
+        self.lastURL = url;
+        self.lastDuration = self.now() - pending.started;
+        self.error = null;
+        self.onChange();
+      }, function (error) {
+        if (self.pending !== pending) return;     // aborted for a newer one: not an error
+        self.pending = null;
+        if (error && error.name === "AbortError") return;
+        self.error = (error && error.message) || String(error);
+        // "history is off" (--no-store) for good; another 404 (no such source) is this request's.
+        if (error && error.status === 404 && /history is off/i.test(self.error)) self.off = true;
+        self.onChange();
+      });
+  };
+
+  /// Results for drawing: those overlapping [t0, t1], each with the intervals it draws
+  /// (`claimed` intervals, such as what the page holds, are taken first).
+  HistoryLoader.prototype.layers = function (t0, t1, claimed) {
+    const candidates = this.results.filter((r) => r.to > t0 && r.from < t1 && r.count);
+    const layers = (claimed || []).map((c) => ({ from: c[0], to: c[1], resolution: -1 }))
+      .concat(candidates.map((r) => ({ from: r.request.from, to: r.request.to, resolution: r.resolution() })));
+    const intervals = assignIntervals(layers, t0, t1);
+    const out = [];
+    candidates.forEach(function (r, k) {
+      const own = intervals[(claimed || []).length + k];
+      if (own.length) out.push({ result: r, intervals: own });
+    });
+    return out;
+  };
+
+  HistoryLoader.prototype.forget = function () {
+    this.results = [];
+    this.last = null;
+    if (this.pending) { this.pending.controller.abort(); this.pending = null; }
+    if (this.waiting) { this.clearTimeout(this.waiting.timer); this.waiting = null; }
+  };
+
+  global.SensorHistory = {
+    parseTime: parseTime, HistoryResult: HistoryResult, findBreaks: findBreaks,
+    assignIntervals: assignIntervals, planFetch: planFetch, sessionGaps: sessionGaps, HistoryLoader: HistoryLoader,
+  };
 })(typeof window !== "undefined" ? window : globalThis);

@@ -5,8 +5,10 @@ import base64
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -84,8 +86,16 @@ class Bridge:
     """The built binary as a child process; `port` from the URL it prints."""
 
     def __init__(self, args, port=0):
+        # A bridge keeps history by default, in $XDG_STATE_HOME/sensorbridge/<source>.sqlite;
+        # each test's bridge gets its own (pseudo-terminal names come back), unless it names a
+        # store itself.
+        env = dict(os.environ)
+        self.state_home = None
+        if not {"--store", "--no-store", "--archive"} & set(args):
+            self.state_home = tempfile.mkdtemp(prefix="sensorbridge-test-state-")
+            env["XDG_STATE_HOME"] = self.state_home
         self.process = subprocess.Popen([binary_path()] + args + ["--port", str(port)], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+                                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
         self.port = None
         self.banner = ""
         deadline = time.time() + 30
@@ -112,6 +122,9 @@ class Bridge:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.state_home:
+            shutil.rmtree(self.state_home, ignore_errors=True)
+            self.state_home = None
 
 
 class Browser:
@@ -153,6 +166,11 @@ class Chromium(Browser):
     def screenshot(self, path):
         self.driver.save_screenshot(path)
 
+    def resize(self, width, height):
+        """The page's viewport in CSS pixels (a phone's is 390 x 844)."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
     def close(self):
         self.driver.quit()
 
@@ -182,6 +200,12 @@ class Firefox(Browser):
     def screenshot(self, path):
         with open(path, "wb") as out:
             out.write(base64.b64decode(self.client.screenshot()))
+
+    def resize(self, width, height):
+        """The page's viewport in CSS pixels: the window, less what the browser takes around it."""
+        self.client.set_window_rect(width=width, height=height)
+        inner = self.js("[window.innerWidth, window.innerHeight]")
+        self.client.set_window_rect(width=2 * width - inner[0], height=2 * height - inner[1])
 
     def close(self):
         try:
