@@ -37,18 +37,23 @@ extension HistoryStore {
         try handle.seek(toOffset: 0)
         let source = try sourceID(named: sourceName)
         let channels = try channelIDs(source: source)
-        var builder = StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next)
         let session = try startSession(source: source, now: start, kind: "import")
+        // Two stages on two threads: this one reads and parses; the writer packs blocks and
+        // summaries and commits, a chunk behind (at most two chunks wait between them).
+        let writer = ImportWriter(store: self, source: source, session: session,
+                                  builder: StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next))
         var reader = ReplayReader(rawLineRate: rawLineRate)
         var decoder = SampleDecoder()
         var result = ImportResult()
         var rejected: Int64 = 0
+        var chunk: [Sample] = []
+        chunk.reserveCapacity(ImportWriter.chunkSamples)
         func feed(_ event: ReplayReader.Event) {
             switch event {
-            case .chunk(let chunk):
-                decoder.feed(chunk.bytes[...], receivedMicros: start.addingSaturating(chunk.offsetMicros),
+            case .chunk(let timed):
+                decoder.feed(timed.bytes[...], receivedMicros: start.addingSaturating(timed.offsetMicros),
                              onError: { _, _ in rejected += 1 }) { sample in
-                    builder.add(sample)
+                    chunk.append(sample)
                     result.samples += 1
                     result.first = min(result.first ?? sample.timeMicros, sample.timeMicros)
                     result.last = max(result.last ?? sample.timeMicros, sample.timeMicros)
@@ -57,20 +62,19 @@ extension HistoryStore {
                 result.skippedLines += 1
             }
         }
-        func commitIfFull(force: Bool) throws {
-            guard force || builder.pendingSamples >= 200_000 else { return }
-            let batch = builder.take()
-            try commit(batch, source: source, session: session, sessionEnd: batch.lastTime)
-        }
         do {
             while true {
                 let data = handle.readData(ofLength: 1 << 20)
                 if data.isEmpty { break }
                 reader.feed([UInt8](data)[...], emit: feed)
-                try commitIfFull(force: false)
+                if chunk.count >= ImportWriter.chunkSamples {
+                    try writer.hand(chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                }
             }
             reader.finish(emit: feed)
-            try commitIfFull(force: true)
+            try writer.hand(chunk)
+            try writer.finish()
             try endSession(session, at: result.last)
         } catch let error as StoreError {
             throw error
@@ -109,5 +113,51 @@ extension HistoryStore {
             lines += data.reduce(0) { $0 + ($1 == 0x0a ? 1 : 0) }
         }
         return lines
+    }
+}
+
+/// The import's second stage: samples in, blocks and summaries packed and committed on a
+/// thread of its own. A failure stops it; the next `hand` or `finish` throws it.
+final class ImportWriter: @unchecked Sendable {
+    static let chunkSamples = 100_000
+    private let store: HistoryStore
+    private let source: Int
+    private let session: Int
+    private var builder: StoreBatchBuilder
+    private let queue = DispatchQueue(label: "import-writer")
+    private let slots = DispatchSemaphore(value: 2)
+    private let lock = NSLock()
+    private var failure: (any Error)?
+
+    init(store: HistoryStore, source: Int, session: Int, builder: StoreBatchBuilder) {
+        self.store = store
+        self.source = source
+        self.session = session
+        self.builder = builder
+    }
+
+    func hand(_ samples: [Sample]) throws {
+        try check()
+        slots.wait()
+        queue.async { [self] in
+            defer { slots.signal() }
+            guard lock.withLock({ failure == nil }) else { return }
+            for sample in samples { builder.add(sample) }
+            let batch = builder.take()
+            do {
+                try store.commit(batch, source: source, session: session, sessionEnd: batch.lastTime)
+            } catch {
+                lock.withLock { failure = error }
+            }
+        }
+    }
+
+    func finish() throws {
+        queue.sync {}
+        try check()
+    }
+
+    private func check() throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
     }
 }
