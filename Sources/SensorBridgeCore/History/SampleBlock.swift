@@ -2,8 +2,8 @@
 /// keeps them: one row of its `block` table, compressed.
 ///
 /// Times are delta-of-delta (a steady 1 kHz source costs a few bits a sample for its
-/// jitter); each channel is either decimal numbers as scaled integers, delta-coded (what a
-/// sketch prints: ADC counts, `23.5`), or, when that is not exact, doubles XORed with the
+/// jitter); each channel is either decimal numbers as scaled integers, delta-coded or
+/// delta-of-delta-coded, whichever packs smaller (what a sketch prints: ADC counts, `23.5`), or, when that is not exact, doubles XORed with the
 /// previous (Gorilla). Both are bit-packed in groups of 128, so one outlier widens only its
 /// group. A value that is not there (NaN) costs one bit. Decoding gives back every value bit
 /// for bit.
@@ -80,18 +80,26 @@ extension SampleBlock {
             out.bytes.append(contentsOf: bits)
         }
         if let scale {
-            out.byte(UInt8(scale))
             let p = powersOfTen[scale]
-            var previous = Int64(first * p)
-            out.signed(previous)
+            let integers = present.map { Int64($0 * p) }
+            // Deltas, or deltas of deltas where they pack smaller (a smooth vibration does).
             var deltas: [UInt64] = []
-            deltas.reserveCapacity(present.count - 1)
-            for v in present.dropFirst() {
-                let scaled = Int64(v * p)
-                deltas.append(zigzag(scaled &- previous))
-                previous = scaled
+            var secondOrder: [UInt64] = []
+            deltas.reserveCapacity(integers.count)
+            secondOrder.reserveCapacity(integers.count)
+            for i in 1..<max(1, integers.count) {
+                deltas.append(zigzag(integers[i] &- integers[i - 1]))
+                if i >= 2 { secondOrder.append(zigzag((integers[i] &- integers[i - 1]) &- (integers[i - 1] &- integers[i - 2]))) }
             }
-            out.packed(deltas)
+            let useSecond = integers.count > 2 && packedBits(secondOrder) < packedBits(Array(deltas.dropFirst()))
+            out.byte(UInt8(scale) | (useSecond ? secondOrderFlag : 0))
+            out.signed(integers[0])
+            if useSecond {
+                out.signed(integers[1] &- integers[0])
+                out.packed(secondOrder)
+            } else {
+                out.packed(deltas)
+            }
         } else {
             out.double(first)
             var previous = first.bitPattern
@@ -113,6 +121,23 @@ extension SampleBlock {
             }
         }
     }
+
+    /// Bits `ByteWriter.packed` would spend on `values`.
+    static func packedBits(_ values: [UInt64]) -> Int {
+        var bits = 0
+        var start = 0
+        while start < values.count {
+            let end = min(values.count, start + ByteWriter.groupSize)
+            var all: UInt64 = 0
+            for i in start..<end { all |= values[i] }
+            bits += 8 + (64 - all.leadingZeroBitCount) * (end - start)
+            start = end
+        }
+        return bits
+    }
+
+    /// In a scaled column's scale byte: the values are deltas of deltas.
+    private static let secondOrderFlag: UInt8 = 0x80
 
     /// The fewest decimals (0…9) that write every value as an integer and read it back bit
     /// for bit; nil when there are none.
@@ -185,14 +210,27 @@ extension SampleBlock {
         if present > 0 {
             switch kind {
             case .scaled:
-                let scale = Int(try input.byte())
+                let scaleByte = try input.byte()
+                let scale = Int(scaleByte & ~secondOrderFlag)
                 guard scale < powersOfTen.count else { throw StoreDataError("a decimal scale of \(scale)") }
                 let p = powersOfTen[scale]
                 var previous = try input.signed()
                 values.append(Double(previous) / p)
-                try input.unpacked(count: present - 1) { raw in
-                    previous = previous &+ unzigzag(raw)
+                if scaleByte & secondOrderFlag != 0 {
+                    guard present >= 3 else { throw StoreDataError("deltas of deltas of \(present) values") }
+                    var delta = try input.signed()
+                    previous = previous &+ delta
                     values.append(Double(previous) / p)
+                    try input.unpacked(count: present - 2) { raw in
+                        delta = delta &+ unzigzag(raw)
+                        previous = previous &+ delta
+                        values.append(Double(previous) / p)
+                    }
+                } else {
+                    try input.unpacked(count: present - 1) { raw in
+                        previous = previous &+ unzigzag(raw)
+                        values.append(Double(previous) / p)
+                    }
                 }
             case .xor:
                 var previous = try input.double().bitPattern
