@@ -18,8 +18,15 @@ public struct HistoryBuckets {
     public var bucketCount: Int { keys.count }
     public var sampleCount: Int64 { samples.reduce(0) { $0.addingSaturating($1) } }
 
+    /// The bucket last added to: samples come in time order, mostly into the same bucket.
+    private var lastSlot: (key: Int64, slot: Int) = (.min, -1)
+
     @inline(__always) private mutating func slot(_ key: Int64) -> Int {
-        if let i = index[key] { return i }
+        if lastSlot.key == key, lastSlot.slot >= 0 { return lastSlot.slot }
+        if let i = index[key] {
+            lastSlot = (key, i)
+            return i
+        }
         let i = keys.count
         index[key] = i
         keys.append(key)
@@ -28,6 +35,7 @@ public struct HistoryBuckets {
         low.append(contentsOf: repeatElement(.infinity, count: channelCount))
         high.append(contentsOf: repeatElement(-.infinity, count: channelCount))
         sum.append(contentsOf: repeatElement(0, count: channelCount))
+        lastSlot = (key, i)
         return i
     }
 
