@@ -136,7 +136,8 @@ public final class GraphServer: Sendable {
             let encoder = HTTPResponseEncoder()
             let timeout = RequestTimeoutHandler(timeout: configuration.handshakeTimeout, log: log)
             let guardHandler = AccessGuard(policy: configuration.access, log: log)
-            let http = HTTPHandler(clients: clients, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger, log: log)
+            let http = HTTPHandler(clients: clients, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger, log: log,
+                                   stallTimeout: configuration.clientTimeout)
             let upgrade = WebSocketUpgradeHandler(
                 clients: clients,
                 settings: .init(

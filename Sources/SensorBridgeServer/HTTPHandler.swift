@@ -20,7 +20,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var request: HTTPRequestHead?
     private var failed = false
 
-    init(clients: GraphClients, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: ThrottledLog) {
+    /// How long an export may wait for its client to take the next piece.
+    private let stallTimeout: TimeAmount
+
+    init(clients: GraphClients, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: ThrottledLog,
+         stallTimeout: TimeAmount = .seconds(30)) {
+        self.stallTimeout = stallTimeout
         self.clients = clients
         self.pages = pages
         self.maxHeaderBytes = maxHeaderBytes
@@ -76,7 +81,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let loop = context.eventLoop
         let channel = context.channel
         let box = NIOLoopBound(context, eventLoop: loop)
-        HistoryPool.shared.run {
+        let stall = stallTimeout
+        HistoryPool.queries.run {
             let reply = history.answer(path: path, query: query, nowMicros: WallClock.nowMicros())
             switch reply {
             case .json(let status, let body):
@@ -92,18 +98,25 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 headers.add(name: "Cache-Control", value: "no-store")
                 for (name, value) in PlainResponse.securityHeaders { headers.add(name: name, value: value) }
                 let responseHead = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
-                do {
-                    try channel.writeAndFlush(HTTPServerResponsePart.head(responseHead)).wait()
-                    if head.method == .GET {
-                        try produce { bytes in
-                            try channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes)))).wait()
+                // Each piece waits for the one before: a client that stops reading for
+                // `stall` is closed, which ends the export and frees its thread.
+                @Sendable func send(_ part: HTTPServerResponsePart) throws {
+                    let watchdog = channel.eventLoop.scheduleTask(in: stall) { channel.close(promise: nil) }
+                    defer { watchdog.cancel() }
+                    try channel.writeAndFlush(part).wait()
+                }
+                HistoryPool.exports.run {
+                    do {
+                        try send(.head(responseHead))
+                        if head.method == .GET {
+                            try produce { bytes in try send(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
                         }
+                        try send(.end(nil))
+                    } catch {
+                        // The client went away, or the store failed mid-way: a cut response is
+                        // the only honest end once the head is out.
+                        channel.close(promise: nil)
                     }
-                    try channel.writeAndFlush(HTTPServerResponsePart.end(nil)).wait()
-                } catch {
-                    // The client went away, or the store failed mid-way: a cut response is
-                    // the only honest end once the head is out.
-                    channel.close(promise: nil)
                 }
             }
         }

@@ -131,6 +131,41 @@ func exportedRows(_ store: String) throws -> [[String]] {
         #expect(replay.stop() == 0)
     }
 
+    /// `/api/export` streams a whole recording's samples; clients that stop reading are
+    /// closed after `--client-timeout` and never hold the export threads from others.
+    @Test func exportsStreamAndStalledDownloadsGiveWay() throws {
+        let folder = try StoreFolder()
+        let store = folder.file("hour.sqlite")
+        var log = "# sensorbridge recording v1\n# started 1764417600.000000 source test\n"
+        for index in 0..<100_000 { log += String(format: "%.6f %d,%d,%d\n", Double(index) * 0.01, index % 1024, (index * 7) % 1024, 5) }
+        try Data(log.utf8).write(to: URL(fileURLWithPath: folder.file("long.log")))
+        #expect(try runBinary(["import", folder.file("long.log"), "--store", store]).status == 0)
+        let archive = try BridgeProcess(["--archive", store, "--client-timeout", "1"])
+        // Three downloads that never read past their first bytes: more than the export threads.
+        let stalled = try (0..<3).map { _ -> TestWebSocketClient in
+            let client = try TestWebSocketClient(port: archive.port)
+            try client.send(Array("GET /api/export?format=csv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+            return client
+        }
+        let began = Date()
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sf", "-m", "30", "-o", folder.file("out.csv"), "http://127.0.0.1:\(archive.port)/api/export?format=csv"]
+        try curl.run()
+        curl.waitUntilExit()
+        #expect(curl.terminationStatus == 0)
+        #expect(Date().timeIntervalSince(began) < 20)
+        let rows = try String(contentsOfFile: folder.file("out.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 100_001)
+        #expect(rows.first == "time,x,y,z")
+        #expect(rows[1] == "1764417600000.000,0,0,5")
+        #expect(rows.last == "1764418599990.000,671,601,5")
+        // History queries were never queued behind them.
+        #expect(try archive.get("/api/history?points=10").status == 200)
+        _ = stalled
+        #expect(archive.stop() == 0)
+    }
+
     /// An archive bridge on another machine's board: a relay with `--store` keeps what the
     /// edge publishes through a real broker, every sample with the edge's values.
     @Test func aRelayKeepsTheHistoryOfABoardReadElsewhere() throws {
