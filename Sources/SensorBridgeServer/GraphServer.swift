@@ -165,6 +165,9 @@ public final class GraphServer: Sendable {
         let closes = clients.closeAll()
         for close in closes { _ = try? close.wait() }
         try? channel.close().wait()
+        // History answers and exports under way end before the loops they write to.
+        HistoryPool.queries.drain()
+        HistoryPool.exports.drain()
         if ownsGroup { try? group.syncShutdownGracefully() }
     }
 }

@@ -82,7 +82,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         let box = NIOLoopBound(context, eventLoop: loop)
         let stall = stallTimeout
-        HistoryPool.queries.run {
+        HistoryPool.queries.run(on: channel) {
             let reply = history.answer(path: path, query: query, nowMicros: WallClock.nowMicros())
             switch reply {
             case .json(let status, let body):
@@ -101,11 +101,12 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 // Each piece waits for the one before: a client that stops reading for
                 // `stall` is closed, which ends the export and frees its thread.
                 @Sendable func send(_ part: HTTPServerResponsePart) throws {
+                    if HistoryPool.exports.isClosing { throw ChannelError.ioOnClosedChannel }
                     let watchdog = channel.eventLoop.scheduleTask(in: stall) { channel.close(promise: nil) }
                     defer { watchdog.cancel() }
                     try channel.writeAndFlush(part).wait()
                 }
-                HistoryPool.exports.run {
+                HistoryPool.exports.run(on: channel) {
                     do {
                         try send(.head(responseHead))
                         if head.method == .GET {
