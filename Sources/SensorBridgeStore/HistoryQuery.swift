@@ -101,8 +101,8 @@ extension HistoryStore {
             var estimate: Int? = nil
             if case .samples = HistoryPlan.choose(from: from, to: to, points: points) {
             } else if to.subtractingSaturating(from) < Int64(points).multipliedSaturating(by: 1_000_000) {
-                estimate = try Int.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE source = ? AND last >= ? AND first < ?",
-                                            arguments: [source.id, from, to])
+                estimate = try Int.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE source = ? AND first >= ? AND first < ? AND last >= ?",
+                                            arguments: [source.id, from.subtractingSaturating(SampleBlock.maxSpanMicros), to, from])
             }
             let plan = HistoryPlan.choose(from: from, to: to, points: points, samples: estimate)
             switch plan {
@@ -215,8 +215,8 @@ extension HistoryStore {
     /// begin), with each value's channel position (`positions`: channel number → position).
     func forEachSample(_ db: Database, source: Int, from: Int64, to: Int64, positions: [Int: Int],
                        _ body: (Int64, [Double], [Int?]) throws -> Void) throws {
-        let rows = try Row.fetchCursor(db, sql: "SELECT first, last, channels, data FROM block WHERE source = ? AND last >= ? AND first < ? ORDER BY first, id",
-                                       arguments: [source, from, to])
+        let rows = try Row.fetchCursor(db, sql: "SELECT first, last, channels, data FROM block WHERE source = ? AND first >= ? AND first < ? AND last >= ? ORDER BY first, id",
+                                       arguments: [source, from.subtractingSaturating(SampleBlock.maxSpanMicros), to, from])
         while let row = try rows.next() {
             let ids: String = row[2]
             let slots = ids.split(separator: ",").map { Int($0).flatMap { positions[$0] } }
@@ -242,7 +242,10 @@ extension HistoryStore {
     /// The time of the first and last sample of `source` (nil when it has none).
     public func extent(source: Int) throws -> (first: Int64, last: Int64)? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT min(first), max(last) FROM block WHERE source = ?", arguments: [source]),
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT (SELECT min(first) FROM block WHERE source = ?1),
+                       (SELECT max(last) FROM block WHERE source = ?1 AND first >= (SELECT max(first) FROM block WHERE source = ?1) - ?2)
+                """, arguments: [source, SampleBlock.maxSpanMicros]),
                   let first = row[0] as Int64?, let last = row[1] as Int64? else { return nil }
             return (first, last)
         }

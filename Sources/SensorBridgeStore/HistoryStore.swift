@@ -184,23 +184,36 @@ public final class HistoryStore: Sendable {
         let cutoff = now.subtractingSaturating(keepMicros)
         let summaryCutoff = now.subtractingSaturating(keepSummariesMicros)
         var dropped: Int64 = 0
+        // Source by source and level by level, so every delete is a range of an index (run
+        // every minute on a week of 1 kHz, a scan of the tables would take seconds).
         try pool.write { db in
-            dropped += try Int64.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE last < ?", arguments: [cutoff]) ?? 0
-            try db.execute(sql: "DELETE FROM block WHERE last < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM summary WHERE level <= 2 AND start < ?", arguments: [cutoff])
-            try db.execute(sql: "DELETE FROM summary WHERE start < ?", arguments: [summaryCutoff])
-            try db.execute(sql: "DELETE FROM event WHERE time < ?", arguments: [summaryCutoff])
+            for source in try Int.fetchAll(db, sql: "SELECT id FROM source") {
+                dropped += try Int64.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE source = ? AND first < ? AND last < ?",
+                                              arguments: [source, cutoff, cutoff]) ?? 0
+                try db.execute(sql: "DELETE FROM block WHERE source = ? AND first < ? AND last < ?", arguments: [source, cutoff, cutoff])
+                for level in SummaryLevel.widthsMicros.indices {
+                    try db.execute(sql: "DELETE FROM summary WHERE source = ? AND level = ? AND start < ?",
+                                   arguments: [source, level, level <= 2 ? cutoff : summaryCutoff])
+                }
+                try db.execute(sql: "DELETE FROM event WHERE source = ? AND time < ?", arguments: [source, summaryCutoff])
+            }
             try db.execute(sql: "DELETE FROM session WHERE open = 0 AND end < ?", arguments: [summaryCutoff])
         }
         guard let maxBytes else { return dropped }
         // Oldest first, a few thousand blocks at a time, until the used pages fit.
         while try usedBytes() > maxBytes {
             let removed: Int64 = try pool.write { db in
-                guard let edge = try Int64.fetchOne(db, sql: "SELECT last FROM block ORDER BY last LIMIT 1 OFFSET 2000")
-                    ?? Int64.fetchOne(db, sql: "SELECT max(last) FROM block") else { return 0 }
-                let count = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE last <= ?", arguments: [edge]) ?? 0
-                try db.execute(sql: "DELETE FROM block WHERE last <= ?", arguments: [edge])
-                try db.execute(sql: "DELETE FROM summary WHERE level <= 2 AND start <= ?", arguments: [edge])
+                // The source whose samples are oldest loses its oldest 2000 blocks.
+                guard let oldest = try Row.fetchOne(db, sql: "SELECT source, min(first) AS oldest FROM block GROUP BY source ORDER BY oldest LIMIT 1"),
+                      let source = oldest[0] as Int? else { return 0 }
+                guard let edge = try Int64.fetchOne(db, sql: "SELECT first FROM block WHERE source = ? ORDER BY first LIMIT 1 OFFSET 2000", arguments: [source])
+                    ?? Int64.fetchOne(db, sql: "SELECT max(first) FROM block WHERE source = ?", arguments: [source]) else { return 0 }
+                let count = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE source = ? AND first <= ?",
+                                               arguments: [source, edge]) ?? 0
+                try db.execute(sql: "DELETE FROM block WHERE source = ? AND first <= ?", arguments: [source, edge])
+                for level in 0...2 {
+                    try db.execute(sql: "DELETE FROM summary WHERE source = ? AND level = ? AND start <= ?", arguments: [source, level, edge])
+                }
                 return count
             }
             if removed == 0 { break }

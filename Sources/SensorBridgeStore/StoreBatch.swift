@@ -49,6 +49,8 @@ public struct StoreBatchBuilder: Sendable {
     /// The 100 ms cells being filled, by start; coarser levels are merged from them.
     private var tenths: [Int64: SummaryCell] = [:]
     private var tenthOrder: [Int64] = []
+    /// The earliest and latest time in the block being filled.
+    private var pendingSpan: (min: Int64, max: Int64) = (.max, .min)
     /// The 100 ms cell being filled now (most samples fall in the same one as the last).
     private var current: (start: Int64, cell: SummaryCell)?
 
@@ -61,13 +63,17 @@ public struct StoreBatchBuilder: Sendable {
 
     public mutating func add(_ sample: Sample) {
         let names = sample.layout.names
-        if pending == nil || pending!.names != names || pending!.times.count >= maxBlockSamples {
+        let t = sample.timeMicros
+        if pending == nil || pending!.names != names || pending!.times.count >= maxBlockSamples
+            || max(pendingSpan.max, t).subtractingSaturating(min(pendingSpan.min, t)) > SampleBlock.maxSpanMicros {
             finishBlock()
             var ids: [Int] = []
             for name in names { ids.append(id(of: name)) }
             pending = (names, ids, [], Array(repeating: [], count: names.count))
             pending!.times.reserveCapacity(min(maxBlockSamples, 1024))
+            pendingSpan = (t, t)
         }
+        pendingSpan = (min(pendingSpan.min, t), max(pendingSpan.max, t))
         pending!.times.append(sample.timeMicros)
         for c in 0..<pending!.columns.count {
             pending!.columns[c].append(c < sample.values.count ? sample.values[c] : .nan)

@@ -15,7 +15,9 @@ enum StoreSchema {
         CREATE TABLE block(id INTEGER PRIMARY KEY, source INTEGER NOT NULL, session INTEGER NOT NULL,
             first INTEGER NOT NULL, last INTEGER NOT NULL, samples INTEGER NOT NULL, channels TEXT NOT NULL, data BLOB NOT NULL)
         """,
-        "CREATE INDEX block_by_time ON block(source, last)",
+        // Blocks span at most `SampleBlock.maxSpanMicros`, so "blocks holding [a, b)" is a range
+        // of this index: first in [a - span, b).
+        "CREATE INDEX block_by_first ON block(source, first)",
         "CREATE TABLE summary(source INTEGER NOT NULL, level INTEGER NOT NULL, start INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(source, level, start)) WITHOUT ROWID",
         "CREATE TABLE event(id INTEGER PRIMARY KEY, source INTEGER NOT NULL, session INTEGER NOT NULL, time INTEGER NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL)",
         "CREATE INDEX event_by_time ON event(source, time)",

@@ -110,6 +110,20 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         }
     }
 
+    /// A query finds blocks by their first time, so none may span more than a minute: a slow
+    /// board's block is cut by time, and so is one across a clock step.
+    @Test func aBlockNeverSpansMoreThanAMinute() {
+        let layout = ChannelLayout(names: ["x"], isNamedByDevice: true)
+        var builder = StoreBatchBuilder(channelIDs: [:], nextChannelID: 1)
+        var times: [Int64] = (0..<200).map { Int64($0) * 5_000_000 }  // one sample every 5 s
+        times += [times.last! - 3_600_000_000, times.last! + 1]  // the clock stepped back an hour, then on
+        for t in times { builder.add(Sample(timeMicros: t, values: [1], layout: layout)) }
+        let batch = builder.take()
+        #expect(batch.blocks.allSatisfy { $0.last - $0.first <= SampleBlock.maxSpanMicros })
+        #expect(batch.blocks.reduce(0) { $0 + $1.samples } == times.count)
+        #expect(batch.blocks.count >= 17)
+    }
+
     @Test func piecesCoverTheRangeOnceWithWholeCells() async {
         await propertyCheck(count: 300, input: Gen.int64(in: -5_000_000_000...5_000_000_000), Gen.int64(in: 0...20_000_000_000), Gen.int(in: 1...5)) { from, length, level in
             let to = from + length

@@ -34,6 +34,9 @@ extension SampleBlock {
     /// cannot make the reader allocate more).
     public static let maxSamples = 1 << 22
     public static let maxChannels = 64
+    /// The most time one block spans (last minus first sample): a query for a range finds
+    /// its blocks by their first time alone.
+    public static let maxSpanMicros: Int64 = 60_000_000
 
     private enum ColumnKind: UInt8 { case empty = 0, scaled = 1, xor = 2 }
     private static let hasGapsFlag: UInt8 = 0x80
