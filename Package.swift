@@ -27,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Deque: the server's log of framed chunks, trimmed at the front as the stream moves on.
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // The history store: SQLite (Debian: libsqlite3-dev) in WAL mode.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // Property-based tests of the store's codecs.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Pure Swift: samples, line framing and parsing, the ring, log formats. No I/O frameworks.
@@ -40,6 +44,17 @@ let package = Package(
                 "SensorBridgeCore",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The history store: compressed blocks and summary cells in SQLite (GRDB), its
+        // writer (one more subscriber of the stream), queries, export and import. No NIO.
+        .target(
+            name: "SensorBridgeStore",
+            dependencies: [
+                "SensorBridgeCore", "SensorBridgeStream",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: optimizedAlways
         ),
         // libudev, through pkg-config (Debian: libudev-dev).
         .systemLibrary(
@@ -107,7 +122,7 @@ let package = Package(
             name: "sensorbridge",
             dependencies: [
                 "SensorBridgeCore", "SensorBridgeStream", "SensorBridgeSerial", "SensorBridgeServer", "SensorBridgeWeb",
-                "SensorBridgeMQTT",
+                "SensorBridgeMQTT", "SensorBridgeStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,6 +142,12 @@ let package = Package(
         // Real-socket WebSocket client, pty pair and process runner shared by the tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore", "TestSupport"]),
+        .testTarget(
+            name: "SensorBridgeStoreTests",
+            dependencies: [
+                "SensorBridgeStore", "SensorBridgeStream", "SensorBridgeCore", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
         .testTarget(name: "SensorBridgeStreamTests", dependencies: ["SensorBridgeStream", "SensorBridgeCore"]),
         .testTarget(name: "SensorBridgeMQTTTests", dependencies: ["SensorBridgeMQTT", "SensorBridgeStream", "SensorBridgeCore", "TestSupport"]),
         .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "SensorBridgeStream", "TestSupport"]),

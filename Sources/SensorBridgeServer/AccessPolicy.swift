@@ -18,7 +18,7 @@ public struct AccessPolicy: Sendable, Equatable {
     public var allowedHosts: Set<String>
     public var token: String?
     /// Paths that need the token when one is set.
-    public static let protectedPaths: Set<String> = ["/graph", "/api/status", "/api/lines", "/metrics"]
+    public static let protectedPaths: Set<String> = ["/graph", "/api/status", "/api/lines", "/metrics", "/api/sessions", "/api/history", "/api/export"]
 
     public init(allowedOrigins: [String] = [], allowedHosts: [String] = [], token: String? = nil) {
         self.allowedOrigins = Set(allowedOrigins.map { $0 == "*" ? "*" : (Self.normalizedOrigin($0) ?? $0.lowercased()) })

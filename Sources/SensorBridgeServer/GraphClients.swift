@@ -30,8 +30,12 @@ public final class GraphClients: Sendable {
 
     /// Links to MQTT brokers, shown in `/api/status` and `/metrics`.
     public let brokerLinks: [BrokerLinkCounters]
+    /// The history store behind `/api/sessions`, `/api/history`, `/api/export`; nil with `--no-store`.
+    public let history: (any HistoryService)?
 
-    public init(stream: SensorStream, sender: LineSender? = nil, monitor: LineMonitor? = nil, brokerLinks: [BrokerLinkCounters] = []) {
+    public init(stream: SensorStream, sender: LineSender? = nil, monitor: LineMonitor? = nil, brokerLinks: [BrokerLinkCounters] = [],
+                history: (any HistoryService)? = nil) {
+        self.history = history
         self.stream = stream
         self.sender = sender
         self.monitor = monitor
@@ -129,7 +133,8 @@ public final class GraphClients: Sendable {
             clientsEvicted: evictions.load(ordering: .relaxed),
             reconnects: stream.reconnects,
             delivery: delivery,
-            mqtt: brokerLinks.map(\.snapshot)
+            mqtt: brokerLinks.map(\.snapshot),
+            store: history?.writerReport ?? history.map { StoreReport(state: "archive", detail: "", file: $0.storePath, samplesStored: 0, samplesLost: 0, bytes: 0, sessions: 0) }
         )
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import SensorBridgeCore
 import SensorBridgeStream
 
 /// Plain HTTP on the bridge's port: the page, `/api/status` and `/metrics`. Requests for a WebSocket
@@ -37,6 +38,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head = request else { return }
             request = nil
+            if HistoryEndpoint.paths.contains(String(head.path)), head.method == .GET || head.method == .HEAD {
+                answerFromHistory(head, context: context)
+                return
+            }
             response(to: head).write(to: context, answering: head, keepAlive: !Self.asksForUpgrade(head))
         }
     }
@@ -54,6 +59,54 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             : "malformed HTTP request (\(parseError))"
         log.info("bad request from \(context.peerName): \(reason)")
         PlainResponse(status: .badRequest, text: reason).write(to: context, answering: nil)
+    }
+
+    /// `/api/sessions`, `/api/history`, `/api/export`: answered by the store on a thread of
+    /// the history pool, never on the event loop; an export is written as it is read, at
+    /// the pace the client takes it (chunked, each piece waiting for the one before).
+    private func answerFromHistory(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard let history = clients.history else {
+            let body = Array(#"{"error":"history is off: this bridge runs with --no-store"}"#.utf8)
+            PlainResponse(status: .notFound, body: ByteBuffer(bytes: body), contentType: "application/json")
+                .write(to: context, answering: head)
+            return
+        }
+        let path = String(head.path)
+        let query = QueryParameters.parse(uri: head.uri)
+        let loop = context.eventLoop
+        let channel = context.channel
+        let box = NIOLoopBound(context, eventLoop: loop)
+        HistoryPool.shared.run {
+            let reply = history.answer(path: path, query: query, nowMicros: WallClock.nowMicros())
+            switch reply {
+            case .json(let status, let body):
+                loop.execute {
+                    PlainResponse(status: HTTPResponseStatus(statusCode: status), body: ByteBuffer(bytes: body), contentType: "application/json")
+                        .write(to: box.value, answering: head)
+                }
+            case .stream(let contentType, let fileName, let produce):
+                var headers = HTTPHeaders()
+                headers.add(name: "Content-Type", value: contentType)
+                headers.add(name: "Content-Disposition", value: "attachment; filename=\"\(fileName)\"")
+                headers.add(name: "Transfer-Encoding", value: "chunked")
+                headers.add(name: "Cache-Control", value: "no-store")
+                for (name, value) in PlainResponse.securityHeaders { headers.add(name: name, value: value) }
+                let responseHead = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
+                do {
+                    try channel.writeAndFlush(HTTPServerResponsePart.head(responseHead)).wait()
+                    if head.method == .GET {
+                        try produce { bytes in
+                            try channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes)))).wait()
+                        }
+                    }
+                    try channel.writeAndFlush(HTTPServerResponsePart.end(nil)).wait()
+                } catch {
+                    // The client went away, or the store failed mid-way: a cut response is
+                    // the only honest end once the head is out.
+                    channel.close(promise: nil)
+                }
+            }
+        }
     }
 
     /// A request with an `Upgrade` header to a path that is not a WebSocket endpoint is

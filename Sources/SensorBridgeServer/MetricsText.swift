@@ -63,6 +63,14 @@ enum MetricsText {
             counter("mqtt_messages_dropped", "Messages that came faster than the relay could read them, dropped unread.",
                     link.messagesDropped, labels: labels)
         }
+        if let store = report.store {
+            gauge("store_writing", "1 while the history store writes, 0 while it is paused (a full or read-only disk) or stopped.",
+                  store.state == "writing" ? 1 : 0)
+            counter("store_samples_stored", "Samples written to the history store.", store.samplesStored)
+            counter("store_samples_lost", "Samples the history store never got: it fell behind the stream's memory, or was paused that long.",
+                    store.samplesLost)
+            gauge("store_bytes", unit: "bytes", "Bytes of the history store's file in use.", Double(store.bytes))
+        }
         return registry.emitToBuffer()
     }
 }

@@ -63,10 +63,12 @@ public struct StatusReport: Codable, Sendable {
     public var delivery: Delivery
     /// Links to MQTT brokers: publishing this stream, or relaying one into it.
     public var mqtt: [BrokerLinkReport] = []
+    /// The history store's writer (null with `--no-store`).
+    public var store: StoreReport?
 
     private enum CodingKeys: String, CodingKey {
         case source, baud, channels, samples, rate, parseErrors, parseErrorsByKind, lastRejectedLine
-        case lines, bytes, historySeconds, bufferCapacity, bufferMaxBytes, bufferBytes, uptimeSeconds, clients, clientsEvicted, reconnects, delivery, mqtt
+        case lines, bytes, historySeconds, bufferCapacity, bufferMaxBytes, bufferBytes, uptimeSeconds, clients, clientsEvicted, reconnects, delivery, mqtt, store
     }
 
     /// Written by hand only so that `baud` and `lastRejectedLine` appear as `null` rather than
@@ -93,5 +95,6 @@ public struct StatusReport: Codable, Sendable {
         try container.encode(reconnects, forKey: .reconnects)
         try container.encode(delivery, forKey: .delivery)
         try container.encode(mqtt, forKey: .mqtt)
+        try container.encode(store, forKey: .store)
     }
 }

@@ -12,11 +12,14 @@ struct SensorBridge: ParsableCommand {
             Serve a recorded log:    sensorbridge --replay hardware/recordings/tilt-60s-50hz.log [--loop]
             Record while serving:    sensorbridge /dev/ttyACM0 --record session.log
             List serial devices:     sensorbridge list
+            Browse a store:          sensorbridge --archive ~/.local/state/sensorbridge/ttyACM0.sqlite
+            Import old recordings:   sensorbridge import session.log --store history.sqlite
+            Export a range:          sensorbridge export --store history.sqlite --from -1h --to now > last-hour.csv
 
             Then open the printed page URL. WebSocket clients connect to ws://HOST:PORT/graph.
             """,
         version: BuildInfo.version,
-        subcommands: [Serve.self, List.self],
+        subcommands: [Serve.self, List.self, Import.self, Export.self],
         defaultSubcommand: Serve.self
     )
 

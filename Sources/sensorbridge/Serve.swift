@@ -7,6 +7,7 @@ import NIOPosix
 import SensorBridgeCore
 import SensorBridgeMQTT
 import SensorBridgeSerial
+import SensorBridgeStore
 import SensorBridgeStream
 import SensorBridgeServer
 import SensorBridgeWeb
@@ -129,6 +130,14 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a graph client may stay behind the stream (not reading, or reading too slowly) before it is closed (1008).")
     var clientTimeout: Double = 30
 
+    @OptionGroup(title: "History")
+    var storeOptions: StoreOptions
+
+    @Option(help: ArgumentHelp(
+        "Serve the page, history and export of this store with no board (e.g. yesterday's data copied from another machine).",
+        valueName: "file"))
+    var archive: String?
+
     @Flag(help: .hidden)
     var testEchoEndpoint = false
 
@@ -138,6 +147,12 @@ struct Serve: ParsableCommand {
     func validate() throws {
         if replay == nil, source == nil, let problem = BaudRate.problem(with: baud) {
             throw ValidationError(problem)
+        }
+        if archive != nil {
+            if device != nil || replay != nil || source != nil { throw ValidationError("--archive serves a store alone: give no DEVICE, --replay or --source with it") }
+            if record != nil || mqtt != nil || allowSend || storeOptions.store != nil {
+                throw ValidationError("--archive reads a store and writes nothing: --record, --mqtt, --allow-send and --store do not go with it")
+            }
         }
         if replay != nil, device != nil {
             throw ValidationError("give either a DEVICE or --replay FILE, not both")
@@ -246,6 +261,9 @@ struct Serve: ParsableCommand {
     }
 
     private func serveSource(token accessToken: String?, logger: Logger) throws {
+        if let archive {
+            return try serveArchive(archive, token: accessToken, logger: logger)
+        }
         if let source {
             return try relay(from: mqttAddress(source, option: "--source"), token: accessToken, logger: logger)
         }
@@ -260,6 +278,7 @@ struct Serve: ParsableCommand {
         let recorder = try record.map {
             try Recorder(path: $0, source: "\(description.name) baud \(description.baud.map(String.init) ?? "-")", logger: logger)
         }
+        let history = try storeOptions.startWriter(stream: stream, sourceName: storeSourceName(device: device), isReplay: replay != nil, logger: logger)
         let monitor = LineMonitor()
         let pipeline = IngestPipeline(
             stream: stream, recorder: recorder, monitor: monitor,
@@ -271,6 +290,7 @@ struct Serve: ParsableCommand {
             try source.start(into: pipeline)
         } catch {
             pipeline.close()
+            history?.stop()
             throw error
         }
         if let device, let facts = USBDeviceFacts.lookUp(path: device) {
@@ -282,6 +302,7 @@ struct Serve: ParsableCommand {
         } catch {
             source.stop()
             pipeline.close()
+            history?.stop()
             throw error
         }
         // A flood of skipped lines or refused sends that stopped is still reported, within a second.
@@ -293,9 +314,10 @@ struct Serve: ParsableCommand {
         }
         logFlush.resume()
         try startServerAndWait(
-            clients: GraphClients(stream: stream, sender: sender, monitor: monitor, brokerLinks: publisher.map { [$0.counters] } ?? []),
+            clients: GraphClients(stream: stream, sender: sender, monitor: monitor, brokerLinks: publisher.map { [$0.counters] } ?? [],
+                                  history: history),
             token: accessToken, logger: logger,
-            stopInput: { logFlush.cancel(); source.stop(); pipeline.close(); publisher?.stop() })
+            stopInput: { logFlush.cancel(); source.stop(); pipeline.close(); publisher?.stop(); history?.stop() })
     }
 
     /// `--source mqtt://…`: no device; the stream comes from another bridge through the broker.
@@ -304,18 +326,49 @@ struct Serve: ParsableCommand {
                                   historySeconds: history)
         let relay = MQTTRelay(
             stream: stream, connection: BrokerConnection(address: address, clientID: clientID(role: "relay"), caFile: mqttCa), logger: logger)
-        try relay.start()
+        let history = try storeOptions.startWriter(stream: stream, sourceName: address.displayed, isReplay: false, logger: logger)
+        do {
+            try relay.start()
+        } catch {
+            history?.stop()
+            throw error
+        }
         let publisher: MQTTPublisher?
         do {
             publisher = try startPublisher(stream: stream, logger: logger)
         } catch {
             relay.stop()
+            history?.stop()
             throw error
         }
         try startServerAndWait(
-            clients: GraphClients(stream: stream, brokerLinks: [relay.counters] + (publisher.map { [$0.counters] } ?? [])),
+            clients: GraphClients(stream: stream, brokerLinks: [relay.counters] + (publisher.map { [$0.counters] } ?? []), history: history),
             token: token, logger: logger,
-            stopInput: { relay.stop(); publisher?.stop() })
+            stopInput: { relay.stop(); publisher?.stop(); history?.stop() })
+    }
+
+    /// `--archive FILE`: no source; the page, history and export of a store.
+    private func serveArchive(_ path: String, token: String?, logger: Logger) throws {
+        let store: HistoryStore
+        do {
+            store = try HistoryStore(path: path, readOnly: true)
+        } catch {
+            throw CommandError(error.description)
+        }
+        let stream = SensorStream(source: SourceStatus(kind: "archive", name: path, baud: nil), capacity: 16, historySeconds: 0)
+        stream.updateSource(state: .finished, detail: "an archive: the history of \(path), no board")
+        try startServerAndWait(
+            clients: GraphClients(stream: stream, history: StoreService(store: store, writer: nil)),
+            token: token, logger: logger, stopInput: {})
+    }
+
+    /// What the store calls this source: the device, the replayed file's name.
+    private func storeSourceName(device: String?) -> String {
+        if let replay {
+            let name = (replay as NSString).lastPathComponent
+            return (name as NSString).deletingPathExtension.isEmpty ? name : (name as NSString).deletingPathExtension
+        }
+        return device ?? "serial"
     }
 
     /// `--mqtt URL`: the sink that publishes the stream, started before serving.

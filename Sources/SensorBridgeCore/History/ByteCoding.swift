@@ -1,0 +1,175 @@
+/// The byte-level pieces the history store's blocks and summaries are made of: varints,
+/// zigzag, fixed 8-byte doubles and bit-packed groups. A reader never traps on a torn or
+/// hostile blob: it throws `StoreDataError`.
+public struct StoreDataError: Error, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+@inline(__always) public func zigzag(_ value: Int64) -> UInt64 {
+    UInt64(bitPattern: (value << 1) ^ (value >> 63))
+}
+
+@inline(__always) public func unzigzag(_ value: UInt64) -> Int64 {
+    Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
+}
+
+/// Appends to a byte array.
+public struct ByteWriter {
+    public var bytes: [UInt8] = []
+
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    @inline(__always) public mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    @inline(__always) public mutating func varint(_ value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    public mutating func signed(_ value: Int64) { varint(zigzag(value)) }
+
+    public mutating func double(_ value: Double) {
+        var bits = value.bitPattern.littleEndian
+        withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
+    }
+
+    /// `values` (at most 128) packed at the width of the widest: one width byte, then the
+    /// bits, least significant first. Groups keep an outlier from widening a whole block.
+    public mutating func packedGroup(_ values: UnsafeBufferPointer<UInt64>) {
+        var all: UInt64 = 0
+        for v in values { all |= v }
+        let width = 64 - all.leadingZeroBitCount
+        bytes.append(UInt8(width))
+        guard width > 0 else { return }
+        var accumulator: UInt64 = 0
+        var filled = 0
+        for v in values {
+            accumulator |= v << UInt64(filled)
+            let room = 64 - filled
+            if width >= room {
+                appendWord(accumulator, bytes: 8)
+                accumulator = room == 64 ? 0 : v >> UInt64(room)
+                filled = width - room
+            } else {
+                filled += width
+            }
+        }
+        if filled > 0 { appendWord(accumulator, bytes: (filled + 7) / 8) }
+    }
+
+    /// Every value of `values`, in groups of `groupSize`.
+    public mutating func packed(_ values: [UInt64]) {
+        values.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + ByteWriter.groupSize)
+                packedGroup(UnsafeBufferPointer(rebasing: all[start..<end]))
+                start = end
+            }
+        }
+    }
+
+    public static let groupSize = 128
+
+    @inline(__always) private mutating func appendWord(_ word: UInt64, bytes count: Int) {
+        var w = word
+        for _ in 0..<count {
+            bytes.append(UInt8(truncatingIfNeeded: w))
+            w >>= 8
+        }
+    }
+}
+
+/// Reads what `ByteWriter` wrote, checking every length against what is there.
+public struct ByteReader {
+    private let bytes: [UInt8]
+    public private(set) var offset: Int
+
+    public init(_ bytes: [UInt8], offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
+
+    public var isAtEnd: Bool { offset >= bytes.count }
+
+    public mutating func byte() throws -> UInt8 {
+        guard offset < bytes.count else { throw StoreDataError("the data ends early") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    public mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            guard shift < 64 else { throw StoreDataError("a number is too long") }
+            result |= UInt64(b & 0x7f) << shift
+            if b < 0x80 { return result }
+            shift += 7
+        }
+    }
+
+    public mutating func signed() throws -> Int64 { unzigzag(try varint()) }
+
+    /// A count that must fit what is left (each counted thing takes at least `atLeastBits`).
+    public mutating func count(max: Int) throws -> Int {
+        let value = try varint()
+        guard value <= UInt64(max) else { throw StoreDataError("a count of \(value) is more than \(max)") }
+        return Int(value)
+    }
+
+    public mutating func double() throws -> Double {
+        guard bytes.count - offset >= 8 else { throw StoreDataError("the data ends early") }
+        var bits: UInt64 = 0
+        for i in 0..<8 { bits |= UInt64(bytes[offset + i]) << UInt64(8 * i) }
+        offset += 8
+        return Double(bitPattern: bits)
+    }
+
+    /// `count` values packed by `ByteWriter.packed`, handed to `body` one by one.
+    public mutating func unpacked(count: Int, _ body: (UInt64) -> Void) throws {
+        var left = count
+        while left > 0 {
+            let n = min(left, ByteWriter.groupSize)
+            let width = Int(try byte())
+            guard width <= 64 else { throw StoreDataError("a bit width of \(width)") }
+            if width == 0 {
+                for _ in 0..<n { body(0) }
+            } else {
+                let need = (n * width + 7) / 8
+                guard bytes.count - offset >= need else { throw StoreDataError("the data ends early") }
+                let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
+                bytes.withUnsafeBufferPointer { all in
+                    let base = offset
+                    var bit = 0
+                    for _ in 0..<n {
+                        let byteIndex = base + bit >> 3
+                        let shift = bit & 7
+                        // Up to 9 bytes may hold one value (64 bits at an odd offset).
+                        var word: UInt64 = 0
+                        let available = min(8, base + need - byteIndex)
+                        if available == 8 {
+                            word = UInt64(littleEndian: UnsafeRawPointer(all.baseAddress! + byteIndex).loadUnaligned(as: UInt64.self))
+                        } else {
+                            for k in 0..<available { word |= UInt64(all[byteIndex + k]) << UInt64(8 * k) }
+                        }
+                        var value = word >> UInt64(shift)
+                        if shift + width > 64, byteIndex + 8 < base + need {
+                            value |= UInt64(all[byteIndex + 8]) << UInt64(64 - shift)
+                        }
+                        body(value & mask)
+                        bit += width
+                    }
+                }
+                offset += need
+            }
+            left -= n
+        }
+    }
+}

@@ -1,0 +1,222 @@
+/// A run of samples of one source under one set of channel names, as the history store
+/// keeps them: one row of its `block` table, compressed.
+///
+/// Times are delta-of-delta (a steady 1 kHz source costs a few bits a sample for its
+/// jitter); each channel is either decimal numbers as scaled integers, delta-coded (what a
+/// sketch prints: ADC counts, `23.5`), or, when that is not exact, doubles XORed with the
+/// previous (Gorilla). Both are bit-packed in groups of 128, so one outlier widens only its
+/// group. A value that is not there (NaN) costs one bit. Decoding gives back every value bit
+/// for bit.
+public struct SampleBlock: Equatable, Sendable {
+    /// µs since the epoch, one per sample.
+    public var times: [Int64]
+    /// One array per channel, each as long as `times`; NaN where the sample had no value.
+    public var columns: [[Double]]
+
+    public init(times: [Int64], columns: [[Double]]) {
+        self.times = times
+        self.columns = columns
+    }
+
+    public var count: Int { times.count }
+
+    public static func == (a: SampleBlock, b: SampleBlock) -> Bool {
+        a.times == b.times && a.columns.count == b.columns.count
+            && zip(a.columns, b.columns).allSatisfy { x, y in
+                x.count == y.count && zip(x, y).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+            }
+    }
+}
+
+extension SampleBlock {
+    static let version: UInt8 = 1
+    /// The most samples and channels a block may say it holds (a torn or hostile blob
+    /// cannot make the reader allocate more).
+    public static let maxSamples = 1 << 22
+    public static let maxChannels = 64
+
+    private enum ColumnKind: UInt8 { case empty = 0, scaled = 1, xor = 2 }
+    private static let hasGapsFlag: UInt8 = 0x80
+    private static let powersOfTen: [Double] = (0...9).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
+
+    public func encoded() -> [UInt8] {
+        var out = ByteWriter(capacity: 16 + count * (1 + columns.count))
+        out.byte(SampleBlock.version)
+        out.varint(UInt64(count))
+        out.varint(UInt64(columns.count))
+        encodeTimes(into: &out)
+        for column in columns { SampleBlock.encode(column: column, into: &out) }
+        return out.bytes
+    }
+
+    private func encodeTimes(into out: inout ByteWriter) {
+        guard let first = times.first else { return }
+        out.signed(first)
+        guard count > 1 else { return }
+        var previousDelta = times[1] &- first
+        out.signed(previousDelta)
+        var dods: [UInt64] = []
+        dods.reserveCapacity(count - 2)
+        for i in 2..<count {
+            let delta = times[i] &- times[i - 1]
+            dods.append(zigzag(delta &- previousDelta))
+            previousDelta = delta
+        }
+        out.packed(dods)
+    }
+
+    private static func encode(column: [Double], into out: inout ByteWriter) {
+        let present = column.filter { !$0.isNaN }
+        guard let first = present.first else {
+            out.byte(ColumnKind.empty.rawValue)
+            return
+        }
+        let gaps = present.count < column.count
+        let scale = decimalScale(of: present)
+        out.byte((scale == nil ? ColumnKind.xor : ColumnKind.scaled).rawValue | (gaps ? hasGapsFlag : 0))
+        if gaps {
+            var bits = [UInt8](repeating: 0, count: (column.count + 7) / 8)
+            for (i, v) in column.enumerated() where !v.isNaN { bits[i >> 3] |= 1 << UInt8(i & 7) }
+            out.bytes.append(contentsOf: bits)
+        }
+        if let scale {
+            out.byte(UInt8(scale))
+            let p = powersOfTen[scale]
+            var previous = Int64(first * p)
+            out.signed(previous)
+            var deltas: [UInt64] = []
+            deltas.reserveCapacity(present.count - 1)
+            for v in present.dropFirst() {
+                let scaled = Int64(v * p)
+                deltas.append(zigzag(scaled &- previous))
+                previous = scaled
+            }
+            out.packed(deltas)
+        } else {
+            out.double(first)
+            var previous = first.bitPattern
+            for v in present.dropFirst() {
+                let xor = v.bitPattern ^ previous
+                previous = v.bitPattern
+                if xor == 0 {
+                    out.byte(0)
+                    continue
+                }
+                let trailing = xor.trailingZeroBitCount / 8
+                let significant = 8 - xor.leadingZeroBitCount / 8 - trailing
+                out.byte(UInt8(trailing) | UInt8(significant) << 4)
+                var word = xor >> UInt64(8 * trailing)
+                for _ in 0..<significant {
+                    out.byte(UInt8(truncatingIfNeeded: word))
+                    word >>= 8
+                }
+            }
+        }
+    }
+
+    /// The fewest decimals (0…9) that write every value as an integer and read it back bit
+    /// for bit; nil when there are none.
+    static func decimalScale(of values: [Double]) -> Int? {
+        func exact(_ v: Double, _ k: Int) -> Bool {
+            let p = powersOfTen[k]
+            let scaled = v * p
+            guard scaled.magnitude <= 9_007_199_254_740_992, scaled.rounded(.towardZero) == scaled else { return false }
+            return (Double(Int64(scaled)) / p).bitPattern == v.bitPattern
+        }
+        var k = 0
+        for v in values {
+            while !exact(v, k) {
+                k += 1
+                if k == powersOfTen.count { return nil }
+            }
+        }
+        return values.allSatisfy { exact($0, k) } ? k : nil
+    }
+
+    public init(decoding bytes: [UInt8]) throws {
+        var input = ByteReader(bytes)
+        let version = try input.byte()
+        guard version == SampleBlock.version else { throw StoreDataError("a block of version \(version)") }
+        let count = try input.count(max: SampleBlock.maxSamples)
+        let channels = try input.count(max: SampleBlock.maxChannels)
+        var times: [Int64] = []
+        times.reserveCapacity(count)
+        if count > 0 {
+            var previous = try input.signed()
+            times.append(previous)
+            if count > 1 {
+                var delta = try input.signed()
+                previous = previous &+ delta
+                times.append(previous)
+                try input.unpacked(count: count - 2) { raw in
+                    delta = delta &+ unzigzag(raw)
+                    previous = previous &+ delta
+                    times.append(previous)
+                }
+            }
+        }
+        var columns: [[Double]] = []
+        columns.reserveCapacity(channels)
+        for _ in 0..<channels { columns.append(try SampleBlock.decodeColumn(count: count, from: &input)) }
+        self.init(times: times, columns: columns)
+    }
+
+    private static func decodeColumn(count: Int, from input: inout ByteReader) throws -> [Double] {
+        let header = try input.byte()
+        guard let kind = ColumnKind(rawValue: header & ~hasGapsFlag) else { throw StoreDataError("a column of kind \(header)") }
+        if kind == .empty { return [Double](repeating: .nan, count: count) }
+        var presence: [Bool]? = nil
+        var present = count
+        if header & hasGapsFlag != 0 {
+            var flags = [Bool](repeating: false, count: count)
+            var index = 0
+            for _ in 0..<((count + 7) / 8) {
+                let bits = try input.byte()
+                for bit in 0..<8 where index < count {
+                    flags[index] = bits & (1 << UInt8(bit)) != 0
+                    index += 1
+                }
+            }
+            presence = flags
+            present = flags.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        var values: [Double] = []
+        values.reserveCapacity(present)
+        if present > 0 {
+            switch kind {
+            case .scaled:
+                let scale = Int(try input.byte())
+                guard scale < powersOfTen.count else { throw StoreDataError("a decimal scale of \(scale)") }
+                let p = powersOfTen[scale]
+                var previous = try input.signed()
+                values.append(Double(previous) / p)
+                try input.unpacked(count: present - 1) { raw in
+                    previous = previous &+ unzigzag(raw)
+                    values.append(Double(previous) / p)
+                }
+            case .xor:
+                var previous = try input.double().bitPattern
+                values.append(Double(bitPattern: previous))
+                for _ in 1..<present {
+                    let header = try input.byte()
+                    let trailing = Int(header & 0x0f), significant = Int(header >> 4)
+                    guard trailing + significant <= 8 else { throw StoreDataError("a value header of \(header)") }
+                    var xor: UInt64 = 0
+                    for i in 0..<significant { xor |= UInt64(try input.byte()) << UInt64(8 * i) }
+                    previous ^= xor << UInt64(8 * trailing)
+                    values.append(Double(bitPattern: previous))
+                }
+            case .empty:
+                break
+            }
+        }
+        guard let presence else { return values }
+        var column = [Double](repeating: .nan, count: count)
+        var next = 0
+        for (i, isThere) in presence.enumerated() where isThere {
+            column[i] = values[next]
+            next += 1
+        }
+        return column
+    }
+}

@@ -1,0 +1,101 @@
+/// The summary of every sample of one source in one aligned stretch of time (a cell of a
+/// summary level: 1 s, 10 s, 1 min, 10 min, 1 h): the first and last sample's time, how many
+/// samples, and each channel's `ChannelSummary`, keyed by the store's channel number. A
+/// history query over hours reads these instead of the samples.
+public struct SummaryCell: Equatable, Sendable {
+    /// µs since the epoch of the first and last sample in the cell.
+    public var first: Int64 = .max
+    public var last: Int64 = .min
+    public var samples: Int64 = 0
+    /// (channel number, summary), in channel-number order.
+    public var channels: [(id: Int, summary: ChannelSummary)] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { samples == 0 }
+
+    public mutating func add(time: Int64, values: [Double], channelIDs: [Int]) {
+        samples += 1
+        if time < first { first = time }
+        if time > last { last = time }
+        for (value, id) in zip(values, channelIDs) where !value.isNaN {
+            self[id].add(value)
+        }
+    }
+
+    public mutating func merge(_ other: SummaryCell) {
+        guard !other.isEmpty else { return }
+        samples = samples.addingSaturating(other.samples)
+        first = Swift.min(first, other.first)
+        last = Swift.max(last, other.last)
+        for (id, summary) in other.channels { self[id].merge(summary) }
+    }
+
+    public func summary(of id: Int) -> ChannelSummary? {
+        channels.first { $0.id == id }?.summary
+    }
+
+    subscript(id: Int) -> ChannelSummary {
+        get { summary(of: id) ?? ChannelSummary() }
+        set {
+            if let index = channels.firstIndex(where: { $0.id == id }) {
+                channels[index].summary = newValue
+            } else {
+                let index = channels.firstIndex { $0.id > id } ?? channels.count
+                channels.insert((id, newValue), at: index)
+            }
+        }
+    }
+
+    public static func == (a: SummaryCell, b: SummaryCell) -> Bool {
+        a.first == b.first && a.last == b.last && a.samples == b.samples
+            && a.channels.map(\.id) == b.channels.map(\.id)
+            && zip(a.channels, b.channels).allSatisfy { $0.summary == $1.summary }
+    }
+}
+
+extension SummaryCell {
+    public func encoded() -> [UInt8] {
+        var out = ByteWriter(capacity: 24 + channels.count * 30)
+        out.varint(UInt64(max(0, samples)))
+        out.signed(first)
+        out.signed(last &- first)
+        out.varint(UInt64(channels.count))
+        for (id, s) in channels {
+            out.varint(UInt64(id))
+            out.varint(UInt64(max(0, s.count)))
+            out.double(s.min)
+            out.double(s.max)
+            out.double(s.sum)
+        }
+        return out.bytes
+    }
+
+    public init(decoding bytes: [UInt8]) throws {
+        var input = ByteReader(bytes)
+        self.init()
+        samples = Int64(clamping: try input.varint())
+        first = try input.signed()
+        last = first &+ (try input.signed())
+        let count = try input.count(max: 4096)
+        channels.reserveCapacity(count)
+        for _ in 0..<count {
+            let id = try input.count(max: Int(Int32.max))
+            let n = Int64(clamping: try input.varint())
+            channels.append((id, ChannelSummary(count: n, min: try input.double(), max: try input.double(), sum: try input.double())))
+        }
+    }
+}
+
+/// The summary levels: cells of these widths, aligned to the epoch. Each is a whole number
+/// of the one before, so a range splits into whole cells of the coarsest level that fits.
+public enum SummaryLevel {
+    public static let widthsMicros: [Int64] = [1, 10, 60, 600, 3600].map { $0 * 1_000_000 }
+
+    /// The start of the cell of `level` that holds `time`.
+    @inline(__always) public static func cellStart(_ time: Int64, level: Int) -> Int64 {
+        let width = widthsMicros[level]
+        let q = time / width
+        return (time % width < 0 ? q - 1 : q) * width
+    }
+}

@@ -1,0 +1,129 @@
+import SensorBridgeCore
+
+/// What one write of the store adds, decided from samples alone (no database): blocks,
+/// summary cells to merge into what the store has, channels it has not seen, state
+/// changes. The writer builds one and commits it in one transaction; when the commit
+/// fails (a full disk) nothing of it is kept, and the same samples are built again later.
+public struct StoreBatch: Sendable {
+    public struct Block: Sendable {
+        public var first: Int64
+        public var last: Int64
+        public var channelIDs: [Int]
+        public var data: [UInt8]
+        public var samples: Int
+    }
+
+    public struct Event: Sendable {
+        public var time: Int64
+        public var state: String
+        public var detail: String
+    }
+
+    public var blocks: [Block] = []
+    public var cells: [(level: Int, start: Int64, cell: SummaryCell)] = []
+    public var newChannels: [(id: Int, name: String)] = []
+    public var events: [Event] = []
+    public var samples = 0
+    public var lastTime: Int64?
+    /// Channel names seen in this batch, in first-seen order.
+    public var channelNames: [String] = []
+
+    public var isEmpty: Bool { blocks.isEmpty && events.isEmpty }
+}
+
+/// Turns samples into a `StoreBatch`, numbering channel names as the store does. A value:
+/// copy it, build, and keep the copy only once the batch is committed.
+public struct StoreBatchBuilder: Sendable {
+    public var channelIDs: [String: Int]
+    public var nextChannelID: Int
+    /// The most samples in one block (import fills blocks; the live writer flushes sooner).
+    public var maxBlockSamples = 4096
+
+    public init(channelIDs: [String: Int], nextChannelID: Int) {
+        self.channelIDs = channelIDs
+        self.nextChannelID = nextChannelID
+    }
+
+    private var batch = StoreBatch()
+    private var pending: (names: [String], ids: [Int], times: [Int64], columns: [[Double]])?
+    /// The 1-second cells being filled, by start; coarser levels are merged from them.
+    private var seconds: [Int64: SummaryCell] = [:]
+    private var secondOrder: [Int64] = []
+    /// The second being filled now (most samples fall in the same one as the last).
+    private var current: (start: Int64, cell: SummaryCell)?
+
+    private mutating func finishSecond() {
+        guard let (start, cell) = current else { return }
+        current = nil
+        if seconds[start] == nil { secondOrder.append(start) }
+        seconds[start, default: SummaryCell()].merge(cell)
+    }
+
+    public mutating func add(_ sample: Sample) {
+        let names = sample.layout.names
+        if pending == nil || pending!.names != names || pending!.times.count >= maxBlockSamples {
+            finishBlock()
+            var ids: [Int] = []
+            for name in names { ids.append(id(of: name)) }
+            pending = (names, ids, [], Array(repeating: [], count: names.count))
+            pending!.times.reserveCapacity(min(maxBlockSamples, 1024))
+        }
+        pending!.times.append(sample.timeMicros)
+        for c in 0..<pending!.columns.count {
+            pending!.columns[c].append(c < sample.values.count ? sample.values[c] : .nan)
+        }
+        let second = SummaryLevel.cellStart(sample.timeMicros, level: 0)
+        if current?.start != second { finishSecond(); current = (second, SummaryCell()) }
+        current!.cell.add(time: sample.timeMicros, values: sample.values, channelIDs: pending!.ids)
+        batch.samples += 1
+        batch.lastTime = max(batch.lastTime ?? .min, sample.timeMicros)
+    }
+
+    public mutating func add(event time: Int64, state: String, detail: String) {
+        batch.events.append(.init(time: time, state: state, detail: detail))
+    }
+
+    public var pendingSamples: Int { batch.samples }
+
+    /// The batch so far; the builder starts a new one (channel numbers carry on).
+    public mutating func take() -> StoreBatch {
+        finishBlock()
+        finishSecond()
+        var coarse: [[Int64: SummaryCell]] = Array(repeating: [:], count: SummaryLevel.widthsMicros.count)
+        var orders: [[Int64]] = Array(repeating: [], count: SummaryLevel.widthsMicros.count)
+        for start in secondOrder {
+            let cell = seconds[start]!
+            batch.cells.append((0, start, cell))
+            for level in 1..<SummaryLevel.widthsMicros.count {
+                let parent = SummaryLevel.cellStart(start, level: level)
+                if coarse[level][parent] == nil { orders[level].append(parent) }
+                coarse[level][parent, default: SummaryCell()].merge(cell)
+            }
+        }
+        for level in 1..<SummaryLevel.widthsMicros.count {
+            for start in orders[level] { batch.cells.append((level, start, coarse[level][start]!)) }
+        }
+        seconds = [:]
+        secondOrder = []
+        defer { batch = StoreBatch() }
+        return batch
+    }
+
+    private mutating func id(of name: String) -> Int {
+        if let id = channelIDs[name] { return id }
+        let id = nextChannelID
+        nextChannelID += 1
+        channelIDs[name] = id
+        batch.newChannels.append((id, name))
+        return id
+    }
+
+    private mutating func finishBlock() {
+        guard let block = pending, !block.times.isEmpty else { return }
+        pending = nil
+        for name in block.names where !batch.channelNames.contains(name) { batch.channelNames.append(name) }
+        let encoded = SampleBlock(times: block.times, columns: block.columns).encoded()
+        batch.blocks.append(.init(first: block.times.min()!, last: block.times.max()!, channelIDs: block.ids,
+                                  data: encoded, samples: block.times.count))
+    }
+}

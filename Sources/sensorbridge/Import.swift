@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SensorBridgeCore
+import SensorBridgeStore
+
+/// `sensorbridge import LOG... --store FILE`: old recordings become browsable history.
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put recordings (or raw captures) into a history store, with their recorded times.",
+        discussion: "Each file becomes a session. Then: sensorbridge --archive FILE, or a bridge with --store FILE.")
+
+    @Argument(help: "Recordings (--record) or raw captures.")
+    var logs: [String]
+
+    @Option(help: ArgumentHelp("The store to write (made when missing).", valueName: "file"))
+    var store: String
+
+    @Option(help: ArgumentHelp("The source the samples belong to (default: each file's name without its extension).", valueName: "name"))
+    var source: String?
+
+    @Option(help: "Lines per second of a raw capture (a file without time stamps); it is placed to end at the file's modification time.")
+    var rate: Double = 50
+
+    func validate() throws {
+        guard !logs.isEmpty else { throw ValidationError("give at least one recording to import") }
+        guard rate >= 0.001, rate <= 10_000_000 else { throw ValidationError("--rate must be 0.001…10000000 lines a second") }
+    }
+
+    func run() throws {
+        let history: HistoryStore
+        do {
+            history = try HistoryStore(path: store)
+        } catch {
+            FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+        for log in logs {
+            let name = source ?? (((log as NSString).lastPathComponent as NSString).deletingPathExtension)
+            let began = WallClock.monotonicMicros()
+            do {
+                let result = try history.importLog(path: log, sourceName: name.isEmpty ? "import" : name, rawLineRate: rate)
+                let seconds = Double(WallClock.monotonicMicros() - began) / 1e6
+                var line = "imported \(log): \(result.samples) samples as source \(name) in \(String(format: "%.2f", seconds)) s"
+                if let first = result.first, let last = result.last {
+                    line += " (\(Self.iso(first)) to \(Self.iso(last)))"
+                }
+                if result.skippedLines > 0 { line += "; \(result.skippedLines) unreadable lines skipped" }
+                if result.rejectedLines > 0 { line += "; \(result.rejectedLines) lines were no sample" }
+                print(line)
+            } catch {
+                FileHandle.standardError.write(Data("sensorbridge: \(log): \((error as? StoreError)?.description ?? "\(error)")\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        history.checkpoint()
+    }
+
+    static func iso(_ micros: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(micros) / 1e6))
+    }
+}
