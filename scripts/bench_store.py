@@ -509,24 +509,29 @@ def first_after_restart(system, span):
 
 
 def check_bridge(bridge, naive, spans, buckets_each=25):
-    """Compares sensorbridge's buckets with the naive table's over the same times. Returns
-    (buckets compared, disagreements, first few differences)."""
+    """Compares sensorbridge's buckets with the naive table. Each bucket says the time of its
+    first and last sample (t0, t1): the naive table's samples in [t0, t1] must be exactly n,
+    with the same min and max per channel; the buckets' n must add up to the table's count
+    over [from, to). Returns (buckets compared, disagreements, the first few differences)."""
     compared, wrong, notes = 0, 0, []
     for from_ms, to_ms in spans:
         answer = json.loads(bridge.query(from_ms, to_ms))
-        k_all = list(range(len(answer["t0"])))
-        picks = random.Random(from_ms).sample(k_all, min(buckets_each, len(k_all)))
-        for k in picks:
-            lo_us, hi_us = int(answer["t0"][k] * 1000), int(answer["t1"][k] * 1000)
-            n, minmax = naive.bucket_from_answer(lo_us, hi_us) if hasattr(naive, "bucket_from_answer") else naive.bucket(lo_us, hi_us)
-            got_n = answer["n"][k]
+        total = naive.db.execute("SELECT count(*) FROM samples WHERE t >= ? AND t < ?",
+                                 (from_ms * 1000, to_ms * 1000)).fetchone()[0]
+        if sum(answer["n"]) != total:
+            wrong += 1
+            notes.append("%d..%d: the buckets hold %d samples, the table %d" % (from_ms, to_ms, sum(answer["n"]), total))
+        picks = random.Random(from_ms).sample(range(len(answer["t0"])), min(buckets_each, len(answer["t0"])))
+        for k in sorted(picks):
+            lo_us, hi_us = round(answer["t0"][k] * 1000), round(answer["t1"][k] * 1000)
+            n, minmax = naive.bucket(lo_us, hi_us, hi_inclusive=True)
             got = [(answer["min"][c][k], answer["max"][c][k]) for c in range(3)]
             compared += 1
-            if got_n != n or any(g != tuple(w) and not (n == 0) for g, w in zip(got, minmax)):
+            if answer["n"][k] != n or any(g != (float(a), float(b)) for g, (a, b) in zip(got, minmax)):
                 wrong += 1
                 if len(notes) < 5:
-                    notes.append("bucket %d of %d..%d: sensorbridge n=%s %s, naive n=%s %s"
-                                 % (k, from_ms, to_ms, got_n, got, n, minmax))
+                    notes.append("bucket %d of %d..%d (t0 %s, t1 %s): sensorbridge n=%s %s, naive n=%s %s"
+                                 % (k, from_ms, to_ms, answer["t0"][k], answer["t1"][k], answer["n"][k], got, n, minmax))
     return compared, wrong, notes
 
 
