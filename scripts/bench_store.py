@@ -575,6 +575,15 @@ def live_cost(binary, workdir, seconds, runs, seed):
                 log("  live %s run %d: %.2f %% of a core" % (mode, run + 1, out[mode][-1]))
             finally:
                 stop(process)
+            if mode == "store":
+                try:
+                    db = sqlite3.connect(store)
+                    stored = db.execute("SELECT sum(samples) FROM session").fetchone()[0]
+                    db.close()
+                except sqlite3.Error as error:
+                    stored = "? (%s)" % error
+                out.setdefault("stored", []).append(stored)
+                log("  the store holds %s samples" % stored)
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(store + suffix):
                     os.unlink(store + suffix)
@@ -671,6 +680,7 @@ def main():
             vm.start()
             notes.append("VictoriaMetrics: %s" % vm.version())
             log("VictoriaMetrics import")
+            drop_caches()
             t0 = time.perf_counter()
             kept = vm.ingest(csv_path, values, int(options.hours * 3600 * 1000) + 60_000)
             elapsed = time.perf_counter() - t0
@@ -751,8 +761,9 @@ def print_table(options, rows, spans, values, samples, widest, dropped, notes):
         if "live" in row:
             live = row["live"]
             extra = statistics.mean(live["store"]) - statistics.mean(live["no-store"])
-            cells.append("%+.2f %% of a core (%s with, %s without)" % (
-                extra, "/".join("%.1f" % v for v in live["store"]), "/".join("%.1f" % v for v in live["no-store"])))
+            cells.append("%+.2f %% of a core (%s with, %s without; stored %s samples a run)" % (
+                extra, "/".join("%.1f" % v for v in live["store"]), "/".join("%.1f" % v for v in live["no-store"]),
+                "/".join(str(v) for v in live.get("stored", []))))
         else:
             cells.append("–")
         print("| " + " | ".join(cells) + " |")
@@ -760,8 +771,13 @@ def print_table(options, rows, spans, values, samples, widest, dropped, notes):
     print("- Page cache dropped before each first query after a restart: %s." % ("yes" if dropped else "no (not allowed here)"))
     print("- Queries: %d buckets, random positions (seed %d), the same for every system; at most %d per range, "
           "no new one after %.0f s (n= says how many ran when fewer than 10)." % (POINTS, options.seed, options.queries, options.budget))
-    print("- sensorbridge: /api/history (min/max/mean/n, buckets [t0, t1)); VictoriaMetrics: one query_range of "
-          "min_over_time and max_over_time, step = window = bucket width, nocache=1; naive: GROUP BY (t - from) / width.")
+    print("- sensorbridge: `/api/history?points=2000` (min/max/mean/n per bucket; it picks the bucket width: range/2000 "
+          "below a second, else the next of 1, 2, 5, 10, 20, 30, 60 s ..., so 1440 buckets for 24 h); VictoriaMetrics: "
+          "one query_range of min_over_time and max_over_time (keep_metric_names), step = window = range/2000, nocache=1; "
+          "naive: GROUP BY (t - from) / (range/2000) over the index on t.")
+    print("- Ingest: sensorbridge `import` timed as a process (page cache dropped before it); VictoriaMetrics from the "
+          "POST of the CSV until every value reads back after /internal/force_flush; naive: executemany and commit "
+          "(Python), 600 000 rows a transaction. Bytes/value: everything on disk once the system has stopped.")
     for name, row in rows.items():
         if "agree" in row and row["agree"][2]:
             for line in row["agree"][2]:
