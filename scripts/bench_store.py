@@ -337,6 +337,7 @@ class Victoria:
         self.process = subprocess.Popen(
             ["victoria-metrics", "-storageDataPath", self.datadir, "-httpListenAddr", "127.0.0.1:%d" % self.port,
              "-retentionPeriod", "100y", "-search.maxQueryDuration", "600s", "-search.maxSamplesPerQuery", "10000000000",
+             "-search.maxSamplesPerSeries", "10000000000",
              "-search.latencyOffset", "0s", "-loggerLevel", "ERROR"],
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(os.path.dirname(self.datadir), "vm.err"), "a"))
         wait_http(self.port, "/health", process=self.process)
@@ -638,6 +639,7 @@ def main():
     log("work folder %s (%.0f GB free)" % (workdir, shutil.disk_usage(workdir).free / 1e9))
     rows = {}
     notes = []
+    servers = {}
     try:
         naive_path = os.path.join(workdir, "naive.sqlite")
         log("generating %.2f h at 1 kHz × 3 (%d samples) and filling the naive table" % (options.hours, samples_total))
@@ -654,83 +656,102 @@ def main():
         widest = list(spans)[-1]
         first_span = spans[widest][-1]
 
+        # Each part that fails is said in the notes; the others still run and print.
+        def attempt(what, action):
+            try:
+                action()
+                return True
+            except Exception as error:  # noqa: BLE001 - reported, not hidden
+                import traceback
+                traceback.print_exc()
+                notes.append("**%s failed**: %s" % (what, str(error)[:400]))
+                return False
+
         # sensorbridge
-        bridge = None
         if with_bridge:
             store = os.path.join(workdir, "bridge.sqlite")
-            log("sensorbridge import")
-            drop_caches()
-            t0 = time.perf_counter()
-            done = subprocess.run([options.binary, "import", log_path, "--store", store],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            elapsed = time.perf_counter() - t0
-            if done.returncode != 0:
-                raise RuntimeError("sensorbridge import exited %d: %s" % (done.returncode, done.stdout[-2000:]))
-            rows["sensorbridge"]["ingest"] = samples / elapsed
-            rows["sensorbridge"]["bytes"] = du(store, store + "-wal", store + "-shm")
-            log("  %.1f s, %s samples/s, %.3f B/value" % (elapsed, fmt_int(samples / elapsed),
-                                                         rows["sensorbridge"]["bytes"] / values))
-            bridge = Bridge(options.binary, store)
-            bridge.start()
+
+            def bridge_import():
+                log("sensorbridge import")
+                drop_caches()
+                t0 = time.perf_counter()
+                done = subprocess.run([options.binary, "import", log_path, "--store", store],
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                elapsed = time.perf_counter() - t0
+                if done.returncode != 0:
+                    raise RuntimeError("sensorbridge import exited %d: %s" % (done.returncode, done.stdout[-2000:]))
+                rows["sensorbridge"]["ingest"] = samples / elapsed
+                rows["sensorbridge"]["bytes"] = du(store, store + "-wal", store + "-shm")
+                log("  %.1f s, %s samples/s, %.3f B/value" % (elapsed, fmt_int(samples / elapsed),
+                                                             rows["sensorbridge"]["bytes"] / values))
+                servers["sensorbridge"] = Bridge(options.binary, store)
+                servers["sensorbridge"].start()
+            attempt("sensorbridge import", bridge_import)
 
         # VictoriaMetrics
-        vm = None
         if "VictoriaMetrics" in rows:
-            vm = Victoria(os.path.join(workdir, "vm-data"))
-            vm.start()
-            notes.append("VictoriaMetrics: %s" % vm.version())
-            log("VictoriaMetrics import")
-            drop_caches()
-            t0 = time.perf_counter()
-            kept = vm.ingest(csv_path, values, int(options.hours * 3600 * 1000) + 60_000)
-            elapsed = time.perf_counter() - t0
-            notes.append("VictoriaMetrics keeps times in ms (%s samples share a ms with the one before); it reads back %s "
-                         "of the %s values" % (fmt_int(samples - distinct_ms), fmt_int(kept), fmt_int(values)))
-            rows["VictoriaMetrics"]["ingest"] = samples / elapsed
-            notes.append("VictoriaMetrics' data folder after the import and a force_flush, while running: %.3f bytes/value"
-                         % (vm.settled_size() / values))
-            log("  %.1f s, %s samples/s" % (elapsed, fmt_int(samples / elapsed)))
+            def victoria_import():
+                vm = Victoria(os.path.join(workdir, "vm-data"))
+                servers["VictoriaMetrics"] = vm
+                vm.start()
+                notes.append("VictoriaMetrics: %s" % vm.version())
+                log("VictoriaMetrics import")
+                drop_caches()
+                t0 = time.perf_counter()
+                kept = vm.ingest(csv_path, values, int(options.hours * 3600 * 1000) + 60_000)
+                elapsed = time.perf_counter() - t0
+                notes.append("VictoriaMetrics keeps times in ms (%s samples share a ms with the one before); it reads "
+                             "back %s of the %s values" % (fmt_int(samples - distinct_ms), fmt_int(kept), fmt_int(values)))
+                rows["VictoriaMetrics"]["ingest"] = samples / elapsed
+                log("  %.1f s, %s samples/s" % (elapsed, fmt_int(samples / elapsed)))
+                notes.append("VictoriaMetrics' data folder after the import and a force_flush, while running: "
+                             "%.3f bytes/value" % (vm.settled_size() / values))
+            attempt("VictoriaMetrics import", victoria_import)
 
         naive = Naive(naive_path)
+        if "naive SQLite" in rows:
+            servers["naive SQLite"] = naive
         # queries, one system at a time
         dropped_all = True
-        for name, system in (("sensorbridge", bridge), ("VictoriaMetrics", vm), ("naive SQLite", naive)):
-            if name not in rows:
-                continue
-            log("%s queries" % name)
-            system.query(*spans[list(spans)[0]][-2])  # one warm-up
-            rows[name]["queries"] = time_queries(system, spans, options.queries, options.budget)
-            first, dropped = first_after_restart(system, first_span)
-            dropped_all = dropped_all and dropped
-            rows[name]["first"] = first
-            log("  first after restart (%s): %.1f ms" % (widest, first))
+        for name, system in list(servers.items()):
+            def measure():
+                nonlocal dropped_all
+                log("%s queries" % name)
+                system.query(*spans[list(spans)[0]][-2])  # one warm-up
+                rows[name]["queries"] = time_queries(system, spans, options.queries, options.budget)
+                first, dropped = first_after_restart(system, first_span)
+                dropped_all = dropped_all and dropped
+                rows[name]["first"] = first
+                log("  first after restart (%s): %.1f ms" % (widest, first))
+            attempt("%s queries" % name, measure)
 
         # agreement
-        check_spans = []
-        for label in spans:
-            check_spans.append(spans[label][-3])
-        if bridge and "naive SQLite" in rows:
+        check_spans = [spans[label][-3] for label in spans]
+        if "sensorbridge" in servers and "naive SQLite" in rows:
             log("comparing sensorbridge with the naive table")
-            rows["sensorbridge"]["agree"] = check_bridge(bridge, naive, check_spans)
-        if vm and "naive SQLite" in rows:
+            attempt("the sensorbridge check", lambda: rows["sensorbridge"].__setitem__(
+                "agree", check_bridge(servers["sensorbridge"], naive, check_spans)))
+        if "VictoriaMetrics" in servers and "naive SQLite" in rows:
             log("comparing VictoriaMetrics with the naive table")
-            rows["VictoriaMetrics"]["agree"] = check_victoria(vm, naive, check_spans)
+            attempt("the VictoriaMetrics check", lambda: rows["VictoriaMetrics"].__setitem__(
+                "agree", check_victoria(servers["VictoriaMetrics"], naive, check_spans)))
         naive.close()
-        if vm:
-            vm.stop()
-            rows["VictoriaMetrics"]["bytes"] = du(vm.datadir)  # everything, once stopped, as for the others
-        if bridge:
-            bridge.stop()
+        if "VictoriaMetrics" in servers:
+            servers["VictoriaMetrics"].stop()
+            rows["VictoriaMetrics"]["bytes"] = du(servers["VictoriaMetrics"].datadir)  # once stopped, as for the others
+        if "sensorbridge" in servers:
+            servers["sensorbridge"].stop()
 
         if with_bridge and options.live_seconds > 0:
             log("live: replay 1 kHz × 6 at --speed 1, --store vs --no-store")
-            rows["sensorbridge"]["live"] = live_cost(options.binary, workdir, options.live_seconds,
-                                                     options.live_runs, options.seed)
+            attempt("the live runs", lambda: rows["sensorbridge"].__setitem__("live", live_cost(
+                options.binary, workdir, options.live_seconds, options.live_runs, options.seed)))
 
         print_table(options, rows, spans, values, samples, widest, dropped_all, notes)
     finally:
-        for system in ("bridge", "vm"):
-            pass
+        for name, server in servers.items():
+            if name != "naive SQLite":
+                server.stop()
         if options.keep:
             log("kept %s" % workdir)
         else:
