@@ -243,6 +243,9 @@ class Http:
                 self.connection.request("GET", path)
                 response = self.connection.getresponse()
                 body = response.read()
+                if response.status == 408 and not attempt:
+                    # sensorbridge answers 408 and closes a connection idle for 10 s: a new one
+                    raise ConnectionResetError("408 on an idle connection")
                 if response.status != 200:
                     raise RuntimeError("GET %s: %d %s" % (path, response.status, body[:300]))
                 return body
