@@ -145,9 +145,10 @@ extension HistoryStore {
                 let key = HistoryPlan.bucketStart(a, width: width)
                 for piece in HistoryPlan.pieces(from: a, to: b, maxLevel: level) {
                     switch piece {
-                    case .cell(let pieceLevel, let start):
-                        if let data = try Data.fetchOne(db, sql: "SELECT data FROM summary WHERE source = ? AND level = ? AND start = ?",
-                                                        arguments: [source.id, pieceLevel, start]) {
+                    case .cells(let pieceLevel, let start, let end):
+                        let rows = try Data.fetchCursor(db, sql: "SELECT data FROM summary WHERE source = ? AND level = ? AND start >= ? AND start < ?",
+                                                        arguments: [source.id, pieceLevel, start, end])
+                        while let data = try rows.next() {
                             buckets.add(key: key, cell: try SummaryCell(decoding: [UInt8](data)), positions: positions)
                         }
                     case .samples(let pa, let pb):

@@ -128,11 +128,15 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         await propertyCheck(count: 300, input: Gen.int64(in: -5_000_000_000...5_000_000_000), Gen.int64(in: 0...20_000_000_000), Gen.int(in: 1...5)) { from, length, level in
             let to = from + length
             var cursor = from
-            for piece in HistoryPlan.pieces(from: from, to: to, maxLevel: level) {
+            let pieces = HistoryPlan.pieces(from: from, to: to, maxLevel: level)
+            #expect(pieces.count <= 2 * level + 3, "at most two runs a level")
+            for piece in pieces {
                 switch piece {
-                case .cell(let l, let start):
-                    #expect(l <= level && start == cursor && SummaryLevel.cellStart(start, level: l) == start)
-                    cursor = start + SummaryLevel.widthsMicros[l]
+                case .cells(let l, let start, let end):
+                    let width = SummaryLevel.widthsMicros[l]
+                    #expect(l >= 1 && l <= level && start == cursor && end > start)
+                    #expect(SummaryLevel.cellStart(start, level: l) == start && (end - start) % width == 0)
+                    cursor = end
                 case .samples(let a, let b):
                     #expect(a == cursor && b > a && b - a < 2_000_000)  // a second's remainder and the end within the next
                     cursor = b
@@ -162,6 +166,9 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         let store = try HistoryStore(path: folder.file("a.sqlite"))
         let samples = syntheticSamples(seed: 3, start: 1_764_417_600_000_000, seconds: 120, rate: 50)
         try write(samples, into: store)
+        // The widest range there is, in one bucket: its ragged ends are a few runs of cells.
+        let everything = try store.history(source: nil, from: -62_167_219_200_000_000, to: 253_402_300_799_000_000, points: 1)
+        #expect(everything.columns.n == [Int64(samples.count)])
         var recording: [UInt8] = []
         let written = try store.export(source: nil, from: .min, to: .max, format: .recording) { recording += $0 }
         #expect(written == Int64(samples.count))

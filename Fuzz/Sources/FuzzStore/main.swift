@@ -5,8 +5,8 @@
 //   1  bytes read as times and values → SampleBlock.encoded() → decoded: bit for bit the same
 //   2  TimeArgument.micros (`from=`, `to=`, `--from`): never a trap; a number it accepts lies
 //      in years 0…9999 or is the relative time it says
-//   3  HistoryPlan.choose and pieces on any range: whole cells (a second or coarser) and
-//      sub-second samples that cover the range exactly once
+//   3  HistoryPlan.choose and pieces on any range: runs of whole cells (a second or coarser,
+//      two a level at most) and sub-second samples that cover the range exactly once
 import FuzzSupport
 import SensorBridgeCore
 
@@ -85,13 +85,16 @@ private func plan(_ body: ArraySlice<UInt8>) {
         Fuzz.check([100_000, 200_000, 500_000].contains(width), "fine buckets \(width) µs wide")
     case .cells(let width, let level):
         Fuzz.check(width % SummaryLevel.widthsMicros[level] == 0, "buckets of \(width) µs are not cells of level \(level)")
-        guard to.subtractingSaturating(from) < 50_000_000_000 else { return }
         var cursor = from
-        for piece in HistoryPlan.pieces(from: from, to: to, maxLevel: level) {
+        let pieces = HistoryPlan.pieces(from: from, to: to, maxLevel: level)
+        Fuzz.check(pieces.count <= 2 * level + 3, "\(pieces.count) pieces at level \(level)")
+        for piece in pieces {
             switch piece {
-            case .cell(let l, let start):
-                Fuzz.check(start == cursor && l >= 1 && l <= level && SummaryLevel.cellStart(start, level: l) == start, "a cell out of place")
-                cursor = start + SummaryLevel.widthsMicros[l]
+            case .cells(let l, let start, let end):
+                let width = SummaryLevel.widthsMicros[l]
+                Fuzz.check(start == cursor && end > start && l >= 1 && l <= level && SummaryLevel.cellStart(start, level: l) == start
+                           && (end - start) % width == 0, "cells \(start)..<\(end) of level \(l) out of place")
+                cursor = end
             case .samples(let a, let b):
                 Fuzz.check(a == cursor && b > a && b - a < 2_000_000, "samples \(a)..<\(b) out of place")
                 cursor = b

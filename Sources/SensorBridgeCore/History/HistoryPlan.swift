@@ -27,35 +27,31 @@ public enum HistoryPlan: Equatable, Sendable {
             return .samples(bucketMicros: max(1, wanted))
         }
         let width = widthsMicros.first { $0 >= wanted }
-            ?? ((wanted + 86_399_999_999) / 86_400_000_000).multipliedSaturating(by: 86_400_000_000)
+            ?? (wanted.addingSaturating(86_399_999_999) / 86_400_000_000).multipliedSaturating(by: 86_400_000_000)
         guard width >= 1_000_000 else { return .fine(bucketMicros: width) }
         let level = SummaryLevel.widthsMicros.lastIndex { width % $0 == 0 } ?? 1
         return .cells(bucketMicros: width, level: max(1, level))
     }
 
-    /// A part of a ragged end: one whole cell of a level, or samples read directly.
+    /// A part of a ragged end: a run of whole cells of one level, or samples read directly.
     public enum Piece: Equatable, Sendable {
-        case cell(level: Int, start: Int64)
+        /// The cells of `level` starting in [from, to).
+        case cells(level: Int, from: Int64, to: Int64)
         case samples(from: Int64, to: Int64)
     }
 
-    /// [from, to) as whole cells of levels 1 (a second) up to `maxLevel`, coarsest first
-    /// where they fit, and the sub-second remainders as samples.
+    /// [from, to) as runs of whole cells of levels 1 (a second) up to `maxLevel`, coarsest
+    /// where they fit, and the sub-second remainders as samples. At most two runs a level,
+    /// however long the range: a run is one range of the index, never a row at a time.
     public static func pieces(from: Int64, to: Int64, maxLevel: Int) -> [Piece] {
+        let top = min(maxLevel, SummaryLevel.widthsMicros.count - 1)
+        func fits(_ level: Int, at time: Int64) -> Bool {
+            SummaryLevel.cellStart(time, level: level) == time && time.addingSaturating(SummaryLevel.widthsMicros[level]) <= to
+        }
         var pieces: [Piece] = []
         var cursor = from
         while cursor < to {
-            var taken = false
-            for level in stride(from: min(maxLevel, SummaryLevel.widthsMicros.count - 1), through: 1, by: -1) {
-                let width = SummaryLevel.widthsMicros[level]
-                if SummaryLevel.cellStart(cursor, level: level) == cursor, cursor.addingSaturating(width) <= to {
-                    pieces.append(.cell(level: level, start: cursor))
-                    cursor += width
-                    taken = true
-                    break
-                }
-            }
-            if !taken {
+            guard let level = stride(from: top, through: 1, by: -1).first(where: { fits($0, at: cursor) }) else {
                 let nextSecond = SummaryLevel.cellStart(cursor, level: 1).addingSaturating(SummaryLevel.widthsMicros[1])
                 let end = min(to, nextSecond)
                 if case .samples(let a, let b)? = pieces.last, b == cursor {
@@ -64,7 +60,17 @@ public enum HistoryPlan: Equatable, Sendable {
                     pieces.append(.samples(from: cursor, to: end))
                 }
                 cursor = end
+                continue
             }
+            // Cells of this level up to where a coarser one starts and fits, or to the end.
+            let width = SummaryLevel.widthsMicros[level]
+            var end = bucketStart(to, width: width)
+            if level < top {
+                let up = bucketStart(cursor.addingSaturating(SummaryLevel.widthsMicros[level + 1] - 1), width: SummaryLevel.widthsMicros[level + 1])
+                if up < end, fits(level + 1, at: up) { end = up }
+            }
+            pieces.append(.cells(level: level, from: cursor, to: end))
+            cursor = end
         }
         return pieces
     }
