@@ -327,8 +327,27 @@ class Naive:
 # ---------------------------------------------------------------------------------------------
 # VictoriaMetrics
 
-class Victoria:
+class Server:
+    """A system answering over HTTP on loopback: started, stopped, restarted cold."""
+    stop_timeout = 30
+
+    def stop(self):
+        if self.http:
+            self.http.close()
+        if self.process:
+            stop(self.process, timeout=self.stop_timeout)
+            self.process = None
+
+    def restart(self):
+        self.stop()
+        dropped = drop_caches()
+        self.start()
+        return dropped
+
+
+class Victoria(Server):
     name = "VictoriaMetrics"
+    stop_timeout = 120
 
     def __init__(self, datadir):
         self.datadir = datadir
@@ -346,18 +365,6 @@ class Victoria:
         wait_http(self.port, "/health", process=self.process)
         self.http = Http(self.port)
 
-    def stop(self):
-        if self.http:
-            self.http.close()
-        if self.process:
-            stop(self.process, timeout=120)
-            self.process = None
-
-    def restart(self):
-        self.stop()
-        dropped = drop_caches()
-        self.start()
-        return dropped
 
     def version(self):
         out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "victoria-metrics"], capture_output=True, text=True)
@@ -436,7 +443,7 @@ class Victoria:
 # ---------------------------------------------------------------------------------------------
 # sensorbridge
 
-class Bridge:
+class Bridge(Server):
     name = "sensorbridge"
 
     def __init__(self, binary, store):
@@ -454,18 +461,6 @@ class Bridge:
         wait_http(self.port, "/api/status", process=self.process)
         self.http = Http(self.port)
 
-    def stop(self):
-        if self.http:
-            self.http.close()
-        if self.process:
-            stop(self.process)
-            self.process = None
-
-    def restart(self):
-        self.stop()
-        dropped = drop_caches()
-        self.start()
-        return dropped
 
     def query(self, from_ms, to_ms):
         return self.http.get("/api/history?from=%d&to=%d&points=%d" % (from_ms, to_ms, POINTS))
@@ -796,7 +791,7 @@ def print_table(options, rows, spans, values, samples, widest, dropped, notes):
     print("- Queries: %d buckets, random positions (seed %d), the same for every system; at most %d per range, "
           "no new one after %.0f s (n= says how many ran when fewer than 10)." % (POINTS, options.seed, options.queries, options.budget))
     print("- sensorbridge: `/api/history?points=2000` (min/max/mean/n per bucket; it picks the bucket width: range/2000 "
-          "below a second, else the next of 1, 2, 5, 10, 20, 30, 60 s ..., so 1440 buckets for 24 h); VictoriaMetrics: "
+          "below 100 ms, then 100, 200 or 500 ms, then the next of 1, 2, 5, 10, 20, 30, 60 s ..., so 1440 buckets for 24 h); VictoriaMetrics: "
           "one query_range of min_over_time and max_over_time (keep_metric_names), step = window = range/2000, nocache=1; "
           "naive: GROUP BY (t - from) / (range/2000) over the index on t.")
     print("- Ingest: sensorbridge `import` timed as a process (page cache dropped before it); VictoriaMetrics from the "
