@@ -21,14 +21,6 @@ func runBinary(_ arguments: [String]) throws -> (status: Int32, output: String, 
     return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
 }
 
-/// A folder for one test's stores, removed afterwards.
-final class StoreFolder {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("sensorbridge-store-\(UUID().uuidString)").path
-    init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
-
 /// The `/api/...` JSON of a bridge.
 func json(_ bridge: BridgeProcess, _ path: String) throws -> (status: Int, value: Any) {
     let (status, body) = try bridge.get(path)
@@ -46,7 +38,7 @@ func exportedRows(_ store: String) throws -> [[String]] {
     /// A board on a pty, the bridge killed with SIGKILL mid-stream: everything it had
     /// received up to a second before is in the store, in order, and the store opens again.
     @Test func aSigkillLosesAtMostTheLastSecond() throws {
-        let folder = try StoreFolder()
+        let folder = try TemporaryFolder("sensorbridge-store")
         let store = folder.file("board.sqlite")
         let pty = try PseudoTerminal()
         let bridge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--store", store])
@@ -80,7 +72,7 @@ func exportedRows(_ store: String) throws -> [[String]] {
     }
 
     @Test func aSecondBridgeOnTheSameStoreAndAForeignFileAreRefusedWithASentence() throws {
-        let folder = try StoreFolder()
+        let folder = try TemporaryFolder("sensorbridge-store")
         let store = folder.file("shared.sqlite")
         let first = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log", "--store", store])
         let second = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log", "--store", store],
@@ -100,7 +92,7 @@ func exportedRows(_ store: String) throws -> [[String]] {
 
     /// import → archive → history and export over HTTP, and the replay that keeps nothing.
     @Test func anImportedRecordingIsServedByAnArchive() throws {
-        let folder = try StoreFolder()
+        let folder = try TemporaryFolder("sensorbridge-store")
         let store = folder.file("tilt.sqlite")
         let log = BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log"
         let imported = try runBinary(["import", log, "--store", store])
@@ -134,7 +126,7 @@ func exportedRows(_ store: String) throws -> [[String]] {
     /// `/api/export` streams a whole recording's samples; clients that stop reading are
     /// closed after `--client-timeout` and never hold the export threads from others.
     @Test func exportsStreamAndStalledDownloadsGiveWay() throws {
-        let folder = try StoreFolder()
+        let folder = try TemporaryFolder("sensorbridge-store")
         let store = folder.file("hour.sqlite")
         var log = "# sensorbridge recording v1\n# started 1764417600.000000 source test\n"
         for index in 0..<100_000 { log += String(format: "%.6f %d,%d,%d\n", Double(index) * 0.01, index % 1024, (index * 7) % 1024, 5) }
@@ -169,7 +161,7 @@ func exportedRows(_ store: String) throws -> [[String]] {
     /// An archive bridge on another machine's board: a relay with `--store` keeps what the
     /// edge publishes through a real broker, every sample with the edge's values.
     @Test func aRelayKeepsTheHistoryOfABoardReadElsewhere() throws {
-        let folder = try StoreFolder()
+        let folder = try TemporaryFolder("sensorbridge-store")
         let broker = try MosquittoBroker()
         let url = "mqtt://127.0.0.1:\(broker.port)/test/" + UUID().uuidString.prefix(8).lowercased()
         let pty = try PseudoTerminal()
@@ -199,7 +191,7 @@ func exportedRows(_ store: String) throws -> [[String]] {
     /// is paused, and it writes again by itself when space comes back.
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func aFullDiskPausesTheStoreAndNothingElse() throws {
-        let folder = try StoreFolder()
+        let folder = try TemporaryFolder("sensorbridge-store")
         let mount = folder.file("disk")
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         let mounted = try runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=1200k", "tmpfs", mount])

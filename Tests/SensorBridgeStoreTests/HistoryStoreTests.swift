@@ -6,17 +6,6 @@ import TestSupport
 @testable import SensorBridgeCore
 @testable import SensorBridgeStore
 
-/// A store in a temporary folder, removed afterwards.
-final class TemporaryFolder {
-    let path: String
-    init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
-
 /// Samples of a made-up 3-axis board: uneven rates, gaps, a channel missing now and then.
 func syntheticSamples(seed: UInt64, start: Int64, seconds: Int, rate: Int) -> [Sample] {
     var random = SeededRandom(seed: seed)
