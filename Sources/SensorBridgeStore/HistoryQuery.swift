@@ -180,8 +180,9 @@ extension HistoryStore {
             }
             var raw: [(Int64, Int64)] = []
             for (second, samples) in seconds {
-                let a = max(from, second), b = min(to, second + 1_000_000)
-                if a == second, b == second + 1_000_000, let cells = tenths[second], cells.reduce(0, { $0 + $1.1.samples }) == samples {
+                let secondEnd = second.addingSaturating(1_000_000)  // read from the file: may be anything
+                let a = max(from, second), b = min(to, secondEnd)
+                if a == second, b == secondEnd, let cells = tenths[second], cells.reduce(0, { $0.addingSaturating($1.1.samples) }) == samples {
                     for (start, cell) in cells { buckets.add(key: HistoryPlan.bucketStart(start, width: width), cell: cell, positions: positions) }
                 } else if let last = raw.last, last.1 == a {
                     raw[raw.count - 1].1 = b

@@ -58,7 +58,7 @@ extension HistoryStore {
                         line.append(UInt8(ascii: ":"))
                         JSONText.appendNumber(value, to: &line)
                     }
-                    out.append(contentsOf: RecordingFormat.entry(offsetMicros: time - recordingStart!, line: line))
+                    out.append(contentsOf: RecordingFormat.entry(offsetMicros: time.subtractingSaturating(recordingStart!), line: line))
                 }
                 if format == .csv { out.append(UInt8(ascii: "\n")) }
                 written += 1

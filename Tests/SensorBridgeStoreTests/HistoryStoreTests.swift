@@ -186,6 +186,22 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         #expect(original["y"]!.contains(""))  // missing values stay missing
     }
 
+    /// Times in a store are read from a file: the extremes of Int64 are answered, not trapped on.
+    @Test func extremeTimesInAStoreNeverTrap() throws {
+        let folder = try TemporaryFolder()
+        let store = try HistoryStore(path: folder.file("x.sqlite"))
+        let layout = ChannelLayout(names: ["x"], isNamedByDevice: true)
+        let times: [Int64] = [.min, .min + 1, -1, 0, .max - 1, .max]
+        try write(times.map { Sample(timeMicros: $0, values: [1], layout: layout) }, into: store, chunk: 2)
+        for points in [1, 3, 10] {
+            let answer = try store.history(source: nil, from: .min, to: .max, points: points)
+            #expect(answer.columns.n.reduce(0, +) == 5)  // [from, to) leaves Int64.max out
+        }
+        var csv: [UInt8] = [], recording: [UInt8] = []
+        #expect(try store.export(source: nil, from: .min, to: .max, format: .csv) { csv += $0 } == 5)
+        #expect(try store.export(source: nil, from: .min, to: .max, format: .recording) { recording += $0 } == 5)
+    }
+
     @Test func filesThatAreNotOursAreRefusedAndLeftAsTheyAre() throws {
         let folder = try TemporaryFolder()
         let text = folder.file("notes.txt")

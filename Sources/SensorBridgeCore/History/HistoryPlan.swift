@@ -46,7 +46,7 @@ public enum HistoryPlan: Equatable, Sendable {
     public static func pieces(from: Int64, to: Int64, maxLevel: Int) -> [Piece] {
         let top = min(maxLevel, SummaryLevel.widthsMicros.count - 1)
         func fits(_ level: Int, at time: Int64) -> Bool {
-            SummaryLevel.cellStart(time, level: level) == time && time.addingSaturating(SummaryLevel.widthsMicros[level]) <= to
+            SummaryLevel.cellStart(time, level: level) == time && to.subtractingSaturating(time) >= SummaryLevel.widthsMicros[level]
         }
         var pieces: [Piece] = []
         var cursor = from
@@ -78,6 +78,6 @@ public enum HistoryPlan: Equatable, Sendable {
     /// The start of the bucket of width `width` holding `time` (aligned to the epoch).
     @inline(__always) public static func bucketStart(_ time: Int64, width: Int64) -> Int64 {
         let q = time / width
-        return (time % width < 0 ? q - 1 : q) * width
+        return (time % width < 0 ? q - 1 : q).multipliedSaturating(by: width)  // times read from a file may be anything
     }
 }

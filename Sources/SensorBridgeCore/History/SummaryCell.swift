@@ -123,6 +123,6 @@ public enum SummaryLevel {
     @inline(__always) public static func cellStart(_ time: Int64, level: Int) -> Int64 {
         let width = widthsMicros[level]
         let q = time / width
-        return (time % width < 0 ? q - 1 : q) * width
+        return (time % width < 0 ? q - 1 : q).multipliedSaturating(by: width)  // times read from a file may be anything
     }
 }
