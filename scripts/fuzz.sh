@@ -8,7 +8,7 @@
 #
 # Options:
 #   --seconds N      how long each target runs (default 30)
-#   --targets "A B"  which targets (default: all five)
+#   --targets "A B"  which targets (default: all six)
 #   --keep-corpus    merge what the run found into Fuzz/Seeds/<Target> (otherwise the seeds
 #                    are never changed: the run works on a copy in a temporary folder)
 #   --regressions    run the saved reproducers instead of fuzzing

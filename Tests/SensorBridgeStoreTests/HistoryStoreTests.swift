@@ -133,6 +133,24 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
             }
             #expect(cursor == max(from, to))
         }
+        // At the ends of the number range the first (or last) second is cut short: the runs
+        // still start on boundaries, and no samples piece spans more than its cut-short second.
+        for (from, to) in [(Int64.min, Int64.min + 200_000_000_000), (Int64.min + 4096, Int64.min + 2_101_248),
+                           (Int64.max - 200_000_000_000, Int64.max), (Int64.max - 3_000_000, Int64.max)] {
+            var cursor = from
+            for piece in HistoryPlan.pieces(from: from, to: to, maxLevel: 5) {
+                switch piece {
+                case .cells(let l, let start, let end):
+                    #expect(start == cursor && end > start && SummaryLevel.cellStart(start, level: l) == start
+                            && SummaryLevel.cellStart(end, level: l) == end)
+                    cursor = end
+                case .samples(let a, let b):
+                    #expect(a == cursor && b > a && b - a < 2_000_000)
+                    cursor = b
+                }
+            }
+            #expect(cursor == to)
+        }
     }
 
     @Test func timesAreReadAsPeopleWriteThem() {

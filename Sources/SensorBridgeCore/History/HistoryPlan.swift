@@ -52,8 +52,10 @@ public enum HistoryPlan: Equatable, Sendable {
         var cursor = from
         while cursor < to {
             guard let level = stride(from: top, through: 1, by: -1).first(where: { fits($0, at: cursor) }) else {
-                let nextSecond = SummaryLevel.cellStart(cursor, level: 1).addingSaturating(SummaryLevel.widthsMicros[1])
-                let end = min(to, nextSecond)
+                // The next second's boundary (not this second's start + 1 s: at Int64.min that
+                // start saturates, and the boundary after the cut-short first second is nearer).
+                let nextSecond = SummaryLevel.cellStart(cursor.addingSaturating(SummaryLevel.widthsMicros[1]), level: 1)
+                let end = nextSecond > cursor ? min(to, nextSecond) : to
                 if case .samples(let a, let b)? = pieces.last, b == cursor {
                     pieces[pieces.count - 1] = .samples(from: a, to: end)
                 } else {
