@@ -49,6 +49,28 @@ public enum RecordingFormat {
 
     /// Reads one line of a recording (without its newline).
     public static func readLine(_ rawLine: ArraySlice<UInt8>) -> Line {
+        switch readEntry(rawLine) {
+        case .comment: return .comment
+        case .bad(let reason): return .bad(reason: reason)
+        case .entry(let offset, let line):
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(line.count + 1)
+            bytes.append(contentsOf: line)
+            bytes.append(UInt8(ascii: "\n"))
+            return .entry(TimedChunk(offsetMicros: offset, bytes: bytes))
+        }
+    }
+
+    /// What `readLine` reads, the recorded line without a newline: a slice of `rawLine`
+    /// itself when it has no escapes, so a replay copies nothing for most lines.
+    public enum Entry: Equatable {
+        case comment
+        case entry(offsetMicros: Int64, line: ArraySlice<UInt8>)
+        case bad(reason: String)
+    }
+
+    /// Reads one line of a recording (without its newline), copying only an escaped one.
+    public static func readEntry(_ rawLine: ArraySlice<UInt8>) -> Entry {
         if rawLine.isEmpty || rawLine.first == UInt8(ascii: "#") { return .comment }
         guard let space = rawLine.firstIndex(of: UInt8(ascii: " ")) else {
             return .bad(reason: "expected '<seconds> <line>'")
@@ -56,11 +78,12 @@ public enum RecordingFormat {
         guard let offset = parseSeconds(rawLine[rawLine.startIndex..<space]) else {
             return .bad(reason: "bad time stamp")
         }
-        guard var bytes = unescape(rawLine[rawLine.index(after: space)...]) else {
+        let text = rawLine[rawLine.index(after: space)...]
+        guard text.contains(UInt8(ascii: "\\")) else { return .entry(offsetMicros: offset, line: text) }
+        guard let bytes = unescape(text) else {
             return .bad(reason: "bad escape")
         }
-        bytes.append(UInt8(ascii: "\n"))
-        return .entry(TimedChunk(offsetMicros: offset, bytes: bytes))
+        return .entry(offsetMicros: offset, line: bytes[...])
     }
 
     /// A whole recording in memory: its lines, and those skipped (number, reason). For tests
@@ -133,11 +156,7 @@ public enum RecordingFormat {
 
     private static func unescape(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
-        out.reserveCapacity(text.count + 1)  // and the newline `readLine` adds
-        guard text.contains(UInt8(ascii: "\\")) else {
-            out.append(contentsOf: text)
-            return out
-        }
+        out.reserveCapacity(text.count)
         var index = text.startIndex
         while index < text.endIndex {
             let byte = text[index]

@@ -7,9 +7,9 @@ public struct SampleDecoder: Sendable {
     public let statistics: StreamStatistics
 
     public init(statistics: StreamStatistics = StreamStatistics(), maxLineLength: Int = LineFramer.defaultMaxLineLength,
-                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros) {
+                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros, usesFastPath: Bool = true) {
         self.framer = LineFramer(maxLineLength: maxLineLength)
-        self.parser = LineParser(forgetSeriesAfterMicros: forgetSeriesAfterMicros)
+        self.parser = LineParser(forgetSeriesAfterMicros: forgetSeriesAfterMicros, usesFastPath: usesFastPath)
         self.statistics = statistics
     }
 
@@ -64,6 +64,30 @@ public struct SampleDecoder: Sendable {
         }
         self.parser = parser
         statistics.add(tally)
+    }
+
+    /// Exactly `feed(line + "\n")` without `onLine`: one whole line (a recording's entry),
+    /// taken without copying it when it is a plain sample of the confirmed shape and no
+    /// partial line waits, which is nearly every line of an import.
+    public mutating func feedLine(
+        _ line: ArraySlice<UInt8>,
+        receivedMicros: Int64,
+        onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
+        onSample: (Sample) -> Void
+    ) {
+        if line.count <= framer.maxLineLength, framer.isAtLineStart,
+           let values = line.withUnsafeBufferPointer({ parser.plainSample($0) }) {
+            var tally = StreamStatistics.Tally()
+            tally.countLine()
+            tally.countRelayed(samples: 1, bytes: line.count + 1)
+            statistics.add(tally)
+            return onSample(Sample(timeMicros: receivedMicros, values: values, layout: parser.layout!))
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(line.count + 1)
+        bytes.append(contentsOf: line)
+        bytes.append(UInt8(ascii: "\n"))
+        feed(bytes[...], receivedMicros: receivedMicros, onError: onError, onSample: onSample)
     }
 
     /// Forgets a partial line (after the device was reopened); keeps the channel layout.
