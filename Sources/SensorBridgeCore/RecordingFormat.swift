@@ -79,7 +79,9 @@ public enum RecordingFormat {
             return .bad(reason: "bad time stamp")
         }
         let text = rawLine[rawLine.index(after: space)...]
-        guard text.contains(UInt8(ascii: "\\")) else { return .entry(offsetMicros: offset, line: text) }
+        guard ByteScan.firstIndex(of: UInt8(ascii: "\\"), in: text) != nil else {
+            return .entry(offsetMicros: offset, line: text)
+        }
         guard let bytes = unescape(text) else {
             return .bad(reason: "bad escape")
         }

@@ -58,7 +58,7 @@ public struct ReplayReader {
         switch kind {
         case .recording:
             // A whole line at a time: find its end, take the bytes before it in one go.
-            while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
+            while let newline = ByteScan.firstIndex(of: UInt8(ascii: "\n"), in: rest) {
                 if pending.isEmpty, !overlong, newline - rest.startIndex <= Self.maxLineBytes {
                     // The whole line is in this block: read it where it is.
                     lineNumber += 1

@@ -38,6 +38,7 @@ public struct SampleDecoder: Sendable {
         onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
         onSample: (Sample) -> Void
     ) {
+        flushCounts()
         var parser = self.parser
         var tally = StreamStatistics.Tally()
         tally.countBytes(bytes.count)
@@ -77,10 +78,11 @@ public struct SampleDecoder: Sendable {
     ) {
         if line.count <= framer.maxLineLength, framer.isAtLineStart,
            let values = line.withUnsafeBufferPointer({ parser.plainSample($0) }) {
-            var tally = StreamStatistics.Tally()
-            tally.countLine()
-            tally.countRelayed(samples: 1, bytes: line.count + 1)
-            statistics.add(tally)
+            // Counted here and added to `statistics` every few thousand lines: its lock per
+            // line would cost as much as the line.
+            unflushedLines += 1
+            unflushedBytes += line.count + 1
+            if unflushedLines >= Self.flushEvery { flushCounts() }
             return onSample(Sample(timeMicros: receivedMicros, values: values, layout: parser.layout!))
         }
         var bytes = [UInt8]()
@@ -88,6 +90,23 @@ public struct SampleDecoder: Sendable {
         bytes.append(contentsOf: line)
         bytes.append(UInt8(ascii: "\n"))
         feed(bytes[...], receivedMicros: receivedMicros, onError: onError, onSample: onSample)
+    }
+
+    /// Lines `feedLine` took the fast way, not yet in `statistics`.
+    private var unflushedLines = 0
+    private var unflushedBytes = 0
+    static let flushEvery = 4096
+
+    /// Adds what `feedLine` counted and has not added yet (it adds every `flushEvery` lines,
+    /// and before any other input is counted): call it at the end of the input.
+    public mutating func flushCounts() {
+        guard unflushedLines > 0 else { return }
+        var tally = StreamStatistics.Tally()
+        for _ in 0..<unflushedLines { tally.countLine() }
+        tally.countRelayed(samples: unflushedLines, bytes: unflushedBytes)
+        statistics.add(tally)
+        unflushedLines = 0
+        unflushedBytes = 0
     }
 
     /// Forgets a partial line (after the device was reopened); keeps the channel layout.

@@ -82,6 +82,7 @@ extension HistoryStore {
                     skipped += 1
                 }
             }
+            decoder.flushCounts()
             try writer.hand(sink.takeChunk())
             try writer.finish()
             try endSession(session, at: sink.last)
