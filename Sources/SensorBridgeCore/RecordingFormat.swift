@@ -72,7 +72,7 @@ public enum RecordingFormat {
     /// Reads one line of a recording (without its newline), copying only an escaped one.
     public static func readEntry(_ rawLine: ArraySlice<UInt8>) -> Entry {
         if rawLine.isEmpty || rawLine.first == UInt8(ascii: "#") { return .comment }
-        guard let space = rawLine.firstIndex(of: UInt8(ascii: " ")) else {
+        guard let space = ByteScan.firstIndex(of: UInt8(ascii: " "), in: rawLine) else {
             return .bad(reason: "expected '<seconds> <line>'")
         }
         guard let offset = parseSeconds(rawLine[rawLine.startIndex..<space]) else {
@@ -123,27 +123,34 @@ public enum RecordingFormat {
 
     /// `12.345678` → 12345678, digit by digit: this runs for every line of a replay.
     private static func parseMagnitude(_ text: ArraySlice<UInt8>) -> UInt64? {
-        var whole: UInt64 = 0
-        var index = text.startIndex
-        while index < text.endIndex, NumberSyntax.isDigit(text[index]) {
-            let (times10, overflow) = whole.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(text[index] - UInt8(ascii: "0")))
-            guard !overflow, !overflow2 else { return nil }
-            whole = sum
-            index += 1
+        text.withUnsafeBufferPointer { text -> UInt64? in
+            let end = text.count
+            var whole: UInt64 = 0
+            var index = 0
+            while index < end, text[index] &- UInt8(ascii: "0") < 10 {
+                let (times10, overflow) = whole.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(text[index] &- UInt8(ascii: "0")))
+                guard !overflow, !overflow2 else { return nil }
+                whole = sum
+                index += 1
+            }
+            guard index > 0 else { return nil }
+            var micros: UInt64 = 0
+            if index < end {
+                guard text[index] == UInt8(ascii: ".") else { return nil }
+                let digits = end - index - 1
+                guard digits > 0, digits <= 6 else { return nil }
+                for position in (index + 1)..<end {
+                    let digit = text[position] &- UInt8(ascii: "0")
+                    guard digit < 10 else { return nil }
+                    micros = micros * 10 + UInt64(digit)
+                }
+                for _ in digits..<6 { micros *= 10 }
+            }
+            let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000)
+            let (total, overflow2) = scaled.addingReportingOverflow(micros)
+            return overflow || overflow2 ? nil : total
         }
-        guard index > text.startIndex else { return nil }
-        var micros: UInt64 = 0
-        if index < text.endIndex {
-            guard text[index] == UInt8(ascii: ".") else { return nil }
-            let fraction = text[(index + 1)...]
-            guard !fraction.isEmpty, fraction.count <= 6, fraction.allSatisfy(NumberSyntax.isDigit) else { return nil }
-            for digit in fraction { micros = micros * 10 + UInt64(digit - UInt8(ascii: "0")) }
-            for _ in fraction.count..<6 { micros *= 10 }
-        }
-        let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000)
-        let (total, overflow2) = scaled.addingReportingOverflow(micros)
-        return overflow || overflow2 ? nil : total
     }
 
     /// One hex digit's value: `UInt8("+f", radix: 16)` would take a sign too.
