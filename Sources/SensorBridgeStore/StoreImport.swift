@@ -182,8 +182,13 @@ final class ImportWriter: @unchecked Sendable {
         queue.async { [self] in
             defer { slots.signal() }
             guard lock.withLock({ failure == nil }) else { return }
-            for sample in samples { builder.add(sample) }
-            let batch = builder.take()
+            // Built in a local, moved out of the object and back: a stored property would be
+            // checked for exclusive access on every sample.
+            var local = builder
+            builder = StoreBatchBuilder(channelIDs: [:], nextChannelID: 0)
+            for sample in samples { local.add(sample) }
+            let batch = local.take()
+            builder = local
             do {
                 try store.commit(batch, source: source, session: session, sessionEnd: batch.lastTime)
             } catch {
