@@ -51,6 +51,9 @@ public struct LineFramer: Sendable {
         }
     }
 
+    /// Nothing held or pending: the next byte starts a line (a `\n` now would not be half a `\r\n`).
+    public var isAtLineStart: Bool { pending.isEmpty && !discardingOverlong && !lastWasCR }
+
     /// Bytes held for a line that has not ended yet.
     public var pendingByteCount: Int { pending.count }
 

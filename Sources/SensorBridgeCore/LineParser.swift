@@ -55,14 +55,31 @@ public struct LineParser: Sendable {
     /// Names from a header line, for the next numeric line.
     private var pendingHeader: [String]?
 
-    public init(relayoutAfter: Int = 3, forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros) {
+    /// Whether lines of the confirmed shape take `PlainNumbers` first; off only to check that
+    /// path against the general one (tests, fuzzing).
+    public let usesFastPath: Bool
+
+    public init(relayoutAfter: Int = 3, forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros,
+                usesFastPath: Bool = true) {
         precondition(relayoutAfter >= 2)
         self.relayoutAfter = relayoutAfter
         self.forgetSeriesAfterMicros = forgetSeriesAfterMicros
+        self.usesFastPath = usesFastPath
+    }
+
+    /// The values of `line` when it is a sample of the confirmed positional layout in plain
+    /// numbers: then `parse` would emit just that sample and change nothing, so a caller may
+    /// take it without calling `parse`. Nil when the general path must decide.
+    public func plainSample(_ line: UnsafeBufferPointer<UInt8>) -> [Double]? {
+        guard usesFastPath, let layout, labelIndex.isEmpty, held.isEmpty, pendingHeader == nil else { return nil }
+        return PlainNumbers.parse(line, count: layout.count)
     }
 
     /// Parses one line received at `receivedMicros` and reports what it produced through `emit`.
     public mutating func parse(_ line: [UInt8], receivedMicros: Int64, emit: (Event) -> Void) {
+        if let values = line.withUnsafeBufferPointer({ plainSample($0) }) {
+            return emit(.sample(values: values, layout: layout!, receivedMicros: receivedMicros))
+        }
         if line.contains(0) { return emit(.rejected(.nulByte, line: line)) }
         if line.first == UInt8(ascii: "#") { return emit(.message) }
         // Sketches print ASCII; only a line with other bytes needs the full UTF-8 check.

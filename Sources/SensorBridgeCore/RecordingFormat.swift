@@ -49,18 +49,43 @@ public enum RecordingFormat {
 
     /// Reads one line of a recording (without its newline).
     public static func readLine(_ rawLine: ArraySlice<UInt8>) -> Line {
+        switch readEntry(rawLine) {
+        case .comment: return .comment
+        case .bad(let reason): return .bad(reason: reason)
+        case .entry(let offset, let line):
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(line.count + 1)
+            bytes.append(contentsOf: line)
+            bytes.append(UInt8(ascii: "\n"))
+            return .entry(TimedChunk(offsetMicros: offset, bytes: bytes))
+        }
+    }
+
+    /// What `readLine` reads, the recorded line without a newline: a slice of `rawLine`
+    /// itself when it has no escapes, so a replay copies nothing for most lines.
+    public enum Entry: Equatable {
+        case comment
+        case entry(offsetMicros: Int64, line: ArraySlice<UInt8>)
+        case bad(reason: String)
+    }
+
+    /// Reads one line of a recording (without its newline), copying only an escaped one.
+    public static func readEntry(_ rawLine: ArraySlice<UInt8>) -> Entry {
         if rawLine.isEmpty || rawLine.first == UInt8(ascii: "#") { return .comment }
-        guard let space = rawLine.firstIndex(of: UInt8(ascii: " ")) else {
+        guard let space = ByteScan.firstIndex(of: UInt8(ascii: " "), in: rawLine) else {
             return .bad(reason: "expected '<seconds> <line>'")
         }
         guard let offset = parseSeconds(rawLine[rawLine.startIndex..<space]) else {
             return .bad(reason: "bad time stamp")
         }
-        guard var bytes = unescape(rawLine[rawLine.index(after: space)...]) else {
+        let text = rawLine[rawLine.index(after: space)...]
+        guard ByteScan.firstIndex(of: UInt8(ascii: "\\"), in: text) != nil else {
+            return .entry(offsetMicros: offset, line: text)
+        }
+        guard let bytes = unescape(text) else {
             return .bad(reason: "bad escape")
         }
-        bytes.append(UInt8(ascii: "\n"))
-        return .entry(TimedChunk(offsetMicros: offset, bytes: bytes))
+        return .entry(offsetMicros: offset, line: bytes[...])
     }
 
     /// A whole recording in memory: its lines, and those skipped (number, reason). For tests
@@ -98,27 +123,34 @@ public enum RecordingFormat {
 
     /// `12.345678` → 12345678, digit by digit: this runs for every line of a replay.
     private static func parseMagnitude(_ text: ArraySlice<UInt8>) -> UInt64? {
-        var whole: UInt64 = 0
-        var index = text.startIndex
-        while index < text.endIndex, NumberSyntax.isDigit(text[index]) {
-            let (times10, overflow) = whole.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(text[index] - UInt8(ascii: "0")))
-            guard !overflow, !overflow2 else { return nil }
-            whole = sum
-            index += 1
+        text.withUnsafeBufferPointer { text -> UInt64? in
+            let end = text.count
+            var whole: UInt64 = 0
+            var index = 0
+            while index < end, text[index] &- UInt8(ascii: "0") < 10 {
+                let (times10, overflow) = whole.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(text[index] &- UInt8(ascii: "0")))
+                guard !overflow, !overflow2 else { return nil }
+                whole = sum
+                index += 1
+            }
+            guard index > 0 else { return nil }
+            var micros: UInt64 = 0
+            if index < end {
+                guard text[index] == UInt8(ascii: ".") else { return nil }
+                let digits = end - index - 1
+                guard digits > 0, digits <= 6 else { return nil }
+                for position in (index + 1)..<end {
+                    let digit = text[position] &- UInt8(ascii: "0")
+                    guard digit < 10 else { return nil }
+                    micros = micros * 10 + UInt64(digit)
+                }
+                for _ in digits..<6 { micros *= 10 }
+            }
+            let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000)
+            let (total, overflow2) = scaled.addingReportingOverflow(micros)
+            return overflow || overflow2 ? nil : total
         }
-        guard index > text.startIndex else { return nil }
-        var micros: UInt64 = 0
-        if index < text.endIndex {
-            guard text[index] == UInt8(ascii: ".") else { return nil }
-            let fraction = text[(index + 1)...]
-            guard !fraction.isEmpty, fraction.count <= 6, fraction.allSatisfy(NumberSyntax.isDigit) else { return nil }
-            for digit in fraction { micros = micros * 10 + UInt64(digit - UInt8(ascii: "0")) }
-            for _ in fraction.count..<6 { micros *= 10 }
-        }
-        let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1_000_000)
-        let (total, overflow2) = scaled.addingReportingOverflow(micros)
-        return overflow || overflow2 ? nil : total
     }
 
     /// One hex digit's value: `UInt8("+f", radix: 16)` would take a sign too.
@@ -133,11 +165,7 @@ public enum RecordingFormat {
 
     private static func unescape(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         var out: [UInt8] = []
-        out.reserveCapacity(text.count + 1)  // and the newline `readLine` adds
-        guard text.contains(UInt8(ascii: "\\")) else {
-            out.append(contentsOf: text)
-            return out
-        }
+        out.reserveCapacity(text.count)
         var index = text.startIndex
         while index < text.endIndex {
             let byte = text[index]

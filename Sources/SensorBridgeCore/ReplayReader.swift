@@ -36,17 +36,37 @@ public struct ReplayReader {
 
     /// The same for a block read from the file: not generic, so it runs specialized code.
     public mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (Event) -> Void) {
+        feed(bytes, entry: { offset, line in
+            var chunk: [UInt8] = []
+            chunk.reserveCapacity(line.count + 1)
+            chunk.append(contentsOf: line)
+            chunk.append(UInt8(ascii: "\n"))
+            emit(.chunk(TimedChunk(offsetMicros: offset, bytes: chunk)))
+        }, emit: emit)
+    }
+
+    /// The same, but a recording's lines go to `entry` (offset, the line without a newline:
+    /// a slice of `bytes` when it is whole there and unescaped), with no copy per line; the
+    /// rest (a raw capture's chunks, skipped lines) to `emit` as before.
+    public mutating func feed(_ bytes: ArraySlice<UInt8>, entry: (Int64, ArraySlice<UInt8>) -> Void,
+                              emit: (Event) -> Void) {
         var rest = bytes
         while kind == nil, let byte = rest.popFirst() {
             pending.append(byte)
-            decideKind(final: false, emit: emit)
+            decideKind(final: false, entry: entry, emit: emit)
         }
         switch kind {
         case .recording:
             // A whole line at a time: find its end, take the bytes before it in one go.
-            while let newline = rest.firstIndex(of: UInt8(ascii: "\n")) {
-                appendToLine(rest[..<newline])
-                endRecordingLine(emit: emit)
+            while let newline = ByteScan.firstIndex(of: UInt8(ascii: "\n"), in: rest) {
+                if pending.isEmpty, !overlong, newline - rest.startIndex <= Self.maxLineBytes {
+                    // The whole line is in this block: read it where it is.
+                    lineNumber += 1
+                    readRecordingLine(rest[..<newline], entry: entry, emit: emit)
+                } else {
+                    appendToLine(rest[..<newline])
+                    endRecordingLine(entry: entry, emit: emit)
+                }
                 rest = rest[(newline + 1)...]
             }
             appendToLine(rest)
@@ -59,7 +79,10 @@ public struct ReplayReader {
 
     /// The end of the file: what is left is a last line without its newline.
     public mutating func finish(emit: (Event) -> Void) {
-        if kind == nil { decideKind(final: true, emit: emit) }
+        if kind == nil {
+            // Nothing here ends a line, so no recording line comes of it; a raw capture's may.
+            decideKind(final: true, entry: { _, _ in }, emit: emit)
+        }
         switch kind {
         case .recording:
             if !pending.isEmpty || overlong {
@@ -81,13 +104,13 @@ public struct ReplayReader {
 
     // MARK: - Which kind
 
-    private mutating func decideKind(final: Bool, emit: (Event) -> Void) {
+    private mutating func decideKind(final: Bool, entry: (Int64, ArraySlice<UInt8>) -> Void, emit: (Event) -> Void) {
         let magic = RecordingFormat.magic.utf8
         if pending.count >= magic.count || pending.last == UInt8(ascii: "\n") || final {
             kind = pending.starts(with: magic) ? .recording : .rawCapture
             let held = pending
             pending = []
-            feed(held, emit: emit)
+            feed(held[...], entry: entry, emit: emit)
         }
     }
 
@@ -104,7 +127,7 @@ public struct ReplayReader {
         }
     }
 
-    private mutating func endRecordingLine(emit: (Event) -> Void) {
+    private mutating func endRecordingLine(entry: (Int64, ArraySlice<UInt8>) -> Void, emit: (Event) -> Void) {
         lineNumber += 1
         defer {
             pending.removeAll(keepingCapacity: true)
@@ -114,9 +137,15 @@ public struct ReplayReader {
             emit(.skipped(line: lineNumber, reason: "longer than \(Self.maxLineBytes) bytes"))
             return
         }
-        switch RecordingFormat.readLine(pending[...]) {
+        readRecordingLine(pending[...], entry: entry, emit: emit)
+    }
+
+    /// Line `lineNumber`, whole and not too long.
+    private func readRecordingLine(_ line: ArraySlice<UInt8>, entry: (Int64, ArraySlice<UInt8>) -> Void,
+                                   emit: (Event) -> Void) {
+        switch RecordingFormat.readEntry(line) {
         case .comment: break
-        case .entry(let chunk): emit(.chunk(chunk))
+        case .entry(let offset, let text): entry(offset, text)
         case .bad(let reason): emit(.skipped(line: lineNumber, reason: reason))
         }
     }

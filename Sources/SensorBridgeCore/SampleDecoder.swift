@@ -7,9 +7,9 @@ public struct SampleDecoder: Sendable {
     public let statistics: StreamStatistics
 
     public init(statistics: StreamStatistics = StreamStatistics(), maxLineLength: Int = LineFramer.defaultMaxLineLength,
-                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros) {
+                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros, usesFastPath: Bool = true) {
         self.framer = LineFramer(maxLineLength: maxLineLength)
-        self.parser = LineParser(forgetSeriesAfterMicros: forgetSeriesAfterMicros)
+        self.parser = LineParser(forgetSeriesAfterMicros: forgetSeriesAfterMicros, usesFastPath: usesFastPath)
         self.statistics = statistics
     }
 
@@ -38,6 +38,7 @@ public struct SampleDecoder: Sendable {
         onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
         onSample: (Sample) -> Void
     ) {
+        flushCounts()
         var parser = self.parser
         var tally = StreamStatistics.Tally()
         tally.countBytes(bytes.count)
@@ -64,6 +65,48 @@ public struct SampleDecoder: Sendable {
         }
         self.parser = parser
         statistics.add(tally)
+    }
+
+    /// Exactly `feed(line + "\n")` without `onLine`: one whole line (a recording's entry),
+    /// taken without copying it when it is a plain sample of the confirmed shape and no
+    /// partial line waits, which is nearly every line of an import.
+    public mutating func feedLine(
+        _ line: ArraySlice<UInt8>,
+        receivedMicros: Int64,
+        onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
+        onSample: (Sample) -> Void
+    ) {
+        if line.count <= framer.maxLineLength, framer.isAtLineStart,
+           let values = line.withUnsafeBufferPointer({ parser.plainSample($0) }) {
+            // Counted here and added to `statistics` every few thousand lines: its lock per
+            // line would cost as much as the line.
+            unflushedLines += 1
+            unflushedBytes += line.count + 1
+            if unflushedLines >= Self.flushEvery { flushCounts() }
+            return onSample(Sample(timeMicros: receivedMicros, values: values, layout: parser.layout!))
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(line.count + 1)
+        bytes.append(contentsOf: line)
+        bytes.append(UInt8(ascii: "\n"))
+        feed(bytes[...], receivedMicros: receivedMicros, onError: onError, onSample: onSample)
+    }
+
+    /// Lines `feedLine` took the fast way, not yet in `statistics`.
+    private var unflushedLines = 0
+    private var unflushedBytes = 0
+    static let flushEvery = 4096
+
+    /// Adds what `feedLine` counted and has not added yet (it adds every `flushEvery` lines,
+    /// and before any other input is counted): call it at the end of the input.
+    public mutating func flushCounts() {
+        guard unflushedLines > 0 else { return }
+        var tally = StreamStatistics.Tally()
+        for _ in 0..<unflushedLines { tally.countLine() }
+        tally.countRelayed(samples: unflushedLines, bytes: unflushedBytes)
+        statistics.add(tally)
+        unflushedLines = 0
+        unflushedBytes = 0
     }
 
     /// Forgets a partial line (after the device was reopened); keeps the channel layout.

@@ -45,7 +45,9 @@ public struct StoreBatchBuilder: Sendable {
     }
 
     private var batch = StoreBatch()
-    private var pending: (names: [String], ids: [Int], times: [Int64], columns: [[Double]])?
+    /// The block being filled; its values row by row (`names.count` a sample), turned into
+    /// columns once per block rather than appended to one array per channel per sample.
+    private var pending: (names: [String], ids: [Int], times: [Int64], rows: [Double])?
     /// The 100 ms cells being filled, by start; coarser levels are merged from them.
     private var tenths: [Int64: SummaryCell] = [:]
     private var tenthOrder: [Int64] = []
@@ -69,14 +71,18 @@ public struct StoreBatchBuilder: Sendable {
             finishBlock()
             var ids: [Int] = []
             for name in names { ids.append(id(of: name)) }
-            pending = (names, ids, [], Array(repeating: [], count: names.count))
+            pending = (names, ids, [], [])
             pending!.times.reserveCapacity(min(maxBlockSamples, 1024))
+            pending!.rows.reserveCapacity(min(maxBlockSamples, 1024) * names.count)
             pendingSpan = (t, t)
         }
         pendingSpan = (min(pendingSpan.min, t), max(pendingSpan.max, t))
         pending!.times.append(sample.timeMicros)
-        for c in 0..<pending!.columns.count {
-            pending!.columns[c].append(c < sample.values.count ? sample.values[c] : .nan)
+        let width = names.count
+        if sample.values.count == width {
+            pending!.rows.append(contentsOf: sample.values)
+        } else {
+            for c in 0..<width { pending!.rows.append(c < sample.values.count ? sample.values[c] : .nan) }
         }
         let tenth = SummaryLevel.cellStart(sample.timeMicros, level: 0)
         if current?.start != tenth { finishTenth(); current = (tenth, SummaryCell()) }
@@ -142,7 +148,11 @@ public struct StoreBatchBuilder: Sendable {
         guard let block = pending, !block.times.isEmpty else { return }
         pending = nil
         for name in block.names where !batch.channelNames.contains(name) { batch.channelNames.append(name) }
-        let encoded = SampleBlock(times: block.times, columns: block.columns).encoded()
+        let width = block.names.count
+        let columns = block.rows.withUnsafeBufferPointer { rows in
+            (0..<width).map { c in (0..<block.times.count).map { rows[$0 * width + c] } }
+        }
+        let encoded = SampleBlock(times: block.times, columns: columns).encoded()
         batch.blocks.append(.init(first: block.times.min()!, last: block.times.max()!, channelIDs: block.ids,
                                   data: encoded, samples: block.times.count))
     }

@@ -44,47 +44,61 @@ extension HistoryStore {
                                   builder: StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next))
         var reader = ReplayReader(rawLineRate: rawLineRate)
         var decoder = SampleDecoder()
-        var result = ImportResult()
-        var rejected: Int64 = 0
-        var chunk: [Sample] = []
-        chunk.reserveCapacity(ImportWriter.chunkSamples)
-        func feed(_ event: ReplayReader.Event) {
-            switch event {
-            case .chunk(let timed):
-                decoder.feed(timed.bytes[...], receivedMicros: start.addingSaturating(timed.offsetMicros),
-                             onError: { _, _ in rejected += 1 }) { sample in
-                    chunk.append(sample)
-                    result.samples += 1
-                    result.first = min(result.first ?? sample.timeMicros, sample.timeMicros)
-                    result.last = max(result.last ?? sample.timeMicros, sample.timeMicros)
-                }
-            case .skipped:
-                result.skippedLines += 1
-            }
-        }
+        var sink = ImportSink()
+        var skipped = 0
+        let readSize = 1 << 20
+        var block = [UInt8](repeating: 0, count: readSize)
+        let descriptor = handle.fileDescriptor
         do {
             while true {
-                let data = handle.readData(ofLength: 1 << 20)
-                if data.isEmpty { break }
-                reader.feed([UInt8](data)[...], emit: feed)
-                if chunk.count >= ImportWriter.chunkSamples {
-                    try writer.hand(chunk)
-                    chunk.removeAll(keepingCapacity: true)
+                let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, readSize) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError("cannot read \(path): \(String(cString: strerror(errno)))")
+                }
+                if count == 0 { break }
+                // A recording's lines go straight to the decoder, uncopied; a raw capture's
+                // chunks and the skipped lines come as events.
+                reader.feed(block[0..<count], entry: { offset, line in
+                    decoder.feedLine(line, receivedMicros: start.addingSaturating(offset),
+                                     onError: { _, _ in sink.rejected += 1 }, onSample: { sink.add($0) })
+                }, emit: { event in
+                    switch event {
+                    case .chunk(let timed):
+                        decoder.feed(timed.bytes[...], receivedMicros: start.addingSaturating(timed.offsetMicros),
+                                     onError: { _, _ in sink.rejected += 1 }, onSample: { sink.add($0) })
+                    case .skipped:
+                        skipped += 1
+                    }
+                })
+                if sink.chunk.count >= ImportWriter.chunkSamples { try writer.hand(sink.takeChunk()) }
+            }
+            reader.finish { event in
+                switch event {
+                case .chunk(let timed):
+                    decoder.feed(timed.bytes[...], receivedMicros: start.addingSaturating(timed.offsetMicros),
+                                 onError: { _, _ in sink.rejected += 1 }, onSample: { sink.add($0) })
+                case .skipped:
+                    skipped += 1
                 }
             }
-            reader.finish(emit: feed)
-            try writer.hand(chunk)
+            decoder.flushCounts()
+            try writer.hand(sink.takeChunk())
             try writer.finish()
-            try endSession(session, at: result.last)
+            try endSession(session, at: sink.last)
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError("cannot write the store \(self.path): \(HistoryStore.describe(error))")
         }
-        result.rejectedLines = rejected
+        var result = ImportResult()
+        result.samples = sink.samples
+        result.skippedLines = skipped
+        result.rejectedLines = sink.rejected
+        result.first = sink.first
+        result.last = sink.last
         return result
     }
-
     /// The `# started SECONDS.MICROS` of a recording's header.
     static func startedMicros(_ head: [UInt8]) -> Int64? {
         let text = String(decoding: head.prefix(4096), as: UTF8.self)
@@ -116,6 +130,32 @@ extension HistoryStore {
     }
 }
 
+/// What the parse stage has gathered: the chunk for the writer, and the counts.
+struct ImportSink {
+    var chunk: [Sample] = []
+    var samples: Int64 = 0
+    var rejected: Int64 = 0
+    var first: Int64?
+    var last: Int64?
+
+    init() { chunk.reserveCapacity(ImportWriter.chunkSamples) }
+
+    mutating func add(_ sample: Sample) {
+        chunk.append(sample)
+        samples += 1
+        first = min(first ?? sample.timeMicros, sample.timeMicros)
+        last = max(last ?? sample.timeMicros, sample.timeMicros)
+    }
+
+    /// The chunk so far, a new one started (with its room reserved).
+    mutating func takeChunk() -> [Sample] {
+        var next: [Sample] = []
+        next.reserveCapacity(ImportWriter.chunkSamples)
+        swap(&next, &chunk)
+        return next
+    }
+}
+
 /// The import's second stage: samples in, blocks and summaries packed and committed on a
 /// thread of its own. A failure stops it; the next `hand` or `finish` throws it.
 final class ImportWriter: @unchecked Sendable {
@@ -142,8 +182,13 @@ final class ImportWriter: @unchecked Sendable {
         queue.async { [self] in
             defer { slots.signal() }
             guard lock.withLock({ failure == nil }) else { return }
-            for sample in samples { builder.add(sample) }
-            let batch = builder.take()
+            // Built in a local, moved out of the object and back: a stored property would be
+            // checked for exclusive access on every sample.
+            var local = builder
+            builder = StoreBatchBuilder(channelIDs: [:], nextChannelID: 0)
+            for sample in samples { local.add(sample) }
+            let batch = local.take()
+            builder = local
             do {
                 try store.commit(batch, source: source, session: session, sessionEnd: batch.lastTime)
             } catch {

@@ -6,7 +6,9 @@
 //
 // Checked: the pieces give exactly what one read of the whole gives (lines, samples, errors,
 // counters); every line, sample and counter obeys what SampleDecoder promises; every sample
-// and every layout encodes to JSON that reads back as the same values and names.
+// and every layout encodes to JSON that reads back as the same values and names. The fast
+// path (plain numbers of the confirmed shape: LineParser's, and SampleDecoder.feedLine's for a
+// recording's whole lines) gives exactly what the general path gives, bit for bit.
 import Foundation
 import FuzzSupport
 import SensorBridgeCore
@@ -25,10 +27,10 @@ private final class Run {
     /// Whether this run checks the JSON (one of the two runs does: they must agree anyway).
     let checksJSON: Bool
 
-    init(maxLineLength: Int, checksJSON: Bool) {
+    init(maxLineLength: Int, checksJSON: Bool, usesFastPath: Bool = true) {
         self.maxLineLength = maxLineLength
         self.checksJSON = checksJSON
-        decoder = SampleDecoder(maxLineLength: maxLineLength)
+        decoder = SampleDecoder(maxLineLength: maxLineLength, usesFastPath: usesFastPath)
     }
 
     func feed(_ bytes: ArraySlice<UInt8>, at time: Int64) {
@@ -139,5 +141,38 @@ public func FuzzLines(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
         Fuzz.check(sameValues(a.values, b.values) && a.layout == b.layout, "samples differ when cut: \(a.values) \(a.layout) vs \(b.values) \(b.layout)")
     }
     Fuzz.check(pieces.decoder.statistics.snapshot == whole.decoder.statistics.snapshot, "counters differ when cut")
+
+    // The general path alone reads the same.
+    let general = Run(maxLineLength: maxLineLength, checksJSON: false, usesFastPath: false)
+    general.feed(input.body, at: 0)
+    Fuzz.check(general.lines == whole.lines, "lines differ without the fast path")
+    Fuzz.check(general.errors.map(\.0) == whole.errors.map(\.0) && general.errors.map(\.1) == whole.errors.map(\.1),
+               "errors differ without the fast path")
+    checkSameSamples(whole.samples, general.samples, "without the fast path")
+    Fuzz.check(general.decoder.statistics.snapshot == whole.decoder.statistics.snapshot, "counters differ without the fast path")
+
+    // A recording's whole lines through feedLine read as those lines with a newline.
+    var byLine = SampleDecoder(maxLineLength: maxLineLength)
+    var byBytes = SampleDecoder(maxLineLength: maxLineLength, usesFastPath: false)
+    var lineSamples: [Sample] = [], byteSamples: [Sample] = []
+    var lineErrors: [ParseErrorKind] = [], byteErrors: [ParseErrorKind] = []
+    for (index, line) in input.body.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+        byLine.feedLine(line, receivedMicros: Int64(index), onError: { kind, _ in lineErrors.append(kind) }) { lineSamples.append($0) }
+        byBytes.feed(Array(line) + [0x0A], receivedMicros: Int64(index), onError: { kind, _ in byteErrors.append(kind) }) { byteSamples.append($0) }
+        Fuzz.check(byLine.layout == byBytes.layout, "layouts differ line by line")
+    }
+    byLine.flushCounts()
+    Fuzz.check(lineErrors == byteErrors, "errors differ line by line: \(lineErrors) vs \(byteErrors)")
+    checkSameSamples(lineSamples, byteSamples, "line by line")
+    Fuzz.check(byLine.statistics.snapshot == byBytes.statistics.snapshot, "counters differ line by line")
     return 0
+}
+
+/// The same samples: times, layouts, and values bit for bit (so -0 is not 0).
+private func checkSameSamples(_ a: [Sample], _ b: [Sample], _ how: String) {
+    Fuzz.check(a.count == b.count, "\(a.count) samples vs \(b.count) \(how)")
+    for (x, y) in zip(a, b) {
+        Fuzz.check(x.timeMicros == y.timeMicros && x.layout == y.layout && x.values.map(\.bitPattern) == y.values.map(\.bitPattern),
+                   "samples differ \(how): \(x.values) \(x.layout) vs \(y.values) \(y.layout)")
+    }
 }

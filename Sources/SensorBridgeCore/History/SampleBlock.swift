@@ -94,7 +94,7 @@ extension SampleBlock {
                 deltas.append(zigzag(integers[i] &- integers[i - 1]))
                 if i >= 2 { secondOrder.append(zigzag((integers[i] &- integers[i - 1]) &- (integers[i - 1] &- integers[i - 2]))) }
             }
-            let useSecond = integers.count > 2 && packedBits(secondOrder) < packedBits(Array(deltas.dropFirst()))
+            let useSecond = integers.count > 2 && packedBits(secondOrder[...]) < packedBits(deltas.dropFirst())
             out.byte(UInt8(scale) | (useSecond ? secondOrderFlag : 0))
             out.signed(integers[0])
             if useSecond {
@@ -126,17 +126,22 @@ extension SampleBlock {
     }
 
     /// Bits `ByteWriter.packed` would spend on `values`.
-    static func packedBits(_ values: [UInt64]) -> Int {
-        var bits = 0
-        var start = 0
-        while start < values.count {
-            let end = min(values.count, start + ByteWriter.groupSize)
-            var all: UInt64 = 0
-            for i in start..<end { all |= values[i] }
-            bits += 8 + (64 - all.leadingZeroBitCount) * (end - start)
-            start = end
+    static func packedBits(_ values: [UInt64]) -> Int { packedBits(values[...]) }
+
+    /// The same for a slice, which the encoder compares without copying it.
+    static func packedBits(_ values: ArraySlice<UInt64>) -> Int {
+        values.withUnsafeBufferPointer { all in
+            var bits = 0
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + ByteWriter.groupSize)
+                var word: UInt64 = 0
+                for i in start..<end { word |= all[i] }
+                bits += 8 + (64 - word.leadingZeroBitCount) * (end - start)
+                start = end
+            }
+            return bits
         }
-        return bits
     }
 
     /// In a scaled column's scale byte: the values are deltas of deltas.
@@ -152,13 +157,17 @@ extension SampleBlock {
             return (Double(Int64(scaled)) / p).bitPattern == v.bitPattern
         }
         var k = 0
-        for v in values {
+        // Values from here on were found exact at the final k; only those before it (checked
+        // at a smaller one) are checked again, and none when k never rose (ADC counts).
+        var checkedAtK = 0
+        for (index, v) in values.enumerated() {
             while !exact(v, k) {
                 k += 1
+                checkedAtK = index
                 if k == powersOfTen.count { return nil }
             }
         }
-        return values.allSatisfy { exact($0, k) } ? k : nil
+        return values[..<checkedAtK].allSatisfy { exact($0, k) } ? k : nil
     }
 
     public init(decoding bytes: [UInt8]) throws {
