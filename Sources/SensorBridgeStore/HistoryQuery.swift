@@ -118,10 +118,11 @@ extension HistoryStore {
                 try buckets.add(key: key(cellStart), encodedCell: bytes)
             }
         }
-        /// Adds the samples in [a, b), each to `key(its time)`.
-        func addSamples(_ a: Int64, _ b: Int64, key: (Int64) -> Int64) throws {
+        /// Adds the samples in [a, b), each to the bucket `key` says.
+        func addSamples(_ a: Int64, _ b: Int64, key: HistoryBuckets.SampleKey) throws {
+            var key = key
             for (block, slots) in try blocks(db, source: source.id, from: a, to: b, positions: positions) {
-                buckets.add(block: block, from: a, to: b, slots: slots, key: key)
+                buckets.add(block: block, from: a, to: b, slots: slots, key: &key)
             }
         }
 
@@ -142,16 +143,10 @@ extension HistoryStore {
             for (block, _) in found {
                 for t in block.times where t >= from && t < to { inRange += 1 }
             }
-            if inRange <= points {
-                var ordinal: Int64 = -1
-                for (block, slots) in found {
-                    buckets.add(block: block, from: from, to: to, slots: slots) { _ in ordinal += 1; return ordinal }
-                }
-                exact = true
-            } else {
-                for (block, slots) in found {
-                    buckets.add(block: block, from: from, to: to, slots: slots) { HistoryPlan.bucketStart($0.subtractingSaturating(from), width: width) }
-                }
+            var key: HistoryBuckets.SampleKey = inRange <= points ? .ordinal(next: 0) : .width(width, origin: from)
+            exact = inRange <= points
+            for (block, slots) in found {
+                buckets.add(block: block, from: from, to: to, slots: slots, key: &key)
             }
         case .cells(let width, let level):
             let firstWhole = HistoryPlan.bucketStart(from.addingSaturating(width - 1), width: width)
@@ -167,7 +162,7 @@ extension HistoryStore {
                     case .cells(let pieceLevel, let start, let end):
                         try addCells(level: pieceLevel, start: start, end: end) { _ in key }
                     case .samples(let pa, let pb):
-                        try addSamples(pa, pb) { _ in key }
+                        try addSamples(pa, pb, key: .fixed(key))
                     }
                 }
             }
@@ -225,14 +220,13 @@ extension HistoryStore {
                 }
             }
             for (a, b) in raw {
-                try addSamples(a, b) { HistoryPlan.bucketStart($0, width: width) }
+                try addSamples(a, b, key: .width(width, origin: 0))
             }
         }
         // Few samples after all (a range mostly in a gap): one bucket each, as promised.
         if !exact, buckets.sampleCount <= Int64(points) {
             buckets = HistoryBuckets(channelCount: chosen.count, positions: positions)
-            var ordinal: Int64 = -1
-            try addSamples(from, to) { _ in ordinal += 1; return ordinal }
+            try addSamples(from, to, key: .ordinal(next: 0))
             exact = true
         }
         let events = try stateChanges(db, source: source.id, from: from, to: to, limit: 1000)

@@ -76,7 +76,12 @@ import TestSupport
     @Test func blocksAddAsTheirSamplesDo() {
         var random = SeededRandom(seed: 13)
         let count = 5000
-        let times = (0..<count).map { Int64($0) * 997 + Int64(random.next() % 500) }
+        // In order but for a few steps back (a clock set back), which must not join runs.
+        var times: [Int64] = []
+        for i in 0..<count {
+            let back: Int64 = i % 700 == 0 ? 30_000 : 0
+            times.append(Int64(i) * 997 + Int64(random.next() % 500) - back)
+        }
         let columns = (0..<3).map { _ in (0..<count).map { _ in random.next() % 31 == 0 ? Double.nan : Double(random.next() % 1024) } }
         let block = SampleBlock(times: times, columns: columns)
         let slots: [Int?] = [1, nil, 0]
@@ -86,7 +91,20 @@ import TestSupport
         for i in 0..<count where times[i] >= from && times[i] < to {
             plain.add(key: HistoryPlan.bucketStart(times[i], width: width), time: times[i], values: columns.map { $0[i] }, positions: slots)
         }
-        fast.add(block: block, from: from, to: to, slots: slots) { HistoryPlan.bucketStart($0, width: width) }
+        var key = HistoryBuckets.SampleKey.width(width, origin: 0)
+        fast.add(block: block, from: from, to: to, slots: slots, key: &key)
         #expect(plain.columns() == fast.columns())
+        // One bucket each, numbered on across blocks.
+        var single = HistoryBuckets(channelCount: 2)
+        var ordinal = HistoryBuckets.SampleKey.ordinal(next: 0)
+        single.add(block: block, from: from, to: 2_000_000, slots: slots, key: &ordinal)
+        single.add(block: block, from: 2_000_000, to: to, slots: slots, key: &ordinal)
+        let inRange = times.filter { $0 >= from && $0 < to }
+        #expect(single.bucketCount == inRange.count)
+        #expect(single.columns().n.allSatisfy { $0 == 1 })
+        var fixed = HistoryBuckets(channelCount: 2)
+        var one = HistoryBuckets.SampleKey.fixed(42)
+        fixed.add(block: block, from: from, to: to, slots: slots, key: &one)
+        #expect(fixed.bucketCount == 1 && fixed.sampleCount == Int64(inRange.count))
     }
 }

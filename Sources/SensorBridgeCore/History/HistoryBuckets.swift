@@ -111,58 +111,82 @@ public struct HistoryBuckets {
         }
     }
 
-    /// The samples of `block` in [from, to), each into the bucket `key(time)`; `slots[k]` is
-    /// the position of the block's column k (nil: not asked for). No array per sample: a
-    /// query of a minute at 1 kHz adds 60 000 of them.
-    public mutating func add(block: SampleBlock, from: Int64, to: Int64, slots: [Int?], key: (Int64) -> Int64) {
+    /// Which bucket a sample goes to.
+    public enum SampleKey {
+        /// `HistoryPlan.bucketStart(time - origin, width)`.
+        case width(Int64, origin: Int64)
+        /// One bucket each, numbered from `next` on (`next` ends past the last one used).
+        case ordinal(next: Int64)
+        /// All into one bucket.
+        case fixed(Int64)
+    }
+
+    /// The samples of `block` in [from, to), each into the bucket `key` says; `slots[k]` is
+    /// the position of the block's column k (nil: not asked for). A query of a minute at
+    /// 1 kHz adds 60 000 of them, so no array per sample and no closure per sample: first
+    /// the runs of samples that share a bucket, then each column over those runs.
+    public mutating func add(block: SampleBlock, from: Int64, to: Int64, slots: [Int?], key: inout SampleKey) {
         let times = block.times
-        let used = Array(zip(block.columns.indices, slots).compactMap { k, p in p.map { (column: block.columns[k], position: $0) } })
-        guard !times.isEmpty else { return }
-        // Samples come in time order, so a bucket's are a run: summed in `run` (memory of
-        // its own, no copy-on-write checks per value), then added to the bucket once.
-        withUnsafeTemporaryAllocation(of: ChannelSummary.self, capacity: max(1, used.count)) { run in
-            var runKey: Int64 = 0, runFirst: Int64 = .max, runLast: Int64 = .min, runSamples: Int64 = 0
-            func flush() {
-                guard runSamples > 0 else { return }
-                let b = slot(runKey)
-                if runFirst < first[b] { first[b] = runFirst }
-                if runLast > last[b] { last[b] = runLast }
-                samples[b] += runSamples
-                for u in used.indices where run[u].count > 0 {
-                    let s = run[u]
-                    let j = b * channelCount + used[u].position
-                    count[j] += s.count
-                    if s.min < low[j] { low[j] = s.min }
-                    if s.max > high[j] { high[j] = s.max }
-                    sum[j] += s.sum
-                }
-                runSamples = 0
-                runFirst = .max
-                runLast = .min
-                for u in used.indices { run[u] = ChannelSummary() }
+        var runs: [(bucket: Int, start: Int, end: Int)] = []
+        var i = 0
+        while i < times.count {
+            let time = times[i]
+            guard time >= from, time < to else {
+                i += 1
+                continue
             }
-            for u in used.indices { run.initializeElement(at: u, to: ChannelSummary()) }
-            for i in times.indices {
-                let time = times[i]
-                guard time >= from, time < to else { continue }
-                let k = key(time)
-                if k != runKey || runSamples == 0 {
-                    flush()
-                    runKey = k
-                }
-                if time < runFirst { runFirst = time }
-                if time > runLast { runLast = time }
-                runSamples += 1
-                for u in used.indices {
-                    let value = used[u].column[i]
-                    guard !value.isNaN else { continue }
-                    run[u].count += 1
-                    if value < run[u].min { run[u].min = value }
-                    if value > run[u].max { run[u].max = value }
-                    run[u].sum += value
+            let k: Int64
+            switch key {
+            case .width(let width, let origin): k = HistoryPlan.bucketStart(time.subtractingSaturating(origin), width: width)
+            case .ordinal(let next):
+                k = next
+                key = .ordinal(next: next + 1)
+            case .fixed(let fixed): k = fixed
+            }
+            let b = slot(k)
+            var end = i + 1
+            if case .ordinal = key {
+            } else {
+                while end < times.count, times[end] >= from, times[end] < to, times[end] >= times[end - 1] {
+                    let next = times[end]
+                    let nextKey: Int64
+                    switch key {
+                    case .width(let width, let origin): nextKey = HistoryPlan.bucketStart(next.subtractingSaturating(origin), width: width)
+                    case .fixed(let fixed): nextKey = fixed
+                    case .ordinal: nextKey = .min
+                    }
+                    guard nextKey == k else { break }
+                    end += 1
                 }
             }
-            flush()
+            // Times of a run are in order: its first and last are its ends.
+            if time < first[b] { first[b] = time }
+            if times[end - 1] > last[b] { last[b] = times[end - 1] }
+            samples[b] += Int64(end - i)
+            runs.append((b, i, end))
+            i = end
+        }
+        for (k, position) in slots.enumerated() {
+            guard let position, k < block.columns.count, position < channelCount else { continue }
+            block.columns[k].withUnsafeBufferPointer { column in
+                for run in runs {
+                    var n: Int64 = 0, low = Double.infinity, high = -Double.infinity, total = 0.0
+                    for j in run.start..<run.end {
+                        let value = column[j]
+                        guard !value.isNaN else { continue }
+                        n += 1
+                        if value < low { low = value }
+                        if value > high { high = value }
+                        total += value
+                    }
+                    guard n > 0 else { continue }
+                    let j = run.bucket * channelCount + position
+                    count[j] += n
+                    if low < self.low[j] { self.low[j] = low }
+                    if high > self.high[j] { self.high[j] = high }
+                    sum[j] += total
+                }
+            }
         }
     }
 
