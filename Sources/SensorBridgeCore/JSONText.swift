@@ -2,12 +2,13 @@
 /// sample on the hot path, where Foundation's `JSONEncoder` costs far more than the numbers.
 public enum JSONText {
     /// A sensor value: integral values print without a fraction (`512`, not `512.0`),
-    /// others in Swift's shortest round-trip form (`-0.98`, `1e-05`), both valid JSON.
+    /// others in Swift's shortest round-trip form (`-0.98`, `1e-05`), both valid JSON; short
+    /// decimals by `ShortDecimal`, the same text for less.
     public static func appendNumber(_ value: Double, to out: inout [UInt8]) {
         if value.rounded(.towardZero) == value, abs(value) < 1e15 {
             appendInteger(Int64(value), to: &out)
         } else if value.isFinite {
-            out.append(contentsOf: value.description.utf8)
+            if !ShortDecimal.append(value, to: &out) { out.append(contentsOf: value.description.utf8) }
         } else {
             out.append(contentsOf: "null".utf8)  // never produced by the parser; kept valid JSON anyway
         }

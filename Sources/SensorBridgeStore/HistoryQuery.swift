@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SensorBridgeCore
 
 /// Reading the store: sources, sessions, history buckets (`HistoryPlan`), state changes.
@@ -10,14 +11,20 @@ extension HistoryStore {
     }
 
     public func sources() throws -> [Source] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name FROM source ORDER BY id").map { Source(id: $0[0], name: $0[1]) }
-        }
+        try pool.read { db in try sources(db) }
+    }
+
+    private func sources(_ db: Database) throws -> [Source] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name FROM source ORDER BY id")).map { Source(id: $0[0], name: $0[1]) }
     }
 
     /// The source a request means: the one named, or the only one there is.
     public func resolveSource(_ name: String?) throws -> Source {
-        let all = try sources()
+        try pool.read { db in try resolveSource(db, name) }
+    }
+
+    private func resolveSource(_ db: Database, _ name: String?) throws -> Source {
+        let all = try sources(db)
         if let name {
             guard let source = all.first(where: { $0.name == name }) else {
                 throw StoreError("the store has no source called \(name); it has \(all.isEmpty ? "none" : all.map(\.name).joined(separator: ", "))")
@@ -80,9 +87,16 @@ extension HistoryStore {
     }
 
     /// At most `points` buckets of [from, to) (µs), each exact; `channels` nil: all.
+    /// One read transaction for all of it, statements cached, cells read where SQLite keeps
+    /// them and samples added straight from their blocks: a short range is a few ms at most.
     public func history(source name: String?, from: Int64, to: Int64, points: Int, channels wanted: [String]? = nil) throws -> History {
-        let source = try resolveSource(name)
-        let all = try channels(source: source.id)
+        try pool.read { db in try history(db, source: name, from: from, to: to, points: points, channels: wanted) }
+    }
+
+    private func history(_ db: Database, source name: String?, from: Int64, to: Int64, points: Int, channels wanted: [String]?) throws -> History {
+        let source = try resolveSource(db, name)
+        let all = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name FROM channel WHERE source = ? ORDER BY id"),
+                                   arguments: [source.id]).map { (id: $0[0] as Int, name: $0[1] as String) }
         var chosen = all
         if let wanted {
             chosen = try wanted.map { name in
@@ -94,96 +108,111 @@ extension HistoryStore {
         }
         var positions: [Int: Int] = [:]
         for (p, channel) in chosen.enumerated() { positions[channel.id] = p }
-        var buckets = HistoryBuckets(channelCount: chosen.count)
+        var buckets = HistoryBuckets(channelCount: chosen.count, positions: positions)
         var exact = false
-        let plan: HistoryPlan = try pool.read { db in
-            // Below 1 s buckets, a range of few samples is read whole: count them (blocks).
-            var estimate: Int? = nil
-            if case .samples = HistoryPlan.choose(from: from, to: to, points: points) {
-            } else if to.subtractingSaturating(from) < Int64(points).multipliedSaturating(by: 1_000_000) {
-                estimate = try Int.fetchOne(db, sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE source = ? AND first >= ? AND first < ? AND last >= ?",
-                                            arguments: [source.id, from.subtractingSaturating(SampleBlock.maxSpanMicros), to, from])
+
+        /// Adds the cells of `level` starting in [start, end), each to `key(its start)`.
+        func addCells(level: Int, start: Int64, end: Int64, key: (Int64) -> Int64) throws {
+            try forEachCell(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = ? AND start >= ? AND start < ?",
+                            arguments: [source.id, level, start, end]) { cellStart, bytes in
+                try buckets.add(key: key(cellStart), encodedCell: bytes)
             }
-            let plan = HistoryPlan.choose(from: from, to: to, points: points, samples: estimate)
-            switch plan {
-            case .samples(let width):
-                var single = HistoryBuckets(channelCount: chosen.count)
-                var count = 0
-                try forEachSample(db, source: source.id, from: from, to: to, positions: positions) { time, values, slots in
-                    if count < points {
-                        single.add(key: Int64(count), time: time, values: values, positions: slots)
-                    }
-                    count += 1
-                    buckets.add(key: HistoryPlan.bucketStart(time.subtractingSaturating(from), width: width), time: time, values: values, positions: slots)
-                }
-                if count <= points {
-                    buckets = single
-                    exact = true
-                }
-            case .cells(let width, let level):
-                let firstWhole = HistoryPlan.bucketStart(from.addingSaturating(width - 1), width: width)
-                let lastWhole = HistoryPlan.bucketStart(to, width: width)
-                if firstWhole < lastWhole {
-                    let rows = try Row.fetchCursor(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = ? AND start >= ? AND start < ?",
-                                                   arguments: [source.id, level, firstWhole, lastWhole])
-                    while let row = try rows.next() {
-                        let start: Int64 = row[0]
-                        let data: Data = row[1]
-                        let cell = try SummaryCell(decoding: [UInt8](data))
-                        buckets.add(key: HistoryPlan.bucketStart(start, width: width), cell: cell, positions: positions)
-                    }
-                }
-                let edges = firstWhole < lastWhole ? [(from, firstWhole), (lastWhole, to)] : [(from, to)]
-                try addEdges(db, edges: edges, width: width, level: level)
-            case .fine(let width):
-                try addFine(db, width: width)
-            }
-            return plan
         }
-        func addEdges(_ db: Database, edges: [(Int64, Int64)], width: Int64, level: Int) throws {
+        /// Adds the samples in [a, b), each to the bucket `key` says.
+        func addSamples(_ a: Int64, _ b: Int64, key: HistoryBuckets.SampleKey) throws {
+            var key = key
+            for (block, slots) in try blocks(db, source: source.id, from: a, to: b, positions: positions) {
+                buckets.add(block: block, from: a, to: b, slots: slots, key: &key)
+            }
+        }
+
+        // Below 1 s buckets, a range of few samples is read whole: count them (blocks).
+        var estimate: Int? = nil
+        if case .samples = HistoryPlan.choose(from: from, to: to, points: points) {
+        } else if to.subtractingSaturating(from) < Int64(points).multipliedSaturating(by: 1_000_000) {
+            estimate = try Int.fetchOne(db.cachedStatement(sql: "SELECT coalesce(sum(samples), 0) FROM block WHERE source = ? AND first >= ? AND first < ? AND last >= ?"),
+                                        arguments: [source.id, from.subtractingSaturating(SampleBlock.maxSpanMicros), to, from])
+        }
+        let plan = HistoryPlan.choose(from: from, to: to, points: points, samples: estimate)
+        switch plan {
+        case .samples(let width):
+            // Decoded once; counted first, so a range of at most `points` samples is bucketed
+            // one sample each (exact) without bucketing it twice.
+            let found = try blocks(db, source: source.id, from: from, to: to, positions: positions)
+            var inRange = 0
+            for (block, _) in found {
+                for t in block.times where t >= from && t < to { inRange += 1 }
+            }
+            var key: HistoryBuckets.SampleKey = inRange <= points ? .ordinal(next: 0) : .width(width, origin: from)
+            exact = inRange <= points
+            for (block, slots) in found {
+                buckets.add(block: block, from: from, to: to, slots: slots, key: &key)
+            }
+        case .cells(let width, let level):
+            let firstWhole = HistoryPlan.bucketStart(from.addingSaturating(width - 1), width: width)
+            let lastWhole = HistoryPlan.bucketStart(to, width: width)
+            if firstWhole < lastWhole {
+                try addCells(level: level, start: firstWhole, end: lastWhole) { HistoryPlan.bucketStart($0, width: width) }
+            }
+            let edges = firstWhole < lastWhole ? [(from, firstWhole), (lastWhole, to)] : [(from, to)]
             for (a, b) in edges where a < b {
                 let key = HistoryPlan.bucketStart(a, width: width)
                 for piece in HistoryPlan.pieces(from: a, to: b, maxLevel: level) {
                     switch piece {
                     case .cells(let pieceLevel, let start, let end):
-                        let rows = try Data.fetchCursor(db, sql: "SELECT data FROM summary WHERE source = ? AND level = ? AND start >= ? AND start < ?",
-                                                        arguments: [source.id, pieceLevel, start, end])
-                        while let data = try rows.next() {
-                            buckets.add(key: key, cell: try SummaryCell(decoding: [UInt8](data)), positions: positions)
-                        }
+                        try addCells(level: pieceLevel, start: start, end: end) { _ in key }
                     case .samples(let pa, let pb):
-                        try forEachSample(db, source: source.id, from: pa, to: pb, positions: positions) { time, values, slots in
-                            buckets.add(key: key, time: time, values: values, positions: slots)
-                        }
+                        try addSamples(pa, pb, key: .fixed(key))
                     }
                 }
             }
-        }
-        /// Each second whole in range from its 100 ms cells when they add up to it; the
-        /// others (sparse seconds, the ragged ends) from their samples.
-        func addFine(_ db: Database, width: Int64) throws {
+        case .fine(let width):
+            // Each second whole in range from its 100 ms cells when they add up to it; the
+            // others (sparse seconds, the ragged ends) from their samples.
             let first = SummaryLevel.cellStart(from, level: 1)
             var seconds: [(start: Int64, samples: Int64)] = []
-            let secondRows = try Row.fetchCursor(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = 1 AND start >= ? AND start < ? ORDER BY start",
-                                                 arguments: [source.id, first, to])
-            while let row = try secondRows.next() {
-                let data: Data = row[1]
-                seconds.append((row[0], try SummaryCell(decoding: [UInt8](data)).samples))
+            try forEachCell(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = 1 AND start >= ? AND start < ? ORDER BY start",
+                            arguments: [source.id, first, to]) { start, bytes in
+                seconds.append((start, try SummaryCell.samples(of: bytes)))
             }
-            var tenths: [Int64: [(Int64, SummaryCell)]] = [:]
-            let tenthRows = try Row.fetchCursor(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = 0 AND start >= ? AND start < ?",
-                                                arguments: [source.id, first, to])
-            while let row = try tenthRows.next() {
-                let start: Int64 = row[0]
-                let data: Data = row[1]
-                tenths[SummaryLevel.cellStart(start, level: 1), default: []].append((start, try SummaryCell(decoding: [UInt8](data))))
-            }
-            var raw: [(Int64, Int64)] = []
+            // The 100 ms cells in start order, one second's at a time: kept aside (bytes and
+            // starts) until the second's count is known to match.
+            var whole: [Int64: Int64] = [:]  // second → its count, for the seconds wholly in range
             for (second, samples) in seconds {
                 let secondEnd = second.addingSaturating(1_000_000)  // read from the file: may be anything
+                if max(from, second) == second, min(to, secondEnd) == secondEnd { whole[second] = samples }
+            }
+            var taken = Set<Int64>()
+            var pending: [(start: Int64, range: Range<Int>)] = []
+            var pendingBytes: [UInt8] = []
+            var pendingSecond: Int64 = 0
+            var pendingSamples: Int64 = 0
+            func flush() throws {
+                defer { pending.removeAll(keepingCapacity: true); pendingBytes.removeAll(keepingCapacity: true); pendingSamples = 0 }
+                guard !pending.isEmpty, let wanted = whole[pendingSecond], wanted == pendingSamples else { return }
+                try pendingBytes.withUnsafeBytes { all in
+                    for (start, range) in pending {
+                        try buckets.add(key: HistoryPlan.bucketStart(start, width: width), encodedCell: UnsafeRawBufferPointer(rebasing: all[range]))
+                    }
+                }
+                taken.insert(pendingSecond)
+            }
+            try forEachCell(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = 0 AND start >= ? AND start < ? ORDER BY start",
+                            arguments: [source.id, first, to]) { start, bytes in
+                let second = SummaryLevel.cellStart(start, level: 1)
+                if second != pendingSecond { try flush() }
+                pendingSecond = second
+                pendingSamples = pendingSamples.addingSaturating(try SummaryCell.samples(of: bytes))
+                let at = pendingBytes.count
+                pendingBytes.append(contentsOf: bytes)
+                pending.append((start, at..<pendingBytes.count))
+            }
+            try flush()
+            var raw: [(Int64, Int64)] = []
+            for (second, _) in seconds {
+                let secondEnd = second.addingSaturating(1_000_000)
                 let a = max(from, second), b = min(to, secondEnd)
-                if a == second, b == secondEnd, let cells = tenths[second], cells.reduce(0, { $0.addingSaturating($1.1.samples) }) == samples {
-                    for (start, cell) in cells { buckets.add(key: HistoryPlan.bucketStart(start, width: width), cell: cell, positions: positions) }
+                if taken.contains(second) {
                 } else if let last = raw.last, last.1 == a {
                     raw[raw.count - 1].1 = b
                 } else {
@@ -191,26 +220,54 @@ extension HistoryStore {
                 }
             }
             for (a, b) in raw {
-                try forEachSample(db, source: source.id, from: a, to: b, positions: positions) { time, values, slots in
-                    buckets.add(key: HistoryPlan.bucketStart(time, width: width), time: time, values: values, positions: slots)
-                }
+                try addSamples(a, b, key: .width(width, origin: 0))
             }
         }
         // Few samples after all (a range mostly in a gap): one bucket each, as promised.
         if !exact, buckets.sampleCount <= Int64(points) {
-            var single = HistoryBuckets(channelCount: chosen.count)
-            var count: Int64 = 0
-            try pool.read { db in
-                try forEachSample(db, source: source.id, from: from, to: to, positions: positions) { time, values, slots in
-                    single.add(key: count, time: time, values: values, positions: slots)
-                    count += 1
-                }
-            }
-            buckets = single
+            buckets = HistoryBuckets(channelCount: chosen.count, positions: positions)
+            try addSamples(from, to, key: .ordinal(next: 0))
             exact = true
         }
-        let events = try stateChanges(source: source.id, from: from, to: to, limit: 1000)
+        let events = try stateChanges(db, source: source.id, from: from, to: to, limit: 1000)
         return History(channels: chosen.map(\.name), columns: buckets.columns(), events: events, plan: plan, exact: exact)
+    }
+
+    /// Each row of `sql` (an integer, then a blob) handed to `body` as SQLite holds it: the
+    /// blob's bytes valid only during the call. Stepped by hand, because a `Row` and a
+    /// `Data` for each of thousands of small cells cost more than SQLite's own work.
+    private func forEachCell(_ db: Database, sql: String, arguments: StatementArguments,
+                             _ body: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+            }
+            let start = sqlite3_column_int64(handle, 0)
+            let count = Int(sqlite3_column_bytes(handle, 1))
+            let bytes = count > 0 ? UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, 1), count: count) : UnsafeRawBufferPointer(start: nil, count: 0)
+            try body(start, bytes)
+        }
+    }
+
+    /// The blocks of `source` that may hold samples in [from, to), decoded, in the order
+    /// they begin, each with its columns' positions (`positions`: channel number → position).
+    func blocks(_ db: Database, source: Int, from: Int64, to: Int64, positions: [Int: Int]) throws -> [(SampleBlock, [Int?])] {
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT channels, data FROM block WHERE source = ? AND first >= ? AND first < ? AND last >= ? ORDER BY first, id"),
+                                       arguments: [source, from.subtractingSaturating(SampleBlock.maxSpanMicros), to, from])
+        var out: [(SampleBlock, [Int?])] = []
+        while let row = try rows.next() {
+            let ids: String = row[0]
+            let slots = ids.split(separator: ",").map { Int($0).flatMap { positions[$0] } }
+            guard let data = row.dataNoCopy(atIndex: 1) else { continue }
+            out.append((try SampleBlock(decoding: [UInt8](data)), slots))
+        }
+        return out
     }
 
     /// Every stored sample of `source` in [from, to), block by block (in the order blocks
@@ -235,10 +292,12 @@ extension HistoryStore {
     }
 
     public func stateChanges(source: Int, from: Int64, to: Int64, limit: Int) throws -> [StateChange] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT time, state, detail FROM event WHERE source = ? AND time >= ? AND time < ? ORDER BY time LIMIT ?",
-                             arguments: [source, from, to, limit]).map { StateChange(time: $0[0], state: $0[1], detail: $0[2]) }
-        }
+        try pool.read { db in try stateChanges(db, source: source, from: from, to: to, limit: limit) }
+    }
+
+    private func stateChanges(_ db: Database, source: Int, from: Int64, to: Int64, limit: Int) throws -> [StateChange] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT time, state, detail FROM event WHERE source = ? AND time >= ? AND time < ? ORDER BY time LIMIT ?"),
+                         arguments: [source, from, to, limit]).map { StateChange(time: $0[0], state: $0[1], detail: $0[2]) }
     }
 
     /// The time of the first and last sample of `source` (nil when it has none).

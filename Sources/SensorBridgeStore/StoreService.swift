@@ -90,6 +90,8 @@ public final class StoreService: HistoryService {
         let channels = query["channels"].map { $0.split(separator: ",").map(String.init) }
         let history = try store.history(source: source.name, from: from, to: to, points: points, channels: channels)
         var out = Array("{\"source\":".utf8)
+        // About 30 bytes a time and count, 12 a value: one allocation, not a dozen doublings.
+        out.reserveCapacity(1024 + history.columns.t0.count * (90 + 36 * history.channels.count))
         JSONText.appendString(source.name, to: &out)
         out += Array(",\"from\":".utf8)
         JSONText.appendMilliseconds(fromMicros: from, to: &out)

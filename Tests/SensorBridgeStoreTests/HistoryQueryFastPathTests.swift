@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import SensorBridgeCore
+
+/// The query's fast paths against the plain ones they replace: numbers printed from
+/// integers, cells read in place, samples added straight from their blocks.
+@Suite struct HistoryQueryFastPathTests {
+    /// `JSONText.appendNumber` writes what `description` writes for every finite non-integer:
+    /// short decimals, means of counts, and arbitrary doubles.
+    @Test func numbersPrintAsDescriptionDoes() {
+        var random = SeededRandom(seed: 3)
+        var values: [Double] = [0.001, -0.001, 0.0011, 0.00099, 0.1, 0.2, 0.30000000000000004, 1e-05, 999_999_999.5,
+                                1e9 + 0.5, 123_456_789.123456, 0.000001, 511.6666666666667, -0.98, 2.5e-4, 4.35, 1.005]
+        for _ in 0..<200_000 {
+            let k = Int(random.next() % 8)
+            let m = Int64(random.next() % 2_000_000_000_000) - 1_000_000_000_000
+            values.append(Double(m) / pow(10, Double(k)))
+            let count = Double(1 + random.next() % 12)
+            values.append(Double(Int64(random.next() % 20_000) - 10_000) / count)
+            values.append(Double(bitPattern: random.next()))
+        }
+        for value in values where value.isFinite && value.rounded(.towardZero) != value {
+            var out: [UInt8] = []
+            JSONText.appendNumber(value, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == value.description, "\(value)")
+        }
+    }
+
+    /// A cell read in place adds to the buckets exactly what the decoded cell adds, channels
+    /// not asked for left out, whole and fractional values alike.
+    @Test func cellsReadInPlaceAddAsDecodedCellsDo() throws {
+        var random = SeededRandom(seed: 5)
+        let positions = [4: 0, 9: 1, 2: 2]
+        var plain = HistoryBuckets(channelCount: 3)
+        var fast = HistoryBuckets(channelCount: 3, positions: positions)
+        for i in 0..<3000 {
+            var cell = SummaryCell()
+            for _ in 0..<Int(random.next() % 6) {
+                let values = (0..<4).map { c -> Double in
+                    switch random.next() % 5 {
+                    case 0: return .nan
+                    case 1: return Double(Int64(random.next() % 1000) - 500) / 8
+                    default: return Double(Int64(random.next() % 1024)) + Double(c)
+                    }
+                }
+                cell.add(time: Int64(i) * 1000 + Int64(random.next() % 1000), values: values, channelIDs: [2, 4, 7, 9])
+            }
+            let key = Int64(random.next() % 40)
+            plain.add(key: key, cell: cell, positions: positions)
+            try cell.encoded().withUnsafeBytes { try fast.add(key: key, encodedCell: $0) }
+        }
+        #expect(plain.columns() == fast.columns())
+        #expect(plain.sampleCount == fast.sampleCount)
+    }
+
+    /// A cell cut short or changed anywhere throws or adds something, and never traps.
+    @Test func tornCellsThrowAndNeverTrap() {
+        var cell = SummaryCell()
+        cell.add(time: 5, values: [1, 2.5], channelIDs: [1, 2])
+        let good = cell.encoded()
+        for cut in 0..<good.count {
+            var buckets = HistoryBuckets(channelCount: 2, positions: [1: 0, 2: 1])
+            #expect(throws: StoreDataError.self) { try Array(good.prefix(cut)).withUnsafeBytes { try buckets.add(key: 0, encodedCell: $0) } }
+        }
+        var random = SeededRandom(seed: 9)
+        for _ in 0..<2000 {
+            var bytes = good
+            bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
+            var buckets = HistoryBuckets(channelCount: 2, positions: [1: 0, 2: 1])
+            _ = try? bytes.withUnsafeBytes { try buckets.add(key: 0, encodedCell: $0) }
+        }
+    }
+
+    /// Samples added from a block land as the same samples added one by one.
+    @Test func blocksAddAsTheirSamplesDo() {
+        var random = SeededRandom(seed: 13)
+        let count = 5000
+        // In order but for a few steps back (a clock set back), which must not join runs.
+        var times: [Int64] = []
+        for i in 0..<count {
+            let back: Int64 = i % 700 == 0 ? 30_000 : 0
+            times.append(Int64(i) * 997 + Int64(random.next() % 500) - back)
+        }
+        let columns = (0..<3).map { _ in (0..<count).map { _ in random.next() % 31 == 0 ? Double.nan : Double(random.next() % 1024) } }
+        let block = SampleBlock(times: times, columns: columns)
+        let slots: [Int?] = [1, nil, 0]
+        let from: Int64 = 100_000, to: Int64 = 4_000_000, width: Int64 = 7_000
+        var plain = HistoryBuckets(channelCount: 2)
+        var fast = HistoryBuckets(channelCount: 2)
+        for i in 0..<count where times[i] >= from && times[i] < to {
+            plain.add(key: HistoryPlan.bucketStart(times[i], width: width), time: times[i], values: columns.map { $0[i] }, positions: slots)
+        }
+        var key = HistoryBuckets.SampleKey.width(width, origin: 0)
+        fast.add(block: block, from: from, to: to, slots: slots, key: &key)
+        #expect(plain.columns() == fast.columns())
+        // One bucket each, numbered on across blocks.
+        var single = HistoryBuckets(channelCount: 2)
+        var ordinal = HistoryBuckets.SampleKey.ordinal(next: 0)
+        single.add(block: block, from: from, to: 2_000_000, slots: slots, key: &ordinal)
+        single.add(block: block, from: 2_000_000, to: to, slots: slots, key: &ordinal)
+        let inRange = times.filter { $0 >= from && $0 < to }
+        #expect(single.bucketCount == inRange.count)
+        #expect(single.columns().n.allSatisfy { $0 == 1 })
+        var fixed = HistoryBuckets(channelCount: 2)
+        var one = HistoryBuckets.SampleKey.fixed(42)
+        fixed.add(block: block, from: from, to: to, slots: slots, key: &one)
+        #expect(fixed.bucketCount == 1 && fixed.sampleCount == Int64(inRange.count))
+    }
+}
