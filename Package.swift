@@ -52,6 +52,8 @@ let package = Package(
             dependencies: [
                 "SensorBridgeCore", "SensorBridgeStream",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for queries that step statements without GRDB's rows.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: optimizedAlways

@@ -264,8 +264,9 @@ extension HistoryStore {
         while let row = try rows.next() {
             let ids: String = row[0]
             let slots = ids.split(separator: ",").map { Int($0).flatMap { positions[$0] } }
-            guard let data = row.dataNoCopy(atIndex: 1) else { continue }
-            out.append((try SampleBlock(decoding: [UInt8](data)), slots))
+            guard let block = try row.withUnsafeData(atIndex: 1, { data in try data.map { try SampleBlock(decoding: [UInt8]($0)) } })
+            else { continue }
+            out.append((block, slots))
         }
         return out
     }
