@@ -132,44 +132,58 @@ public struct ByteReader {
         return Double(bitPattern: bits)
     }
 
-    /// `count` values packed by `ByteWriter.packed`, handed to `body` one by one.
-    public mutating func unpacked(count: Int, _ body: (UInt64) -> Void) throws {
-        var left = count
-        while left > 0 {
-            let n = min(left, ByteWriter.groupSize)
-            let width = Int(try byte())
-            guard width <= 64 else { throw StoreDataError("a bit width of \(width)") }
-            if width == 0 {
-                for _ in 0..<n { body(0) }
-            } else {
+    /// `count` values packed by `ByteWriter.packed`, written to `out[0..<count]`. A query
+    /// decodes a million of them a second: one unaligned load a value wherever eight bytes
+    /// are there to load, byte by byte only at the very end of the data.
+    public mutating func unpack(count: Int, into out: UnsafeMutablePointer<UInt64>) throws {
+        var at = offset
+        defer { offset = at }
+        try bytes.withUnsafeBufferPointer { all in
+            let end = all.count
+            var written = 0
+            while written < count {
+                let n = min(count - written, ByteWriter.groupSize)
+                guard at < end else { throw StoreDataError("the data ends early") }
+                let width = Int(all[at])
+                at += 1
+                guard width <= 64 else { throw StoreDataError("a bit width of \(width)") }
+                guard width > 0 else {
+                    (out + written).update(repeating: 0, count: n)
+                    written += n
+                    continue
+                }
                 let need = (n * width + 7) / 8
-                guard bytes.count - offset >= need else { throw StoreDataError("the data ends early") }
+                guard end - at >= need else { throw StoreDataError("the data ends early") }
                 let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
-                bytes.withUnsafeBufferPointer { all in
-                    let base = offset
-                    var bit = 0
-                    for _ in 0..<n {
-                        let byteIndex = base + bit >> 3
-                        let shift = bit & 7
-                        // Up to 9 bytes may hold one value (64 bits at an odd offset).
-                        var word: UInt64 = 0
-                        let available = min(8, base + need - byteIndex)
-                        if available == 8 {
-                            word = UInt64(littleEndian: UnsafeRawPointer(all.baseAddress! + byteIndex).loadUnaligned(as: UInt64.self))
-                        } else {
-                            for k in 0..<available { word |= UInt64(all[byteIndex + k]) << UInt64(8 * k) }
-                        }
-                        var value = word >> UInt64(shift)
-                        if shift + width > 64, byteIndex + 8 < base + need {
-                            value |= UInt64(all[byteIndex + 8]) << UInt64(64 - shift)
-                        }
-                        body(value & mask)
+                let base = all.baseAddress! + at
+                let room = end - at  // bytes readable from base (may run past this group)
+                var bit = 0
+                var i = 0
+                if width <= 56 {  // a value then lies within the eight bytes from its first
+                    while i < n, bit >> 3 + 8 <= room {
+                        let word = UInt64(littleEndian: UnsafeRawPointer(base + bit >> 3).loadUnaligned(as: UInt64.self))
+                        out[written + i] = (word >> UInt64(bit & 7)) & mask
                         bit += width
+                        i += 1
                     }
                 }
-                offset += need
+                while i < n {
+                    let byteIndex = bit >> 3
+                    let shift = bit & 7
+                    // Up to 9 bytes may hold one value (64 bits at an odd offset).
+                    var word: UInt64 = 0
+                    for k in 0..<min(8, need - byteIndex) { word |= UInt64(base[byteIndex + k]) << UInt64(8 * k) }
+                    var value = word >> UInt64(shift)
+                    if shift + width > 64, byteIndex + 8 < need {
+                        value |= UInt64(base[byteIndex + 8]) << UInt64(64 - shift)
+                    }
+                    out[written + i] = value & mask
+                    bit += width
+                    i += 1
+                }
+                at += need
+                written += n
             }
-            left -= n
         }
     }
 }

@@ -176,26 +176,74 @@ extension SampleBlock {
         guard version == SampleBlock.version else { throw StoreDataError("a block of version \(version)") }
         let count = try input.count(max: SampleBlock.maxSamples)
         let channels = try input.count(max: SampleBlock.maxChannels)
-        var times: [Int64] = []
-        times.reserveCapacity(count)
-        if count > 0 {
+        // Unpacked in place: each raw 64-bit value is replaced by the time it leads to.
+        let times = try [Int64](unsafeUninitializedCapacity: count) { buffer, initialized in
+            guard count > 0 else { return }
             var previous = try input.signed()
-            times.append(previous)
-            if count > 1 {
-                var delta = try input.signed()
-                previous = previous &+ delta
-                times.append(previous)
-                try input.unpacked(count: count - 2) { raw in
-                    delta = delta &+ unzigzag(raw)
+            buffer[0] = previous
+            initialized = 1
+            guard count > 1 else { return }
+            var delta = try input.signed()
+            previous = previous &+ delta
+            buffer[1] = previous
+            initialized = 2
+            try (buffer.baseAddress! + 2).withMemoryRebound(to: UInt64.self, capacity: count - 2) { raw in
+                try input.unpack(count: count - 2, into: raw)
+                for i in 0..<(count - 2) {
+                    delta = delta &+ unzigzag(raw[i])
                     previous = previous &+ delta
-                    times.append(previous)
+                    raw[i] = UInt64(bitPattern: previous)
                 }
             }
+            initialized = count
         }
         var columns: [[Double]] = []
         columns.reserveCapacity(channels)
         for _ in 0..<channels { columns.append(try SampleBlock.decodeColumn(count: count, from: &input)) }
         self.init(times: times, columns: columns)
+    }
+
+    /// Scaled integers, delta or delta-of-delta coded, back to their values: unpacked in place
+    /// (each raw 64-bit value replaced by its Double), with no division for whole numbers.
+    private static func decodeScaled(count: Int, scale: Int, secondOrder: Bool, from input: inout ByteReader) throws -> [Double] {
+        let p = powersOfTen[scale]
+        return try [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var previous = try input.signed()
+            var delta: Int64 = 0
+            var start = 1
+            if secondOrder {
+                delta = try input.signed()
+                start = 2
+            }
+            buffer[0] = Double(previous) / p
+            if secondOrder {
+                previous = previous &+ delta
+                buffer[1] = Double(previous) / p
+            }
+            // The rest is unpacked as raw 64-bit values into the Doubles' own memory, then each
+            // raw value is overwritten by its Double's bits.
+            try (buffer.baseAddress! + start).withMemoryRebound(to: UInt64.self, capacity: count - start) { raw in
+                try input.unpack(count: count - start, into: raw)
+                if secondOrder {
+                    for i in 0..<(count - start) {
+                        delta = delta &+ unzigzag(raw[i])
+                        previous = previous &+ delta
+                        raw[i] = (Double(previous) / p).bitPattern
+                    }
+                } else if scale == 0 {
+                    for i in 0..<(count - start) {
+                        previous = previous &+ unzigzag(raw[i])
+                        raw[i] = Double(previous).bitPattern
+                    }
+                } else {
+                    for i in 0..<(count - start) {
+                        previous = previous &+ unzigzag(raw[i])
+                        raw[i] = (Double(previous) / p).bitPattern
+                    }
+                }
+            }
+            initialized = count
+        }
     }
 
     private static func decodeColumn(count: Int, from input: inout ByteReader) throws -> [Double] {
@@ -225,25 +273,9 @@ extension SampleBlock {
                 let scaleByte = try input.byte()
                 let scale = Int(scaleByte & ~secondOrderFlag)
                 guard scale < powersOfTen.count else { throw StoreDataError("a decimal scale of \(scale)") }
-                let p = powersOfTen[scale]
-                var previous = try input.signed()
-                values.append(Double(previous) / p)
-                if scaleByte & secondOrderFlag != 0 {
-                    guard present >= 3 else { throw StoreDataError("deltas of deltas of \(present) values") }
-                    var delta = try input.signed()
-                    previous = previous &+ delta
-                    values.append(Double(previous) / p)
-                    try input.unpacked(count: present - 2) { raw in
-                        delta = delta &+ unzigzag(raw)
-                        previous = previous &+ delta
-                        values.append(Double(previous) / p)
-                    }
-                } else {
-                    try input.unpacked(count: present - 1) { raw in
-                        previous = previous &+ unzigzag(raw)
-                        values.append(Double(previous) / p)
-                    }
-                }
+                let secondOrder = scaleByte & secondOrderFlag != 0
+                if secondOrder { guard present >= 3 else { throw StoreDataError("deltas of deltas of \(present) values") } }
+                values = try decodeScaled(count: present, scale: scale, secondOrder: secondOrder, from: &input)
             case .xor:
                 var previous = try input.double().bitPattern
                 values.append(Double(bitPattern: previous))
