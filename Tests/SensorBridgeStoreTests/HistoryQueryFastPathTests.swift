@@ -107,4 +107,29 @@ import TestSupport
         fixed.add(block: block, from: from, to: to, slots: slots, key: &one)
         #expect(fixed.bucketCount == 1 && fixed.sampleCount == Int64(inRange.count))
     }
+
+    /// Runs of a bucket end exactly at its last µs: times on, just before and just after
+    /// bucket boundaries (an origin not on a boundary), and times at both ends of Int64.
+    @Test func runsEndAtTheBucketsLastMicrosecond() {
+        let width: Int64 = 5_000
+        let cases: [(origin: Int64, times: [Int64])] = [
+            (1_234, (0..<400).flatMap { k -> [Int64] in let edge = 1_234 + Int64(k) * width; return [edge - 1, edge, edge + 1] }),
+            (0, [Int64.min, Int64.min + 1, Int64.min + 807, Int64.min + 808, Int64.min + 809, Int64.min + 5_807, Int64.min + 5_808, Int64.min + 9_000]),
+            (-7, [Int64.max - 9_000, Int64.max - 4_000, Int64.max - 10, Int64.max - 1]),
+            (Int64.min / 2, [-5, 0, 5, Int64.max / 2, Int64.max - 3]),
+        ]
+        for (origin, times) in cases {
+            let columns = [times.indices.map { Double($0) }]
+            let block = SampleBlock(times: times, columns: columns)
+            var plain = HistoryBuckets(channelCount: 1)
+            for (i, time) in times.enumerated() where time < Int64.max {
+                plain.add(key: HistoryPlan.bucketStart(time.subtractingSaturating(origin), width: width), time: time,
+                          values: [columns[0][i]], positions: [0])
+            }
+            var fast = HistoryBuckets(channelCount: 1)
+            var key = HistoryBuckets.SampleKey.width(width, origin: origin)
+            fast.add(block: block, from: .min, to: .max, slots: [0], key: &key)
+            #expect(plain.columns() == fast.columns(), "origin \(origin)")
+        }
+    }
 }

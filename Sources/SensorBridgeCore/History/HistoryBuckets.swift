@@ -144,21 +144,23 @@ public struct HistoryBuckets {
             case .fixed(let fixed): k = fixed
             }
             let b = slot(k)
-            var end = i + 1
-            if case .ordinal = key {
-            } else {
-                while end < times.count, times[end] >= from, times[end] < to, times[end] >= times[end - 1] {
-                    let next = times[end]
-                    let nextKey: Int64
-                    switch key {
-                    case .width(let width, let origin): nextKey = HistoryPlan.bucketStart(next.subtractingSaturating(origin), width: width)
-                    case .fixed(let fixed): nextKey = fixed
-                    case .ordinal: nextKey = .min
-                    }
-                    guard nextKey == k else { break }
-                    end += 1
-                }
+            // The run goes on while times keep in order and stay in the bucket: up to the
+            // bucket's last time, found once a run (not a division a sample). The next bucket
+            // starts where `bucketStart` says (a bucket cut short at Int64.min ends early);
+            // where the last time does not fit an Int64, runs are single samples: a run may
+            // end early (the next one finds the same bucket), never late.
+            var lastTime: Int64
+            switch key {
+            case .width(let width, let origin):
+                let next = HistoryPlan.bucketStart(k.addingSaturating(width), width: width)
+                let (bucketLast, overflow) = origin.addingReportingOverflow(next &- 1)
+                lastTime = overflow || next <= k ? .min : bucketLast
+            case .fixed: lastTime = .max
+            case .ordinal: lastTime = .min
             }
+            lastTime = Swift.min(lastTime, to - 1)  // to > time here, so to − 1 cannot overflow
+            var end = i + 1
+            while end < times.count, times[end] <= lastTime, times[end] >= from, times[end] >= times[end - 1] { end += 1 }
             // Times of a run are in order: its first and last are its ends.
             if time < first[b] { first[b] = time }
             if times[end - 1] > last[b] { last[b] = times[end - 1] }
