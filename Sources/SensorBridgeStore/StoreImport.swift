@@ -46,6 +46,17 @@ extension HistoryStore {
         var decoder = SampleDecoder()
         var sink = ImportSink()
         var skipped = 0
+        // A raw capture's timed chunks and the lines the reader skipped (a recording's lines
+        // go to `feedLine` uncopied).
+        func takeEvent(_ event: ReplayReader.Event) {
+            switch event {
+            case .chunk(let timed):
+                decoder.feed(timed.bytes[...], receivedMicros: start.addingSaturating(timed.offsetMicros),
+                             onError: { _, _ in sink.rejected += 1 }, onSample: { sink.add($0) })
+            case .skipped:
+                skipped += 1
+            }
+        }
         let readSize = 1 << 20
         var block = [UInt8](repeating: 0, count: readSize)
         let descriptor = handle.fileDescriptor
@@ -57,31 +68,13 @@ extension HistoryStore {
                     throw StoreError("cannot read \(path): \(String(cString: strerror(errno)))")
                 }
                 if count == 0 { break }
-                // A recording's lines go straight to the decoder, uncopied; a raw capture's
-                // chunks and the skipped lines come as events.
                 reader.feed(block[0..<count], entry: { offset, line in
                     decoder.feedLine(line, receivedMicros: start.addingSaturating(offset),
                                      onError: { _, _ in sink.rejected += 1 }, onSample: { sink.add($0) })
-                }, emit: { event in
-                    switch event {
-                    case .chunk(let timed):
-                        decoder.feed(timed.bytes[...], receivedMicros: start.addingSaturating(timed.offsetMicros),
-                                     onError: { _, _ in sink.rejected += 1 }, onSample: { sink.add($0) })
-                    case .skipped:
-                        skipped += 1
-                    }
-                })
+                }, emit: takeEvent)
                 if sink.chunk.count >= ImportWriter.chunkSamples { try writer.hand(sink.takeChunk()) }
             }
-            reader.finish { event in
-                switch event {
-                case .chunk(let timed):
-                    decoder.feed(timed.bytes[...], receivedMicros: start.addingSaturating(timed.offsetMicros),
-                                 onError: { _, _ in sink.rejected += 1 }, onSample: { sink.add($0) })
-                case .skipped:
-                    skipped += 1
-                }
-            }
+            reader.finish(emit: takeEvent)
             decoder.flushCounts()
             try writer.hand(sink.takeChunk())
             try writer.finish()

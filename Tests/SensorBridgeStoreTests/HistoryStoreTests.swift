@@ -204,6 +204,25 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         #expect(original["y"]!.contains(""))  // missing values stay missing
     }
 
+    /// A raw capture (a sketch's output saved as it came, no times) is timed at the rate
+    /// given, one line after another; a line of garbage is counted, not stored.
+    @Test func aRawCaptureIsTimedAtItsRate() throws {
+        let folder = try TemporaryFolder()
+        let lines = (0..<500).map { "\($0),\(1000 - $0)" } + ["\u{1}\u{2}garbage"] + (500..<600).map { "\($0),\(1000 - $0)" }
+        try Data((lines.joined(separator: "\r\n") + "\r\n").utf8).write(to: URL(fileURLWithPath: folder.file("capture.txt")))
+        let store = try HistoryStore(path: folder.file("raw.sqlite"))
+        let result = try store.importLog(path: folder.file("capture.txt"), sourceName: "board", rawLineRate: 100)
+        #expect(result.samples == 600)
+        #expect(result.rejectedLines == 1)
+        let (first, last) = (try #require(result.first), try #require(result.last))
+        #expect(last - first == 600 * 10_000)  // 601 lines, 10 ms apart
+        var csv: [UInt8] = []
+        try store.export(source: nil, from: .min, to: .max, format: .csv) { csv += $0 }
+        let rows = String(decoding: csv, as: UTF8.self).split(separator: "\n")
+        #expect(rows.count == 601)
+        #expect(rows[1].hasSuffix(",0,1000") && rows[600].hasSuffix(",599,401"))
+    }
+
     /// Times in a store are read from a file: the extremes of Int64 are answered, not trapped on.
     @Test func extremeTimesInAStoreNeverTrap() throws {
         let folder = try TemporaryFolder()

@@ -85,6 +85,20 @@ public struct ByteWriter {
     }
 }
 
+/// A varint (7 bits a byte, low first) from the bytes `next` hands out: one rule for the
+/// readers of arrays and of SQLite's own buffers.
+@inline(__always) func readVarint(_ next: () throws -> UInt8) throws -> UInt64 {
+    var result: UInt64 = 0
+    var shift: UInt64 = 0
+    while true {
+        let b = try next()
+        guard shift < 64 else { throw StoreDataError("a number is too long") }
+        result |= UInt64(b & 0x7f) << shift
+        if b < 0x80 { return result }
+        shift += 7
+    }
+}
+
 /// Reads what `ByteWriter` wrote, checking every length against what is there.
 public struct ByteReader {
     private let bytes: [UInt8]
@@ -103,17 +117,7 @@ public struct ByteReader {
         return bytes[offset]
     }
 
-    public mutating func varint() throws -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let b = try byte()
-            guard shift < 64 else { throw StoreDataError("a number is too long") }
-            result |= UInt64(b & 0x7f) << shift
-            if b < 0x80 { return result }
-            shift += 7
-        }
-    }
+    public mutating func varint() throws -> UInt64 { try readVarint { try byte() } }
 
     public mutating func signed() throws -> Int64 { unzigzag(try varint()) }
 

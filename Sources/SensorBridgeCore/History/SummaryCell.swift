@@ -185,17 +185,7 @@ struct RawByteReader {
         return bytes[offset]
     }
 
-    @inline(__always) mutating func varint() throws -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            let b = try byte()
-            guard shift < 64 else { throw StoreDataError("a number is too long") }
-            result |= UInt64(b & 0x7f) << shift
-            if b < 0x80 { return result }
-            shift += 7
-        }
-    }
+    @inline(__always) mutating func varint() throws -> UInt64 { try readVarint { try byte() } }
 
     @inline(__always) mutating func signed() throws -> Int64 { unzigzag(try varint()) }
 
