@@ -2,51 +2,26 @@
 /// sample on the hot path, where Foundation's `JSONEncoder` costs far more than the numbers.
 public enum JSONText {
     /// A sensor value: integral values print without a fraction (`512`, not `512.0`),
-    /// others in Swift's shortest round-trip form (`-0.98`, `1e-05`), both valid JSON; short
-    /// decimals by `ShortDecimal`, the same text for less.
+    /// others in Swift's shortest round-trip form (`-0.98`, `1e-05`), both valid JSON
+    /// (`NumberWriter`).
     public static func appendNumber(_ value: Double, to out: inout [UInt8]) {
-        if value.rounded(.towardZero) == value, abs(value) < 1e15 {
-            appendInteger(Int64(value), to: &out)
-        } else if value.isFinite {
-            if !ShortDecimal.append(value, to: &out) { out.append(contentsOf: value.description.utf8) }
-        } else {
-            out.append(contentsOf: "null".utf8)  // never produced by the parser; kept valid JSON anyway
-        }
+        NumberWriter.append(to: &out) { NumberWriter.write(value, to: $0) }
     }
 
     /// Digits straight into `out`: no string per number on the hot path.
     public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        appendInteger(value.magnitude, to: &out)
+        NumberWriter.append(to: &out) { NumberWriter.write(value, to: $0) }
     }
 
     /// Sequence numbers and counters: every `UInt64` as it is (converting to `Int64` would
     /// trap past `Int64.max`, a number a peer can send).
     public static func appendInteger(_ value: UInt64, to out: inout [UInt8]) {
-        var magnitude = value
-        // Written backwards into 20 bytes on the stack (UInt64's most digits), then appended.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = 20
-            repeat {
-                start -= 1
-                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
-        }
+        NumberWriter.append(to: &out) { NumberWriter.write(value, to: $0) }
     }
 
     /// Milliseconds since the epoch with microsecond resolution: `1763765580123.456`.
     public static func appendMilliseconds(fromMicros micros: Int64, to out: inout [UInt8]) {
-        // The sign apart: -500 µs is "-0.500", which `micros / 1000` (0) would lose.
-        if micros < 0 { out.append(UInt8(ascii: "-")) }
-        let whole = micros.magnitude / 1000
-        let fraction = micros.magnitude % 1000
-        appendInteger(whole, to: &out)
-        out.append(UInt8(ascii: "."))
-        out.append(UInt8(ascii: "0") + UInt8(fraction / 100))
-        out.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
-        out.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+        NumberWriter.append(to: &out) { NumberWriter.writeMilliseconds(fromMicros: micros, to: $0) }
     }
 
     public static func appendString(_ string: String, to out: inout [UInt8]) {

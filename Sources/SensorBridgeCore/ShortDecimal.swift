@@ -1,36 +1,82 @@
-/// Sensor values and their means are mostly short decimals (`512.4`, `3.25`): printed here
-/// from integers, they cost a fraction of Swift's general shortest round-trip conversion,
-/// which a history answer of 2000 buckets × 9 numbers would otherwise run 18 000 times.
-/// The text is the same as `Double.description` gives (tests compare them).
+/// Sensor values and their means are decimals (`512.4`, `3.25`, `512.0333333333333`):
+/// printed here from integers, they cost a fraction of Swift's general shortest round-trip
+/// conversion and its string, which a history answer of 2000 buckets × 9 numbers would
+/// otherwise pay 18 000 times. The text is the same as `Double.description` gives (tests
+/// compare them).
 enum ShortDecimal {
-    private static let powers: [Double] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
-    private static let integerPowers: [UInt64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
+    /// 10^k, all exact as doubles.
+    private static let powers: [Double] = (0...16).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
+    private static let integerPowers: [UInt64] = (0...16).map { k in (0..<k).reduce(1) { a, _ in a * 10 } }
+    /// Integers up to 2⁵³ are exact as doubles.
+    private static let exactLimit = 9_007_199_254_740_992.0
 
-    /// Appends `value` as digits with at most 6 after the point when such a decimal reads
-    /// back as exactly `value`; false (nothing appended) otherwise. With the fewest digits
-    /// that read back, this is the shortest round-trip text, as `description` writes it.
-    static func append(_ value: Double, to out: inout [UInt8]) -> Bool {
+    /// The decimal with `k` digits after the point nearest to `magnitude` (× 10^k, as an
+    /// integer), when it reads back as exactly `magnitude`; nil otherwise. The product's
+    /// rounding error is taken from a fused multiply-add, so near-ties pick the nearer side.
+    @inline(__always) private static func digits(_ magnitude: Double, _ k: Int) -> UInt64? {
+        let p = powers[k]
+        let product = magnitude * p
+        guard product < exactLimit else { return nil }
+        var whole = Int64(product)  // truncated: 0 ≤ product < 2⁵³
+        let error = (-product).addingProduct(magnitude, p)  // magnitude × p − product, exactly
+        if (product - Double(whole)) + error >= 0.5 { whole += 1 }  // half away from zero
+        // Both exact (whole < 2⁵³, 10^k), so the quotient is the double nearest the decimal.
+        guard Double(whole) / p == magnitude else { return nil }
+        return UInt64(whole)
+    }
+
+    /// Writes `value` at `out` as the decimal with the fewest digits after the point that
+    /// reads back as exactly `value`, returning the end; nil (nothing written) when that needs
+    /// more than 2⁵³ or the value is outside 0.001 ..< 1e9. Fewest digits, nearest first:
+    /// the shortest round-trip text, as `description` writes it. At most 18 bytes.
+    @inline(__always)
+    static func write(_ value: Double, to out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8>? {
         let magnitude = value.magnitude
-        // Below 0.001 `description` may switch to exponents; above 1e9 × 10⁶ nears 2⁵³.
-        guard magnitude >= 0.001, magnitude < 1e9 else { return false }
-        for k in 1...6 {
-            let scaled = (magnitude * powers[k]).rounded()
-            // Both exact (scaled < 2⁵³, 10^k), so the division is the double nearest the decimal.
-            guard scaled / powers[k] == magnitude else { continue }
-            let digits = UInt64(scaled)
-            if value < 0 { out.append(UInt8(ascii: "-")) }
-            JSONText.appendInteger(digits / integerPowers[k], to: &out)
-            out.append(UInt8(ascii: "."))
-            var fraction = digits % integerPowers[k]
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { buffer in
-                for i in stride(from: k - 1, through: 0, by: -1) {
-                    buffer[i] = UInt8(ascii: "0") + UInt8(fraction % 10)
-                    fraction /= 10
+        // Below 0.001 `description` may switch to exponents; from 1e9 on it may need 17 digits.
+        guard magnitude >= 0.001, magnitude < 1e9 else { return nil }
+        var found: (k: Int, digits: UInt64)
+        // Readings have a decimal or two: tried first. Means need many: the fewest found by
+        // halving, as a decimal that reads back still does with a digit more.
+        if let d = digits(magnitude, 1) {
+            found = (1, d)
+        } else if let d = digits(magnitude, 2) {
+            found = (2, d)
+        } else {
+            // The most digits an exact integer holds at this magnitude; none there: nil.
+            var high = 16
+            while high > 3, magnitude * powers[high] >= exactLimit { high -= 1 }
+            guard let most = digits(magnitude, high) else { return nil }
+            found = (high, most)
+            var low = 3  // digits(k) is nil below `low`, a number at `high`
+            while low < high {
+                let middle = (low + high) / 2
+                if let d = digits(magnitude, middle) {
+                    found = (middle, d)
+                    high = middle
+                } else {
+                    low = middle + 1
                 }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<k]))
             }
-            return true
         }
-        return false
+        let (k, all) = found
+        var cursor = out
+        if value < 0 {
+            cursor[0] = UInt8(ascii: "-")
+            cursor += 1
+        }
+        cursor = NumberWriter.write(all / integerPowers[k], to: cursor)
+        cursor[0] = UInt8(ascii: ".")
+        return NumberWriter.write(all % integerPowers[k], digits: k, to: cursor + 1)
+    }
+
+    /// The same, appended to `out`; false (nothing appended) where `write` gives nil.
+    static func append(_ value: Double, to out: inout [UInt8]) -> Bool {
+        var written = false
+        NumberWriter.append(to: &out) { start in
+            guard let end = write(value, to: start) else { return start }
+            written = true
+            return end
+        }
+        return written
     }
 }
