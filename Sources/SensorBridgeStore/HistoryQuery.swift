@@ -108,8 +108,13 @@ extension HistoryStore {
         }
         var positions: [Int: Int] = [:]
         for (p, channel) in chosen.enumerated() { positions[channel.id] = p }
-        var buckets = HistoryBuckets(channelCount: chosen.count, positions: positions)
+        var buckets = HistoryBuckets(channelCount: chosen.count)
         var exact = false
+        /// Buckets laid out in advance on the lattice the plan's keys lie on.
+        func prepare(_ lattice: HistoryBuckets.Lattice?) {
+            buckets = HistoryBuckets(channelCount: chosen.count, positions: positions, lattice: lattice)
+        }
+        let latticeLimit = 2 * max(1, points) + 2
 
         /// Adds the cells of `level` starting in [start, end), each to `key(its start)`.
         func addCells(level: Int, start: Int64, end: Int64, key: (Int64) -> Int64) throws {
@@ -138,17 +143,37 @@ extension HistoryStore {
         case .samples(let width):
             // Decoded once; counted first, so a range of at most `points` samples is bucketed
             // one sample each (exact) without bucketing it twice.
-            let found = try blocks(db, source: source.id, from: from, to: to, positions: positions)
+            let raw = try rawBlocks(db, source: source.id, from: from, to: to, positions: positions)
+            let found = try TwoHalves.run(raw.count) { half in
+                try raw[half].map { (try SampleBlock(decoding: $0.data), $0.slots) }
+            }.flatMap { $0 }
             var inRange = 0
             for (block, _) in found {
                 for t in block.times where t >= from && t < to { inRange += 1 }
             }
-            var key: HistoryBuckets.SampleKey = inRange <= points ? .ordinal(next: 0) : .width(width, origin: from)
             exact = inRange <= points
-            for (block, slots) in found {
-                buckets.add(block: block, from: from, to: to, slots: slots, key: &key)
+            if exact {
+                var key = HistoryBuckets.SampleKey.ordinal(next: 0)
+                prepare(HistoryBuckets.Lattice(origin: 0, width: 1, count: inRange))
+                for (block, slots) in found {
+                    buckets.add(block: block, from: from, to: to, slots: slots, key: &key)
+                }
+            } else {
+                let lattice = HistoryBuckets.Lattice.covering(from: from, to: to.subtractingSaturating(1), width: width, origin: from, limit: latticeLimit)
+                let count = chosen.count
+                let halves = try TwoHalves.run(found.count) { half in
+                    var part = HistoryBuckets(channelCount: count, lattice: lattice)
+                    var key = HistoryBuckets.SampleKey.width(width, origin: from)
+                    for (block, slots) in found[half] {
+                        part.add(block: block, from: from, to: to, slots: slots, key: &key)
+                    }
+                    return part
+                }
+                buckets = halves[0]
+                for part in halves.dropFirst() { buckets.merge(part) }
             }
         case .cells(let width, let level):
+            prepare(.covering(from: from, to: to, width: width, limit: latticeLimit))
             let firstWhole = HistoryPlan.bucketStart(from.addingSaturating(width - 1), width: width)
             let lastWhole = HistoryPlan.bucketStart(to, width: width)
             if firstWhole < lastWhole {
@@ -167,6 +192,7 @@ extension HistoryStore {
                 }
             }
         case .fine(let width):
+            prepare(.covering(from: from, to: to, width: width, limit: latticeLimit))
             // Each second whole in range from its 100 ms cells when they add up to it; the
             // others (sparse seconds, the ragged ends) from their samples.
             let first = SummaryLevel.cellStart(from, level: 1)
@@ -225,7 +251,7 @@ extension HistoryStore {
         }
         // Few samples after all (a range mostly in a gap): one bucket each, as promised.
         if !exact, buckets.sampleCount <= Int64(points) {
-            buckets = HistoryBuckets(channelCount: chosen.count, positions: positions)
+            prepare(HistoryBuckets.Lattice(origin: 0, width: 1, count: Int(max(0, buckets.sampleCount))))
             try addSamples(from, to, key: .ordinal(next: 0))
             exact = true
         }
@@ -258,15 +284,19 @@ extension HistoryStore {
     /// The blocks of `source` that may hold samples in [from, to), decoded, in the order
     /// they begin, each with its columns' positions (`positions`: channel number → position).
     func blocks(_ db: Database, source: Int, from: Int64, to: Int64, positions: [Int: Int]) throws -> [(SampleBlock, [Int?])] {
+        try rawBlocks(db, source: source, from: from, to: to, positions: positions).map { (try SampleBlock(decoding: $0.data), $0.slots) }
+    }
+
+    /// The same, still encoded (decoding is the caller's, maybe on several threads).
+    func rawBlocks(_ db: Database, source: Int, from: Int64, to: Int64, positions: [Int: Int]) throws -> [(data: [UInt8], slots: [Int?])] {
         let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT channels, data FROM block WHERE source = ? AND first >= ? AND first < ? AND last >= ? ORDER BY first, id"),
                                        arguments: [source, from.subtractingSaturating(SampleBlock.maxSpanMicros), to, from])
-        var out: [(SampleBlock, [Int?])] = []
+        var out: [(data: [UInt8], slots: [Int?])] = []
         while let row = try rows.next() {
             let ids: String = row[0]
             let slots = ids.split(separator: ",").map { Int($0).flatMap { positions[$0] } }
-            guard let block = try row.withUnsafeData(atIndex: 1, { data in try data.map { try SampleBlock(decoding: [UInt8]($0)) } })
-            else { continue }
-            out.append((block, slots))
+            guard let data = try row.withUnsafeData(atIndex: 1, { data in data.map { [UInt8]($0) } }) else { continue }
+            out.append((data, slots))
         }
         return out
     }

@@ -27,6 +27,68 @@ import TestSupport
         }
     }
 
+    /// Means of many samples need 13 to 17 digits: found by halving with the product's error
+    /// taken into account, they must still be `description`'s text, sign and all. Integers
+    /// of every length print as `String` does.
+    @Test func meansAndIntegersPrintAsSwiftDoes() {
+        var random = SeededRandom(seed: 11)
+        var checked = 0
+        for _ in 0..<300_000 {
+            let count = Double(1 + random.next() % 5_000)
+            let sum = Double(Int64(random.next() % 20_000_000) - 10_000_000)
+            let decimals = Double(Int64(random.next() % 2_000_000) - 1_000_000) / 100  // sums of 2-decimal readings
+            for value in [sum / count, decimals / count, (sum / count) * 1e-3, (sum / count) * 1e3] where value.rounded(.towardZero) != value {
+                var out: [UInt8] = []
+                JSONText.appendNumber(value, to: &out)
+                #expect(String(decoding: out, as: UTF8.self) == value.description, "\(value)")
+                checked += 1
+            }
+        }
+        #expect(checked > 1_000_000)
+        var integers: [Int64] = [0, 9, 10, 99, 100, 101, .max, .min, .min + 1]
+        for k in 0..<19 {
+            let power = (0..<k).reduce(Int64(1)) { a, _ in a * 10 }
+            integers += [power, power - 1, -power, -(power - 1), power + 1]
+        }
+        for _ in 0..<20_000 { integers.append(Int64(bitPattern: random.next()) >> Int64(random.next() % 63)) }
+        for value in integers {
+            var out: [UInt8] = []
+            JSONText.appendInteger(value, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == String(value))
+        }
+    }
+
+    /// Buckets laid out on a lattice hold what hashed buckets hold, for keys on it, off it
+    /// (between its points, before, after, at both ends of Int64) and in any order; two
+    /// halves merged hold what one set filled in turn holds.
+    @Test func latticeAndMergeAddAsHashedBucketsDo() {
+        var random = SeededRandom(seed: 17)
+        let lattice = HistoryBuckets.Lattice(origin: -5_000, width: 250, count: 80)
+        var keys: [Int64] = (0..<80).map { -5_000 + Int64($0) * 250 }
+        keys += [-5_001, -4_999, 14_750, 15_000, 100, .min, .max, -5_250]
+        var hashed = HistoryBuckets(channelCount: 2)
+        var laid = HistoryBuckets(channelCount: 2, lattice: lattice)
+        var halves = [HistoryBuckets(channelCount: 2, lattice: lattice), HistoryBuckets(channelCount: 2)]
+        for i in 0..<20_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            let values = [Double(random.next() % 1024), random.next() % 7 == 0 ? .nan : Double(random.next() % 1024)]
+            let time = Int64(i)
+            hashed.add(key: key, time: time, values: values, positions: [0, 1])
+            laid.add(key: key, time: time, values: values, positions: [0, 1])
+            halves[i < 9_000 ? 0 : 1].add(key: key, time: time, values: values, positions: [0, 1])
+        }
+        #expect(laid.columns() == hashed.columns())
+        var merged = halves[0]
+        merged.merge(halves[1])
+        #expect(merged.columns() == hashed.columns())
+        #expect(merged.bucketCount == hashed.bucketCount && merged.sampleCount == 20_000)
+        // The lattice a query asks for: its first and last keys are the range's ends' buckets.
+        let covering = HistoryBuckets.Lattice.covering(from: 1_001, to: 9_999, width: 1_000, limit: 100)
+        #expect(covering == HistoryBuckets.Lattice(origin: 1_000, width: 1_000, count: 9))
+        #expect(HistoryBuckets.Lattice.covering(from: .min, to: .max, width: 1_000, limit: 100) == nil)
+        #expect(HistoryBuckets.Lattice.covering(from: 0, to: 1_000_000, width: 1, limit: 100) == nil)
+    }
+
     /// A cell read in place adds to the buckets exactly what the decoded cell adds, channels
     /// not asked for left out, whole and fractional values alike.
     @Test func cellsReadInPlaceAddAsDecodedCellsDo() throws {

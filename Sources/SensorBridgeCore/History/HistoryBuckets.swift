@@ -1,10 +1,49 @@
 /// The buckets of a history answer being filled, for a fixed list of channels: from single
 /// samples or from whole summary cells, in any order; each bucket keeps the exact count,
 /// min, max and sum of what went in, and the first and last sample's time.
-public struct HistoryBuckets {
+public struct HistoryBuckets: Sendable {
     public let channelCount: Int
+
+    /// Where a query's buckets lie: keys `origin + k × width` for k in 0..<count. Their slots
+    /// are laid out in advance and found by arithmetic, already in time order; any other key
+    /// (a bucket cut short where times saturate, or no lattice given) is hashed.
+    public struct Lattice: Equatable, Sendable {
+        public var origin: Int64
+        public var width: Int64
+        public var count: Int
+
+        public init(origin: Int64, width: Int64, count: Int) {
+            self.origin = origin
+            self.width = width
+            self.count = count
+        }
+
+        /// The lattice of `width`-wide buckets from the one holding `from` through the one
+        /// holding `to` (`bucketStart` keys), or nil when it would hold more than `limit`.
+        public static func covering(from: Int64, to: Int64, width: Int64, origin: Int64 = 0, limit: Int) -> Lattice? {
+            guard width > 0, from <= to else { return nil }
+            let first = HistoryPlan.bucketStart(from.subtractingSaturating(origin), width: width)
+            let last = HistoryPlan.bucketStart(to.subtractingSaturating(origin), width: width)
+            let (span, overflow) = last.subtractingReportingOverflow(first)
+            guard !overflow, span / width < Int64(limit) else { return nil }
+            return Lattice(origin: first, width: width, count: Int(span / width) + 1)
+        }
+
+        /// The slot of `key`, or nil when it is not on the lattice.
+        @inline(__always) func slot(of key: Int64) -> Int? {
+            let (offset, overflow) = key.subtractingReportingOverflow(origin)
+            guard !overflow, offset >= 0, offset % width == 0 else { return nil }
+            let k = offset / width
+            return k < Int64(count) ? Int(k) : nil
+        }
+    }
+
+    private let lattice: Lattice?
+    /// Slots of keys off the lattice (after the lattice's own).
     private var index: [Int64: Int] = [:]
-    public private(set) var keys: [Int64] = []
+    /// The key of each slot; `used[slot]` once something went in.
+    private var keys: [Int64] = []
+    private var used: [Bool] = []
     var first: [Int64] = []
     var last: [Int64] = []
     var samples: [Int64] = []
@@ -17,16 +56,30 @@ public struct HistoryBuckets {
     /// are found faster in a short list than by hashing, once per cell.
     private var positionList: [(id: Int, position: Int)] = []
 
-    public init(channelCount: Int) { self.channelCount = channelCount }
+    public init(channelCount: Int, lattice: Lattice? = nil) {
+        self.channelCount = channelCount
+        self.lattice = lattice
+        guard let lattice, lattice.count > 0 else { return }
+        let n = lattice.count
+        keys = (0..<n).map { lattice.origin &+ Int64($0) &* lattice.width }
+        used = Array(repeating: false, count: n)
+        first = Array(repeating: .max, count: n)
+        last = Array(repeating: .min, count: n)
+        samples = Array(repeating: 0, count: n)
+        count = Array(repeating: 0, count: n * channelCount)
+        low = Array(repeating: .infinity, count: n * channelCount)
+        high = Array(repeating: -.infinity, count: n * channelCount)
+        sum = Array(repeating: 0, count: n * channelCount)
+    }
 
     /// Buckets for the channels `positions` maps (store channel number → position), which
     /// `add(key:encodedCell:)` uses.
-    public init(channelCount: Int, positions: [Int: Int]) {
-        self.channelCount = channelCount
+    public init(channelCount: Int, positions: [Int: Int], lattice: Lattice? = nil) {
+        self.init(channelCount: channelCount, lattice: lattice)
         positionList = positions.map { ($0.key, $0.value) }.sorted { $0.id < $1.id }
     }
 
-    public var bucketCount: Int { keys.count }
+    public var bucketCount: Int { used.reduce(0) { $0 + ($1 ? 1 : 0) } }
     public var sampleCount: Int64 { samples.reduce(0) { $0.addingSaturating($1) } }
 
     /// The bucket last added to: samples come in time order, mostly into the same bucket.
@@ -34,19 +87,23 @@ public struct HistoryBuckets {
 
     @inline(__always) private mutating func slot(_ key: Int64) -> Int {
         if lastSlot.key == key, lastSlot.slot >= 0 { return lastSlot.slot }
-        if let i = index[key] {
-            lastSlot = (key, i)
-            return i
-        }
+        let i = lattice?.slot(of: key) ?? offLattice(key)
+        used[i] = true
+        lastSlot = (key, i)
+        return i
+    }
+
+    private mutating func offLattice(_ key: Int64) -> Int {
+        if let i = index[key] { return i }
         let i = keys.count
         index[key] = i
         keys.append(key)
+        used.append(false)
         first.append(.max); last.append(.min); samples.append(0)
         count.append(contentsOf: repeatElement(0, count: channelCount))
         low.append(contentsOf: repeatElement(.infinity, count: channelCount))
         high.append(contentsOf: repeatElement(-.infinity, count: channelCount))
         sum.append(contentsOf: repeatElement(0, count: channelCount))
-        lastSlot = (key, i)
         return i
     }
 
@@ -192,21 +249,39 @@ public struct HistoryBuckets {
         }
     }
 
+    /// Adds what `other` (buckets of the same channels) holds, bucket by bucket: a query's
+    /// halves filled on two threads become one answer.
+    public mutating func merge(_ other: HistoryBuckets) {
+        precondition(other.channelCount == channelCount, "buckets of other channels")
+        for s in other.used.indices where other.used[s] {
+            let b = slot(other.keys[s])
+            if other.first[s] < first[b] { first[b] = other.first[s] }
+            if other.last[s] > last[b] { last[b] = other.last[s] }
+            samples[b] = samples[b].addingSaturating(other.samples[s])
+            for c in 0..<channelCount {
+                let i = b * channelCount + c, j = s * channelCount + c
+                guard other.count[j] > 0 else { continue }
+                count[i] = count[i].addingSaturating(other.count[j])
+                if other.low[j] < low[i] { low[i] = other.low[j] }
+                if other.high[j] > high[i] { high[i] = other.high[j] }
+                sum[i] += other.sum[j]
+            }
+        }
+    }
+
     /// The buckets in time order, as the columns of `/api/history`.
     public func columns() -> HistoryColumns {
-        let order = keys.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+        var order = used.indices.filter { used[$0] }
+        // Lattice slots are in time order already; keys off it must be placed among them.
+        if !index.isEmpty || lattice == nil { order.sort { keys[$0] < keys[$1] } }
         var out = HistoryColumns(channelCount: channelCount)
-        for b in order {
-            out.t0.append(first[b])
-            out.t1.append(last[b])
-            out.n.append(samples[b])
-            for c in 0..<channelCount {
-                let i = b * channelCount + c
-                let has = count[i] > 0
-                out.min[c].append(has ? low[i] : .nan)
-                out.max[c].append(has ? high[i] : .nan)
-                out.mean[c].append(has ? sum[i] / Double(count[i]) : .nan)
-            }
+        out.t0 = order.map { first[$0] }
+        out.t1 = order.map { last[$0] }
+        out.n = order.map { samples[$0] }
+        for c in 0..<channelCount {
+            out.min[c] = order.map { count[$0 * channelCount + c] > 0 ? low[$0 * channelCount + c] : .nan }
+            out.max[c] = order.map { count[$0 * channelCount + c] > 0 ? high[$0 * channelCount + c] : .nan }
+            out.mean[c] = order.map { count[$0 * channelCount + c] > 0 ? sum[$0 * channelCount + c] / Double(count[$0 * channelCount + c]) : .nan }
         }
         return out
     }
