@@ -141,6 +141,12 @@ let package = Package(
             ],
             path: "Benchmarks/Microbench"
         ),
+        // `/api/history` answered in process on a store; run release-built (docs/benchmarks.md).
+        .executableTarget(
+            name: "sensorbridge-querybench",
+            dependencies: ["SensorBridgeCore", "SensorBridgeStore"],
+            path: "Benchmarks/QueryBench"
+        ),
         // Real-socket WebSocket client, pty pair and process runner shared by the tests.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SensorBridgeCoreTests", dependencies: ["SensorBridgeCore", "TestSupport"]),
