@@ -141,36 +141,32 @@ extension HistoryStore {
         let plan = HistoryPlan.choose(from: from, to: to, points: points, samples: estimate)
         switch plan {
         case .samples(let width):
-            // Decoded once; counted first, so a range of at most `points` samples is bucketed
-            // one sample each (exact) without bucketing it twice.
+            // Decoded once, and bucketed by width as it is decoded (on two threads when the
+            // blocks are many); a range of at most `points` samples is then bucketed again,
+            // one sample each (exact), which costs little: it holds few samples.
             let raw = try rawBlocks(db, source: source.id, from: from, to: to, positions: positions)
-            let found = try TwoHalves.run(raw.count) { half in
-                try raw[half].map { (try SampleBlock(decoding: $0.data), $0.slots) }
-            }.flatMap { $0 }
-            var inRange = 0
-            for (block, _) in found {
-                for t in block.times where t >= from && t < to { inRange += 1 }
+            let lattice = HistoryBuckets.Lattice.covering(from: from, to: to.subtractingSaturating(1), width: width, origin: from, limit: latticeLimit)
+            let count = chosen.count
+            let halves = try TwoHalves.run(raw.count) { half in
+                var part = HistoryBuckets(channelCount: count, lattice: lattice)
+                var key = HistoryBuckets.SampleKey.width(width, origin: from)
+                var decoded: [(SampleBlock, [Int?])] = []
+                for (data, slots) in raw[half] {
+                    let block = try SampleBlock(decoding: data)
+                    part.add(block: block, from: from, to: to, slots: slots, key: &key)
+                    decoded.append((block, slots))
+                }
+                return (part, decoded)
             }
-            exact = inRange <= points
+            buckets = halves[0].0
+            for (part, _) in halves.dropFirst() { buckets.merge(part) }
+            exact = buckets.sampleCount <= Int64(points)
             if exact {
                 var key = HistoryBuckets.SampleKey.ordinal(next: 0)
-                prepare(HistoryBuckets.Lattice(origin: 0, width: 1, count: inRange))
-                for (block, slots) in found {
+                prepare(HistoryBuckets.Lattice(origin: 0, width: 1, count: Int(buckets.sampleCount)))
+                for (block, slots) in halves.flatMap({ $0.1 }) {
                     buckets.add(block: block, from: from, to: to, slots: slots, key: &key)
                 }
-            } else {
-                let lattice = HistoryBuckets.Lattice.covering(from: from, to: to.subtractingSaturating(1), width: width, origin: from, limit: latticeLimit)
-                let count = chosen.count
-                let halves = try TwoHalves.run(found.count) { half in
-                    var part = HistoryBuckets(channelCount: count, lattice: lattice)
-                    var key = HistoryBuckets.SampleKey.width(width, origin: from)
-                    for (block, slots) in found[half] {
-                        part.add(block: block, from: from, to: to, slots: slots, key: &key)
-                    }
-                    return part
-                }
-                buckets = halves[0]
-                for part in halves.dropFirst() { buckets.merge(part) }
             }
         case .cells(let width, let level):
             prepare(.covering(from: from, to: to, width: width, limit: latticeLimit))

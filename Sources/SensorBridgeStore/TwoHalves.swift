@@ -6,7 +6,7 @@ import Synchronization
 /// is usually idle while a viewer waits for it. Below `minimum` items, one thread does it all
 /// (starting a second costs more than it saves).
 enum TwoHalves {
-    static func run<T: Sendable>(_ count: Int, minimum: Int = 4, _ body: @Sendable (Range<Int>) throws -> T) throws -> [T] {
+    static func run<T: Sendable>(_ count: Int, minimum: Int = 8, _ body: @Sendable (Range<Int>) throws -> T) throws -> [T] {
         guard count >= minimum else { return [try body(0..<count)] }
         let middle = count / 2
         let halves = [0..<middle, middle..<count]
