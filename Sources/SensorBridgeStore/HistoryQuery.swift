@@ -204,32 +204,36 @@ extension HistoryStore {
                 let secondEnd = second.addingSaturating(1_000_000)  // read from the file: may be anything
                 if max(from, second) == second, min(to, secondEnd) == secondEnd { whole[second] = samples }
             }
-            var taken = Set<Int64>()
-            var pending: [(start: Int64, range: Range<Int>)] = []
-            var pendingBytes: [UInt8] = []
-            var pendingSecond: Int64 = 0
-            var pendingSamples: Int64 = 0
-            func flush() throws {
-                defer { pending.removeAll(keepingCapacity: true); pendingBytes.removeAll(keepingCapacity: true); pendingSamples = 0 }
-                guard !pending.isEmpty, let wanted = whole[pendingSecond], wanted == pendingSamples else { return }
-                try pendingBytes.withUnsafeBytes { all in
-                    for (start, range) in pending {
-                        try buckets.add(key: HistoryPlan.bucketStart(start, width: width), encodedCell: UnsafeRawBufferPointer(rebasing: all[range]))
-                    }
-                }
-                taken.insert(pendingSecond)
-            }
+            // The 100 ms cells in start order, copied out in one pass (bytes, starts, counts),
+            // then taken a second at a time where their counts add up to the second's.
+            var starts: [Int64] = [], ends: [Int] = [], counts: [Int64] = [], bytes: [UInt8] = []
             try forEachCell(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = 0 AND start >= ? AND start < ? ORDER BY start",
-                            arguments: [source.id, first, to]) { start, bytes in
-                let second = SummaryLevel.cellStart(start, level: 1)
-                if second != pendingSecond { try flush() }
-                pendingSecond = second
-                pendingSamples = pendingSamples.addingSaturating(try SummaryCell.samples(of: bytes))
-                let at = pendingBytes.count
-                pendingBytes.append(contentsOf: bytes)
-                pending.append((start, at..<pendingBytes.count))
+                            arguments: [source.id, first, to]) { start, cell in
+                starts.append(start)
+                counts.append(try SummaryCell.samples(of: cell))
+                bytes.append(contentsOf: cell)
+                ends.append(bytes.count)
             }
-            try flush()
+            var taken = Set<Int64>()
+            try bytes.withUnsafeBytes { all in
+                var i = 0
+                while i < starts.count {
+                    let second = SummaryLevel.cellStart(starts[i], level: 1)
+                    var end = i, samples: Int64 = 0
+                    while end < starts.count, SummaryLevel.cellStart(starts[end], level: 1) == second {
+                        samples = samples.addingSaturating(counts[end])
+                        end += 1
+                    }
+                    if let wanted = whole[second], wanted == samples {
+                        for k in i..<end {
+                            let cell = UnsafeRawBufferPointer(rebasing: all[(k == 0 ? 0 : ends[k - 1])..<ends[k]])
+                            try buckets.add(key: HistoryPlan.bucketStart(starts[k], width: width), encodedCell: cell)
+                        }
+                        taken.insert(second)
+                    }
+                    i = end
+                }
+            }
             var raw: [(Int64, Int64)] = []
             for (second, _) in seconds {
                 let secondEnd = second.addingSaturating(1_000_000)
