@@ -4,11 +4,13 @@
 /// otherwise pay 18 000 times. The text is the same as `Double.description` gives (tests
 /// compare them).
 enum ShortDecimal {
-    /// 10^k, all exact as doubles.
-    private static let powers: [Double] = (0...16).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
-    private static let integerPowers: [UInt64] = (0...16).map { k in (0..<k).reduce(1) { a, _ in a * 10 } }
+    /// 10^k, all exact as doubles (5^19 < 2⁵³) and as UInt64.
+    private static let powers: [Double] = (0...19).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
+    private static let integerPowers: [UInt64] = (0...19).map { k in (0..<k).reduce(1) { a, _ in a * 10 } }
     /// Integers up to 2⁵³ are exact as doubles.
     private static let exactLimit = 9_007_199_254_740_992.0
+    /// 17 significant digits: every double's shortest text has at most that many.
+    private static let digitsLimit = 1e17
 
     /// The decimal with `k` digits after the point nearest to `magnitude` (× 10^k, as an
     /// integer), when it reads back as exactly `magnitude`; nil otherwise. The product's
@@ -16,7 +18,7 @@ enum ShortDecimal {
     @inline(__always) private static func digits(_ magnitude: Double, _ k: Int) -> UInt64? {
         let p = powers[k]
         let product = magnitude * p
-        guard product < exactLimit else { return nil }
+        guard product < exactLimit else { return manyDigits(magnitude, k, product) }
         var whole = Int64(product)  // truncated: 0 ≤ product < 2⁵³
         let error = (-product).addingProduct(magnitude, p)  // magnitude × p − product, exactly
         if (product - Double(whole)) + error >= 0.5 { whole += 1 }  // half away from zero
@@ -25,10 +27,28 @@ enum ShortDecimal {
         return UInt64(whole)
     }
 
+    /// The same where the digits make an integer of 2⁵³ up to 10¹⁷ (16 or 17 significant
+    /// digits, as many means need), which a double cannot hold: the decimal reads back as
+    /// `magnitude` when it lies within half a step of it either side, both sides measured in
+    /// units of 10^-k (a power of two times 10^k: exact).
+    private static func manyDigits(_ magnitude: Double, _ k: Int, _ product: Double) -> UInt64? {
+        guard product < digitsLimit else { return nil }
+        let p = powers[k]
+        let error = (-product).addingProduct(magnitude, p)  // magnitude × p − product, exactly
+        let base = Int64(product)  // product ≥ 2⁵³ is a whole number
+        let whole = base + Int64(error.rounded())
+        let offset = Double(whole - base) - error  // whole − magnitude × p
+        let above = (magnitude.nextUp - magnitude) * 0.5 * p
+        let below = (magnitude - magnitude.nextDown) * 0.5 * p
+        let even = magnitude.significandBitPattern & 1 == 0  // a tie reads back to the even one
+        let fits = offset >= 0 ? (offset < above || (even && offset == above)) : (-offset < below || (even && -offset == below))
+        return fits ? UInt64(whole) : nil
+    }
+
     /// Writes `value` at `out` as the decimal with the fewest digits after the point that
     /// reads back as exactly `value`, returning the end; nil (nothing written) when that needs
-    /// more than 2⁵³ or the value is outside 0.001 ..< 1e9. Fewest digits, nearest first:
-    /// the shortest round-trip text, as `description` writes it. At most 18 bytes.
+    /// more than 17 significant digits or the value is outside 0.001 ..< 1e9. Fewest digits,
+    /// nearest first: the shortest round-trip text, as `description` writes it. At most 20 bytes.
     @inline(__always)
     static func write(_ value: Double, to out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8>? {
         let magnitude = value.magnitude
@@ -42,9 +62,9 @@ enum ShortDecimal {
         } else if let d = digits(magnitude, 2) {
             found = (2, d)
         } else {
-            // The most digits an exact integer holds at this magnitude; none there: nil.
-            var high = 16
-            while high > 3, magnitude * powers[high] >= exactLimit { high -= 1 }
+            // 17 significant digits at this magnitude; none there: nil.
+            var high = 19
+            while high > 3, magnitude * powers[high] >= digitsLimit { high -= 1 }
             guard let most = digits(magnitude, high) else { return nil }
             found = (high, most)
             var low = 3  // digits(k) is nil below `low`, a number at `high`

@@ -216,8 +216,18 @@ public struct HistoryBuckets: Sendable {
             case .ordinal: lastTime = .min
             }
             lastTime = Swift.min(lastTime, to - 1)  // to > time here, so to − 1 cannot overflow
+            // Times in order and in range: while each is within [its predecessor, lastTime].
+            // (from ≤ time here, so a time at or after its predecessor is at or after from.)
             var end = i + 1
-            while end < times.count, times[end] <= lastTime, times[end] >= from, times[end] >= times[end - 1] { end += 1 }
+            times.withUnsafeBufferPointer { t in
+                var previous = t[i]
+                while end < t.count {
+                    let next = t[end]
+                    guard next <= lastTime, next >= previous else { break }
+                    previous = next
+                    end += 1
+                }
+            }
             // Times of a run are in order: its first and last are its ends.
             if time < first[b] { first[b] = time }
             if times[end - 1] > last[b] { last[b] = times[end - 1] }
@@ -228,15 +238,18 @@ public struct HistoryBuckets: Sendable {
         for (k, position) in slots.enumerated() {
             guard let position, k < block.columns.count, position < channelCount else { continue }
             block.columns[k].withUnsafeBufferPointer { column in
+                let values = column.baseAddress!
                 for run in runs {
                     var n: Int64 = 0, low = Double.infinity, high = -Double.infinity, total = 0.0
+                    // NaN (no value) fails both comparisons; only its count and sum need a check.
                     for j in run.start..<run.end {
-                        let value = column[j]
-                        guard !value.isNaN else { continue }
-                        n += 1
+                        let value = values[j]
                         if value < low { low = value }
                         if value > high { high = value }
-                        total += value
+                        if !value.isNaN {
+                            n += 1
+                            total += value
+                        }
                     }
                     guard n > 0 else { continue }
                     let j = run.bucket * channelCount + position

@@ -224,7 +224,13 @@ extension SampleBlock {
             // raw value is overwritten by its Double's bits.
             try (buffer.baseAddress! + start).withMemoryRebound(to: UInt64.self, capacity: count - start) { raw in
                 try input.unpack(count: count - start, into: raw)
-                if secondOrder {
+                if secondOrder, scale == 0 {
+                    for i in 0..<(count - start) {
+                        delta = delta &+ unzigzag(raw[i])
+                        previous = previous &+ delta
+                        raw[i] = Double(previous).bitPattern
+                    }
+                } else if secondOrder {
                     for i in 0..<(count - start) {
                         delta = delta &+ unzigzag(raw[i])
                         previous = previous &+ delta
