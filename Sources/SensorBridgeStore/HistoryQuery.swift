@@ -78,6 +78,8 @@ extension HistoryStore {
     }
 
     public struct History: Sendable {
+        /// The source answered for (the only one, when none was named).
+        public var source: String
         public var channels: [String]
         public var columns: HistoryColumns
         public var events: [StateChange]
@@ -256,7 +258,7 @@ extension HistoryStore {
             exact = true
         }
         let events = try stateChanges(db, source: source.id, from: from, to: to, limit: 1000)
-        return History(channels: chosen.map(\.name), columns: buckets.columns(), events: events, plan: plan, exact: exact)
+        return History(source: source.name, channels: chosen.map(\.name), columns: buckets.columns(), events: events, plan: plan, exact: exact)
     }
 
     /// Each row of `sql` (an integer, then a blob) handed to `body` as SQLite holds it: the

@@ -50,9 +50,11 @@ public final class StoreService: HistoryService {
         return micros
     }
 
-    private func range(_ query: [String: String], now: Int64, source: HistoryStore.Source) throws -> (Int64, Int64) {
-        // The store's extent only when a bound is left out (it costs a look at the index).
-        let extent = query["from"] == nil || query["to"] == nil ? try store.extent(source: source.id) : nil
+    /// The range asked for; the source is resolved (a read of its own) only when a bound is
+    /// left out and the store's extent must be looked up.
+    private func range(_ query: [String: String], now: Int64) throws -> (Int64, Int64) {
+        let extent = query["from"] == nil || query["to"] == nil
+            ? try store.extent(source: store.resolveSource(query["source"]).id) : nil
         let from = try time(query, "from", default: extent?.first ?? now, now: now)
         let to = try time(query, "to", default: (extent?.last ?? now).addingSaturating(1), now: now)
         guard from < to else { throw RequestError(sentence: "from= must be before to=") }
@@ -78,8 +80,7 @@ public final class StoreService: HistoryService {
     }
 
     private func history(_ query: [String: String], now: Int64) throws -> HistoryReply {
-        let source = try store.resolveSource(query["source"])
-        let (from, to) = try range(query, now: now, source: source)
+        let (from, to) = try range(query, now: now)
         var points = 1000
         if let text = query["points"] {
             guard let n = Int(text), n >= 1, n <= StoreService.maxPoints else {
@@ -88,13 +89,14 @@ public final class StoreService: HistoryService {
             points = n
         }
         let channels = query["channels"].map { $0.split(separator: ",").map(String.init) }
-        let history = try store.history(source: source.name, from: from, to: to, points: points, channels: channels)
-        return .json(status: 200, body: HistoryAnswerJSON.encode(source: source.name, from: from, to: to, history: history))
+        // One read transaction: the source is resolved inside it.
+        let history = try store.history(source: query["source"], from: from, to: to, points: points, channels: channels)
+        return .json(status: 200, body: HistoryAnswerJSON.encode(source: history.source, from: from, to: to, history: history))
     }
 
     private func export(_ query: [String: String], now: Int64) throws -> HistoryReply {
         let source = try store.resolveSource(query["source"])
-        let (from, to) = try range(query, now: now, source: source)
+        let (from, to) = try range(query, now: now)
         let formatText = query["format"] ?? "csv"
         guard let format = HistoryStore.ExportFormat(rawValue: formatText) else {
             throw RequestError(sentence: "format= must be csv or recording")
