@@ -64,6 +64,8 @@ let package = Package(
             pkgConfig: "libudev",
             providers: [.apt(["libudev-dev"])]
         ),
+        // glibc's mallopt, for the allocator settings the server runs with (MallocTuning).
+        .systemLibrary(name: "CMalloc"),
         // Mosquitto's own MQTT client library, through pkg-config (Debian: libmosquitto-dev).
         .systemLibrary(
             name: "CMosquitto",
@@ -124,7 +126,7 @@ let package = Package(
             name: "sensorbridge",
             dependencies: [
                 "SensorBridgeCore", "SensorBridgeStream", "SensorBridgeSerial", "SensorBridgeServer", "SensorBridgeWeb",
-                "SensorBridgeMQTT", "SensorBridgeStore",
+                "SensorBridgeMQTT", "SensorBridgeStore", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

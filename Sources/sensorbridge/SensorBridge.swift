@@ -26,6 +26,7 @@ struct SensorBridge: ParsableCommand {
     /// `sensorbridge --help` shows the serve options too: serving is what the command is for,
     /// and a user should not have to know it is a subcommand to find `--baud` or `--host`.
     static func main() {
+        MallocTuning.apply()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
             print(helpMessage())
