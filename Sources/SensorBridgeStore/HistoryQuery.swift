@@ -143,29 +143,32 @@ extension HistoryStore {
         let plan = HistoryPlan.choose(from: from, to: to, points: points, samples: estimate)
         switch plan {
         case .samples(let width):
-            // Bucketed by width as each block is decoded (on two threads when there are
-            // several), a block's arrays freed before the next is decoded (kept, a minute's
-            // blocks would be fresh memory for every query); a range of at most `points`
-            // samples is then bucketed again, one sample each (exact): it holds few samples.
+            // Decoded once and bucketed by width as it is decoded (on two threads when there
+            // are several blocks); a range of at most `points` samples is then bucketed
+            // again from the decoded blocks, one sample each (exact): it holds few samples.
             let raw = try rawBlocks(db, source: source.id, from: from, to: to, positions: positions)
             let lattice = HistoryBuckets.Lattice.covering(from: from, to: to.subtractingSaturating(1), width: width, origin: from, limit: latticeLimit)
             let count = chosen.count
             var halves = try TwoHalves.run(raw.count) { half in
                 var part = HistoryBuckets(channelCount: count, lattice: lattice)
                 var key = HistoryBuckets.SampleKey.width(width, origin: from)
+                var decoded: [(SampleBlock, [Int?])] = []
                 for (data, slots) in raw[half] {
-                    part.add(block: try SampleBlock(decoding: data), from: from, to: to, slots: slots, key: &key)
+                    let block = try SampleBlock(decoding: data)
+                    part.add(block: block, from: from, to: to, slots: slots, key: &key)
+                    decoded.append((block, slots))
                 }
-                return part
+                return (part, decoded)
             }
-            buckets = halves.removeFirst()  // moved out, not shared: merging into it copies nothing
-            for part in halves { buckets.merge(part) }
+            let decoded = halves.flatMap(\.1)
+            buckets = halves.removeFirst().0  // moved out, not shared: merging into it copies nothing
+            for (part, _) in halves { buckets.merge(part) }
             exact = buckets.sampleCount <= Int64(points)
             if exact {
                 var key = HistoryBuckets.SampleKey.ordinal(next: 0)
                 prepare(HistoryBuckets.Lattice(origin: 0, width: 1, count: Int(buckets.sampleCount)))
-                for (data, slots) in raw {
-                    buckets.add(block: try SampleBlock(decoding: data), from: from, to: to, slots: slots, key: &key)
+                for (block, slots) in decoded {
+                    buckets.add(block: block, from: from, to: to, slots: slots, key: &key)
                 }
             }
         case .cells(let width, let level):
