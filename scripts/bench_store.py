@@ -185,6 +185,22 @@ def du(*paths):
     return total
 
 
+def warm(*paths):
+    """Reads every file under `paths` once, so a system's timed queries find its data in the
+    page cache as the others' do (an import's drop_caches() must not leave the system
+    imported before it cold); the first query after a restart is timed cold separately."""
+    for path in paths:
+        files = [os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names] \
+            if os.path.isdir(path) else [path]
+        for name in files:
+            try:
+                with open(name, "rb") as handle:
+                    while handle.read(1 << 24):
+                        pass
+            except OSError:
+                pass
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -295,6 +311,9 @@ class Naive:
         self.path = path
         self.db = naive_open(path)
 
+    def files(self):
+        return [self.path, self.path + "-wal"]
+
     def restart(self):
         self.db.close()
         dropped = drop_caches()
@@ -354,6 +373,9 @@ class Victoria(Server):
         self.port = free_port()
         self.process = None
         self.http = None
+
+    def files(self):
+        return [self.datadir]
 
     def start(self):
         self.process = subprocess.Popen(
@@ -452,6 +474,9 @@ class Bridge(Server):
         self.process = None
         self.http = None
         self.port = None
+
+    def files(self):
+        return [self.store, self.store + "-wal"]
 
     def start(self):
         self.port = free_port()
@@ -715,6 +740,7 @@ def main():
             def measure():
                 nonlocal dropped_all
                 log("%s queries" % name)
+                warm(*system.files())
                 system.query(*spans[list(spans)[0]][-2])  # one warm-up
                 rows[name]["queries"] = time_queries(system, spans, options.queries, options.budget)
                 first, dropped = first_after_restart(system, first_span)
@@ -789,7 +815,8 @@ def print_table(options, rows, spans, values, samples, widest, dropped, notes):
     print()
     print("- Page cache dropped before each first query after a restart: %s." % ("yes" if dropped else "no (not allowed here)"))
     print("- Queries: %d buckets, random positions (seed %d), the same for every system; at most %d per range, "
-          "no new one after %.0f s (n= says how many ran when fewer than 10)." % (POINTS, options.seed, options.queries, options.budget))
+          "no new one after %.0f s (n= says how many ran when fewer than 10); each system's files read once before "
+          "its queries (warm page cache for all)." % (POINTS, options.seed, options.queries, options.budget))
     print("- sensorbridge: `/api/history?points=2000` (min/max/mean/n per bucket; it picks the bucket width: range/2000 "
           "below 100 ms, then 100, 200 or 500 ms, then the next of 1, 2, 5, 10, 20, 30, 60 s ..., so 1440 buckets for 24 h); VictoriaMetrics: "
           "one query_range of min_over_time and max_over_time (keep_metric_names), step = window = range/2000, nocache=1; "

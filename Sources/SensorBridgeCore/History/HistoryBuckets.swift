@@ -236,9 +236,10 @@ public struct HistoryBuckets: Sendable {
             i = end
         }
         for (k, position) in slots.enumerated() {
-            guard let position, k < block.columns.count, position < channelCount else { continue }
+            // A column as long as the times (as every decoded block's is), read unchecked.
+            guard let position, k < block.columns.count, position < channelCount, block.columns[k].count == times.count else { continue }
             block.columns[k].withUnsafeBufferPointer { column in
-                let values = column.baseAddress!
+                guard let values = column.baseAddress else { return }
                 for run in runs {
                     var n: Int64 = 0, low = Double.infinity, high = -Double.infinity, total = 0.0
                     // NaN (no value) fails both comparisons; only its count and sum need a check.
