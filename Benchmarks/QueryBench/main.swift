@@ -17,8 +17,9 @@ guard arguments.count >= 2 else {
 }
 let store = try HistoryStore(path: arguments[1], readOnly: true)
 let service = StoreService(store: store, writer: nil)
-let queries = arguments.count > 2 ? Int(arguments[2]) ?? 200 : 200
-let ranges: [Int64] = arguments.count > 3 ? [Int64(arguments[3]) ?? 60_000] : [10_000, 60_000, 600_000, 2_600_000]
+// Counts and ranges within sense (a typo must not trap or loop for ever).
+let queries = min(1_000_000, max(1, arguments.count > 2 ? Int(arguments[2]) ?? 200 : 200))
+let ranges: [Int64] = arguments.count > 3 ? [min(86_400_000 * 366, max(1, Int64(arguments[3]) ?? 60_000))] : [10_000, 60_000, 600_000, 2_600_000]
 guard let extent = try store.extent(source: store.resolveSource(nil).id) else {
     print("the store holds no samples")
     exit(1)
