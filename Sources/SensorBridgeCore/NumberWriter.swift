@@ -28,30 +28,11 @@ public enum NumberWriter {
     /// `value`'s decimal digits at `out`; returns the end.
     @inline(__always)
     public static func write(_ value: UInt64, to out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        let end = out + digitCount(value)
-        var cursor = end
-        var rest = value
-        let table = pairs.utf8Start
-        while rest >= 100 {
-            let pair = Int(rest % 100) * 2
-            rest /= 100
-            cursor -= 2
-            cursor[0] = table[pair]
-            cursor[1] = table[pair + 1]
-        }
-        if rest >= 10 {
-            let pair = Int(rest) * 2
-            cursor -= 2
-            cursor[0] = table[pair]
-            cursor[1] = table[pair + 1]
-        } else {
-            cursor -= 1
-            cursor[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
-        }
-        return end
+        write(value, digits: digitCount(value), to: out)
     }
 
-    /// `value` in exactly `digits` digits, zeros first (`value` < 10^digits); returns the end.
+    /// `value` in exactly `digits` digits, zeros first (`value` < 10^digits), two at a time
+    /// from the end; returns the end.
     @inline(__always)
     static func write(_ value: UInt64, digits: Int, to out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let end = out + digits
@@ -85,14 +66,9 @@ public enum NumberWriter {
             cursor[0] = UInt8(ascii: "-")
             cursor += 1
         }
-        let fraction = Int(micros.magnitude % 1000)
         cursor = write(micros.magnitude / 1000, to: cursor)
         cursor[0] = UInt8(ascii: ".")
-        cursor[1] = UInt8(ascii: "0") &+ UInt8(fraction / 100)
-        let pair = (fraction % 100) * 2
-        cursor[2] = pairs.utf8Start[pair]
-        cursor[3] = pairs.utf8Start[pair + 1]
-        return cursor + 4
+        return write(micros.magnitude % 1000, digits: 3, to: cursor + 1)
     }
 
     /// A sensor value: integral values without a fraction (`512`, not `512.0`), others in

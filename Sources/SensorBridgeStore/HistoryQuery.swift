@@ -200,8 +200,6 @@ extension HistoryStore {
                             arguments: [source.id, first, to]) { start, bytes in
                 seconds.append((start, try SummaryCell.samples(of: bytes)))
             }
-            // The 100 ms cells in start order, one second's at a time: kept aside (bytes and
-            // starts) until the second's count is known to match.
             var whole: [Int64: Int64] = [:]  // second → its count, for the seconds wholly in range
             for (second, samples) in seconds {
                 let secondEnd = second.addingSaturating(1_000_000)  // read from the file: may be anything

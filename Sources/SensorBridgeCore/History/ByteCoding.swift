@@ -163,19 +163,12 @@ public struct ByteReader {
                 let room = end - at  // bytes readable from base (may run past this group)
                 var bit = 0
                 var i = 0
-                if width <= 56, need + 8 <= room {
-                    // The whole group with one unchecked load a value (a value lies within the
-                    // eight bytes from its first, and all of them lie within the data).
-                    let shiftMask = 7
-                    for k in 0..<n {
-                        let word = UInt64(littleEndian: UnsafeRawPointer(base + bit >> 3).loadUnaligned(as: UInt64.self))
-                        out[written + k] = (word >> UInt64(bit & shiftMask)) & mask
-                        bit += width
-                    }
-                    i = n
-                }
-                if width <= 56 {  // a value then lies within the eight bytes from its first
-                    while i < n, bit >> 3 + 8 <= room {
+                if width <= 56, room >= 8 {
+                    // One unchecked eight-byte load a value (a value of at most 56 bits lies
+                    // within the eight bytes from its first) for every value k whose load stays
+                    // in the data: its first byte, k × width / 8, at most room − 8.
+                    let fits = min(n, ((room - 8) * 8 + 7) / width + 1)
+                    while i < fits {
                         let word = UInt64(littleEndian: UnsafeRawPointer(base + bit >> 3).loadUnaligned(as: UInt64.self))
                         out[written + i] = (word >> UInt64(bit & 7)) & mask
                         bit += width

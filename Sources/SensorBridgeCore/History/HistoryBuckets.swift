@@ -85,7 +85,8 @@ public struct HistoryBuckets: Sendable {
     /// The bucket last added to: samples come in time order, mostly into the same bucket.
     private var lastSlot: (key: Int64, slot: Int) = (.min, -1)
 
-    @inline(__always) private mutating func slot(_ key: Int64) -> Int {
+    /// The bucket of `key`, made when it is the first thing to go there.
+    @inline(__always) mutating func slot(_ key: Int64) -> Int {
         if lastSlot.key == key, lastSlot.slot >= 0 { return lastSlot.slot }
         let i = lattice?.slot(of: key) ?? offLattice(key)
         used[i] = true
@@ -107,37 +108,20 @@ public struct HistoryBuckets: Sendable {
         return i
     }
 
-    /// One sample; `values[k]` belongs to channel position `positions[k]` (nil: not asked for).
-    public mutating func add(key: Int64, time: Int64, values: [Double], positions: [Int?]) {
-        let b = slot(key)
-        if time < first[b] { first[b] = time }
-        if time > last[b] { last[b] = time }
-        samples[b] += 1
-        for (k, value) in values.enumerated() where !value.isNaN {
-            guard k < positions.count, let p = positions[k] else { continue }
-            let i = b * channelCount + p
-            count[i] += 1
-            if value < low[i] { low[i] = value }
-            if value > high[i] { high[i] = value }
-            sum[i] += value
-        }
+    /// Folds a first and last time and a sample count into bucket `b`.
+    @inline(__always) mutating func absorb(bucket b: Int, first time0: Int64, last time1: Int64, samples n: Int64) {
+        if time0 < first[b] { first[b] = time0 }
+        if time1 > last[b] { last[b] = time1 }
+        samples[b] = samples[b].addingSaturating(n)
     }
 
-    /// A whole cell; `positions` maps the store's channel numbers to positions.
-    public mutating func add(key: Int64, cell: SummaryCell, positions: [Int: Int]) {
-        guard !cell.isEmpty else { return }
-        let b = slot(key)
-        first[b] = min(first[b], cell.first)
-        last[b] = max(last[b], cell.last)
-        samples[b] = samples[b].addingSaturating(cell.samples)
-        for (id, s) in cell.channels where s.count > 0 {
-            guard let p = positions[id] else { continue }
-            let i = b * channelCount + p
-            count[i] = count[i].addingSaturating(s.count)
-            if s.min < low[i] { low[i] = s.min }
-            if s.max > high[i] { high[i] = s.max }
-            sum[i] += s.sum
-        }
+    /// Folds a channel's count, min, max and sum into bucket `b` at channel position `p`.
+    @inline(__always) mutating func absorb(bucket b: Int, position p: Int, count n: Int64, min: Double, max: Double, sum total: Double) {
+        let i = b * channelCount + p
+        count[i] = count[i].addingSaturating(n)
+        if min < low[i] { low[i] = min }
+        if max > high[i] { high[i] = max }
+        sum[i] += total
     }
 
     /// A whole cell as stored (`SummaryCell.encoded()`), read in place; channels are placed
@@ -149,22 +133,10 @@ public struct HistoryBuckets: Sendable {
             return
         }
         let b = slot(key)
-        if cell.first < first[b] { first[b] = cell.first }
-        if cell.last > last[b] { last[b] = cell.last }
-        samples[b] = samples[b].addingSaturating(cell.samples)
+        absorb(bucket: b, first: cell.first, last: cell.last, samples: cell.samples)
         while let (id, s) = try cell.nextChannel().map({ ($0.id, $0.summary) }) {
-            guard s.count > 0 else { continue }
-            var p = -1
-            for entry in positionList where entry.id == id {
-                p = entry.position
-                break
-            }
-            guard p >= 0 else { continue }
-            let i = b * channelCount + p
-            count[i] = count[i].addingSaturating(s.count)
-            if s.min < low[i] { low[i] = s.min }
-            if s.max > high[i] { high[i] = s.max }
-            sum[i] += s.sum
+            guard s.count > 0, let p = positionList.first(where: { $0.id == id })?.position else { continue }
+            absorb(bucket: b, position: p, count: s.count, min: s.min, max: s.max, sum: s.sum)
         }
     }
 
@@ -229,9 +201,7 @@ public struct HistoryBuckets: Sendable {
                 }
             }
             // Times of a run are in order: its first and last are its ends.
-            if time < first[b] { first[b] = time }
-            if times[end - 1] > last[b] { last[b] = times[end - 1] }
-            samples[b] += Int64(end - i)
+            absorb(bucket: b, first: time, last: times[end - 1], samples: Int64(end - i))
             runs.append((b, i, end))
             i = end
         }
@@ -253,11 +223,7 @@ public struct HistoryBuckets: Sendable {
                         }
                     }
                     guard n > 0 else { continue }
-                    let j = run.bucket * channelCount + position
-                    count[j] += n
-                    if low < self.low[j] { self.low[j] = low }
-                    if high > self.high[j] { self.high[j] = high }
-                    sum[j] += total
+                    absorb(bucket: run.bucket, position: position, count: n, min: low, max: high, sum: total)
                 }
             }
         }
@@ -269,16 +235,11 @@ public struct HistoryBuckets: Sendable {
         precondition(other.channelCount == channelCount, "buckets of other channels")
         for s in other.used.indices where other.used[s] {
             let b = slot(other.keys[s])
-            if other.first[s] < first[b] { first[b] = other.first[s] }
-            if other.last[s] > last[b] { last[b] = other.last[s] }
-            samples[b] = samples[b].addingSaturating(other.samples[s])
+            absorb(bucket: b, first: other.first[s], last: other.last[s], samples: other.samples[s])
             for c in 0..<channelCount {
-                let i = b * channelCount + c, j = s * channelCount + c
+                let j = s * channelCount + c
                 guard other.count[j] > 0 else { continue }
-                count[i] = count[i].addingSaturating(other.count[j])
-                if other.low[j] < low[i] { low[i] = other.low[j] }
-                if other.high[j] > high[i] { high[i] = other.high[j] }
-                sum[i] += other.sum[j]
+                absorb(bucket: b, position: c, count: other.count[j], min: other.low[j], max: other.high[j], sum: other.sum[j])
             }
         }
     }
@@ -293,9 +254,10 @@ public struct HistoryBuckets: Sendable {
         out.t1 = order.map { last[$0] }
         out.n = order.map { samples[$0] }
         for c in 0..<channelCount {
-            out.min[c] = order.map { count[$0 * channelCount + c] > 0 ? low[$0 * channelCount + c] : .nan }
-            out.max[c] = order.map { count[$0 * channelCount + c] > 0 ? high[$0 * channelCount + c] : .nan }
-            out.mean[c] = order.map { count[$0 * channelCount + c] > 0 ? sum[$0 * channelCount + c] / Double(count[$0 * channelCount + c]) : .nan }
+            let cells = order.map { $0 * channelCount + c }  // NaN where the channel had no value
+            out.min[c] = cells.map { count[$0] > 0 ? low[$0] : .nan }
+            out.max[c] = cells.map { count[$0] > 0 ? high[$0] : .nan }
+            out.mean[c] = cells.map { count[$0] > 0 ? sum[$0] / Double(count[$0]) : .nan }
         }
         return out
     }

@@ -185,25 +185,7 @@ struct RawByteReader {
         return bytes[offset]
     }
 
-    /// Not through `readVarint`: a query reads 20 of these a cell, and this loop keeps the
-    /// offset in a register (the same rule: 7 bits a byte, low first, at most 64 bits).
-    @inline(__always) mutating func varint() throws -> UInt64 {
-        var at = offset
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while at < bytes.count {
-            let b = bytes.load(fromByteOffset: at, as: UInt8.self)
-            at += 1
-            guard shift < 64 else { throw StoreDataError("a number is too long") }
-            result |= UInt64(b & 0x7f) << shift
-            if b < 0x80 {
-                offset = at
-                return result
-            }
-            shift += 7
-        }
-        throw StoreDataError("the data ends early")
-    }
+    @inline(__always) mutating func varint() throws -> UInt64 { try readVarint { try byte() } }
 
     @inline(__always) mutating func signed() throws -> Int64 { unzigzag(try varint()) }
 
