@@ -94,6 +94,10 @@ class Bridge:
         if not {"--store", "--no-store", "--archive"} & set(args):
             self.state_home = tempfile.mkdtemp(prefix="sensorbridge-test-state-")
             env["XDG_STATE_HOME"] = self.state_home
+        # SENSORBRIDGE_WEB=DIR serves a page folder being edited instead of the built-in page,
+        # so page work is tried without rebuilding the binary.
+        if os.environ.get("SENSORBRIDGE_WEB") and "--web" not in args:
+            args = args + ["--web", os.environ["SENSORBRIDGE_WEB"]]
         self.process = subprocess.Popen([binary_path()] + args + ["--port", str(port)], stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
         self.port = None
