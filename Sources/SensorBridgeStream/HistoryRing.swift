@@ -85,6 +85,14 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     /// What the held items cost together.
     public var heldBytes: Int { storage.withLock { $0.bytes } }
 
+    /// Whether the next appends will push out the oldest items: the ring is at its count,
+    /// or within a sixteenth of its byte bound.
+    public var isFull: Bool {
+        storage.withLock { storage in
+            storage.nextSequence - storage.oldest >= UInt64(capacity) || storage.bytes >= maxBytes - maxBytes / 16
+        }
+    }
+
     /// Reads up to `limit` items starting at `cursor`.
     public func read(from cursor: UInt64, limit: Int = .max) -> Batch {
         storage.withLock { storage in

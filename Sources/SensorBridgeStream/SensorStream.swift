@@ -150,10 +150,22 @@ public final class SensorStream: Sendable {
             return Start(event: ring.firstSequence { $0.sampleSequence > after }, sample: after + 1)
         }
         let since = nowMicros.subtractingSaturating(max(0, requested ?? historyMicros))
-        let event = ring.firstSequence { $0.timeMicros >= since }
+        var event = ring.firstSequence { $0.timeMicros >= since }
+        // A full ring loses its oldest events as new ones come, before a new subscriber has
+        // read them: a start at that edge would promise history that is gone by the time it
+        // is sent (a page would show a gap at once). Start a little inside instead.
+        let headroom = UInt64(Self.startHeadroom(capacity: ring.capacity))
+        let oldest = ring.oldestSequence
+        if event < oldest.addingSaturating(headroom), ring.isFull {
+            event = min(oldest.addingSaturating(headroom), ring.nextSequence)
+        }
         let sample = ring.read(from: event, limit: 1).elements.first?.sampleSequence ?? samples
         return Start(event: event, sample: sample)
     }
+
+    /// How far inside a full ring a history start keeps from its oldest event: a 32nd of it
+    /// (2 s of the default 65 536 at 1 kHz), time for a subscriber's first read.
+    static func startHeadroom(capacity: Int) -> Int { max(1, capacity / 32) }
 
     /// Samples that arrived at or after `sinceMicros` and are still held.
     public func samples(sinceMicros: Int64) -> UInt64 {

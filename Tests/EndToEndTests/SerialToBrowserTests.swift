@@ -51,6 +51,22 @@ import Glibc
         }
     }
 
+    /// A page loaded once the bridge's buffer is full asks for more history than is held:
+    /// the oldest samples go while its history is sent, and it must not be told of a gap.
+    @Test func aViewerJoiningAFullBufferIsNeverToldOfAGapThatIsNotThere() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath, "--buffer", "8192", "--no-store"])
+        let board = PacedBoard(pty, intervalMicros: 400)
+        defer { _ = board.stop() }
+        let filled = waitForStatus(bridge, timeout: 30) { ($0["samples"] as? Int ?? 0) > 12_000 }
+        #expect((filled["samples"] as? Int ?? 0) > 12_000, "the buffer filled: \(filled)")
+        for join in 0..<8 {
+            let viewer = try Viewer(bridge)
+            #expect(viewer.read(seconds: 15) { $0.samples.count >= 6_000 }, "join \(join) got its history")
+            #expect(viewer.skipped == 0, "join \(join): no gap after hello")
+        }
+    }
+
     @Test func garbageAndHalfLinesAreCountedAndTheStreamGoesOn() throws {
         let pty = try PseudoTerminal()
         let bridge = try BridgeProcess([pty.slavePath])

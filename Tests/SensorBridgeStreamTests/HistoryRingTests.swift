@@ -35,6 +35,19 @@ struct HistoryRingTests {
         #expect(ring.oldestSequence == 6)
     }
 
+    @Test func isFullWhenTheNextAppendPushesOutTheOldestByCountOrByBytes() {
+        let byCount = HistoryRing<Int>(capacity: 4)
+        for value in 0..<3 { byCount.append(value) }
+        #expect(!byCount.isFull)
+        byCount.append(3)
+        #expect(byCount.isFull)
+        let byBytes = HistoryRing<Int>(capacity: 100, maxBytes: 160, cost: { $0 })
+        byBytes.append(100)
+        #expect(!byBytes.isFull)
+        byBytes.append(50)  // 150 of 160: within a sixteenth
+        #expect(byBytes.isFull)
+    }
+
     @Test func readersHaveIndependentCursors() {
         let ring = HistoryRing<Int>(capacity: 16)
         var cursors: [UInt64] = Array(repeating: 0, count: 50)

@@ -73,6 +73,27 @@ struct SensorStreamTests {
         #expect(stream.read(from: resumed.event, limit: 1).elements.first?.sampleSequence == 5)
     }
 
+    @Test func aHistoryStartKeepsInsideAFullRingSoItsOldestSamplesAreStillThereWhenRead() {
+        let capacity = 64
+        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil), capacity: capacity, historySeconds: 600)
+        let now: Int64 = 100_000_000
+        // Not full: all of it, from the oldest.
+        for index in 0..<40 { stream.publish(sample([Double(index)], at: now - 1_000 + Int64(index))) }
+        #expect(stream.start(nowMicros: now) == .init(event: 0, sample: 0))
+        // Full: the oldest events go as new ones come, so the start keeps a 32nd inside.
+        for index in 40..<200 { stream.publish(sample([Double(index)], at: now - 1_000 + Int64(index))) }
+        let oldest = stream.oldestEvent
+        #expect(oldest == 200 - UInt64(capacity))
+        let start = stream.start(nowMicros: now)
+        #expect(start.event == oldest + UInt64(SensorStream.startHeadroom(capacity: capacity)))
+        #expect(start.sample == start.event)  // one sample an event here
+        // Two more samples push out the two oldest: what the start promised is still held.
+        for index in 200..<202 { stream.publish(sample([Double(index)], at: now)) }
+        #expect(stream.read(from: start.event, limit: 1).missed == 0)
+        // A start asked for inside what is held is not moved.
+        #expect(stream.start(historyMicros: 100, nowMicros: now).event > start.event)
+    }
+
     @Test func theRateCountsOnlySamplesOfTheWindow() {
         let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
         for index in 0..<10 { stream.publish(sample([1], at: Int64(index) * 100)) }
