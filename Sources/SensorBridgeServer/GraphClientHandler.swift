@@ -367,10 +367,11 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Closing
 
-    /// The server is shutting down: close code 1001 ("going away").
+    /// The server is shutting down: close code 1001 ("going away"), with a reason a page can
+    /// show (the bridge was stopped, not lost).
     func closeGoingAway() {
         guard let context, !closing else { return }
         closing = true
-        context.closeWebSocket(code: .goingAway)
+        context.closeWebSocket(code: .goingAway, reason: "the bridge stopped")
     }
 }

@@ -96,7 +96,11 @@ public final class ReplaySource: ByteSource {
             roundBase = roundBase.addingSaturating(max(duration.addingSaturating(lineInterval), Self.minRoundMicros))
             round += 1
         } while loop && !thread.isStopping
-        if thread.isStopping { return }
+        if thread.isStopping {
+            // Stopped by the bridge (SIGTERM, Ctrl-C), not finished: say so, as a serial source does.
+            sink.sourceChanged(.stopped, detail: "replay of \(path) stopped after \(delivered) lines")
+            return
+        }
         let skippedNote = skipped > 0 ? "; skipped \(skipped) unreadable line\(skipped == 1 ? "" : "s")" : ""
         logger.info("replay of \(path) finished: \(delivered) lines\(skippedNote); still serving (Ctrl-C to stop)")
         sink.sourceChanged(.finished, detail: "replay of \(path) finished after \(delivered) lines\(skippedNote)")

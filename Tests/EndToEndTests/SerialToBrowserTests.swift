@@ -48,6 +48,7 @@ import Glibc
             var frame = try client.readFrame()
             while frame.opcode != 0x8 { frame = try client.readFrame() }
             #expect(frame.payload.prefix(2) == [0x03, 0xE9])
+            #expect(String(decoding: frame.payload.dropFirst(2), as: UTF8.self) == "the bridge stopped", "a reason a page can show")
         }
     }
 

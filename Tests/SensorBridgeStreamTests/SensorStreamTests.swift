@@ -154,6 +154,22 @@ struct ReplaySourceTests {
         #expect(stream.sourceStatus.detail.contains("after 500 lines"))
     }
 
+    @Test func aReplayStoppedByTheBridgeSaysStoppedNotFinished() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID()).raw").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try (0..<500).map { "\($0)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+        let stream = SensorStream(source: SourceStatus(kind: "replay", name: path, baud: nil), capacity: 1024)
+        let pipeline = IngestPipeline(stream: stream, logger: Logger(label: "test"))
+        // 50 lines a second: 10 s of lines, stopped after a few.
+        let replay = ReplaySource(file: ReplayFile(path: path, rawLineRate: 50), speed: 1, loop: false, logger: Logger(label: "test"))
+        try replay.start(into: pipeline)
+        let deadline = Date().addingTimeInterval(10)
+        while stream.statistics.snapshot.samples < 3 && Date() < deadline { usleep(5_000) }
+        replay.stop()
+        #expect(stream.sourceStatus.state == .stopped)
+        #expect(stream.sourceStatus.detail.hasPrefix("replay of \(path) stopped after "))
+    }
+
     @Test func aFileWithNothingToReplayIsRefusedAtStart() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID()).log").path
         defer { try? FileManager.default.removeItem(atPath: path) }
