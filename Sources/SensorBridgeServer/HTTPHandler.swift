@@ -19,6 +19,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let log: ThrottledLog
     private var request: HTTPRequestHead?
     private var failed = false
+    /// The body of a policy report being read; nil when it grew too big (refused unread).
+    private var reportBody: [UInt8]? = []
 
     /// How long an export may wait for its client to take the next piece.
     private let stallTimeout: TimeAmount
@@ -38,11 +40,22 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             request = head
-        case .body:
-            break  // no endpoint takes a body
+            reportBody = []
+        case .body(let part):
+            // Only a policy report has a body worth reading, and only a small one.
+            guard request.map(Self.isPolicyReport) == true, var body = reportBody else { return }
+            reportBody = nil
+            if body.count + part.readableBytes <= PolicyViolationReport.maxBodyBytes {
+                body += part.readableBytesView
+                reportBody = body
+            }
         case .end:
             guard let head = request else { return }
             request = nil
+            if Self.isPolicyReport(head) {
+                answerPolicyReport(head, context: context)
+                return
+            }
             if HistoryEndpoint.paths.contains(String(head.path)), head.method == .GET || head.method == .HEAD {
                 answerFromHistory(head, context: context)
                 return
@@ -123,6 +136,27 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    private static func isPolicyReport(_ head: HTTPRequestHead) -> Bool {
+        head.method == .POST && head.path == PagePolicy.reportPath
+    }
+
+    /// What the page's policy blocked goes to the log as a sentence (throttled: the endpoint
+    /// is open to any client the access rules let in); the browser gets 204.
+    private func answerPolicyReport(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard let body = reportBody else {
+            PlainResponse(status: .payloadTooLarge, text: "a policy report is at most \(PolicyViolationReport.maxBodyBytes) bytes")
+                .write(to: context, answering: head, keepAlive: false)
+            return
+        }
+        reportBody = []
+        guard let report = PolicyViolationReport.parse(body) else {
+            PlainResponse(status: .badRequest, text: "not a Content-Security-Policy report").write(to: context, answering: head)
+            return
+        }
+        log.warning(report.sentence(servingFolder: pages.isFolder))
+        PlainResponse(status: .noContent, body: ByteBuffer(), contentType: "text/plain; charset=utf-8").write(to: context, answering: head)
+    }
+
     /// A request with an `Upgrade` header to a path that is not a WebSocket endpoint is
     /// answered, then the connection is closed: the HTTP decoder stops parsing after an
     /// upgrade request, so nothing more could be read from it.
@@ -155,7 +189,9 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                                  contentType: MetricsText.contentType)
         }
         if let file = pages.file(for: path) {
-            return PlainResponse(status: .ok, body: file.body, contentType: file.contentType)
+            var response = PlainResponse(status: .ok, body: file.body, contentType: file.contentType)
+            response.policy = pages.policy
+            return response
         }
         return PlainResponse(status: .notFound, text: "Not found: \(path)")
     }

@@ -15,14 +15,24 @@ public struct PageFiles: Sendable {
     }
 
     private let storage: Storage
+    /// The policy the files are served with.
+    public let policy: PagePolicy
 
-    /// - Parameter files: request path (`/`, `/graph.js`, ...) → bytes and content type.
-    public static func embedded(_ files: [String: (bytes: [UInt8], contentType: String)]) -> PageFiles {
-        PageFiles(storage: .embedded(files.mapValues { File(body: ByteBuffer(bytes: $0.bytes), contentType: $0.contentType) }))
+    /// Whether the files come from a folder (`--web`) rather than the binary.
+    public var isFolder: Bool {
+        if case .directory = storage { return true }
+        return false
     }
 
-    public static func directory(_ path: String) -> PageFiles {
-        PageFiles(storage: .directory(path))
+    /// The built-in page: always the strict policy.
+    /// - Parameter files: request path (`/`, `/graph.js`, ...) → bytes and content type.
+    public static func embedded(_ files: [String: (bytes: [UInt8], contentType: String)]) -> PageFiles {
+        PageFiles(storage: .embedded(files.mapValues { File(body: ByteBuffer(bytes: $0.bytes), contentType: $0.contentType) }),
+                  policy: .strict)
+    }
+
+    public static func directory(_ path: String, policy: PagePolicy = .relaxed) -> PageFiles {
+        PageFiles(storage: .directory(path), policy: policy)
     }
 
     public func file(for path: String) -> File? {

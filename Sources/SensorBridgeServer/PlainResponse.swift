@@ -11,15 +11,15 @@ struct PlainResponse {
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "no-referrer"),
-        ("Content-Security-Policy",
-         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
-            + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+        ("Content-Security-Policy", PagePolicy.strict.contentSecurityPolicy),
     ]
 
     var status: HTTPResponseStatus
     var body: ByteBuffer
     var contentType: String
     var headers = HTTPHeaders()
+    /// The policy of a page file; every other answer is under the strict one.
+    var policy = PagePolicy.strict
 
     init(status: HTTPResponseStatus, body: ByteBuffer, contentType: String, headers: HTTPHeaders = HTTPHeaders()) {
         self.status = status
@@ -41,7 +41,9 @@ struct PlainResponse {
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(body.readableBytes))
         headers.add(name: "Cache-Control", value: "no-store")
-        for (name, value) in Self.securityHeaders { headers.add(name: name, value: value) }
+        for (name, value) in Self.securityHeaders {
+            headers.add(name: name, value: name == "Content-Security-Policy" ? policy.contentSecurityPolicy : value)
+        }
         let keepOpen = keepAlive && (request?.isKeepAlive ?? false)
         headers.add(name: "Connection", value: keepOpen ? "keep-alive" : "close")
         let version = request?.version ?? .http1_1

@@ -97,6 +97,11 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
     var web: String?
 
+    @Option(help: ArgumentHelp(
+        "The Content-Security-Policy of a --web folder's pages: relaxed lets a page of your own run its inline scripts and load a library from a CDN; strict is the built-in page's (own scripts only). What a policy blocks is logged.",
+        valueName: "relaxed|strict"))
+    var webPolicy: PagePolicy = .relaxed
+
     @Option(help: "Seconds a connection may take to send a complete request or WebSocket handshake before it is dropped.")
     var handshakeTimeout: Double = 10
 
@@ -434,7 +439,7 @@ struct Serve: ParsableCommand {
     private func startServerAndWait(
         clients: GraphClients, token: String?, logger: Logger, stopInput: @escaping () -> Void
     ) throws {
-        let pages = web.map(PageFiles.directory) ?? PageFiles.embedded(WebAssets.files.mapValues { ($0.bytes, $0.contentType) })
+        let pages = web.map { PageFiles.directory($0, policy: webPolicy) } ?? PageFiles.embedded(WebAssets.files.mapValues { ($0.bytes, $0.contentType) })
         let descriptors = DescriptorLimit.raiseToHardLimit()
         let connections = DescriptorLimit.connections(at: descriptors)
         let access = AccessPolicy(
@@ -496,3 +501,5 @@ struct Serve: ParsableCommand {
         signals.forEach { $0.cancel() }
     }
 }
+
+extension PagePolicy: ExpressibleByArgument {}

@@ -95,9 +95,9 @@ class Bridge:
             self.state_home = tempfile.mkdtemp(prefix="sensorbridge-test-state-")
             env["XDG_STATE_HOME"] = self.state_home
         # SENSORBRIDGE_WEB=DIR serves a page folder being edited instead of the built-in page,
-        # so page work is tried without rebuilding the binary.
+        # so page work is tried without rebuilding the binary (under the built-in page's policy).
         if os.environ.get("SENSORBRIDGE_WEB") and "--web" not in args:
-            args = args + ["--web", os.environ["SENSORBRIDGE_WEB"]]
+            args = args + ["--web", os.environ["SENSORBRIDGE_WEB"], "--web-policy", "strict"]
         self.process = subprocess.Popen([binary_path()] + args + ["--port", str(port)], stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
         self.port = None
@@ -112,7 +112,17 @@ class Bridge:
             if found:
                 self.port = int(found.group(1))
         threading.Thread(target=self.process.stdout.read, daemon=True).start()
-        threading.Thread(target=self.process.stderr.read, daemon=True).start()
+        self._log = []
+        threading.Thread(target=self._gather_log, daemon=True).start()
+
+    def _gather_log(self):
+        for line in self.process.stderr:
+            self._log.append(line)
+
+    @property
+    def log(self):
+        """What the bridge has written to its log (standard error) so far."""
+        return "".join(self._log)
 
     @property
     def url(self):
