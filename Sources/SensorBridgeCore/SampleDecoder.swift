@@ -4,16 +4,20 @@
 public struct SampleDecoder: Sendable {
     private var framer: LineFramer
     private var parser: LineParser
+    /// The board's clock, when a column is one.
+    public private(set) var timeColumn: BoardTimeColumn
     public let statistics: StreamStatistics
 
     public init(statistics: StreamStatistics = StreamStatistics(), maxLineLength: Int = LineFramer.defaultMaxLineLength,
-                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros, usesFastPath: Bool = true) {
+                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros, usesFastPath: Bool = true,
+                timeColumn: BoardTimeColumn.Choice = .byName) {
         self.framer = LineFramer(maxLineLength: maxLineLength)
         self.parser = LineParser(forgetSeriesAfterMicros: forgetSeriesAfterMicros, usesFastPath: usesFastPath)
+        self.timeColumn = BoardTimeColumn(timeColumn)
         self.statistics = statistics
     }
 
-    /// The channel layout in force, if any line has set one.
+    /// The channel layout in force, if any line has set one (the board's clock included).
     public var layout: ChannelLayout? { parser.layout }
 
     /// Feeds bytes received at `receivedMicros`. `onLine` sees every complete line (for
@@ -40,6 +44,7 @@ public struct SampleDecoder: Sendable {
     ) {
         flushCounts()
         var parser = self.parser
+        var timeColumn = self.timeColumn
         var tally = StreamStatistics.Tally()
         tally.countBytes(bytes.count)
         framer.feed(bytes) { output in
@@ -54,7 +59,7 @@ public struct SampleDecoder: Sendable {
                     tally.count(event)
                     switch event {
                     case .sample(let values, let layout, let micros):
-                        onSample(Sample(timeMicros: micros, values: values, layout: layout))
+                        if let sample = timeColumn.apply(values: values, layout: layout, arrivalMicros: micros) { onSample(sample) }
                     case .rejected(let kind, let line):
                         onError(kind, line)
                     case .header, .held, .message:
@@ -64,6 +69,7 @@ public struct SampleDecoder: Sendable {
             }
         }
         self.parser = parser
+        self.timeColumn = timeColumn
         statistics.add(tally)
     }
 
@@ -83,7 +89,8 @@ public struct SampleDecoder: Sendable {
             unflushedLines += 1
             unflushedBytes += line.count + 1
             if unflushedLines >= Self.flushEvery { flushCounts() }
-            return onSample(Sample(timeMicros: receivedMicros, values: values, layout: parser.layout!))
+            if let sample = timeColumn.apply(values: values, layout: parser.layout!, arrivalMicros: receivedMicros) { onSample(sample) }
+            return
         }
         var bytes = [UInt8]()
         bytes.reserveCapacity(line.count + 1)

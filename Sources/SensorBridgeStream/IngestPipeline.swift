@@ -18,10 +18,13 @@ public final class IngestPipeline: ByteSink {
     private let logger: Logger
 
     /// - Parameter forgetSeriesAfterMicros: how long a label must go unseen before a new one may take its place.
+    /// - Parameter timeColumn: which column, if any, is the board's clock.
     public init(stream: SensorStream, recorder: Recorder? = nil, monitor: LineMonitor? = nil,
-                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros, logger: Logger) {
+                forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros,
+                timeColumn: BoardTimeColumn.Choice = .byName, logger: Logger) {
         self.state = Mutex(State(
-            decoder: SampleDecoder(statistics: stream.statistics, forgetSeriesAfterMicros: forgetSeriesAfterMicros),
+            decoder: SampleDecoder(statistics: stream.statistics, forgetSeriesAfterMicros: forgetSeriesAfterMicros,
+                                   timeColumn: timeColumn),
             rejectedLog: RejectedLineLog(logger: logger)))
         self.stream = stream
         self.recorder = recorder
@@ -35,6 +38,9 @@ public final class IngestPipeline: ByteSink {
         let monitor = self.monitor
         state.withLock { state in
             let rejectedLog = state.rejectedLog
+            let clockBefore = state.decoder.timeColumn.current?.name
+            let resetsBefore = state.decoder.timeColumn.resets
+            defer { noteClock(state.decoder.timeColumn, before: clockBefore, resetsBefore: resetsBefore) }
             state.decoder.feed(
                 bytes, receivedMicros: receivedMicros,
                 onLine: { line in
@@ -47,6 +53,17 @@ public final class IngestPipeline: ByteSink {
                 },
                 onSample: { stream.publish($0) }
             )
+        }
+    }
+
+    /// Says once which column became the board's clock, and each time the board's clock
+    /// started again.
+    private func noteClock(_ column: BoardTimeColumn, before: String?, resetsBefore: Int) {
+        if let current = column.current, current.name != before {
+            logger.info("column '\(current.name)' is the board's clock (\(current.unit.rawValue)): samples are timed by it; --time-column none keeps it a series")
+        }
+        if column.resets > resetsBefore {
+            logger.notice("the board's clock started again (a reset?): a new time segment begins")
         }
     }
 

@@ -94,6 +94,14 @@ struct Serve: ParsableCommand {
         valueName: "duration"))
     var forgetSeries: String = "10m"
 
+    @Option(help: ArgumentHelp(
+        "The column that is the board's clock, not a series (by default one named t, time, ms, millis, us or micros); none: every column is a series, timed at arrival.",
+        valueName: "name|none"))
+    var timeColumn: String?
+
+    @Option(help: ArgumentHelp("What --time-column counts in: ms (millis()) or us (micros()).", valueName: "ms|us"))
+    var timeUnit: BoardClock.Unit = .milliseconds
+
     @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
     var web: String?
 
@@ -287,7 +295,8 @@ struct Serve: ParsableCommand {
         let monitor = LineMonitor()
         let pipeline = IngestPipeline(
             stream: stream, recorder: recorder, monitor: monitor,
-            forgetSeriesAfterMicros: Int64(saturating: (DurationText.seconds(forgetSeries) ?? 600) * 1_000_000), logger: logger)
+            forgetSeriesAfterMicros: Int64(saturating: (DurationText.seconds(forgetSeries) ?? 600) * 1_000_000),
+            timeColumn: timeColumnChoice, logger: logger)
         let sender = allowSend ? LineSender(target: source as? any LineTarget, monitor: monitor, logger: logger) : nil
         // Open the device (or check the log) before listening, so a wrong one is reported
         // before anything is served.
@@ -430,6 +439,15 @@ struct Serve: ParsableCommand {
         return board.preferredPath
     }
 
+    /// `--time-column`: a name (in `--time-unit`), none, or (left out) the names that say so.
+    private var timeColumnChoice: BoardTimeColumn.Choice {
+        switch timeColumn {
+        case nil: .byName
+        case "none": .none
+        case let name?: .named(name, timeUnit)
+        }
+    }
+
     /// `--token FILE` (or `-`: standard input), or one made up for `--require-token`.
     private func loadToken() throws -> String? {
         if requireToken { return AccessToken.generate() }
@@ -503,3 +521,4 @@ struct Serve: ParsableCommand {
 }
 
 extension PagePolicy: ExpressibleByArgument {}
+extension BoardClock.Unit: ExpressibleByArgument {}

@@ -68,6 +68,28 @@ import Glibc
         }
     }
 
+    /// A sketch that prints millis() with its readings: USB hands lines over in bursts, but
+    /// the samples keep the board's spacing, and the clock is not drawn as a series.
+    @Test func theBoardsOwnClockTimesTheSamplesWhateverBurstsTheyArriveIn() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath, "--no-store"])
+        let viewer = try Viewer(bridge)
+        var board = 5_000
+        for _ in 0..<40 {
+            // 25 lines of 1 ms each, written at once, every 25 ms.
+            pty.write((0..<25).map { _ in board += 1; return "ms:\(board),x:\(board % 7),y:3\r\n" }.joined())
+            usleep(25_000)
+        }
+        #expect(viewer.read { $0.samples.count >= 1_000 }, "every line: \(viewer.samples.count)")
+        #expect(viewer.channels == ["x", "y"], "the clock is not a series: \(viewer.channels)")
+        let times = viewer.samples.map { $0[0] }
+        // After the first burst (its first lines' delay is not yet known), 1 ms apart, as on the board.
+        let steps = zip(times.dropFirst(25), times.dropFirst(26)).map { $1 - $0 }
+        let exact = steps.filter { abs($0 - 1) < 0.0015 }.count
+        #expect(exact * 100 >= steps.count * 95, "\(exact) of \(steps.count) steps are the board's 1 ms")
+        #expect(bridge.standardError.contains("column 'ms' is the board's clock (ms)"))
+    }
+
     @Test func garbageAndHalfLinesAreCountedAndTheStreamGoesOn() throws {
         let pty = try PseudoTerminal()
         let bridge = try BridgeProcess([pty.slavePath])

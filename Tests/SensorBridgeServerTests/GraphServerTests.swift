@@ -223,7 +223,7 @@ private func object(_ text: String) throws -> [String: Any] {
         running.server.shutdown()
         let close = try client.readFrame()
         #expect(close.opcode == 0x8)
-        #expect(close.payload == [0x03, 0xE9])  // 1001
+        #expect(close.payload == [0x03, 0xE9] + Array("the bridge stopped".utf8))  // 1001, and why
     }
 
     @Test func plainHTTPRoutes() throws {
