@@ -103,6 +103,16 @@ public enum BatchMessages {
     }
 
     /// The client was too slow: `missed` samples were dropped; the stream resumes at `resume`.
+    /// `lines` lines were lost on the wire (the sketch's counter says so) before sample `next`.
+    public static func lost(lines: UInt64, next: UInt64) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":"lost","lines":"#.utf8)
+        JSONText.appendInteger(lines, to: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        JSONText.appendInteger(next, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     public static func gap(missed: UInt64, resume: UInt64) -> [UInt8] {
         var out: [UInt8] = Array(#"{"type":"gap","missed":"#.utf8)
         JSONText.appendInteger(missed, to: &out)

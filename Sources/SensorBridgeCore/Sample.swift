@@ -8,6 +8,8 @@ public struct Sample: Sendable, Equatable {
     public var values: [Double]
     /// The channel names in force when this sample was parsed.
     public var layout: ChannelLayout
+    /// Lines the sketch's line counter says were lost on the wire just before this one.
+    public var linesLostBefore: UInt64 = 0
 
     public init(timeMicros: Int64, values: [Double], layout: ChannelLayout) {
         self.timeMicros = timeMicros

@@ -6,14 +6,17 @@ public struct SampleDecoder: Sendable {
     private var parser: LineParser
     /// The board's clock, when a column is one.
     public private(set) var timeColumn: BoardTimeColumn
+    /// The sketch's line counter, when a column is one.
+    public private(set) var counterColumn: LineCounterColumn
     public let statistics: StreamStatistics
 
     public init(statistics: StreamStatistics = StreamStatistics(), maxLineLength: Int = LineFramer.defaultMaxLineLength,
                 forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros, usesFastPath: Bool = true,
-                timeColumn: BoardTimeColumn.Choice = .byName) {
+                timeColumn: BoardTimeColumn.Choice = .byName, counterColumn: LineCounterColumn.Choice = .byName) {
         self.framer = LineFramer(maxLineLength: maxLineLength)
         self.parser = LineParser(forgetSeriesAfterMicros: forgetSeriesAfterMicros, usesFastPath: usesFastPath)
         self.timeColumn = BoardTimeColumn(timeColumn)
+        self.counterColumn = LineCounterColumn(counterColumn)
         self.statistics = statistics
     }
 
@@ -45,6 +48,7 @@ public struct SampleDecoder: Sendable {
         flushCounts()
         var parser = self.parser
         var timeColumn = self.timeColumn
+        var counterColumn = self.counterColumn
         var tally = StreamStatistics.Tally()
         tally.countBytes(bytes.count)
         framer.feed(bytes) { output in
@@ -59,7 +63,7 @@ public struct SampleDecoder: Sendable {
                     tally.count(event)
                     switch event {
                     case .sample(let values, let layout, let micros):
-                        if let sample = timeColumn.apply(values: values, layout: layout, arrivalMicros: micros) { onSample(sample) }
+                        if let sample = Self.sample(values, layout, micros, &timeColumn, &counterColumn) { onSample(sample) }
                     case .rejected(let kind, let line):
                         onError(kind, line)
                     case .header, .held, .message:
@@ -70,6 +74,7 @@ public struct SampleDecoder: Sendable {
         }
         self.parser = parser
         self.timeColumn = timeColumn
+        self.counterColumn = counterColumn
         statistics.add(tally)
     }
 
@@ -89,7 +94,7 @@ public struct SampleDecoder: Sendable {
             unflushedLines += 1
             unflushedBytes += line.count + 1
             if unflushedLines >= Self.flushEvery { flushCounts() }
-            if let sample = timeColumn.apply(values: values, layout: parser.layout!, arrivalMicros: receivedMicros) { onSample(sample) }
+            if let sample = Self.sample(values, parser.layout!, receivedMicros, &timeColumn, &counterColumn) { onSample(sample) }
             return
         }
         var bytes = [UInt8]()
@@ -97,6 +102,17 @@ public struct SampleDecoder: Sendable {
         bytes.append(contentsOf: line)
         bytes.append(UInt8(ascii: "\n"))
         feed(bytes[...], receivedMicros: receivedMicros, onError: onError, onSample: onSample)
+    }
+
+    /// A parsed line as a sample: without the counter's column (noting what it says was
+    /// lost) and the clock's (timed by it); nil when those were all the line had.
+    private static func sample(_ values: [Double], _ layout: ChannelLayout, _ micros: Int64,
+                               _ timeColumn: inout BoardTimeColumn, _ counterColumn: inout LineCounterColumn) -> Sample? {
+        guard let counted = counterColumn.apply(values: values, layout: layout),
+              var sample = timeColumn.apply(values: counted.values, layout: counted.layout, arrivalMicros: micros)
+        else { return nil }
+        sample.linesLostBefore = counted.lost
+        return sample
     }
 
     /// Lines `feedLine` took the fast way, not yet in `statistics`.

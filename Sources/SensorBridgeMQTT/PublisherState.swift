@@ -88,6 +88,8 @@ struct PublisherState {
                     lastStateMicros = last.timeMicros
                     out.append(Message(topic: address.stateTopic, payload: HomeAssistantDiscovery.state(last), retain: false, samples: 0))
                 }
+            case .lost:
+                break  // (the MQTT messages have no place for it yet: a relay's viewers see no break)
             case .stateChange(let state, let detail, _, let sequence):
                 source.state = state
                 source.detail = detail

@@ -103,6 +103,15 @@ public final class FrameLog: Sendable {
             let batch = stream.read(from: state.nextEvent, limit: 4096)
             state.nextEvent = batch.next
             guard !batch.elements.isEmpty else { break }
+            /// A chunk of one message (or none, when the format does not carry it) between samples.
+            func appendMessage(_ payload: [UInt8]?, event: UInt64, sample: UInt64, isStateChange: Bool) {
+                let number = state.nextNumber
+                state.chunks.append(Chunk(
+                    number: number, firstEvent: event, endEvent: event + 1, firstSample: sample,
+                    endSample: sample, bytes: payload.map(format.framed) ?? ByteBuffer(),
+                    count: payload.map { FrameCount(message: $0) } ?? FrameCount(),
+                    layoutBefore: state.layout, layoutAfter: state.layout, isStateChange: isStateChange))
+            }
             StreamEvent.pieces(batch.elements, firstEvent: batch.first, maxRun: Self.eventsPerChunk) { piece in
                 switch piece {
                 case .samples(let run, let firstEvent, let firstSample):
@@ -117,14 +126,12 @@ public final class FrameLog: Sendable {
                         number: number, firstEvent: firstEvent, endEvent: firstEvent + UInt64(run.count),
                         firstSample: firstSample, endSample: firstSample + UInt64(run.count), bytes: bytes, count: count,
                         layoutBefore: before, layoutAfter: state.layout, isStateChange: false))
-                case .stateChange(let sourceState, let detail, let event, let sampleSequence):
-                    let payload = format.status(sourceState, detail: detail)
-                    let number = state.nextNumber
-                    state.chunks.append(Chunk(
-                        number: number, firstEvent: event, endEvent: event + 1, firstSample: sampleSequence,
-                        endSample: sampleSequence, bytes: payload.map(format.framed) ?? ByteBuffer(),
-                        count: payload.map { FrameCount(message: $0) } ?? FrameCount(),
-                        layoutBefore: state.layout, layoutAfter: state.layout, isStateChange: true))
+                case .stateChange(let sourceState, let detail, let event, let sequence):
+                    // Older ones are not repeated to a newcomer: its greeting says the state.
+                    appendMessage(format.status(sourceState, detail: detail), event: event, sample: sequence, isStateChange: true)
+                case .lost(let lines, let event, let sequence):
+                    // Part of the history: a newcomer draws the break too.
+                    appendMessage(format.lost(lines: lines, next: sequence), event: event, sample: sequence, isStateChange: false)
                 }
             }
         }

@@ -297,6 +297,9 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
                 record.samplesSent.wrappingAdd(UInt64(run.count), ordering: .relaxed)
             case .stateChange(let state, let detail, let event, _):
                 if event >= joinEvent, let message = format.status(state, detail: detail) { writeMessage(message) }
+            case .lost(let lines, _, let sequence):
+                // Part of the history sent: the client draws the break where it was.
+                if let message = format.lost(lines: lines, next: sequence) { writeMessage(message) }
             }
         }
         nextEvent = events.upperBound

@@ -132,6 +132,7 @@ public final class GraphClients: Sendable {
             clients: clientReports,
             clientsEvicted: evictions.load(ordering: .relaxed),
             reconnects: stream.reconnects,
+            linesLost: stream.linesLost,
             delivery: delivery,
             mqtt: brokerLinks.map(\.snapshot),
             store: history?.writerReport ?? history.map { StoreReport(state: "archive", detail: "", file: $0.storePath, samplesStored: 0, samplesLost: 0, bytes: 0, sessions: 0) }

@@ -27,6 +27,7 @@ enum MetricsText {
         counter("bytes_received", "Bytes read from the source.", report.bytes)
         counter("lines_received", "Lines read from the source.", report.lines)
         counter("samples_received", "Samples parsed from the source's lines.", report.samples)
+        counter("lines_lost", "Lines lost on the wire, by the sketch's line counter (a seq, count or counter column).", report.linesLost)
         for kind in ParseErrorKind.allCases {
             counter("parse_errors", "Lines rejected, by reason.",
                     report.parseErrorsByKind[kind.rawValue] ?? 0, labels: [("kind", kind.rawValue)])

@@ -60,6 +60,8 @@ public struct StatusReport: Codable, Sendable {
     public var clientsEvicted: UInt64
     /// Times the device came back after being lost.
     public var reconnects: UInt64
+    /// Lines the sketch's line counter says were lost on the wire.
+    public var linesLost: UInt64 = 0
     public var delivery: Delivery
     /// Links to MQTT brokers: publishing this stream, or relaying one into it.
     public var mqtt: [BrokerLinkReport] = []
@@ -68,7 +70,7 @@ public struct StatusReport: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case source, baud, channels, samples, rate, parseErrors, parseErrorsByKind, lastRejectedLine
-        case lines, bytes, historySeconds, bufferCapacity, bufferMaxBytes, bufferBytes, uptimeSeconds, clients, clientsEvicted, reconnects, delivery, mqtt, store
+        case lines, bytes, historySeconds, bufferCapacity, bufferMaxBytes, bufferBytes, uptimeSeconds, clients, clientsEvicted, reconnects, linesLost, delivery, mqtt, store
     }
 
     /// Written by hand only so that `baud` and `lastRejectedLine` appear as `null` rather than
@@ -93,6 +95,7 @@ public struct StatusReport: Codable, Sendable {
         try container.encode(clients, forKey: .clients)
         try container.encode(clientsEvicted, forKey: .clientsEvicted)
         try container.encode(reconnects, forKey: .reconnects)
+        try container.encode(linesLost, forKey: .linesLost)
         try container.encode(delivery, forKey: .delivery)
         try container.encode(mqtt, forKey: .mqtt)
         try container.encode(store, forKey: .store)

@@ -19,6 +19,8 @@ public protocol WireFormat: Sendable {
     func hello(_ facts: StreamGreeting) -> [UInt8]?
     /// `missed` samples were skipped for a slow client; the stream goes on at `resume`.
     func gap(missed: UInt64, resume: UInt64) -> [UInt8]?
+    /// Lines lost on the wire before sample `next`; nil when the format does not carry it.
+    func lost(lines: UInt64, next: UInt64) -> [UInt8]?
     /// The channel names in force from sample `sequence` on.
     func channels(_ names: [String], from sequence: UInt64) -> [UInt8]?
 }
@@ -27,6 +29,7 @@ extension WireFormat {
     public func status(_ state: SourceStatus.State, detail: String) -> [UInt8]? { nil }
     public func hello(_ facts: StreamGreeting) -> [UInt8]? { nil }
     public func gap(missed: UInt64, resume: UInt64) -> [UInt8]? { nil }
+    public func lost(lines: UInt64, next: UInt64) -> [UInt8]? { nil }
     public func channels(_ names: [String], from sequence: UInt64) -> [UInt8]? { nil }
 
     /// One message as a complete frame.
@@ -153,6 +156,10 @@ public struct BatchedFormat: WireFormat {
 
     public func gap(missed: UInt64, resume: UInt64) -> [UInt8]? {
         BatchMessages.gap(missed: missed, resume: resume)
+    }
+
+    public func lost(lines: UInt64, next: UInt64) -> [UInt8]? {
+        BatchMessages.lost(lines: lines, next: next)
     }
 
     public func channels(_ names: [String], from sequence: UInt64) -> [UInt8]? {

@@ -104,6 +104,8 @@ public final class StoreWriter: Sendable {
                 switch event.kind {
                 case .sample(let sample): next.add(sample)
                 case .source(let state, let detail): next.add(event: event.timeMicros, state: state.rawValue, detail: detail)
+                case .lost(let lines):
+                    next.add(event: event.timeMicros, state: "lost", detail: "\(lines) line\(lines == 1 ? "" : "s") lost on the wire (the sketch's line counter)")
                 }
             }
             let batch = next.take()

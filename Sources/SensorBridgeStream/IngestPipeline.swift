@@ -18,13 +18,16 @@ public final class IngestPipeline: ByteSink {
     private let logger: Logger
 
     /// - Parameter forgetSeriesAfterMicros: how long a label must go unseen before a new one may take its place.
-    /// - Parameter timeColumn: which column, if any, is the board's clock.
+    /// - Parameters:
+    ///   - timeColumn: which column, if any, is the board's clock.
+    ///   - counterColumn: which column, if any, numbers the sketch's lines.
     public init(stream: SensorStream, recorder: Recorder? = nil, monitor: LineMonitor? = nil,
                 forgetSeriesAfterMicros: Int64 = LineParser.defaultForgetSeriesAfterMicros,
-                timeColumn: BoardTimeColumn.Choice = .byName, logger: Logger) {
+                timeColumn: BoardTimeColumn.Choice = .byName, counterColumn: LineCounterColumn.Choice = .byName,
+                logger: Logger) {
         self.state = Mutex(State(
             decoder: SampleDecoder(statistics: stream.statistics, forgetSeriesAfterMicros: forgetSeriesAfterMicros,
-                                   timeColumn: timeColumn),
+                                   timeColumn: timeColumn, counterColumn: counterColumn),
             rejectedLog: RejectedLineLog(logger: logger)))
         self.stream = stream
         self.recorder = recorder
@@ -40,7 +43,13 @@ public final class IngestPipeline: ByteSink {
             let rejectedLog = state.rejectedLog
             let clockBefore = state.decoder.timeColumn.current?.name
             let resetsBefore = state.decoder.timeColumn.resets
-            defer { noteClock(state.decoder.timeColumn, before: clockBefore, resetsBefore: resetsBefore) }
+            let counterBefore = state.decoder.counterColumn.name
+            defer {
+                noteClock(state.decoder.timeColumn, before: clockBefore, resetsBefore: resetsBefore)
+                if let counter = state.decoder.counterColumn.name, counter != counterBefore {
+                    logger.info("column '\(counter)' numbers the sketch's lines: lines lost on the wire are counted and shown as gaps; --counter-column none keeps it a series")
+                }
+            }
             state.decoder.feed(
                 bytes, receivedMicros: receivedMicros,
                 onLine: { line in
@@ -51,7 +60,12 @@ public final class IngestPipeline: ByteSink {
                     rejectedLog.rejected(kind, line: line, nowMicros: receivedMicros)
                     if let line { monitor?.rejected(line, kind: kind) }
                 },
-                onSample: { stream.publish($0) }
+                onSample: { sample in
+                    if sample.linesLostBefore > 0 {
+                        rejectedLog.log.warning("\(sample.linesLostBefore) line\(sample.linesLostBefore == 1 ? "" : "s") lost on the wire (the sketch's line counter skipped); a full USB buffer or a noisy cable?", nowMicros: receivedMicros)
+                    }
+                    stream.publish(sample)
+                }
             )
         }
     }

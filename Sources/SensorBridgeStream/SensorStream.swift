@@ -29,6 +29,7 @@ public final class SensorStream: Sendable {
         var layout: ChannelLayout?
         var hasConnected = false
         var reconnects: UInt64 = 0
+        var linesLost: UInt64 = 0
     }
     /// Taken by writers around numbering and appending, so numbers and order agree.
     private let writer: Mutex<WriterState>
@@ -59,6 +60,10 @@ public final class SensorStream: Sendable {
     /// Appends a sample and wakes the subscribers. Never blocks on a reader.
     public func publish(_ sample: Sample) {
         writer.withLock { state in
+            if sample.linesLostBefore > 0 {
+                ring.append(StreamEvent(kind: .lost(lines: sample.linesLostBefore), timeMicros: sample.timeMicros, sampleSequence: state.samples))
+                state.linesLost = state.linesLost.addingSaturating(sample.linesLostBefore)
+            }
             ring.append(StreamEvent(kind: .sample(sample), timeMicros: sample.timeMicros, sampleSequence: state.samples))
             state.samples += 1
             state.layout = sample.layout
@@ -132,6 +137,8 @@ public final class SensorStream: Sendable {
     public var channelLayout: ChannelLayout? { writer.withLock { $0.layout } }
     /// Times the source came back after it had been connected.
     public var reconnects: UInt64 { writer.withLock { $0.reconnects } }
+    /// Lines the sketch's line counter says were lost on the wire.
+    public var linesLost: UInt64 { writer.withLock { $0.linesLost } }
 
     /// Where a subscriber starts reading, and the sample number it expects first.
     public struct Start: Sendable, Equatable {

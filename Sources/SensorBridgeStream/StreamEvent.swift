@@ -6,6 +6,8 @@ public struct StreamEvent: Sendable {
     public enum Kind: Sendable {
         case sample(Sample)
         case source(SourceStatus.State, detail: String)
+        /// Lines the sketch's counter says were lost on the wire, before the next sample.
+        case lost(lines: UInt64)
     }
 
     public let kind: Kind
@@ -28,6 +30,7 @@ public struct StreamEvent: Sendable {
         switch kind {
         case .sample(let sample): 128 + 16 * sample.values.count
         case .source(_, let detail): 128 + 2 * detail.utf8.count
+        case .lost: 128
         }
     }
 
@@ -41,6 +44,7 @@ public struct StreamEvent: Sendable {
 public enum StreamPiece {
     case samples([Sample], firstEvent: UInt64, firstSample: UInt64)
     case stateChange(SourceStatus.State, detail: String, event: UInt64, sampleSequence: UInt64)
+    case lost(lines: UInt64, event: UInt64, sampleSequence: UInt64)
 }
 
 extension StreamEvent {
@@ -65,6 +69,9 @@ extension StreamEvent {
             case .source(let state, let detail):
                 finishRun()
                 body(.stateChange(state, detail: detail, event: event, sampleSequence: element.sampleSequence))
+            case .lost(let lines):
+                finishRun()
+                body(.lost(lines: lines, event: event, sampleSequence: element.sampleSequence))
             }
         }
         finishRun()

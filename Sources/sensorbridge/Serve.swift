@@ -102,6 +102,11 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("What --time-column counts in: ms (millis()) or us (micros()).", valueName: "ms|us"))
     var timeUnit: BoardClock.Unit = .milliseconds
 
+    @Option(help: ArgumentHelp(
+        "The column that numbers the sketch's lines, so lines lost on the wire show as gaps (by default one named seq, count or counter); none: a series like any.",
+        valueName: "name|none"))
+    var counterColumn: String?
+
     @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
     var web: String?
 
@@ -296,7 +301,7 @@ struct Serve: ParsableCommand {
         let pipeline = IngestPipeline(
             stream: stream, recorder: recorder, monitor: monitor,
             forgetSeriesAfterMicros: Int64(saturating: (DurationText.seconds(forgetSeries) ?? 600) * 1_000_000),
-            timeColumn: timeColumnChoice, logger: logger)
+            timeColumn: timeColumnChoice, counterColumn: counterColumnChoice, logger: logger)
         let sender = allowSend ? LineSender(target: source as? any LineTarget, monitor: monitor, logger: logger) : nil
         // Open the device (or check the log) before listening, so a wrong one is reported
         // before anything is served.
@@ -445,6 +450,15 @@ struct Serve: ParsableCommand {
         case nil: .byName
         case "none": .none
         case let name?: .named(name, timeUnit)
+        }
+    }
+
+    /// `--counter-column`: a name, none, or (left out) the names that say so.
+    private var counterColumnChoice: LineCounterColumn.Choice {
+        switch counterColumn {
+        case nil: .byName
+        case "none": .none
+        case let name?: .named(name)
         }
     }
 

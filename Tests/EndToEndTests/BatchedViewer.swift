@@ -14,6 +14,8 @@ final class Viewer {
     private(set) var answers: [[String: Any]] = []
     /// Samples the bridge told this viewer it skipped (`gap` messages).
     private(set) var skipped = 0
+    /// Lines lost on the wire (`lost` messages), with the sample each came before.
+    private(set) var lost: [(lines: Int, before: Int)] = []
 
     init(_ bridge: BridgeProcess) throws {
         client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 0.05)
@@ -41,6 +43,8 @@ final class Viewer {
                 statuses.append((message["state"] as? String ?? "", message["detail"] as? String ?? ""))
             case "gap":
                 skipped += (message["missed"] as? Int) ?? 0
+            case "lost":
+                lost.append(((message["lines"] as? Int) ?? -1, (message["seq"] as? Int) ?? -1))
             case "sent", "send-refused":
                 answers.append(message)
             default:

@@ -90,6 +90,27 @@ import Glibc
         #expect(bridge.standardError.contains("column 'ms' is the board's clock (ms)"))
     }
 
+    /// A sketch that numbers its lines: lines lost on the wire reach viewers (live and late)
+    /// as `lost` before the sample after them, and `/api/status` and `/metrics` count them.
+    @Test func linesLostOnTheWireAreShownWhereTheyWereAndCounted() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath, "--no-store", "--history", "60"])
+        let live = try Viewer(bridge)
+        // Lines 0-99, without 20-22 and 60.
+        let sent = (0..<100).filter { ![20, 21, 22, 60].contains($0) }
+        pty.write(sent.map { "seq:\($0),x:\($0 * 2)\r\n" }.joined())
+        for viewer in [live, try Viewer(bridge)] {
+            #expect(viewer.read { $0.samples.count >= sent.count }, "\(viewer.samples.count)")
+            #expect(viewer.channels == ["x"])
+            #expect(viewer.lost.map { "\($0.lines) before #\($0.before)" } == ["3 before #20", "1 before #57"], "\(viewer.lost)")
+            #expect(viewer.values[20] == [46], "sample #20 is line 23")
+        }
+        let status = waitForStatus(bridge) { ($0["linesLost"] as? Int) == 4 }
+        #expect(status["linesLost"] as? Int == 4, "\(status)")
+        #expect(try bridge.get("/metrics").body.contains("sensorbridge_lines_lost_total 4"))
+        #expect(bridge.standardError.contains("3 lines lost on the wire"))
+    }
+
     @Test func garbageAndHalfLinesAreCountedAndTheStreamGoesOn() throws {
         let pty = try PseudoTerminal()
         let bridge = try BridgeProcess([pty.slavePath])

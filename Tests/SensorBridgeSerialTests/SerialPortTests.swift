@@ -103,6 +103,7 @@ struct SerialPortTests {
             switch event.kind {
             case .sample(let sample): "sample \(sample.values)"
             case .source(let state, _): state.rawValue
+            case .lost(let lines): "lost \(lines)"
             }
         }
         #expect(events == ["connected", "sample [512.0, 498.0, 620.0]", "sample [513.0, 499.0, 621.0]", "disconnected", "stopped"])

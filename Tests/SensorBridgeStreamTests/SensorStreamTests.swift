@@ -14,6 +14,7 @@ private func describe(_ events: [StreamEvent]) -> [String] {
         switch event.kind {
         case .sample(let sample): "#\(event.sampleSequence) \(sample.values.map { Int($0) })"
         case .source(let state, _): "\(state.rawValue) before #\(event.sampleSequence)"
+        case .lost(let lines): "\(lines) lost before #\(event.sampleSequence)"
         }
     }
 }
@@ -92,6 +93,28 @@ struct SensorStreamTests {
         #expect(stream.read(from: start.event, limit: 1).missed == 0)
         // A start asked for inside what is held is not moved.
         #expect(stream.start(historyMicros: 100, nowMicros: now).event > start.event)
+    }
+
+    @Test func linesLostOnTheWireGoIntoTheStreamBeforeTheSampleAfterThemAndAreCounted() {
+        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        stream.publish(sample([1], at: 1))
+        var after = sample([2], at: 2)
+        after.linesLostBefore = 3
+        stream.publish(after)
+        let events = stream.read(from: 0).elements
+        #expect(events.count == 3)
+        guard case .lost(let lines) = events[1].kind else { Issue.record("\(events[1].kind)"); return }
+        #expect(lines == 3 && events[1].sampleSequence == 1 && events[2].sampleSequence == 1)
+        #expect(stream.linesLost == 3)
+        var pieces: [String] = []
+        StreamEvent.pieces(events, firstEvent: 0) { piece in
+            switch piece {
+            case .samples(let run, _, let first): pieces.append("samples \(first)+\(run.count)")
+            case .lost(let lines, let event, let next): pieces.append("lost \(lines) at \(event) before #\(next)")
+            case .stateChange: pieces.append("state")
+            }
+        }
+        #expect(pieces == ["samples 0+1", "lost 3 at 1 before #1", "samples 1+1"])
     }
 
     @Test func theRateCountsOnlySamplesOfTheWindow() {
