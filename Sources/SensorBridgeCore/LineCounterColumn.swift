@@ -1,8 +1,9 @@
 /// A column that numbers the sketch's lines (`seq`, `count`, `counter`, or `--counter-column`):
 /// not a series, but the way to see lines lost on the wire (a full USB buffer, a noisy cable).
 /// A jump forward by more than one is a loss; a fall is a wrap of the sketch's integer (16 or
-/// 32 bits, signed or not) or the board starting again, never a loss. Readings come from
-/// outside: anything but a whole number in the 64-bit range is ignored.
+/// 32 bits, signed or not) or the board starting again, never a loss; so is a jump of more
+/// than 2^20. Readings come from outside: anything but a whole number in the 64-bit range
+/// is ignored.
 public struct LineCounterColumn: Sendable {
     public enum Choice: Sendable, Equatable {
         /// A column named `seq`, `count` or `counter` (the default).
@@ -20,6 +21,8 @@ public struct LineCounterColumn: Sendable {
     public private(set) var name: String?
 
     public init(_ choice: Choice = .byName) { self.choice = choice }
+
+    static let largestLoss: UInt64 = 1 << 20
 
     /// Whether a column of this name numbers lines by default.
     public static func isCounterName(_ name: String) -> Bool { ["seq", "count", "counter"].contains(name) }
@@ -45,7 +48,9 @@ public struct LineCounterColumn: Sendable {
         let number = UInt64(value)
         defer { expected = number &+ 1 }
         guard let expected else { return 0 }
-        if number >= expected { return number - expected }
+        // A jump of more than a million lines is a counter garbled on the wire or a new
+        // count, not a million lines lost.
+        if number >= expected { return number - expected <= Self.largestLoss ? number - expected : 0 }
         for range: UInt64 in [65_536, 4_294_967_296] where expected <= range && expected > range / 2 && number < range / 4 {
             return (range - expected) + number  // wrapped
         }

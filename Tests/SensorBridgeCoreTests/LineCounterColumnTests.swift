@@ -33,6 +33,8 @@ struct LineCounterColumnTests {
         #expect(lost([4_294_967_295, 0, 1]) == [0, 0, 0], "unsigned long")
         column = LineCounterColumn()
         #expect(lost([5_000, 5_001, 0, 1, 3]) == [0, 0, 0, 0, 1], "the board started again, then lost one")
+        column = LineCounterColumn()
+        #expect(lost([7, 9_000_000_000, 9_000_000_001, 9_000_000_003]) == [0, 0, 0, 1], "a garbled jump is a new count")
     }
 
     @Test func nonsenseIsIgnoredAndNeverTraps() {
