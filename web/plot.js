@@ -154,89 +154,254 @@
     return [min - span * 0.05, max + span * 0.05];
   }
 
+  /// Every label of a frame goes through here: kept inside the canvas (a label cut at the edge
+  /// cannot be read), tested against those already placed, and listed in the layout
+  /// (`layout.labels`, in CSS pixels) so tests and scripts can see what a person sees.
+  function Labels(ctx, width, height) {
+    this.ctx = ctx; this.width = width; this.height = height; this.list = [];
+  }
+  Labels.prototype.font = function (size, weight) {
+    this.ctx.font = (weight ? weight + " " : "") + size + "px system-ui, sans-serif";
+    this.size = size;
+  };
+  /// The box of `text` anchored at x (its left, right or centre by `align`) and centred on cy.
+  Labels.prototype.box = function (text, x, cy, align) {
+    const w = Math.ceil(this.ctx.measureText(text).width), h = this.size + 2;
+    let left = align === "right" ? x - w : align === "center" ? x - w / 2 : x;
+    left = Math.max(1, Math.min(this.width - 1 - w, left));
+    return { x: left, y: Math.max(0, Math.min(this.height - h, cy - h / 2)), w: w, h: h };
+  };
+  Labels.prototype.free = function (r, pad) {
+    for (const l of this.list) {
+      if (r.x < l.x + l.w + pad && l.x < r.x + r.w + pad && r.y < l.y + l.h + pad && l.y < r.y + r.h + pad) return false;
+    }
+    return true;
+  };
+  /// Draws text in box r; `backing` lays a translucent panel under it, for text over data.
+  Labels.prototype.draw = function (kind, text, r, color, backing, extra) {
+    const ctx = this.ctx;
+    if (backing) {
+      ctx.globalAlpha = 0.82;
+      ctx.fillStyle = backing;
+      ctx.fillRect(r.x - 3, r.y, r.w + 6, r.h);
+      ctx.globalAlpha = 1;
+    }
+    ctx.fillStyle = color;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    ctx.fillText(text, r.x, r.y + r.h / 2 + 0.5);
+    ctx.textBaseline = "alphabetic";
+    const entry = { kind: kind, text: text, x: r.x, y: r.y, w: r.w, h: r.h };
+    if (backing) { entry.x -= 3; entry.w += 6; }
+    if (extra) Object.assign(entry, extra);
+    this.list.push(entry);
+    return entry;
+  };
+  /// The page's message (paused, disconnected …) at the top of the plot between left and
+  /// right, or lower where it would cover a series' name; over the names only when no band
+  /// is free (many panels on a phone).
+  Labels.prototype.placeOverlay = function (left, right, bottom) {
+    const o = this.overlay, ctx = this.ctx;
+    if (!o || this.list.indexOf(o) >= 0) return;
+    ctx.font = "600 15px system-ui, sans-serif";
+    const room = right - left - 8;
+    // Too long for the plot (a phone): cut, not squeezed.
+    if (ctx.measureText(o.text).width > room - 28) {
+      while (o.text.length > 8 && ctx.measureText(o.text + "…").width > room - 28) o.text = o.text.slice(0, -1);
+      o.text += "…";
+    }
+    o.w = Math.min(room, ctx.measureText(o.text).width + 28);
+    o.h = 30;
+    o.x = (left + right - o.w) / 2;
+    o.y = TOP + 8;
+    for (let y = TOP + 8; y + o.h <= bottom; y += 2) {
+      if (this.free({ x: o.x, y: y, w: o.w, h: o.h }, 2)) { o.y = y; break; }
+    }
+    this.list.push(o);
+  };
+  /// Text cut to at most `width` pixels, with an ellipsis.
+  Labels.prototype.fit = function (text, width) {
+    if (this.ctx.measureText(text).width <= width) return text;
+    while (text.length > 1 && this.ctx.measureText(text + "…").width > width) text = text.slice(0, -1);
+    return text + "…";
+  };
+
+  const LABEL_H = 14;   // a 12 px label's box
+
+  /// A smaller nice step: 10 → 5 → 2 → 1.
+  function finer(step) {
+    const power = Math.pow(10, Math.floor(Math.log10(step) + 1e-9)), unit = Math.round(step / power);
+    return unit >= 5 ? 2 * power : unit >= 2 ? power : 0.5 * power;
+  }
+
+  /// Y ticks of range r on a panel from top to bottom: grid values, and the labelled ones
+  /// with where each label's centre goes. A label stays within `above` and `below` pixels
+  /// of its panel (so neighbouring panels' labels, the headers and the time axis never meet
+  /// it); one at the very edge is nudged inward by up to half its height, as plotters do. A
+  /// finer step is taken until at least two are labelled, since one says no amplitude.
+  function yTicks(r, top, bottom, above, below) {
+    const span = r[1] - r[0], h = bottom - top;
+    const lowest = top - above + LABEL_H / 2, highest = bottom + below - LABEL_H / 2;
+    const build = function (step) {
+      const values = [], labelled = [];
+      let last = Infinity;
+      for (let v = Math.ceil(r[0] / step) * step, k = 0; v <= r[1] && k < 200; v += step, k++) {
+        const clean = Math.abs(v) < step * 1e-9 ? 0 : v;
+        values.push(clean);
+        const py = bottom - (clean - r[0]) / span * h;
+        const cy = Math.max(lowest, Math.min(highest, py));
+        if (Math.abs(cy - py) > LABEL_H / 2 || last - cy < LABEL_H + 2) continue;
+        labelled.push({ v: clean, cy: cy });
+        last = cy;
+      }
+      return { step: step, values: values, labelled: labelled };
+    };
+    if (!(span > 0)) return { step: 1, values: [], labelled: [] };
+    let best = build(niceStep(span, Math.max(2, Math.floor(h / 45))));
+    for (let step = best.step, k = 0; k < 6 && best.labelled.length < 2; k++) {
+      step = finer(step);
+      if (step / span * h < 4) break;      // no denser grid than every 4 px
+      const next = build(step);
+      if (next.labelled.length > best.labelled.length) best = next;
+    }
+    // A panel too low for two nice values apart (six stacked on a phone): its top and bottom.
+    if (best.labelled.length < 2 && highest - lowest >= LABEL_H + 2) {
+      return { step: niceStep(span, 4), values: best.values, labelled: [{ v: r[0], cy: highest }, { v: r[1], cy: lowest }], ends: true };
+    }
+    return best;
+  }
+
   Plot.prototype.render = function (view) {
     const size = this.fit();
     const ctx = this.ctx;
     const colors = view.theme;
     ctx.fillStyle = colors.panel;
     ctx.fillRect(0, 0, size.width, size.height);
-    ctx.font = "12px system-ui, sans-serif";
     ctx.lineJoin = "bevel";
-    if (view.mode === "xy") this.layout = this.renderXY(view, size);
-    else this.layout = this.renderTime(view, size);
-    if (view.overlay) {
+    const labels = new Labels(ctx, size.width, size.height);
+    // The page's message is placed by the layout (over the plot, clear of names) and drawn last.
+    labels.overlay = view.overlay ? { kind: "overlay", text: view.overlay } : null;
+    ctx.font = "12px system-ui, sans-serif";
+    if (view.mode === "xy") this.layout = this.renderXY(view, size, labels);
+    else this.layout = this.renderTime(view, size, labels);
+    const overlay = labels.overlay;
+    if (overlay) {
       ctx.font = "600 15px system-ui, sans-serif";
-      let text = view.overlay;
-      // Too long for the plot (a phone): cut, not squeezed.
-      if (ctx.measureText(text).width > size.width - 68) {
-        while (text.length > 8 && ctx.measureText(text + "…").width > size.width - 68) text = text.slice(0, -1);
-        text += "…";
-      }
-      const width = Math.min(size.width - 40, ctx.measureText(text).width + 28);
-      const x = (size.width - width) / 2, y = TOP + 8;
       ctx.fillStyle = colors.overlayBg;
-      ctx.fillRect(x, y, width, 30);
+      ctx.fillRect(overlay.x, overlay.y, overlay.w, overlay.h);
       ctx.fillStyle = colors.overlayText;
       ctx.textAlign = "center";
-      ctx.fillText(text, size.width / 2, y + 20, width - 16);
+      ctx.fillText(overlay.text, overlay.x + overlay.w / 2, overlay.y + 20, overlay.w - 16);
       ctx.textAlign = "left";
     }
+    this.layout.labels = labels.list;
+    this.layout.width = size.width;
+    this.layout.height = size.height;
     return this.layout;
   };
 
-  Plot.prototype.renderTime = function (view, size) {
+  /// Ranges of each series of a group: fixed, shared auto, or one per series.
+  function groupRanges(view, group, msPerColumn) {
+    const store = view.store, t0 = view.t0, t1 = view.t1;
+    const ranges = new Map();
+    if (view.scale === "fixed" && view.fixedMin < view.fixedMax) {
+      for (const s of group) ranges.set(s.index, [view.fixedMin, view.fixedMax]);
+    } else if (view.scale === "channel") {
+      for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit, view.history, s.name); ranges.set(s.index, padded(r[0], r[1])); }
+    } else {
+      let min = Infinity, max = -Infinity;
+      for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit, view.history, s.name); min = Math.min(min, r[0]); max = Math.max(max, r[1]); }
+      const shared = padded(min, max);
+      for (const s of group) ranges.set(s.index, shared);
+    }
+    return ranges;
+  }
+
+  Plot.prototype.renderTime = function (view, size, labels) {
     const ctx = this.ctx, store = view.store, colors = view.theme;
     const series = view.series;
     const t0 = view.t0, t1 = view.t1;
-    const plotW = size.width - LEFT - RIGHT;
-    const msPerColumn = (t1 - t0) / plotW;
-    const groups = view.mode === "stacked" && series.length ? series.map((s) => [s]) : [series];
+    const stacked = view.mode === "stacked" && series.length > 0;
+    const groups = stacked ? series.map((s) => [s]) : [series];
     const panelH = (size.height - TOP - BOTTOM - GAP * (groups.length - 1)) / groups.length;
-    const layout = { kind: "time", left: LEFT, right: size.width - RIGHT, t0: t0, t1: t1, panels: [] };
-    const x = (t) => LEFT + (t - t0) / (t1 - t0) * plotW;
-
-    groups.forEach(function (group, g) {
+    // One panel, each series on its own scale: each gets its own column of labels, in its
+    // colour, alternating left and right (inner columns first), so every scale can be read.
+    const perSeries = view.scale === "channel" && !stacked && series.length > 1;
+    // Ranges at the default margins: the margins depend on the labels, and a column more or
+    // less does not change a range.
+    const guessMs = (t1 - t0) / Math.max(1, size.width - LEFT - RIGHT);
+    const panels = groups.map(function (group, g) {
       const top = TOP + g * (panelH + GAP), bottom = top + panelH;
-      // Ranges: fixed, shared auto, or one per series.
-      const ranges = new Map();
-      if (view.scale === "fixed" && view.fixedMin < view.fixedMax) {
-        for (const s of group) ranges.set(s.index, [view.fixedMin, view.fixedMax]);
-      } else if (view.scale === "channel") {
-        for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit, view.history, s.name); ranges.set(s.index, padded(r[0], r[1])); }
-      } else {
-        let min = Infinity, max = -Infinity;
-        for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit, view.history, s.name); min = Math.min(min, r[0]); max = Math.max(max, r[1]); }
-        const shared = padded(min, max);
-        for (const s of group) ranges.set(s.index, shared);
+      const ranges = groupRanges(view, group, guessMs);
+      const scaled = perSeries ? group : group.slice(0, 1);
+      // Room for labels past the panel's edges: above the first, the headers (per series)
+      // or the canvas' top; below the last, the time axis; between panels, half the gap.
+      const above = g === 0 ? (perSeries ? 1 : 12) : GAP / 2 - 1, below = g === groups.length - 1 ? 5 : GAP / 2 - 1;
+      const scales = scaled.map((s) => ({ series: s, range: ranges.get(s.index), ticks: yTicks(ranges.get(s.index), top, bottom, above, below) }));
+      return { top: top, bottom: bottom, series: group, ranges: ranges, scales: scales };
+    });
+    // Label columns and the margins they need.
+    const columns = [];
+    if (perSeries) {
+      panels[0].scales.forEach(function (scale, k) { columns.push({ side: k % 2 ? "right" : "left", scales: [scale], header: scale.series }); });
+    } else {
+      columns.push({ side: "left", scales: panels.map((p) => p.scales[0]).filter(Boolean), header: null });
+    }
+    let fontSize = 12, leftEdge = 6, rightEdge = 6;
+    const measure = function (gap, headerMax) {
+      leftEdge = rightEdge = 6;
+      for (const column of columns) {
+        let w = 0;
+        labels.font(fontSize);
+        for (const scale of column.scales) {
+          for (const l of scale.ticks.labelled) w = Math.max(w, ctx.measureText(formatValue(l.v, scale.ticks.step)).width);
+        }
+        if (column.header) { labels.font(fontSize - 1, 600); w = Math.max(w, Math.min(headerMax, ctx.measureText(column.header.name).width)); }
+        column.width = Math.ceil(w);
+        if (column.side === "left") { column.edge = leftEdge; leftEdge += column.width + gap; }
+        else { column.edge = rightEdge; rightEdge += column.width + gap; }
       }
-      const axisRange = group.length ? ranges.get(group[0].index) : [0, 1];
-      const axisColor = view.scale === "channel" && group.length > 1 ? group[0].color : colors.muted;
-      // Grid and y labels.
-      ctx.strokeStyle = colors.grid;
-      ctx.lineWidth = 1;
-      ctx.fillStyle = axisColor;
-      const step = niceStep(axisRange[1] - axisRange[0], Math.max(2, Math.floor(panelH / 45)));
-      for (let v = Math.ceil(axisRange[0] / step) * step; v <= axisRange[1]; v += step) {
-        const py = bottom - (v - axisRange[0]) / (axisRange[1] - axisRange[0]) * panelH;
-        ctx.beginPath(); ctx.moveTo(LEFT, py + 0.5); ctx.lineTo(size.width - RIGHT, py + 0.5); ctx.stroke();
-        ctx.fillText(formatValue(v, step), 4, py + 4, LEFT - 8);
-      }
-      ctx.strokeStyle = colors.axis;
-      ctx.strokeRect(LEFT + 0.5, top + 0.5, plotW, panelH);
-      if (view.mode === "stacked" && group.length) {
-        ctx.fillStyle = group[0].color;
-        ctx.fillText(group[0].name, LEFT + 6, top + 14);
-      }
+    };
+    measure(10, 72);
+    // Many scales on a phone: smaller labels and shorter names before a narrower plot.
+    if (leftEdge + rightEdge > size.width / 2) { fontSize = 10; measure(6, 44); }
+    const left = Math.max(perSeries ? 40 : LEFT, leftEdge), right = size.width - Math.max(RIGHT, rightEdge - 4);
+    const plotW = Math.max(20, right - left);
+    const msPerColumn = (t1 - t0) / plotW;
+    const layout = { kind: "time", left: left, right: left + plotW, t0: t0, t1: t1, panels: [] };
+    const x = (t) => left + (t - t0) / (t1 - t0) * plotW;
+
+    // Time ticks first: their grid lines go under the data of every panel.
+    const labelWidth = t1 - t0 >= DAY ? 150 : 110;
+    const tstep = TIME_STEPS.find((st) => (t1 - t0) / st <= Math.max(2, plotW / labelWidth)) || TIME_STEPS[TIME_STEPS.length - 1];
+    const timeTicks_ = timeTicks(t0, t1, tstep);
+    layout.ticks = timeTicks_.map((t) => Math.round(x(t)) + 0.5);
+
+    panels.forEach(function (panel) {
+      const group = panel.series, top = panel.top, bottom = panel.bottom, ranges = panel.ranges;
       // Where no session ran (the bridge was off, or kept no history): shaded.
       ctx.fillStyle = colors.gap || colors.grid;
       for (const gap of view.gaps || []) {
-        const a = Math.max(LEFT, x(gap[0])), b = Math.min(size.width - RIGHT, x(gap[1]));
+        const a = Math.max(left, x(gap[0])), b = Math.min(left + plotW, x(gap[1]));
         if (b > a) ctx.fillRect(a, top + 1, b - a, panelH - 1);
       }
+      // The grid, under the data: a grid line drawn over a line looks like a dropout.
+      ctx.strokeStyle = colors.grid;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      const first = panel.scales[0];
+      if (first) {
+        for (const v of first.ticks.values) {
+          const py = Math.round(bottom - (v - first.range[0]) / (first.range[1] - first.range[0]) * panelH) + 0.5;
+          ctx.moveTo(left, py); ctx.lineTo(left + plotW, py);
+        }
+      }
+      for (const px of layout.ticks) { ctx.moveTo(px, top); ctx.lineTo(px, bottom); }
+      ctx.stroke();
       // History from the bridge's store, each part of it clipped to where it is the finest.
       for (const layer of view.history || []) {
         for (const interval of layer.intervals) {
-          const a = Math.max(LEFT, x(interval[0])), b = Math.min(size.width - RIGHT, x(interval[1]));
+          const a = Math.max(left, x(interval[0])), b = Math.min(left + plotW, x(interval[1]));
           if (!(b > a)) continue;
           ctx.save();
           ctx.beginPath(); ctx.rect(a, top, b - a, panelH); ctx.clip();
@@ -253,8 +418,8 @@
       // Lines, clipped to the panel (and to what the page holds, when history is drawn too).
       ctx.save();
       const heldFrom = view.heldFrom === undefined ? t0 : Math.max(t0, view.heldFrom);
-      const clipLeft = Math.max(LEFT, Math.min(size.width - RIGHT, Math.floor(x(heldFrom))));
-      ctx.beginPath(); ctx.rect(clipLeft, top, size.width - RIGHT - clipLeft, panelH); ctx.clip();
+      const clipLeft = Math.max(left, Math.min(left + plotW, Math.floor(x(heldFrom))));
+      ctx.beginPath(); ctx.rect(clipLeft, top, left + plotW - clipLeft, panelH); ctx.clip();
       // Dense data (more samples than pixel columns) is drawn as one bar per column from min
       // to max, widened to meet the previous column: rectangles raster far faster than a
       // zigzag path. Sparse data is drawn as a path through its points.
@@ -269,13 +434,13 @@
         ctx.beginPath();
         let open = false, prevCol = NaN, prevLast = NaN;
         store.columns(s.index, t0, t1, msPerColumn, function (c, first, min, max, last, brk) {
-          const px = LEFT + (c + 0.5);
+          const px = left + (c + 0.5);
           if (dense) {
             let lo = min, hi = max;
             if (!brk && c === prevCol + 1) { if (prevLast < lo) lo = prevLast; if (prevLast > hi) hi = prevLast; }
-            else if (!brk && open) { ctx.moveTo(LEFT + prevCol + 0.5, y(prevLast)); ctx.lineTo(px, y(first)); }
+            else if (!brk && open) { ctx.moveTo(left + prevCol + 0.5, y(prevLast)); ctx.lineTo(px, y(first)); }
             const top = y(hi);
-            ctx.fillRect(LEFT + c, top - 0.75, 1, Math.max(1.5, y(lo) - top + 1.5));
+            ctx.fillRect(left + c, top - 0.75, 1, Math.max(1.5, y(lo) - top + 1.5));
           } else {
             // A column holding a break (a gap, a disconnection) starts a new line.
             if (!open || brk) ctx.moveTo(px, y(first)); else ctx.lineTo(px, y(first));
@@ -289,38 +454,99 @@
         ctx.stroke();
       }
       ctx.restore();
+      ctx.strokeStyle = colors.axis;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(left + 0.5, top + 0.5, plotW, panelH);
       layout.panels.push({ top: top, bottom: bottom, series: group, ranges: ranges });
     });
 
+    // Y labels, column by column; on a shared panel with a scale per series, in the series'
+    // colour with a tick of that colour on the frame, and the series' name over its column.
+    columns.forEach(function (column) {
+      const onLeft = column.side === "left";
+      const anchor = onLeft ? left - column.edge : left + plotW + column.edge;
+      const align = onLeft ? "right" : "left";
+      const color = column.header ? column.header.color : colors.muted;
+      column.scales.forEach(function (scale) {
+        const panel = panels.find((p) => p.scales.indexOf(scale) >= 0);
+        const r = scale.range;
+        ctx.strokeStyle = color;
+        ctx.beginPath();
+        labels.font(fontSize);
+        for (const l of scale.ticks.labelled) {
+          const v = l.v, py = panel.bottom - (v - r[0]) / (r[1] - r[0]) * panelH;
+          const text = formatValue(v, scale.ticks.step);
+          labels.draw("y", text, labels.box(text, anchor, l.cy, align), color, null,
+                      { series: scale.series ? scale.series.name : null, panel: panels.indexOf(panel), value: v });
+          if (column.header) {
+            const edge = onLeft ? left : left + plotW + 1;
+            ctx.moveTo(onLeft ? edge - 4 : edge, Math.round(py) + 0.5); ctx.lineTo(onLeft ? edge : edge + 4, Math.round(py) + 0.5);
+          }
+        }
+        ctx.stroke();
+      });
+      if (column.header) {
+        labels.font(fontSize - 1, 600);
+        const text = labels.fit(column.header.name, Math.max(column.width, 24));
+        labels.draw("header", text, labels.box(text, anchor, TOP / 2, align), color, null, { series: column.header.name });
+      }
+    });
+
     // Time axis: clock time (with the date once the view spans days).
-    const labelWidth = t1 - t0 >= DAY ? 150 : 110;
-    const tstep = TIME_STEPS.find((st) => (t1 - t0) / st <= Math.max(2, plotW / labelWidth)) || TIME_STEPS[TIME_STEPS.length - 1];
-    ctx.fillStyle = colors.muted;
-    ctx.strokeStyle = colors.grid;
-    for (const t of timeTicks(t0, t1, tstep)) {
-      const px = Math.round(x(t)) + 0.5;
-      ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
-      const label = clockLabel(t, tstep, t1 - t0);
-      const labelW = ctx.measureText(label).width;
-      ctx.fillText(label, Math.max(2, Math.min(size.width - labelW - 2, px - labelW / 2)), size.height - 8);
+    // At least two ticks are kept on a very narrow plot; a label that would run into the
+    // previous one is left out (its grid line stays).
+    labels.font(12);
+    let timeEnd = -Infinity;
+    for (const t of timeTicks_) {
+      const text = clockLabel(t, tstep, t1 - t0);
+      const r = labels.box(text, Math.round(x(t)) + 0.5, size.height - 12, "center");
+      if (r.x < timeEnd + 8) continue;
+      labels.draw("time", text, r, colors.muted, null, { t: t });
+      timeEnd = r.x + r.w;
     }
-    // Gaps, disconnections, restarts and session starts, where they happened; a label only
-    // where it does not run into the previous one.
-    ctx.font = "11px system-ui, sans-serif";
+
+    // Gaps, disconnections, restarts and session starts, where they happened, over the data.
     const events = store.events.concat(view.marks || []).filter((e) => e.t >= t0 && e.t <= t1).sort((p, q) => p.t - q.t);
-    layout.marks = [];
-    let labelEnd = -Infinity;
+    ctx.strokeStyle = colors.marker;
+    ctx.lineWidth = 1;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
     for (const event of events) {
       const px = Math.round(x(event.t)) + 0.5;
-      ctx.strokeStyle = colors.marker;
-      ctx.setLineDash([4, 3]);
-      ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.fillStyle = colors.marker;
-      const width = ctx.measureText(event.text).width;
-      const lx = px + 3 + width > size.width - RIGHT ? px - 3 - width : px + 3;
-      if (lx > labelEnd + 4) { ctx.fillText(event.text, lx, TOP + 11); labelEnd = lx + width; }
-      layout.marks.push({ t: event.t, kind: event.kind, text: event.text });
+      ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM);
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+    // Series names (stacked) over the data, on a translucent panel so they stay legible.
+    if (stacked) {
+      labels.font(12, 600);
+      for (const panel of panels) {
+        const s = panel.series[0];
+        const text = labels.fit(s.name, plotW / 2);
+        labels.draw("name", text, labels.box(text, left + 6, panel.top + 11, "left"), s.color, colors.panel, { series: s.name });
+      }
+    }
+    labels.placeOverlay(left, left + plotW, size.height - BOTTOM);
+    // Mark labels: beside their line, in the first free one of three rows, shortened to fit a
+    // narrow plot; a label with no room is left out (its dashed line stays, and its text is in
+    // layout.marks), so labels never overlap.
+    labels.font(11);
+    layout.marks = [];
+    const maxText = Math.max(40, Math.min(220, plotW * 0.45));
+    for (const event of events) {
+      const px = Math.round(x(event.t)) + 0.5;
+      const text = labels.fit(event.text, maxText);
+      const w = Math.ceil(ctx.measureText(text).width);
+      let lx = px + 5 + w > left + plotW - 2 ? px - 5 - w : px + 5;
+      lx = Math.max(left + 4, Math.min(left + plotW - 4 - w, lx));
+      let placed = null;
+      for (let row = 0; row < 3 && !placed; row++) {
+        const r = labels.box(text, lx, TOP + 10 + row * 16, "left");
+        if (r.y + r.h > panels[0].bottom) break;
+        const probe = { x: r.x - 3, y: r.y, w: r.w + 6, h: r.h };
+        if (labels.free(probe, 2)) placed = labels.draw("mark", text, r, colors.marker, colors.panel, { t: event.t });
+      }
+      layout.marks.push({ t: event.t, kind: event.kind, text: event.text, labelled: !!placed });
     }
     layout.gaps = (view.gaps || []).map((g) => [g[0], g[1]]);
     layout.history = (view.history || []).map((layer) => ({
@@ -347,13 +573,14 @@
     return layout;
   };
 
-  Plot.prototype.renderXY = function (view, size) {
+  Plot.prototype.renderXY = function (view, size, labels) {
     const ctx = this.ctx, store = view.store, colors = view.theme;
     const a = view.xy[0], b = view.xy[1];
     const layout = { kind: "xy", left: LEFT, right: size.width - RIGHT, t0: view.t0, t1: view.t1, panels: [] };
     if (a === undefined || b === undefined) {
-      ctx.fillStyle = colors.muted;
-      ctx.fillText("XY needs two series", LEFT, TOP + 20);
+      labels.font(12);
+      labels.draw("note", "XY needs two series", labels.box("XY needs two series", LEFT, TOP + 16, "left"), colors.muted);
+      labels.placeOverlay(LEFT, size.width - RIGHT, size.height - BOTTOM);
       return layout;
     }
     // Pair each sample with the newest value of each series, so subset lines pair too.
@@ -374,22 +601,25 @@
     const px = (v) => LEFT + (v - rx[0]) / (rx[1] - rx[0]) * plotW;
     const py = (v) => TOP + plotH - (v - ry[0]) / (ry[1] - ry[0]) * plotH;
     ctx.strokeStyle = colors.grid;
-    ctx.fillStyle = colors.muted;
-    const sx = niceStep(rx[1] - rx[0], 8), sy = niceStep(ry[1] - ry[0], 6);
+    const sx = niceStep(rx[1] - rx[0], Math.max(2, Math.floor(plotW / 80))), sy = yTicks(ry, TOP, TOP + plotH, 12, 4);
+    labels.font(12);
+    let lastEnd = -Infinity;
     for (let v = Math.ceil(rx[0] / sx) * sx; v <= rx[1]; v += sx) {
       ctx.beginPath(); ctx.moveTo(px(v), TOP); ctx.lineTo(px(v), TOP + plotH); ctx.stroke();
-      ctx.fillText(formatValue(v, sx), px(v) - 12, TOP + plotH + 16);
+      const text = formatValue(v, sx), r = labels.box(text, px(v), TOP + plotH + 11, "center");
+      if (r.x > lastEnd + 6) { labels.draw("x", text, r, colors.muted, null, { value: v }); lastEnd = r.x + r.w; }
     }
-    for (let v = Math.ceil(ry[0] / sy) * sy; v <= ry[1]; v += sy) {
+    for (const v of sy.values) {
       ctx.beginPath(); ctx.moveTo(LEFT, py(v)); ctx.lineTo(LEFT + plotW, py(v)); ctx.stroke();
-      ctx.fillText(formatValue(v, sy), 4, py(v) + 4, LEFT - 8);
+    }
+    for (const l of sy.labelled) {
+      const text = formatValue(l.v, sy.step);
+      labels.draw("y", text, labels.box(text, LEFT - 6, l.cy, "right"), colors.muted, null, { value: l.v });
     }
     ctx.strokeStyle = colors.axis;
     ctx.strokeRect(LEFT + 0.5, TOP + 0.5, plotW, plotH);
-    ctx.fillStyle = a.color;
-    ctx.fillText("→ " + a.name, LEFT + plotW - 80, TOP + plotH + 30);
-    ctx.fillStyle = b.color;
-    ctx.fillText("↑ " + b.name, LEFT + 6, TOP + 14);
+    const xName = labels.fit("→ " + a.name, plotW / 2);
+    labels.draw("name", xName, labels.box(xName, LEFT + plotW, TOP + plotH + 25, "right"), a.color, null, { series: a.name });
     ctx.save();
     ctx.beginPath(); ctx.rect(LEFT, TOP, plotW, plotH); ctx.clip();
     ctx.strokeStyle = b.color;
@@ -404,6 +634,10 @@
       ctx.beginPath(); ctx.arc(px(xs[xs.length - 1]), py(ys[ys.length - 1]), 5, 0, 2 * Math.PI); ctx.fill();
     }
     ctx.restore();
+    labels.font(12, 600);
+    const yName = labels.fit("↑ " + b.name, plotW / 2);
+    labels.draw("name", yName, labels.box(yName, LEFT + 6, TOP + 11, "left"), b.color, colors.panel, { series: b.name });
+    labels.placeOverlay(LEFT, LEFT + plotW, TOP + plotH);
     layout.points = xs.length;
     return layout;
   };
