@@ -364,11 +364,16 @@
 
   /// Samples from sequence number `first` on. A sample already held (same stream, seq not
   /// newer) or older than the newest held is dropped: a reconnect never duplicates or reorders.
+  /// Sequence numbers, not times, say whether samples are missing: the line breaks only there.
   function ingest(first, samples) {
     const now = Date.now();
     for (let k = 0; k < samples.length; k++) {
       const seq = first + k;
       if (seq <= conn.lastSeq) { counters.duplicates++; continue; }
+      if (conn.lastSeq >= 0 && seq > conn.lastSeq + 1 && store.length) {
+        // The bridge announces a gap before it skips; this is the same rule, should it not.
+        store.breakAll(store.lastTime(), "gap", "gap: " + (seq - conn.lastSeq - 1) + " skipped");
+      }
       conn.lastSeq = seq;
       const row = samples[k];
       if (!Array.isArray(row) || typeof row[0] !== "number") continue;
@@ -979,6 +984,12 @@
     get readout() { return Object.assign({}, readoutValues); },
     get lastExport() { return lastExport; },
     get lastLayout() { return plot.layout; },
+    /// Series name → the times of the held samples where its line breaks.
+    breaks: function () {
+      const out = {};
+      store.names.forEach(function (name, s) { out[name] = store.breakTimes(s); });
+      return out;
+    },
     get frameTimes() { const n = Math.min(frames.count, frames.times.length); return Array.from(frames.times.slice(0, n)); },
     get frameCount() { return frames.count; },
     get lastDrawEnd() { return frames.lastDrawEnd || 0; },
