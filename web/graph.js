@@ -396,14 +396,10 @@
   function bridgeNow() { return Date.now() - (conn.clockOffset || 0); }
 
   // ---- What the page says ----
-  /// Samples per second over the last 2 s of the clock (less while the page holds less),
-  /// so it falls to 0 when nothing arrives.
+  /// Samples per second over the 2 s up to the newest sample (SeriesStore.rate: samples still
+  /// on their way do not lower it); falls to 0 when nothing arrives.
   function currentRate() {
-    if (!store.length) return 0;
-    const now = bridgeNow();
-    const span = Math.min(2000, now - store.firstTime());
-    if (span < 250) return 0;
-    return (store.length - store.lowerBound(now - span)) * 1000 / span;
+    return store.rate(bridgeNow(), 2000);
   }
 
   function pageState() {
