@@ -325,6 +325,7 @@
           }
           conn.stream = message.stream;
           conn.lastSeq = -1;
+          tiltState.key = "";                 // another run may print other units
           loadSessions();
           loadStatus();
         }
@@ -437,10 +438,6 @@
     return names.find((name) => pattern.test(name));
   }
 
-  function looksLikeAccelerometer(names) {
-    return ["x", "y", "z"].every((letter) => axisSeries(names, letter) !== undefined);
-  }
-
   function visibleSeries() {
     return store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length] }))
       .filter((s) => !settings.hidden.has(s.name));
@@ -471,9 +468,6 @@
       legend.appendChild(item);
     });
     fillXYChoices();
-    const accel = looksLikeAccelerometer(store.names);
-    el("tilt").hidden = !accel;
-    el("tilt-hint").hidden = !accel;
   }
 
   function fillXYChoices() {
@@ -890,18 +884,35 @@
       readout.appendChild(span);
     }
     readoutValues = values;
-    if (!el("tilt").hidden) {
-      const last = (letter) => {
-        const hit = store.length ? store.valueAt(store.index.get(axisSeries(store.names, letter)), at, 1e12) : null;
-        return hit ? hit.v : NaN;
-      };
-      const x = last("x"), y = last("y"), z = last("z");
-      const tilt = (a, zz) => Math.atan2(a - settings.zero, zz - settings.zero) * 180 / Math.PI;
-      el("pitch").textContent = isFinite(x + z) ? tilt(x, z).toFixed(1) : "–";
-      el("roll").textContent = isFinite(y + z) ? tilt(y, z).toFixed(1) : "–";
-    }
+    updateTilt(at);
   }
   let readoutValues = {};
+
+  // The tilt readout knows no calibration yet: it shows angles only for values that are
+  // plausibly the ADXL335's ADC counts or plainly g (Tilt.tilt), and stays hidden otherwise.
+  // The unit, once recognised, is kept for these series, so shaking the board shows "–"
+  // instead of making the readout come and go.
+  const tiltState = { key: "", unit: null, reading: null };
+  function updateTilt(at) {
+    const names = ["x", "y", "z"].map((letter) => axisSeries(store.names, letter));
+    const key = names.every((name) => name !== undefined) ? names.join("\n") : "";
+    if (key !== tiltState.key) { tiltState.key = key; tiltState.unit = null; }
+    let reading = null;
+    if (key && store.length && at !== null) {
+      const value = (name) => { const hit = store.valueAt(store.index.get(name), at, 1e12); return hit ? hit.v : NaN; };
+      reading = window.Tilt.tilt(value(names[0]), value(names[1]), value(names[2]), settings.zero);
+      if (reading && tiltState.unit === null) tiltState.unit = reading.unit;
+      if (reading && reading.unit !== tiltState.unit) reading = null;
+    }
+    tiltState.reading = reading;
+    const shown = tiltState.unit !== null;
+    el("tilt").hidden = !shown;
+    el("tilt-hint").hidden = !shown;
+    el("tilt-hint-counts").hidden = tiltState.unit !== "counts";
+    el("tilt-hint-g").hidden = tiltState.unit !== "g";
+    el("pitch").textContent = reading ? reading.pitch.toFixed(1) : "–";
+    el("roll").textContent = reading ? reading.roll.toFixed(1) : "–";
+  }
 
   function clockText(t) {
     const d = new Date(t), p = (n, w) => String(n).padStart(w || 2, "0");
@@ -978,6 +989,8 @@
     get lastSeq() { return conn.lastSeq; },
     get counters() { return Object.assign({}, counters); },
     get readout() { return Object.assign({}, readoutValues); },
+    /// The tilt readout: `{unit: "counts" or "g", pitch, roll}` in degrees, null when hidden or "–".
+    get tilt() { const r = tiltState.reading; return r ? { unit: r.unit, pitch: r.pitch, roll: r.roll } : null; },
     get lastExport() { return lastExport; },
     get lastLayout() { return plot.layout; },
     /// Series name → the times of the held samples where its line breaks.
