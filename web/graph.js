@@ -62,7 +62,7 @@
   const conn = {
     socket: null, state: "connecting", stream: null, lastSeq: -1, columns: [], retryAt: 0, retryDelay: 500,
     source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
-    lossMarked: false, restartMarkPending: false, refusal: null, kind: "",
+    lossMarked: false, restartMarkPending: false, refusal: null, kind: "", bridgeStopped: false,
   };
   const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0, policyViolations: 0 };
   // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
@@ -262,6 +262,7 @@
     let opened = false;
     socket.onopen = function () {
       opened = true;
+      conn.bridgeStopped = false;
       conn.refusal = null;
       conn.retryDelay = 500;
       conn.opened = Date.now();
@@ -273,15 +274,19 @@
       if (message && typeof message === "object" && !Array.isArray(message)) handle(message);
       if (message && message.type !== "samples") requestDraw();
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       if (conn.socket !== socket) return;
       conn.socket = null;
       requestDraw();
+      // 1001 (going away) is how the bridge closes every client when it stops: the page says
+      // so, not "unreachable", until it is back (retrying meanwhile).
+      if (event.code === 1001) conn.bridgeStopped = true;
       // One mark per outage, and none when the bridge already said why it went (stopped).
       // No break: a reconnect to the same stream resumes without losing a sample; a restart
       // or a gap breaks the line when the stream says so.
       if (store.length && conn.source.state === "connected" && !conn.lossMarked) {
-        store.mark(bridgeNow(), "lost", "connection lost");
+        if (conn.bridgeStopped) store.mark(bridgeNow(), "stopped", "bridge stopped");
+        else store.mark(bridgeNow(), "lost", "connection lost");
         conn.lossMarked = true;
       }
       if (!opened) explainRefusal();
@@ -404,10 +409,12 @@
   }
 
   function pageState() {
-    if (conn.state === "connecting") return { name: "connecting", text: "connecting…" };
     if (conn.state === "unreachable" && conn.refusal) {
       return { name: "refused", text: "refused by the bridge", detail: conn.refusal };
     }
+    // Said through every retry (each is "connecting" for a moment) until a socket opens.
+    if (conn.bridgeStopped) return { name: "stopped", text: "bridge stopped, retrying…" };
+    if (conn.state === "connecting") return { name: "connecting", text: "connecting…" };
     if (conn.state === "unreachable") {
       const wait = Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000));
       return { name: "unreachable", text: "bridge unreachable, retrying" + (wait ? " in " + wait + " s" : "…") };
