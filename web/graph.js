@@ -759,14 +759,16 @@
     link.remove();
   }
 
-  /// CSV of what the page holds; when the view reaches back past it (and the bridge keeps
-  /// history), the bridge's own export of the visible range, streamed as a download.
+  /// CSV of what the plot shows: the visible range, of what the page holds, written a slice
+  /// at a time (pageCSV); when the view shows stored samples the page does not hold, the
+  /// bridge's own export of the visible range, streamed as a download. Returns the export
+  /// (for the page's, a promise of it, once written).
   function exportCSV() {
+    const t1 = Math.min(view.t1, liveEdge());
     // Stored samples shown that the page does not hold: the bridge's export has them.
     const beyond = !loader.off && drawnLayers.some((layer) => layer.result.count > 0
       && layer.intervals.some((i) => layer.result.lowerBound(i[0]) < layer.result.count && layer.result.t0[layer.result.lowerBound(i[0])] <= i[1]));
     if (beyond) {
-      const t1 = Math.min(view.t1, liveEdge());
       const query = new URLSearchParams();
       query.set("from", String(Math.floor(view.t0)));
       query.set("to", String(Math.ceil(t1)));
@@ -777,13 +779,57 @@
       lastExport = { kind: "csv", name: name, url: url, from: Math.floor(view.t0), to: Math.ceil(t1), source: "bridge" };
       return lastExport;
     }
-    const text = store.csv();
-    const name = "sensorbridge-" + stamp() + ".csv";
-    const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-    download(name, url);
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
-    lastExport = { kind: "csv", name: name, text: text, rows: store.length, source: "page" };
-    return lastExport;
+    // Paused, the plot shows what had arrived by the pause; so does the file.
+    return pageCSV(view.t0, view.paused ? Math.min(t1, view.heldAtPause) : t1);
+  }
+
+  const CSV_SLICE_MS = 12;          // writing time between yields: the page keeps drawing and answering
+  const CSV_TEXT_KEPT = 8e6;        // lastExport.text only for files up to this size (tests, scripts)
+  let csvBusy = null;
+
+  /// Rows of [from, to] into Blob parts a few thousand at a time, yielding to the event loop
+  /// between slices, with the CSV button showing progress; then one download.
+  function pageCSV(from, to) {
+    if (csvBusy) return csvBusy.promise;
+    const writer = store.csvWriter(from, to);
+    const parts = [writer.header], button = el("export-csv");
+    let text = [writer.header], size = writer.header.length, pending = "";
+    const label = button.textContent;
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    csvBusy = { writer: writer };
+    csvBusy.promise = new Promise(function (resolve) {
+      function slice() {
+        const until = performance.now() + CSV_SLICE_MS;
+        do {
+          const chunk = writer.next(500);
+          pending += chunk;
+          size += chunk.length;
+          if (text && size <= CSV_TEXT_KEPT) text.push(chunk); else text = null;
+        } while (!writer.done && performance.now() < until);
+        // A Blob per slice keeps the file out of the script's heap.
+        parts.push(new Blob([pending]));
+        pending = "";
+        if (!writer.done) {
+          button.textContent = "CSV " + Math.min(99, Math.floor(100 * writer.rows / Math.max(1, writer.total))) + "%";
+          setTimeout(slice, 0);
+          return;
+        }
+        const name = "sensorbridge-" + stamp() + ".csv";
+        const url = URL.createObjectURL(new Blob(parts, { type: "text/csv" }));
+        download(name, url);
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+        lastExport = { kind: "csv", name: name, text: text ? text.join("") : null, bytes: size, rows: writer.rows,
+                       from: from, to: to, source: "page" };
+        button.textContent = label;
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+        csvBusy = null;
+        resolve(lastExport);
+      }
+      setTimeout(slice, 0);
+    });
+    return csvBusy.promise;
   }
 
   function exportPNG() {
@@ -999,6 +1045,8 @@
     /// The tilt readout: `{unit: "counts" or "g", pitch, roll}` in degrees, null when hidden or "–".
     get tilt() { const r = tiltState.reading; return r ? { unit: r.unit, pitch: r.pitch, roll: r.roll } : null; },
     get lastExport() { return lastExport; },
+    /// A CSV being written by the page: `{rows, total}` so far, or null.
+    get exporting() { return csvBusy ? { rows: csvBusy.writer.rows, total: csvBusy.writer.total } : null; },
     get lastLayout() { return plot.layout; },
     /// Series name → the times of the held samples where its line breaks.
     breaks: function () {
