@@ -624,7 +624,12 @@
     return layout.t0 + (x - layout.left) / (layout.right - layout.left) * (layout.t1 - layout.t0);
   }
 
+  /// On a touch screen the hint also says what fingers do (from the start when the device
+  /// says it has one, else from the first touch on the plot).
+  function showTouchHint() { el("hint-touch").hidden = false; }
+
   function bindControls() {
+    if (navigator.maxTouchPoints > 0 || (window.matchMedia && window.matchMedia("(any-pointer: coarse)").matches)) showTouchHint();
     const windowSelect = el("window"), scaleSelect = el("scale"), modeSelect = el("mode");
     showWindow();
     scaleSelect.value = settings.scale;
@@ -677,28 +682,88 @@
     el("export-png").addEventListener("click", exportPNG);
 
     const canvas = el("graph");
+    // Mouse, pen and touch alike through pointer events: one pointer drags (pans), two pinch
+    // (zoom around the point between them). The canvas keeps the browser's own gestures
+    // (touch-action: none, style.css), so only the plot reacts there; the rest of the page
+    // pans and zooms as usual. A touch pauses only once it moves, so a pinch begun live
+    // zooms live, as the wheel does.
+    const touches = new Map();   // pointerId -> {x, y} of the fingers (and pens) on the plot
+    let pinch = null;
+    canvas.addEventListener("pointerdown", function (event) {
+      if (settings.mode === "xy") return;
+      const touch = event.pointerType === "touch" || event.pointerType === "pen";
+      if (!touch && event.button !== 0) return;
+      if (touch) {
+        showTouchHint();
+        touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+        if (canvas.setPointerCapture) { try { canvas.setPointerCapture(event.pointerId); } catch (e) { /* synthetic */ } }
+        if (touches.size >= 2) { view.drag = null; pinch = startPinch(); return; }
+      } else if (!view.paused) setPaused(true);
+      view.drag = { id: event.pointerId, x: event.clientX, t0: view.t0, t1: view.t1, touch: touch, moved: !touch };
+    });
     canvas.addEventListener("pointermove", function (event) {
-      if (view.drag) {
-        const layout = plot.layout;
-        const msPerPx = (view.t1 - view.t0) / (layout.right - layout.left);
-        const shift = (view.drag.x - event.clientX) * msPerPx;
-        view.t0 = view.drag.t0 + shift; view.t1 = view.drag.t1 + shift;
+      if (touches.has(event.pointerId)) touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pinch && touches.size >= 2) { movePinch(); requestDraw(); return; }
+      const drag = view.drag;
+      if (drag && drag.id === event.pointerId) {
+        if (!drag.moved && Math.abs(event.clientX - drag.x) >= 4) {
+          drag.moved = true;
+          if (!view.paused) setPaused(true);
+          drag.x = event.clientX; drag.t0 = view.t0; drag.t1 = view.t1;
+        }
+        if (drag.moved) {
+          const layout = plot.layout;
+          const msPerPx = (view.t1 - view.t0) / (layout.right - layout.left);
+          const shift = (drag.x - event.clientX) * msPerPx;
+          view.t0 = drag.t0 + shift; view.t1 = drag.t1 + shift;
+          saveView();
+        }
       }
       view.cursorT = timeAtX(event.clientX);
       requestDraw();
     });
-    canvas.addEventListener("pointerleave", function () { if (!view.paused) view.cursorT = null; view.drag = null; requestDraw(); });
-    canvas.addEventListener("pointerdown", function (event) {
-      if (settings.mode === "xy" || event.button !== 0) return;
-      if (!view.paused) setPaused(true);
-      view.drag = { x: event.clientX, t0: view.t0, t1: view.t1 };
+    canvas.addEventListener("pointerleave", function (event) {
+      if (touches.size) return;    // a finger that slides off the plot still drags it
+      if (!view.paused) view.cursorT = null;
+      view.drag = null;
+      requestDraw();
     });
-    window.addEventListener("pointerup", function () {
-      if (!view.drag) return;
+    function pointerEnd(event) {
+      touches.delete(event.pointerId);
+      if (pinch) {
+        if (touches.size < 2) { pinch = null; followIfAtEdge(); saveView(); }
+        return;
+      }
+      if (!view.drag || (view.drag.id !== event.pointerId && event.pointerType !== "mouse")) return;
       view.drag = null;
       followIfAtEdge();
       saveView();
-    });
+    }
+    window.addEventListener("pointerup", pointerEnd);
+    window.addEventListener("pointercancel", pointerEnd);
+
+    function twoFingers() {
+      const [a, b] = Array.from(touches.values());
+      return { distance: Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)), x: (a.x + b.x) / 2 };
+    }
+    /// The time under the point between the fingers, and the span, as the pinch began.
+    function startPinch() {
+      const f = twoFingers(), layout = plot.layout;
+      const ratio = layout ? Math.min(1, Math.max(0, (f.x - el("graph").getBoundingClientRect().left - layout.left) / (layout.right - layout.left))) : 0.5;
+      return { distance: f.distance, span: view.t1 - view.t0, anchor: view.t0 + ratio * (view.t1 - view.t0) };
+    }
+    /// Spreading the fingers zooms in by the ratio of their distances; paused, the time that was
+    /// under them stays under them (moving both pans too); live, the edge stays, as the wheel does.
+    function movePinch() {
+      const f = twoFingers(), layout = plot.layout;
+      const span = Math.min(MAX_SPAN, Math.max(MIN_SPAN, pinch.span * pinch.distance / f.distance));
+      if (!view.paused) { zoom(span / (view.t1 - view.t0)); return; }
+      const ratio = layout ? Math.min(1, Math.max(0, (f.x - el("graph").getBoundingClientRect().left - layout.left) / (layout.right - layout.left))) : 0.5;
+      view.t0 = pinch.anchor - span * ratio;
+      view.t1 = view.t0 + span;
+      saveView();
+    }
+
     canvas.addEventListener("wheel", function (event) {
       if (settings.mode === "xy") return;
       event.preventDefault();
@@ -706,10 +771,25 @@
     }, { passive: false });
     canvas.addEventListener("dblclick", resetZoom);
 
+    // After a choice from a select, focus stays on it, and Space would open it again: the
+    // person expects Space to pause, as it did before. So until that select is clicked or
+    // another key is used on it, Space pauses; a select reached by Tab opens with Space as usual.
+    let chosen = null;
+    document.addEventListener("change", function (event) { if (event.target.tagName === "SELECT") chosen = event.target; });
+    document.addEventListener("pointerdown", function () { chosen = null; }, true);
+    document.addEventListener("focusin", function (event) { if (event.target !== chosen) chosen = null; });
+
     document.addEventListener("keydown", function (event) {
       const tag = (event.target && event.target.tagName) || "";
+      const space = event.key === " " || event.code === "Space";
+      if (tag === "SELECT" && event.target === chosen && space && !event.altKey && !event.ctrlKey && !event.metaKey) {
+        event.preventDefault();
+        setPaused(!view.paused);
+        return;
+      }
+      if (tag === "SELECT" && !space) chosen = null;
       if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;
-      if (event.key === " " || event.code === "Space") {
+      if (space) {
         if (tag === "BUTTON") return;       // space on a focused button presses it
         event.preventDefault();
         setPaused(!view.paused);
