@@ -707,9 +707,10 @@
       const drag = view.drag;
       if (drag && drag.id === event.pointerId) {
         if (!drag.moved && Math.abs(event.clientX - drag.x) >= 4) {
+          // The plot follows the finger from where it touched down, from the view at the pause.
           drag.moved = true;
           if (!view.paused) setPaused(true);
-          drag.x = event.clientX; drag.t0 = view.t0; drag.t1 = view.t1;
+          drag.t0 = view.t0; drag.t1 = view.t1;
         }
         if (drag.moved) {
           const layout = plot.layout;
