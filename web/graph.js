@@ -62,7 +62,7 @@
   const conn = {
     socket: null, state: "connecting", stream: null, lastSeq: -1, columns: [], retryAt: 0, retryDelay: 500,
     source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
-    lossMarked: false, restartMarkPending: false, refusal: null, kind: "",
+    lossMarked: false, restartMarkPending: false, refusal: null, kind: "", bridgeStopped: false,
   };
   const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0, policyViolations: 0 };
   // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
@@ -262,6 +262,7 @@
     let opened = false;
     socket.onopen = function () {
       opened = true;
+      conn.bridgeStopped = false;
       conn.refusal = null;
       conn.retryDelay = 500;
       conn.opened = Date.now();
@@ -273,15 +274,19 @@
       if (message && typeof message === "object" && !Array.isArray(message)) handle(message);
       if (message && message.type !== "samples") requestDraw();
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       if (conn.socket !== socket) return;
       conn.socket = null;
       requestDraw();
+      // 1001 (going away) is how the bridge closes every client when it stops: the page says
+      // so, not "unreachable", until it is back (retrying meanwhile).
+      if (event.code === 1001) conn.bridgeStopped = true;
       // One mark per outage, and none when the bridge already said why it went (stopped).
       // No break: a reconnect to the same stream resumes without losing a sample; a restart
       // or a gap breaks the line when the stream says so.
       if (store.length && conn.source.state === "connected" && !conn.lossMarked) {
-        store.mark(bridgeNow(), "lost", "connection lost");
+        if (conn.bridgeStopped) store.mark(bridgeNow(), "stopped", "bridge stopped");
+        else store.mark(bridgeNow(), "lost", "connection lost");
         conn.lossMarked = true;
       }
       if (!opened) explainRefusal();
@@ -325,6 +330,7 @@
           }
           conn.stream = message.stream;
           conn.lastSeq = -1;
+          tiltState.key = "";                 // another run may print other units
           loadSessions();
           loadStatus();
         }
@@ -364,11 +370,16 @@
 
   /// Samples from sequence number `first` on. A sample already held (same stream, seq not
   /// newer) or older than the newest held is dropped: a reconnect never duplicates or reorders.
+  /// Sequence numbers, not times, say whether samples are missing: the line breaks only there.
   function ingest(first, samples) {
     const now = Date.now();
     for (let k = 0; k < samples.length; k++) {
       const seq = first + k;
       if (seq <= conn.lastSeq) { counters.duplicates++; continue; }
+      if (conn.lastSeq >= 0 && seq > conn.lastSeq + 1 && store.length) {
+        // The bridge announces a gap before it skips; this is the same rule, should it not.
+        store.breakAll(store.lastTime(), "gap", "gap: " + (seq - conn.lastSeq - 1) + " skipped");
+      }
       conn.lastSeq = seq;
       const row = samples[k];
       if (!Array.isArray(row) || typeof row[0] !== "number") continue;
@@ -391,21 +402,19 @@
   function bridgeNow() { return Date.now() - (conn.clockOffset || 0); }
 
   // ---- What the page says ----
-  /// Samples per second over the last 2 s of the clock (less while the page holds less),
-  /// so it falls to 0 when nothing arrives.
+  /// Samples per second over the 2 s up to the newest sample (SeriesStore.rate: samples still
+  /// on their way do not lower it); falls to 0 when nothing arrives.
   function currentRate() {
-    if (!store.length) return 0;
-    const now = bridgeNow();
-    const span = Math.min(2000, now - store.firstTime());
-    if (span < 250) return 0;
-    return (store.length - store.lowerBound(now - span)) * 1000 / span;
+    return store.rate(bridgeNow(), 2000);
   }
 
   function pageState() {
-    if (conn.state === "connecting") return { name: "connecting", text: "connecting…" };
     if (conn.state === "unreachable" && conn.refusal) {
       return { name: "refused", text: "refused by the bridge", detail: conn.refusal };
     }
+    // Said through every retry (each is "connecting" for a moment) until a socket opens.
+    if (conn.bridgeStopped) return { name: "stopped", text: "bridge stopped, retrying…" };
+    if (conn.state === "connecting") return { name: "connecting", text: "connecting…" };
     if (conn.state === "unreachable") {
       const wait = Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000));
       return { name: "unreachable", text: "bridge unreachable, retrying" + (wait ? " in " + wait + " s" : "…") };
@@ -434,10 +443,6 @@
   function axisSeries(names, letter) {
     const pattern = new RegExp("^(a|ac|acc|accel|acceleration)?[ _]?" + letter + "$", "i");
     return names.find((name) => pattern.test(name));
-  }
-
-  function looksLikeAccelerometer(names) {
-    return ["x", "y", "z"].every((letter) => axisSeries(names, letter) !== undefined);
   }
 
   function visibleSeries() {
@@ -470,9 +475,6 @@
       legend.appendChild(item);
     });
     fillXYChoices();
-    const accel = looksLikeAccelerometer(store.names);
-    el("tilt").hidden = !accel;
-    el("tilt-hint").hidden = !accel;
   }
 
   function fillXYChoices() {
@@ -622,7 +624,12 @@
     return layout.t0 + (x - layout.left) / (layout.right - layout.left) * (layout.t1 - layout.t0);
   }
 
+  /// On a touch screen the hint also says what fingers do (from the start when the device
+  /// says it has one, else from the first touch on the plot).
+  function showTouchHint() { el("hint-touch").hidden = false; }
+
   function bindControls() {
+    if (navigator.maxTouchPoints > 0 || (window.matchMedia && window.matchMedia("(any-pointer: coarse)").matches)) showTouchHint();
     const windowSelect = el("window"), scaleSelect = el("scale"), modeSelect = el("mode");
     showWindow();
     scaleSelect.value = settings.scale;
@@ -675,28 +682,89 @@
     el("export-png").addEventListener("click", exportPNG);
 
     const canvas = el("graph");
+    // Mouse, pen and touch alike through pointer events: one pointer drags (pans), two pinch
+    // (zoom around the point between them). The canvas keeps the browser's own gestures
+    // (touch-action: none, style.css), so only the plot reacts there; the rest of the page
+    // pans and zooms as usual. A touch pauses only once it moves, so a pinch begun live
+    // zooms live, as the wheel does.
+    const touches = new Map();   // pointerId -> {x, y} of the fingers (and pens) on the plot
+    let pinch = null;
+    canvas.addEventListener("pointerdown", function (event) {
+      if (settings.mode === "xy") return;
+      const touch = event.pointerType === "touch" || event.pointerType === "pen";
+      if (!touch && event.button !== 0) return;
+      if (touch) {
+        showTouchHint();
+        touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+        if (canvas.setPointerCapture) { try { canvas.setPointerCapture(event.pointerId); } catch (e) { /* synthetic */ } }
+        if (touches.size >= 2) { view.drag = null; pinch = startPinch(); return; }
+      } else if (!view.paused) setPaused(true);
+      view.drag = { id: event.pointerId, x: event.clientX, t0: view.t0, t1: view.t1, touch: touch, moved: !touch };
+    });
     canvas.addEventListener("pointermove", function (event) {
-      if (view.drag) {
-        const layout = plot.layout;
-        const msPerPx = (view.t1 - view.t0) / (layout.right - layout.left);
-        const shift = (view.drag.x - event.clientX) * msPerPx;
-        view.t0 = view.drag.t0 + shift; view.t1 = view.drag.t1 + shift;
+      if (touches.has(event.pointerId)) touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pinch && touches.size >= 2) { movePinch(); requestDraw(); return; }
+      const drag = view.drag;
+      if (drag && drag.id === event.pointerId) {
+        if (!drag.moved && Math.abs(event.clientX - drag.x) >= 4) {
+          // The plot follows the finger from where it touched down, from the view at the pause.
+          drag.moved = true;
+          if (!view.paused) setPaused(true);
+          drag.t0 = view.t0; drag.t1 = view.t1;
+        }
+        if (drag.moved) {
+          const layout = plot.layout;
+          const msPerPx = (view.t1 - view.t0) / (layout.right - layout.left);
+          const shift = (drag.x - event.clientX) * msPerPx;
+          view.t0 = drag.t0 + shift; view.t1 = drag.t1 + shift;
+          saveView();
+        }
       }
       view.cursorT = timeAtX(event.clientX);
       requestDraw();
     });
-    canvas.addEventListener("pointerleave", function () { if (!view.paused) view.cursorT = null; view.drag = null; requestDraw(); });
-    canvas.addEventListener("pointerdown", function (event) {
-      if (settings.mode === "xy" || event.button !== 0) return;
-      if (!view.paused) setPaused(true);
-      view.drag = { x: event.clientX, t0: view.t0, t1: view.t1 };
+    canvas.addEventListener("pointerleave", function (event) {
+      if (touches.size) return;    // a finger that slides off the plot still drags it
+      if (!view.paused) view.cursorT = null;
+      view.drag = null;
+      requestDraw();
     });
-    window.addEventListener("pointerup", function () {
-      if (!view.drag) return;
+    function pointerEnd(event) {
+      touches.delete(event.pointerId);
+      if (pinch) {
+        if (touches.size < 2) { pinch = null; followIfAtEdge(); saveView(); }
+        return;
+      }
+      if (!view.drag || (view.drag.id !== event.pointerId && event.pointerType !== "mouse")) return;
       view.drag = null;
       followIfAtEdge();
       saveView();
-    });
+    }
+    window.addEventListener("pointerup", pointerEnd);
+    window.addEventListener("pointercancel", pointerEnd);
+
+    function twoFingers() {
+      const [a, b] = Array.from(touches.values());
+      return { distance: Math.max(1, Math.hypot(a.x - b.x, a.y - b.y)), x: (a.x + b.x) / 2 };
+    }
+    /// The time under the point between the fingers, and the span, as the pinch began.
+    function startPinch() {
+      const f = twoFingers(), layout = plot.layout;
+      const ratio = layout ? Math.min(1, Math.max(0, (f.x - el("graph").getBoundingClientRect().left - layout.left) / (layout.right - layout.left))) : 0.5;
+      return { distance: f.distance, span: view.t1 - view.t0, anchor: view.t0 + ratio * (view.t1 - view.t0) };
+    }
+    /// Spreading the fingers zooms in by the ratio of their distances; paused, the time that was
+    /// under them stays under them (moving both pans too); live, the edge stays, as the wheel does.
+    function movePinch() {
+      const f = twoFingers(), layout = plot.layout;
+      const span = Math.min(MAX_SPAN, Math.max(MIN_SPAN, pinch.span * pinch.distance / f.distance));
+      if (!view.paused) { zoom(span / (view.t1 - view.t0)); return; }
+      const ratio = layout ? Math.min(1, Math.max(0, (f.x - el("graph").getBoundingClientRect().left - layout.left) / (layout.right - layout.left))) : 0.5;
+      view.t0 = pinch.anchor - span * ratio;
+      view.t1 = view.t0 + span;
+      saveView();
+    }
+
     canvas.addEventListener("wheel", function (event) {
       if (settings.mode === "xy") return;
       event.preventDefault();
@@ -704,10 +772,25 @@
     }, { passive: false });
     canvas.addEventListener("dblclick", resetZoom);
 
+    // After a choice from a select, focus stays on it, and Space would open it again: the
+    // person expects Space to pause, as it did before. So until that select is clicked or
+    // another key is used on it, Space pauses; a select reached by Tab opens with Space as usual.
+    let chosen = null;
+    document.addEventListener("change", function (event) { if (event.target.tagName === "SELECT") chosen = event.target; });
+    document.addEventListener("pointerdown", function () { chosen = null; }, true);
+    document.addEventListener("focusin", function (event) { if (event.target !== chosen) chosen = null; });
+
     document.addEventListener("keydown", function (event) {
       const tag = (event.target && event.target.tagName) || "";
+      const space = event.key === " " || event.code === "Space";
+      if (tag === "SELECT" && event.target === chosen && space && !event.altKey && !event.ctrlKey && !event.metaKey) {
+        event.preventDefault();
+        setPaused(!view.paused);
+        return;
+      }
+      if (tag === "SELECT" && !space) chosen = null;
       if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;
-      if (event.key === " " || event.code === "Space") {
+      if (space) {
         if (tag === "BUTTON") return;       // space on a focused button presses it
         event.preventDefault();
         setPaused(!view.paused);
@@ -757,14 +840,18 @@
     link.remove();
   }
 
-  /// CSV of what the page holds; when the view reaches back past it (and the bridge keeps
-  /// history), the bridge's own export of the visible range, streamed as a download.
+  /// CSV of what the plot shows: the visible range, of what the page holds, written a slice
+  /// at a time (pageCSV); when the view shows stored samples the page does not hold, the
+  /// bridge's own export of the visible range, streamed as a download. Returns the export
+  /// (for the page's, a promise of it, once written).
   function exportCSV() {
-    // Stored samples shown that the page does not hold: the bridge's export has them.
+    const t1 = Math.min(view.t1, liveEdge());
+    // Stored samples shown that the page does not hold: the bridge's export has them. (The
+    // page's first sample is also the store's; the store keeps times to the µs, so a stored
+    // time within 0.01 ms of where the page's samples begin is that sample, not one before it.)
     const beyond = !loader.off && drawnLayers.some((layer) => layer.result.count > 0
-      && layer.intervals.some((i) => layer.result.lowerBound(i[0]) < layer.result.count && layer.result.t0[layer.result.lowerBound(i[0])] <= i[1]));
+      && layer.intervals.some((i) => layer.result.lowerBound(i[0]) < layer.result.count && layer.result.t0[layer.result.lowerBound(i[0])] < i[1] - 0.01));
     if (beyond) {
-      const t1 = Math.min(view.t1, liveEdge());
       const query = new URLSearchParams();
       query.set("from", String(Math.floor(view.t0)));
       query.set("to", String(Math.ceil(t1)));
@@ -775,13 +862,57 @@
       lastExport = { kind: "csv", name: name, url: url, from: Math.floor(view.t0), to: Math.ceil(t1), source: "bridge" };
       return lastExport;
     }
-    const text = store.csv();
-    const name = "sensorbridge-" + stamp() + ".csv";
-    const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-    download(name, url);
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
-    lastExport = { kind: "csv", name: name, text: text, rows: store.length, source: "page" };
-    return lastExport;
+    // Paused, the plot shows what had arrived by the pause; so does the file.
+    return pageCSV(view.t0, view.paused ? Math.min(t1, view.heldAtPause) : t1);
+  }
+
+  const CSV_SLICE_MS = 12;          // writing time between yields: the page keeps drawing and answering
+  const CSV_TEXT_KEPT = 8e6;        // lastExport.text only for files up to this size (tests, scripts)
+  let csvBusy = null;
+
+  /// Rows of [from, to] into Blob parts a few thousand at a time, yielding to the event loop
+  /// between slices, with the CSV button showing progress; then one download.
+  function pageCSV(from, to) {
+    if (csvBusy) return csvBusy.promise;
+    const writer = store.csvWriter(from, to);
+    const parts = [writer.header], button = el("export-csv");
+    let text = [writer.header], size = writer.header.length, pending = "";
+    const label = button.textContent;
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    csvBusy = { writer: writer };
+    csvBusy.promise = new Promise(function (resolve) {
+      function slice() {
+        const until = performance.now() + CSV_SLICE_MS;
+        do {
+          const chunk = writer.next(500);
+          pending += chunk;
+          size += chunk.length;
+          if (text && size <= CSV_TEXT_KEPT) text.push(chunk); else text = null;
+        } while (!writer.done && performance.now() < until);
+        // A Blob per slice keeps the file out of the script's heap.
+        parts.push(new Blob([pending]));
+        pending = "";
+        if (!writer.done) {
+          button.textContent = "CSV " + Math.min(99, Math.floor(100 * writer.rows / Math.max(1, writer.total))) + "%";
+          setTimeout(slice, 0);
+          return;
+        }
+        const name = "sensorbridge-" + stamp() + ".csv";
+        const url = URL.createObjectURL(new Blob(parts, { type: "text/csv" }));
+        download(name, url);
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+        lastExport = { kind: "csv", name: name, text: text ? text.join("") : null, bytes: size, rows: writer.rows,
+                       from: from, to: to, source: "page" };
+        button.textContent = label;
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+        csvBusy = null;
+        resolve(lastExport);
+      }
+      setTimeout(slice, 0);
+    });
+    return csvBusy.promise;
   }
 
   function exportPNG() {
@@ -889,18 +1020,35 @@
       readout.appendChild(span);
     }
     readoutValues = values;
-    if (!el("tilt").hidden) {
-      const last = (letter) => {
-        const hit = store.length ? store.valueAt(store.index.get(axisSeries(store.names, letter)), at, 1e12) : null;
-        return hit ? hit.v : NaN;
-      };
-      const x = last("x"), y = last("y"), z = last("z");
-      const tilt = (a, zz) => Math.atan2(a - settings.zero, zz - settings.zero) * 180 / Math.PI;
-      el("pitch").textContent = isFinite(x + z) ? tilt(x, z).toFixed(1) : "–";
-      el("roll").textContent = isFinite(y + z) ? tilt(y, z).toFixed(1) : "–";
-    }
+    updateTilt(at);
   }
   let readoutValues = {};
+
+  // The tilt readout knows no calibration yet: it shows angles only for values that are
+  // plausibly the ADXL335's ADC counts or plainly g (Tilt.tilt), and stays hidden otherwise.
+  // The unit, once recognised, is kept for these series, so shaking the board shows "–"
+  // instead of making the readout come and go.
+  const tiltState = { key: "", unit: null, reading: null };
+  function updateTilt(at) {
+    const names = ["x", "y", "z"].map((letter) => axisSeries(store.names, letter));
+    const key = names.every((name) => name !== undefined) ? names.join("\n") : "";
+    if (key !== tiltState.key) { tiltState.key = key; tiltState.unit = null; }
+    let reading = null;
+    if (key && store.length && at !== null) {
+      const value = (name) => { const hit = store.valueAt(store.index.get(name), at, 1e12); return hit ? hit.v : NaN; };
+      reading = window.Tilt.tilt(value(names[0]), value(names[1]), value(names[2]), settings.zero);
+      if (reading && tiltState.unit === null) tiltState.unit = reading.unit;
+      if (reading && reading.unit !== tiltState.unit) reading = null;
+    }
+    tiltState.reading = reading;
+    const shown = tiltState.unit !== null;
+    el("tilt").hidden = !shown;
+    el("tilt-hint").hidden = !shown;
+    el("tilt-hint-counts").hidden = tiltState.unit !== "counts";
+    el("tilt-hint-g").hidden = tiltState.unit !== "g";
+    el("pitch").textContent = reading ? reading.pitch.toFixed(1) : "–";
+    el("roll").textContent = reading ? reading.roll.toFixed(1) : "–";
+  }
 
   function clockText(t) {
     const d = new Date(t), p = (n, w) => String(n).padStart(w || 2, "0");
@@ -977,8 +1125,18 @@
     get lastSeq() { return conn.lastSeq; },
     get counters() { return Object.assign({}, counters); },
     get readout() { return Object.assign({}, readoutValues); },
+    /// The tilt readout: `{unit: "counts" or "g", pitch, roll}` in degrees, null when hidden or "–".
+    get tilt() { const r = tiltState.reading; return r ? { unit: r.unit, pitch: r.pitch, roll: r.roll } : null; },
     get lastExport() { return lastExport; },
+    /// A CSV being written by the page: `{rows, total}` so far, or null.
+    get exporting() { return csvBusy ? { rows: csvBusy.writer.rows, total: csvBusy.writer.total } : null; },
     get lastLayout() { return plot.layout; },
+    /// Series name → the times of the held samples where its line breaks.
+    breaks: function () {
+      const out = {};
+      store.names.forEach(function (name, s) { out[name] = store.breakTimes(s); });
+      return out;
+    },
     get frameTimes() { const n = Math.min(frames.count, frames.times.length); return Array.from(frames.times.slice(0, n)); },
     get frameCount() { return frames.count; },
     get lastDrawEnd() { return frames.lastDrawEnd || 0; },

@@ -1,7 +1,9 @@
 // sensorbridge: the page's data. First the samples the page holds, in typed-array rings,
 // with per-block min/max summaries so a 10-minute window of 1 kHz data can be drawn per
 // pixel column without touching every sample each frame. Series are by name (a labelled line may carry only
-// some of them: NaN marks "no value"), and each series knows where its line must break.
+// some of them: NaN marks "no value"), and each series knows where its line must break: only where the
+// stream says samples are missing or the source changed state (`breakAll`), never from time spacing,
+// since late or bunched arrivals lose nothing.
 (function (global) {
   "use strict";
 
@@ -15,8 +17,6 @@
     this.names = [];                 // series names, in the order they appeared
     this.index = new Map();          // name -> series index
     this.events = [];                // {t, kind, text}: gaps, disconnections, restarts, shown on the plot
-    this.lastTimeOf = [];            // per series: time of its newest value
-    this.typicalDt = [];             // per series: smoothed interval between its values
     this.pendingBreak = [];          // per series: its next value starts a new line
     this.allocate(options.capacity || 1 << 14);
   }
@@ -53,8 +53,6 @@
     this.names.push(name);
     this.index.set(name, i);
     this.addSeriesArrays();
-    this.lastTimeOf.push(NaN);
-    this.typicalDt.push(NaN);
     this.pendingBreak.push(1);
     return i;
   };
@@ -68,7 +66,7 @@
     for (let s = this.names.length - 1; s >= 0; s--) {
       if (keep.has(this.names[s]) || this.holdsValues(s)) continue;
       for (const list of [this.names, this.values, this.breaks, this.blockMin, this.blockMax, this.blockBreak,
-                          this.lastTimeOf, this.typicalDt, this.pendingBreak]) list.splice(s, 1);
+                          this.pendingBreak]) list.splice(s, 1);
       removed = true;
     }
     if (removed) this.index = new Map(this.names.map((name, s) => [name, s]));
@@ -86,8 +84,6 @@
     this.names = [];
     this.index = new Map();
     this.events = [];
-    this.lastTimeOf = [];
-    this.typicalDt = [];
     this.pendingBreak = [];
     this.allocate(1 << 14);
   };
@@ -131,17 +127,8 @@
       const s = columns[k];
       if (s === undefined) continue;
       this.values[s][p] = v;
-      const last = this.lastTimeOf[s];
-      const dt = t - last;
-      let brk = this.pendingBreak[s];
-      if (!brk && last === last) {
-        const typical = this.typicalDt[s];
-        // A line breaks where its series was silent for much longer than usual.
-        if (typical === typical && dt > Math.max(5 * typical, 50)) brk = 1;
-        else this.typicalDt[s] = typical === typical ? typical + 0.1 * (dt - typical) : dt;
-      }
+      const brk = this.pendingBreak[s];
       this.pendingBreak[s] = 0;
-      this.lastTimeOf[s] = t;
       if (brk) { this.breaks[s][p] = 1; this.blockBreak[s][b] = 1; }
       if (v < this.blockMin[s][b]) this.blockMin[s][b] = v;
       if (v > this.blockMax[s][b]) this.blockMax[s][b] = v;
@@ -271,8 +258,7 @@
 
   /// Rows for CSV: ISO time, ms since the epoch, one column per series by name.
   SeriesStore.prototype.csv = function () {
-    const escape = (text) => /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-    const lines = ["time,ms," + this.names.map(escape).join(",")];
+    const lines = ["time,ms," + this.names.map(csvEscape).join(",")];
     for (let i = 0; i < this.length; i++) {
       const p = this.physical(i);
       const t = this.time[p];
@@ -286,7 +272,121 @@
     return lines.join("\n") + "\n";
   };
 
+  /// Samples per second over `windowMs` ending at the newest sample rather than at `now`:
+  /// samples still on their way (a busy page takes them late) then do not read as a lower
+  /// rate, and a window the length of `windowMs` keeps a burst after a stall from reading
+  /// as a higher one. When the newest sample is older than a few of its intervals the
+  /// source has stalled: the window ends at `now`, so the rate falls to 0 as it empties.
+  SeriesStore.prototype.rate = function (now, windowMs) {
+    windowMs = windowMs || 2000;
+    if (this.length < 2) return 0;
+    const last = this.lastTime();
+    let end = last;
+    const recent = this.length - this.lowerBound(last - windowMs);
+    if (now - last > Math.max(250, 5 * windowMs / recent)) end = now;
+    const first = this.firstTime();
+    if (end - first < windowMs) return end > first ? (this.length - 1) * 1000 / (end - first) : 0;
+    // Samples in (end - windowMs, end].
+    let from = this.lowerBound(end - windowMs);
+    while (from < this.length && this.timeAt(from) === end - windowMs) from++;
+    return (this.length - from) * 1000 / windowMs;
+  };
+
+  /// The times where series s's line breaks (a test and a script can see what the plot draws).
+  SeriesStore.prototype.breakTimes = function (s) {
+    const out = [], breaks = this.breaks[s];
+    for (let i = 0; i < this.length; i++) if (breaks[this.physical(i)]) out.push(this.timeAt(i));
+    return out;
+  };
+
+  /// CSV of the samples with times in [from, to], written a slice at a time (`next`), so a
+  /// page holding 10 minutes at 1 kHz never builds one 90 MB string or stops for seconds.
+  /// It reads by time, not by index, so samples arriving (and old ones dropping out of the
+  /// ring) between slices neither repeat nor skip a row. Same text as `csv()`.
+  SeriesStore.prototype.csvWriter = function (from, to) {
+    return new CSVWriter(this, from === undefined ? -Infinity : from, to === undefined ? Infinity : to);
+  };
+
+  function csvEscape(text) { return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text; }
+
+  function CSVWriter(store, from, to) {
+    this.store = store;
+    this.to = to;
+    this.names = store.names.slice();
+    this.header = "time,ms," + this.names.map(csvEscape).join(",") + "\n";
+    this.at = from;                  // resume at the first row with time >= at ...
+    this.skip = 0;                   // ... less those with time == at already written
+    this.rows = 0;
+    let end = store.lowerBound(to);
+    while (end < store.length && store.timeAt(end) === to) end++;
+    this.total = Math.max(0, end - store.lowerBound(from));   // for progress: rows in range when it began
+    this.done = false;
+    this.second = NaN;               // toISOString of a whole second, reused for its rows
+    this.prefix = "";
+  }
+
+  /// Up to `maxRows` more rows as text ("" and `done` once past `to` or the newest sample).
+  CSVWriter.prototype.next = function (maxRows) {
+    const store = this.store;
+    const columns = this.names.map((name) => store.index.get(name));
+    let i = store.lowerBound(this.at), skip = this.skip;
+    while (skip > 0 && i < store.length && store.timeAt(i) === this.at) { i++; skip--; }
+    let text = "", written = 0;
+    while (written < maxRows && i < store.length) {
+      const p = store.physical(i), t = store.time[p];
+      if (t > this.to) break;
+      const second = Math.floor(t / 1000);
+      if (second !== this.second) { this.second = second; this.prefix = new Date(second * 1000).toISOString().slice(0, 20); }
+      const ms = Math.floor(t) - second * 1000;
+      let line = this.prefix + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z," + t.toFixed(3);
+      for (let k = 0; k < columns.length; k++) {
+        const s = columns[k];
+        const v = s === undefined ? NaN : store.values[s][p];
+        line += v === v ? "," + v : ",";
+      }
+      text += line + "\n";
+      if (t === this.at) this.skip++; else { this.at = t; this.skip = 1; }
+      i++;
+      written++;
+    }
+    this.rows += written;
+    if (written < maxRows) this.done = true;
+    return text;
+  };
+
   global.SeriesStore = SeriesStore;
+  SeriesStore.CSVWriter = CSVWriter;
+})(typeof window !== "undefined" ? window : globalThis);
+
+// The tilt readout's arithmetic: an accelerometer at rest measures 1 g, which tells what its
+// numbers are. Pure, so `node --test Tests/Web` tests it.
+(function (global) {
+  "use strict";
+
+  const COUNTS_PER_G = 67.6;         // the shipped sketch's ADXL335: 330 mV/g read by a 10-bit ADC at 5 V
+  const REST = 0.3;                  // how far from 1 g a reading at rest may be
+
+  /// Pitch (x–z) and roll (y–z) in degrees, and the unit the values were read in: `counts`
+  /// (the ADXL335's ADC counts around `zero`, its zero-g level) or `g`; null when the values
+  /// are plausibly neither (another sensor, other units, or a board being shaken), since an
+  /// angle computed from them would be nonsense.
+  function tilt(x, y, z, zero) {
+    if (!isFinite(x) || !isFinite(y) || !isFinite(z)) return null;
+    const angles = (gx, gy, gz, unit) => ({
+      unit: unit,
+      pitch: Math.atan2(gx, gz) * 180 / Math.PI,
+      roll: Math.atan2(gy, gz) * 180 / Math.PI,
+    });
+    if (Math.abs(Math.hypot(x, y, z) - 1) <= REST) return angles(x, y, z, "g");
+    const inRange = (v) => v >= 0 && v <= 1023;
+    if (inRange(x) && inRange(y) && inRange(z)) {
+      const gx = (x - zero) / COUNTS_PER_G, gy = (y - zero) / COUNTS_PER_G, gz = (z - zero) / COUNTS_PER_G;
+      if (Math.abs(Math.hypot(gx, gy, gz) - 1) <= REST) return angles(gx, gy, gz, "counts");
+    }
+    return null;
+  }
+
+  global.Tilt = { tilt: tilt, COUNTS_PER_G: COUNTS_PER_G };
 })(typeof window !== "undefined" ? window : globalThis);
 
 // Then the bridge's on-disk history as the page reads it from `/api/history`:

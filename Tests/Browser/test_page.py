@@ -55,8 +55,8 @@ def test_a_bridge_restarted_under_the_page_gives_no_duplicate_or_reordered_sampl
     browser.open(first.url)
     wait_for(lambda: browser.js("window.sensorbridge.samples") > 50, message="samples")
     stream = browser.js("window.sensorbridge.stream")
-    first.stop()
-    wait_for(lambda: browser.js("window.sensorbridge.state") == "unreachable", message="unreachable shown")
+    first.stop()   # SIGTERM: the bridge says it is going away (1001)
+    wait_for(lambda: browser.js("window.sensorbridge.state") == "stopped", message="stopped shown")
     wait_for(lambda: "retrying" in browser.js("window.sensorbridge.stateText"), timeout=1, message="the pill")
     time.sleep(1)
     bridges([feeder.path], port=first.port)
@@ -130,9 +130,10 @@ def test_pause_freezes_the_view_while_data_keeps_arriving(browser, feeder, bridg
 
 def test_csv_export_holds_the_samples_with_the_series_names(browser, feeder, bridges):
     open_page(browser, feeder, bridges)
-    browser.js("window.sensorbridge.pause()")
+    # Every sample arrived before the pause, so all are shown, and the file holds what is shown.
     feeder.stop()
     time.sleep(0.3)
+    browser.js("window.sensorbridge.pause()")
     browser.click("export-csv")
     export = wait_for(lambda: browser.js("window.sensorbridge.lastExport"), message="export")
     lines = export["text"].strip().split("\n")

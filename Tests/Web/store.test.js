@@ -41,16 +41,18 @@ test("column min/max from block summaries equals a full scan, across growth and 
   }
 });
 
-test("a series breaks its line after a silence much longer than its usual interval", () => {
+test("a line breaks only where the stream says so, never from late, bunched or sparse arrivals", () => {
   const store = new SeriesStore({ keepMs: 1e12 });
   const temp = store.seriesIndex("temp"), hum = store.seriesIndex("hum");
-  const breaks = (s) => { const out = []; for (let i = 0; i < store.length; i++) if (store.breaks[s][store.physical(i)]) out.push(store.timeAt(i)); return out; };
   let t = 0;
   for (let i = 0; i < 40; i++) { t += 20; store.push(t, i % 2 ? [null, 40] : [21, null], [temp, hum]); }
-  t += 3000;  // the board was quiet for 3 s
-  for (let i = 0; i < 10; i++) { t += 20; store.push(t, i % 2 ? [null, 41] : [22, null], [temp, hum]); }
-  assert.deepStrictEqual(breaks(temp), [20, 3820], "alternating values do not break; the silence does");
-  assert.deepStrictEqual(breaks(hum), [40, 3840]);
+  t += 3000;  // the board was quiet for 3 s (or the samples came late): nothing was lost
+  for (let i = 0; i < 10; i++) { t += i === 5 ? 120 : 1; store.push(t, i % 2 ? [null, 41] : [22, null], [temp, hum]); }
+  assert.deepStrictEqual(store.breakTimes(temp), [20], "a line starts at its first value, and nowhere else");
+  assert.deepStrictEqual(store.breakTimes(hum), [40]);
+  store.breakAll(t, "gap", "gap: 3 skipped");
+  store.push(t + 20, [23, 42], [temp, hum]);
+  assert.deepStrictEqual(store.breakTimes(temp), [20, t + 20], "a gap the stream announced breaks it");
 });
 
 test("an explicit break (a gap, a disconnection) breaks every series at its next value", () => {
@@ -96,4 +98,73 @@ test("a series the bridge forgot is dropped once none of its values is held, and
   const at = store.valueAt(store.index.get("fresh"), store.lastTime(), 100);
   assert.strictEqual(at.v, 4, "the remaining series read their own values");
   assert.strictEqual(store.retire(["kept", "fresh"]), false);
+});
+
+test("CSV written a slice at a time equals the whole, within a time range, while samples arrive and drop out", () => {
+  const store = new SeriesStore({ capacity: 256, maxCapacity: 512, keepMs: 1e12 });
+  const a = store.seriesIndex("a"), b = store.seriesIndex("b");
+  const base = 1763683199000;
+  // Times repeat (two samples in one ms) and cross whole seconds.
+  for (let i = 0; i < 400; i++) store.push(base + Math.floor(i / 2) * 7.25, [i, i % 3 ? null : -i / 4], [a, b]);
+  const whole = store.csv();
+  const writer = store.csvWriter();
+  let text = writer.header;
+  while (!writer.done) text += writer.next(7);
+  assert.strictEqual(text, whole, "the same text as csv(), ISO times included");
+  assert.strictEqual(writer.rows, 400);
+
+  const from = store.timeAt(100), to = store.timeAt(299);
+  const ranged = store.csvWriter(from, to);
+  assert.strictEqual(ranged.total, 200);
+  let part = ranged.header;
+  let n = 400;
+  while (!ranged.done) {
+    part += ranged.next(13);
+    // More samples arrive between slices; the ring is full, so the oldest drop out.
+    for (let k = 0; k < 9; k++, n++) store.push(base + Math.floor(n / 2) * 7.25, [n, null], [a, b]);
+  }
+  const lines = part.trim().split("\n");
+  assert.strictEqual(lines.length, 201, "each row of the range once, none after `to`");
+  assert.deepStrictEqual(lines.slice(1).map((l) => Number(l.split(",")[2])), Array.from({ length: 200 }, (_, k) => 100 + k));
+});
+
+test("the rate counts the 2 s up to the newest sample, so samples still on their way do not lower it", () => {
+  const store = new SeriesStore({ keepMs: 1e12 });
+  const x = store.seriesIndex("x");
+  for (let i = 0; i <= 10000; i++) store.push(i, [i], [x]);     // 1 kHz for 10 s
+  // The page took the newest 35 ms late: the clock is past the last sample held.
+  assert.strictEqual(store.rate(10000 + 35, 2000), 1000);
+  assert.strictEqual(store.rate(10000, 2000), 1000);
+  // Stalled: measured to the clock, so it falls as the window empties, to 0.
+  assert.ok(store.rate(10000 + 1000, 2000) < 510 && store.rate(10000 + 1000, 2000) > 490);
+  assert.strictEqual(store.rate(10000 + 2500, 2000), 0);
+  // A stall of 150 ms, then the samples all at once: the window still counts 2 s of them.
+  const bursty = new SeriesStore({ keepMs: 1e12 });
+  const z = bursty.seriesIndex("z");
+  for (let i = 0; i <= 10000; i++) bursty.push(i > 8000 && i < 8150 ? 8150 : i, [i], [z]);
+  assert.strictEqual(bursty.rate(10010, 2000), 1000);
+  const slow = new SeriesStore({ keepMs: 1e12 });
+  const y = slow.seriesIndex("y");
+  for (let t = 0; t <= 10000; t += 1000) slow.push(t, [1], [y]);  // 1 Hz
+  assert.strictEqual(slow.rate(10400, 2000), 1);
+});
+
+test("tilt only from ADXL335 counts or from g, never a nonsense angle", () => {
+  const Tilt = globalThis.Tilt;
+  const near = (a, b) => Math.abs(a - b) < 1e-9;
+  const flatG = Tilt.tilt(0, 0, 1, 338);
+  assert.strictEqual(flatG.unit, "g");
+  assert.ok(near(flatG.pitch, 0) && near(flatG.roll, 0), "a flat board printing g reads 0°, not -134.9°");
+  const tippedG = Tilt.tilt(Math.SQRT1_2, 0, Math.SQRT1_2, 338);
+  assert.ok(near(tippedG.pitch, 45));
+  const flatCounts = Tilt.tilt(338, 338, 338 + 67.6, 338);
+  assert.strictEqual(flatCounts.unit, "counts");
+  assert.ok(near(flatCounts.pitch, 0) && near(flatCounts.roll, 0));
+  const rolled = Tilt.tilt(338, 338 + 67.6, 338, 338);
+  assert.ok(near(rolled.roll, 90));
+  assert.strictEqual(Tilt.tilt(512, 512, 512, 338), null, "4.5 g is no board at rest");
+  assert.strictEqual(Tilt.tilt(512, 512, 512, 512), null, "all at zero-g is no reading at rest");
+  assert.strictEqual(Tilt.tilt(0, 0, 9.81, 338), null, "m/s²: not a unit the readout knows yet");
+  assert.strictEqual(Tilt.tilt(1200, 40, 3, 338), null, "some other sensor");
+  assert.strictEqual(Tilt.tilt(0, NaN, 1, 338), null);
 });
