@@ -64,7 +64,7 @@
     source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
     lossMarked: false, restartMarkPending: false, refusal: null, kind: "", bridgeStopped: false,
   };
-  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, reconnects: 0, policyViolations: 0 };
+  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, lost: 0, reconnects: 0, policyViolations: 0 };
   // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
   document.addEventListener("securitypolicyviolation", function () { counters.policyViolations++; });
   const view = { paused: false, t0: 0, t1: 0, span: settings.window === "all" ? 600000 : settings.window * 1000, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null };
@@ -352,6 +352,14 @@
         store.breakAll(store.lastTime() || Date.now(), "gap", "gap: " + message.missed + " skipped");
         conn.lastSeq = Math.max(conn.lastSeq, (message.seq || 0) - 1);
         break;
+      case "lost": {
+        // Lines the sketch's counter says never arrived: the numbers go on (the bridge lost
+        // nothing), but the line must not join across them.
+        const lines = Number(message.lines) || 0;
+        counters.lost += lines;
+        if (store.length) store.breakAll(store.lastTime(), "lost", lines + " line" + (lines === 1 ? "" : "s") + " lost on the wire");
+        break;
+      }
       case "sent":
       case "send-refused":
         serial.answer(message);

@@ -164,7 +164,25 @@ def test_a_late_burst_of_samples_does_not_break_the_line(browser, feeder, bridge
     assert browser.js("window.sensorbridge.breaks()")["v"] == [rows[0][0]], "a line starts at the first value only"
 
 
-# ---- 3. Rate ----
+def test_lines_lost_on_the_wire_break_the_line_and_are_marked(browser, feeder, bridges):
+    # The sketch numbers its lines; 200, 201 and 202 never reach the bridge (2 s in, once it
+    # reads: it drops what waited in the port before it opened it).
+    numbers = [n for n in range(1_000_000) if n not in (200, 201, 202)]
+    open_page(browser, feeder, bridges, lambda n: "seq:%d,v:%d" % (numbers[n], numbers[n]), samples=40, rate=100)
+    wait_for(lambda: browser.js("window.sensorbridge.counters.lost") == 3, message="the lost lines counted")
+    assert browser.js("window.sensorbridge.series") == ["v"], "the counter is not a series"
+    rows = browser.js("window.sensorbridge.rows()")
+    after = next(row[0] for row in rows if row[1] == 203)
+    breaks = browser.js("window.sensorbridge.breaks()")["v"]
+    assert len(breaks) == 2 and breaks[1] == after, "a break at the sample after the lost lines: %r, %r" % (breaks, after)
+    browser.js("window.sensorbridge.pause()")
+    browser.js("window.sensorbridge.draw()")
+    marks = browser.js("window.sensorbridge.lastLayout.marks")
+    assert any(m["text"] == "3 lines lost on the wire" for m in marks), marks
+    save_screenshot(browser, "mend-lines-lost")
+
+
+# ---- 3. Rate ----# ---- 3. Rate ----
 
 BUSY = """window.__busy = setInterval(function () { const end = performance.now() + 25; while (performance.now() < end) {} }, 35)"""
 
