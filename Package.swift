@@ -96,8 +96,7 @@ let package = Package(
         .target(
             name: "SensorBridgeWeb",
             path: "web",
-            // maths/: ES modules with node tests, not yet served by the built-in page.
-            exclude: ["README.md", "maths"],
+            exclude: ["README.md", "maths/package.json"],
             sources: ["WebAssets.swift"],
             resources: [
                 .embedInCode("index.html"),
@@ -106,6 +105,13 @@ let package = Package(
                 .embedInCode("plot.js"),
                 .embedInCode("serial.js"),
                 .embedInCode("style.css"),
+                .embedInCode("instrument.js"),
+                .embedInCode("maths/statistics.js"),
+                .embedInCode("maths/timing.js"),
+                .embedInCode("maths/fft.js"),
+                .embedInCode("maths/trigger.js"),
+                .embedInCode("maths/expression.js"),
+                .embedInCode("maths/calibration.js"),
             ]
         ),
         // SwiftNIO: HTTP, WebSocket handshakes, fan-out to clients.

@@ -15,5 +15,12 @@ public enum WebAssets {
         "/serial.js": Asset(bytes: PackageResources.serial_js, contentType: "text/javascript; charset=utf-8"),
         "/plot.js": Asset(bytes: PackageResources.plot_js, contentType: "text/javascript; charset=utf-8"),
         "/style.css": Asset(bytes: PackageResources.style_css, contentType: "text/css; charset=utf-8"),
+        "/instrument.js": Asset(bytes: PackageResources.instrument_js, contentType: "text/javascript; charset=utf-8"),
+        "/maths/statistics.js": Asset(bytes: PackageResources.statistics_js, contentType: "text/javascript; charset=utf-8"),
+        "/maths/timing.js": Asset(bytes: PackageResources.timing_js, contentType: "text/javascript; charset=utf-8"),
+        "/maths/fft.js": Asset(bytes: PackageResources.fft_js, contentType: "text/javascript; charset=utf-8"),
+        "/maths/trigger.js": Asset(bytes: PackageResources.trigger_js, contentType: "text/javascript; charset=utf-8"),
+        "/maths/expression.js": Asset(bytes: PackageResources.expression_js, contentType: "text/javascript; charset=utf-8"),
+        "/maths/calibration.js": Asset(bytes: PackageResources.calibration_js, contentType: "text/javascript; charset=utf-8"),
     ]
 }

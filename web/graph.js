@@ -981,6 +981,7 @@
     historyShown = { layers: plot.layout.history || [], at: performance.now() };
     drawnLayers = layers;
     updateText(state, series);
+    updateMeasurements(series);
     const took = performance.now() - started;
     frames.times[frames.count % frames.times.length] = took;
     frames.count++;
@@ -1031,6 +1032,66 @@
     updateTilt(at);
   }
   let readoutValues = {};
+
+  // Measurements of each shown series over the visible range, exact from the samples the
+  // page holds (never from the drawn columns): at most twice a second while live (a 10-minute
+  // window is 600 000 samples a series), at once when the view changed while paused.
+  const measured = { at: 0, key: "", values: {}, times: new Float64Array(0), scratch: new Float64Array(0) };
+  function updateMeasurements(series) {
+    const maths = window.SensorMaths;
+    if (!maths) return;
+    const limit = view.paused ? view.heldAtPause : Infinity;
+    const key = [view.t0, view.t1, limit, series.map((s) => s.name).join(","), store.length && store.lastTime()].join("|");
+    const now = performance.now();
+    if (key === measured.key || (!view.paused && now - measured.at < 500)) return;
+    measured.key = key;
+    measured.at = now;
+    // Paused, what had arrived by the pause (a time), as the plot shows.
+    const last = Math.min(view.t1, limit);
+    const first = store.lowerBound(view.t0);
+    let end = store.lowerBound(last);
+    while (end < store.length && store.timeAt(end) === last) end++;
+    const count = Math.max(0, end - first);
+    if (measured.times.length < count) {
+      measured.times = new Float64Array(count);
+      measured.scratch = new Float64Array(count);
+    }
+    const times = measured.times.subarray(0, count), values = measured.scratch.subarray(0, count);
+    for (let k = 0; k < count; k++) times[k] = store.timeAt(first + k);
+    const out = {};
+    for (const s of series) {
+      const column = store.values[s.index];
+      for (let k = 0; k < count; k++) values[k] = column[store.physical(first + k)];
+      out[s.name] = maths.measure(values, times);
+    }
+    measured.values = out;
+    const partly = count > 0 && store.firstTime() > view.t0 && drawnLayers.length > 0;
+    el("measurements-caption").textContent = "Measurements of the visible range, " + clockText(view.t0) + "–" + clockText(view.t1)
+      + (partly ? " (of the samples the page holds: " + count.toLocaleString("en-US") + ")" : "");
+    const body = el("measurements-body");
+    body.innerHTML = "";
+    for (const s of series) {
+      const m = out[s.name], row = document.createElement("tr");
+      row.dataset.series = s.name;
+      const name = document.createElement("th");
+      name.scope = "row";
+      name.textContent = s.name;
+      name.style.color = COLORS[s.index % COLORS.length];
+      row.appendChild(name);
+      const cells = [m.min, m.max, m.mean, m.rms, m.std, m.pp].map((v) => (Number.isFinite(v) ? formatMeasure(v) : "–"));
+      cells.push(m.count.toLocaleString("en-US"), Number.isFinite(m.rate) ? m.rate.toFixed(m.rate >= 100 ? 0 : 1) + " Hz" : "–");
+      for (const text of cells) {
+        const cell = document.createElement("td");
+        cell.textContent = text;
+        row.appendChild(cell);
+      }
+      body.appendChild(row);
+    }
+  }
+
+  function formatMeasure(v) {
+    return Math.abs(v) >= 1e5 || v === Math.round(v) ? String(v) : Number(v.toPrecision(5)).toString();
+  }
 
   // The tilt readout knows no calibration yet: it shows angles only for values that are
   // plausibly the ADXL335's ADC counts or plainly g (Tilt.tilt), and stays hidden otherwise.
@@ -1133,6 +1194,8 @@
     get lastSeq() { return conn.lastSeq; },
     get counters() { return Object.assign({}, counters); },
     get readout() { return Object.assign({}, readoutValues); },
+    /// Series → `{min, max, mean, rms, std, pp, count, rate}` over what the measurements panel shows.
+    get measurements() { return JSON.parse(JSON.stringify(measured.values)); },
     /// The tilt readout: `{unit: "counts" or "g", pitch, roll}` in degrees, null when hidden or "–".
     get tilt() { const r = tiltState.reading; return r ? { unit: r.unit, pitch: r.pitch, roll: r.roll } : null; },
     get lastExport() { return lastExport; },
