@@ -981,12 +981,16 @@
     historyShown = { layers: plot.layout.history || [], at: performance.now() };
     drawnLayers = layers;
     updateText(state, series);
-    updateMeasurements(series);
     const took = performance.now() - started;
     frames.times[frames.count % frames.times.length] = took;
     frames.count++;
     frames.lastDraw = Date.now();
     frames.lastDrawEnd = performance.now();
+    // After the frame, not in it: a 10-minute window is millions of values to measure.
+    if (!measured.pending) {
+      measured.pending = true;
+      setTimeout(function () { measured.pending = false; updateMeasurements(visibleSeries()); }, 0);
+    }
   }
 
   function updateText(state, series) {
@@ -1036,7 +1040,7 @@
   // Measurements of each shown series over the visible range, exact from the samples the
   // page holds (never from the drawn columns): at most twice a second while live (a 10-minute
   // window is 600 000 samples a series), at once when the view changed while paused.
-  const measured = { at: 0, key: "", values: {}, times: new Float64Array(0), scratch: new Float64Array(0) };
+  const measured = { at: 0, key: "", values: {}, times: new Float64Array(0), scratch: new Float64Array(0), pending: false };
   function updateMeasurements(series) {
     const maths = window.SensorMaths;
     if (!maths) return;
