@@ -357,7 +357,7 @@
         // nothing), but the line must not join across them.
         const lines = Number(message.lines) || 0;
         counters.lost += lines;
-        if (store.length) store.breakAll(store.lastTime(), "lost", lines + " line" + (lines === 1 ? "" : "s") + " lost on the wire");
+        if (store.length) store.breakAll(store.lastTime(), "lines-lost", lines + " line" + (lines === 1 ? "" : "s") + " lost on the wire");
         break;
       }
       case "sent":
@@ -1038,44 +1038,62 @@
   let readoutValues = {};
 
   // Measurements of each shown series over the visible range, exact from the samples the
-  // page holds (never from the drawn columns): at most twice a second while live (a 10-minute
-  // window is 600 000 samples a series), at once when the view changed while paused.
-  const measured = { at: 0, key: "", values: {}, times: new Float64Array(0), scratch: new Float64Array(0), pending: false };
+  // page holds (never from the drawn columns). A 10-minute window is 600 000 samples a series:
+  // one series a task, so the page keeps answering, and while live no more often than ten
+  // times what they cost (at least every 0.5 s); at once when the view changed while paused.
+  const measured = { at: 0, key: "", values: {}, job: null, interval: 500, scratch: new Float64Array(0), times: new Float64Array(0), pending: false };
   function updateMeasurements(series) {
     const maths = window.SensorMaths;
-    if (!maths) return;
+    if (!maths || measured.job) return;
     const limit = view.paused ? view.heldAtPause : Infinity;
     const key = [view.t0, view.t1, limit, series.map((s) => s.name).join(","), store.length && store.lastTime()].join("|");
     const now = performance.now();
-    if (key === measured.key || (!view.paused && now - measured.at < 500)) return;
+    if (key === measured.key || (!view.paused && now - measured.at < measured.interval)) return;
     measured.key = key;
     measured.at = now;
     // Paused, what had arrived by the pause (a time), as the plot shows.
-    const last = Math.min(view.t1, limit);
-    const first = store.lowerBound(view.t0);
-    let end = store.lowerBound(last);
-    while (end < store.length && store.timeAt(end) === last) end++;
-    const count = Math.max(0, end - first);
-    if (measured.times.length < count) {
-      measured.times = new Float64Array(count);
-      measured.scratch = new Float64Array(count);
+    measured.job = { series: series, next: 0, out: {}, t0: view.t0, t1: view.t1, last: Math.min(view.t1, limit), count: 0, cost: 0 };
+    measureNext();
+  }
+
+  function measureNext() {
+    const job = measured.job, started = performance.now();
+    if (job.next < job.series.length) {
+      const s = job.series[job.next++];
+      // The range is fixed in time; found anew each task, as the store may have moved on.
+      const first = store.lowerBound(job.t0);
+      let end = store.lowerBound(job.last);
+      while (end < store.length && store.timeAt(end) === job.last) end++;
+      const count = Math.max(0, end - first);
+      if (measured.scratch.length < count) {
+        measured.scratch = new Float64Array(count);
+        measured.times = new Float64Array(count);
+      }
+      const values = measured.scratch.subarray(0, count), times = measured.times.subarray(0, count), column = store.values[s.index];
+      for (let k = 0; k < count; k++) {
+        const p = store.physical(first + k);
+        values[k] = column[p];
+        times[k] = store.time[p];
+      }
+      job.out[s.name] = window.SensorMaths.measure(values, times);
+      job.count = count;
+      job.cost += performance.now() - started;
+      if (job.next < job.series.length) { setTimeout(measureNext, 0); return; }
     }
-    const times = measured.times.subarray(0, count), values = measured.scratch.subarray(0, count);
-    for (let k = 0; k < count; k++) times[k] = store.timeAt(first + k);
-    const out = {};
-    for (const s of series) {
-      const column = store.values[s.index];
-      for (let k = 0; k < count; k++) values[k] = column[store.physical(first + k)];
-      out[s.name] = maths.measure(values, times);
-    }
-    measured.values = out;
-    const partly = count > 0 && store.firstTime() > view.t0 && drawnLayers.length > 0;
-    el("measurements-caption").textContent = "Measurements of the visible range, " + clockText(view.t0) + "–" + clockText(view.t1)
-      + (partly ? " (of the samples the page holds: " + count.toLocaleString("en-US") + ")" : "");
+    measured.job = null;
+    measured.values = job.out;
+    measured.interval = Math.max(500, 10 * job.cost);
+    showMeasurements(job);
+  }
+
+  function showMeasurements(job) {
+    const partly = job.count > 0 && store.firstTime() > job.t0 && drawnLayers.length > 0;
+    el("measurements-caption").textContent = "Measurements of the visible range, " + clockText(job.t0) + "–" + clockText(job.t1)
+      + (partly ? " (of the samples the page holds: " + job.count.toLocaleString("en-US") + ")" : "");
     const body = el("measurements-body");
     body.innerHTML = "";
-    for (const s of series) {
-      const m = out[s.name], row = document.createElement("tr");
+    for (const s of job.series) {
+      const m = job.out[s.name], row = document.createElement("tr");
       row.dataset.series = s.name;
       const name = document.createElement("th");
       name.scope = "row";

@@ -102,22 +102,26 @@ public enum BatchMessages {
         finish()
     }
 
-    /// The client was too slow: `missed` samples were dropped; the stream resumes at `resume`.
     /// `lines` lines were lost on the wire (the sketch's counter says so) before sample `next`.
     public static func lost(lines: UInt64, next: UInt64) -> [UInt8] {
-        var out: [UInt8] = Array(#"{"type":"lost","lines":"#.utf8)
-        JSONText.appendInteger(lines, to: &out)
-        out.append(contentsOf: #","seq":"#.utf8)
-        JSONText.appendInteger(next, to: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
+        countBefore(type: "lost", key: "lines", count: lines, sequence: next)
     }
 
+    /// The client was too slow: `missed` samples were dropped; the stream resumes at `resume`.
     public static func gap(missed: UInt64, resume: UInt64) -> [UInt8] {
-        var out: [UInt8] = Array(#"{"type":"gap","missed":"#.utf8)
-        JSONText.appendInteger(missed, to: &out)
+        countBefore(type: "gap", key: "missed", count: missed, sequence: resume)
+    }
+
+    /// `{"type":TYPE,"KEY":COUNT,"seq":SEQUENCE}`: how many went missing before a sample.
+    private static func countBefore(type: StaticString, key: StaticString, count: UInt64, sequence: UInt64) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"type":""#.utf8)
+        out.append(contentsOf: UnsafeBufferPointer(start: type.utf8Start, count: type.utf8CodeUnitCount))
+        out.append(contentsOf: #"",""#.utf8)
+        out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        out.append(contentsOf: #"":"#.utf8)
+        JSONText.appendInteger(count, to: &out)
         out.append(contentsOf: #","seq":"#.utf8)
-        JSONText.appendInteger(resume, to: &out)
+        JSONText.appendInteger(sequence, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }

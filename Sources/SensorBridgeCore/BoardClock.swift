@@ -10,8 +10,8 @@
 ///
 /// `micros()` wraps at 2^32 µs (71.6 minutes), `millis()` at 2^32 ms (49.7 days): a time
 /// that falls from the top half to the bottom quarter of that range is a wrap. Any other fall
-/// is the board starting again: a new segment, anchored afresh. A value that is not a
-/// plausible clock reading (NaN, negative, fractional beyond 2^53) is timed at arrival.
+/// is the board starting again: a new segment, anchored afresh. A line without a plausible
+/// reading (NaN, negative, beyond 2^53) goes with the sample before it.
 public struct BoardClock: Sendable, Equatable {
     public enum Unit: String, Sendable, CaseIterable {
         case milliseconds = "ms"
@@ -50,7 +50,11 @@ public struct BoardClock: Sendable, Equatable {
     /// The wall time, µs since the epoch, of a line read at `arrivalMicros` that says the
     /// board's clock read `reading` (in `unit`).
     public mutating func map(_ reading: Double, arrivalMicros: Int64) -> Int64 {
-        guard reading.isFinite, reading >= 0, reading < Self.largestReading else { return settle(arrivalMicros) }
+        // A line without a reading goes with the sample before it (at arrival when it is the
+        // first): timing it at arrival would drag the board's later samples with it.
+        guard reading.isFinite, reading >= 0, reading < Self.largestReading else {
+            return lastMapped == .min ? settle(arrivalMicros) : lastMapped
+        }
         let micros = Int64((reading * Double(unit.micros)).rounded())  // < 2^53 · 1000 < Int64.max
         if let last = lastReading, micros < last {
             let range = Int64(1 << 32).multipliedSaturating(by: unit.micros)
@@ -76,6 +80,15 @@ public struct BoardClock: Sendable, Equatable {
             head = 0
         }
         return settle(board.addingSaturating(candidates[head].delay))
+    }
+
+    /// The port reopened: the board may have started again, so its next reading anchors a
+    /// new estimate (a new segment) whatever it says.
+    public mutating func restart() {
+        lastReading = nil
+        wraps = 0
+        candidates.removeAll()
+        head = 0
     }
 
     /// Never before the sample before.

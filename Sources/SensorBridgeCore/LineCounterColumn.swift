@@ -1,9 +1,14 @@
 /// A column that numbers the sketch's lines (`seq`, `count`, `counter`, or `--counter-column`):
 /// not a series, but the way to see lines lost on the wire (a full USB buffer, a noisy cable).
-/// A jump forward by more than one is a loss; a fall is a wrap of the sketch's integer (16 or
-/// 32 bits, signed or not) or the board starting again, never a loss; so is a jump of more
-/// than 2^20. Readings come from outside: anything but a whole number in the 64-bit range
-/// is ignored.
+///
+/// A column found by its name is taken only once it behaves like one: 8 readings in a row,
+/// each 1 (up to 4, lines lost) more than the one before. On trial it is left out already and
+/// counts no losses; one that fails (a `count` of pulses) is a series from then on. A named
+/// one (`--counter-column`) is taken at once. Then a jump forward by more than one is a loss (up to 2^20: a bigger jump is a
+/// garbled reading or a new count); a fall is a wrap of the sketch's integer (16 or 32 bits,
+/// signed or not) when it lands within 1024 lines of where the count should be, otherwise the
+/// board starting again; neither is a loss. Readings come from outside: anything but a whole
+/// number in the 64-bit range is ignored.
 public struct LineCounterColumn: Sendable {
     public enum Choice: Sendable, Equatable {
         /// A column named `seq`, `count` or `counter` (the default).
@@ -17,25 +22,71 @@ public struct LineCounterColumn: Sendable {
     private var seen: ChannelLayout?
     private var index: Int?
     private var stripped: ChannelLayout?
-    /// The counter's column, once a line has carried one.
+    /// The counter's column, once taken.
     public private(set) var name: String?
+    /// A column by that name that did not count lines (kept as a series), for the log.
+    public private(set) var refused: String?
+    private var trial = Trial()
+
+    /// Readings in a row, each one more than the last, that make a column found by name a counter.
+    static let probationLines = 8
+    static let largestLoss: UInt64 = 1 << 20
+    static let largestWrapLoss: UInt64 = 1_024
+
+    private struct Trial: Sendable {
+        var name: String?
+        var last: Double?
+        var run = 0
+        var refusedNames: Set<String> = []
+    }
 
     public init(_ choice: Choice = .byName) { self.choice = choice }
 
-    static let largestLoss: UInt64 = 1 << 20
-
-    /// Whether a column of this name numbers lines by default.
+    /// Whether a column of this name may number lines by default.
     public static func isCounterName(_ name: String) -> Bool { ["seq", "count", "counter"].contains(name) }
 
+    /// The board may have started again (the port reopened, a replay's next round): the next
+    /// reading starts a new count.
+    public mutating func restart() { expected = nil }
+
     /// The layout without the counter's column, the values likewise, and the lines lost
-    /// just before this one (0 when none, or no counter).
+    /// just before this one (0 when none, or no counter); nil when the counter was the only column.
     public mutating func apply(values: [Double], layout: ChannelLayout) -> (values: [Double], layout: ChannelLayout, lost: UInt64)? {
         if seen !== layout { locate(in: layout) }
-        guard let index, let stripped else { return (values, layout, 0) }
+        guard let index else { return (values, layout, 0) }
+        var onTrial = false
+        if name == nil {
+            guard let verdict = admit(values[index], column: layout.names[index]) else { return (values, layout, 0) }
+            onTrial = !verdict
+        }
+        // On trial the column is already left out (a series shown for a moment would stay in
+        // every legend), and nothing is counted lost yet.
         var rest = values
-        let lost = count(rest.remove(at: index))
-        guard !stripped.names.isEmpty else { return nil }
+        let reading = rest.remove(at: index)
+        let lost = onTrial ? 0 : count(reading)
+        guard let stripped, !stripped.names.isEmpty else { return nil }
         return (rest, stripped, lost)
+    }
+
+    /// On probation: true once the column has counted lines long enough, false while it still
+    /// may, nil once it has not.
+    private mutating func admit(_ reading: Double, column: String) -> Bool? {
+        if trial.name != column { trial = Trial(name: column, refusedNames: trial.refusedNames) }
+        // Steps of 1 (a few lines lost on the way are allowed: up to 4).
+        let steps = trial.last.map { reading - $0 >= 1 && reading - $0 <= 4 } ?? true
+        guard steps, reading.isFinite, reading == reading.rounded() else {
+            trial.refusedNames.insert(column)
+            refused = column
+            index = nil
+            stripped = nil
+            return nil
+        }
+        trial.last = reading
+        trial.run += 1
+        guard trial.run >= Self.probationLines else { return false }
+        name = column
+        expected = nil
+        return true
     }
 
     /// Lines missing between the counter expected and `reading`.
@@ -48,11 +99,10 @@ public struct LineCounterColumn: Sendable {
         let number = UInt64(value)
         defer { expected = number &+ 1 }
         guard let expected else { return 0 }
-        // A jump of more than a million lines is a counter garbled on the wire or a new
-        // count, not a million lines lost.
         if number >= expected { return number - expected <= Self.largestLoss ? number - expected : 0 }
-        for range: UInt64 in [65_536, 4_294_967_296] where expected <= range && expected > range / 2 && number < range / 4 {
-            return (range - expected) + number  // wrapped
+        for range: UInt64 in [65_536, 4_294_967_296] where expected <= range {
+            let lost = (range - expected) + number
+            if lost <= Self.largestWrapLoss { return lost }  // wrapped, losing these on the way
         }
         return 0  // the board started again
     }
@@ -62,7 +112,7 @@ public struct LineCounterColumn: Sendable {
         let position: Int? = switch choice {
         case .none: nil
         case .named(let wanted): layout.names.firstIndex(of: wanted)
-        case .byName: layout.names.firstIndex(where: Self.isCounterName)
+        case .byName: layout.names.firstIndex { Self.isCounterName($0) && !trial.refusedNames.contains($0) }
         }
         guard let position else {
             index = nil
@@ -72,8 +122,13 @@ public struct LineCounterColumn: Sendable {
         index = position
         var names = layout.names
         let found = names.remove(at: position)
-        if found != name { expected = nil }
-        name = found
+        if case .named = choice, name != found {
+            name = found
+            expected = nil
+        } else if name != nil, name != found {
+            // Another column by a counter's name: on probation again.
+            name = nil
+        }
         stripped = ChannelLayout(names: names, isNamedByDevice: layout.isNamedByDevice)
     }
 }

@@ -132,6 +132,11 @@ public struct SampleDecoder: Sendable {
         unflushedBytes = 0
     }
 
-    /// Forgets a partial line (after the device was reopened); keeps the channel layout.
-    public mutating func dropPartialLine() { framer.reset() }
+    /// Forgets a partial line (after the device was reopened); keeps the channel layout. The
+    /// board may have started again: its clock and line counter begin anew.
+    public mutating func dropPartialLine() {
+        framer.reset()
+        timeColumn.restart()
+        counterColumn.restart()
+    }
 }

@@ -298,7 +298,9 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .stateChange(let state, let detail, let event, _):
                 if event >= joinEvent, let message = format.status(state, detail: detail) { writeMessage(message) }
             case .lost(let lines, _, let sequence):
-                // Part of the history sent: the client draws the break where it was.
+                // Part of the history sent: the client draws the break where it was (after
+                // any gap before it, so the numbers still add up in order).
+                noteGap(before: sequence)
                 if let message = format.lost(lines: lines, next: sequence) { writeMessage(message) }
             }
         }

@@ -40,7 +40,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             request = head
-            reportBody = []
+            // A report declared too big is refused before a byte of it is read.
+            let declared = head.headers["Content-Length"].first.flatMap { Int($0) } ?? 0
+            reportBody = Self.isPolicyReport(head) && declared > PolicyViolationReport.maxBodyBytes ? nil : []
+            if reportBody == nil {
+                failed = true
+                PlainResponse(status: .payloadTooLarge, text: "a policy report is at most \(PolicyViolationReport.maxBodyBytes) bytes")
+                    .write(to: context, answering: head, keepAlive: false)
+            }
         case .body(let part):
             // Only a policy report has a body worth reading, and only a small one.
             guard request.map(Self.isPolicyReport) == true, var body = reportBody else { return }
@@ -149,12 +156,14 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         reportBody = []
+        let keepAlive = !Self.asksForUpgrade(head)
         guard let report = PolicyViolationReport.parse(body) else {
-            PlainResponse(status: .badRequest, text: "not a Content-Security-Policy report").write(to: context, answering: head)
+            PlainResponse(status: .badRequest, text: "not a Content-Security-Policy report").write(to: context, answering: head, keepAlive: keepAlive)
             return
         }
-        log.warning(report.sentence(servingFolder: pages.isFolder))
-        PlainResponse(status: .noContent, body: ByteBuffer(), contentType: "text/plain; charset=utf-8").write(to: context, answering: head)
+        log.warning(report.sentence(servingFolder: pages.isFolder, policy: pages.policy))
+        PlainResponse(status: .noContent, body: ByteBuffer(), contentType: "text/plain; charset=utf-8")
+            .write(to: context, answering: head, keepAlive: keepAlive)
     }
 
     /// A request with an `Upgrade` header to a path that is not a WebSocket endpoint is

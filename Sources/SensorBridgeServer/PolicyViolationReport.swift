@@ -31,8 +31,9 @@ public struct PolicyViolationReport: Equatable, Sendable {
             line: line)
     }
 
-    /// What the log says, with what to do about it.
-    public func sentence(servingFolder: Bool) -> String {
+    /// What the log says, with what to do about it under `policy` (for the files of a
+    /// `--web` folder when `servingFolder`).
+    public func sentence(servingFolder: Bool, policy: PagePolicy) -> String {
         let what = switch blocked {
         case "inline": directive.hasPrefix("style") ? "an inline style" : "an inline script"
         case "eval": "eval"
@@ -40,15 +41,23 @@ public struct PolicyViolationReport: Equatable, Sendable {
         default: blocked
         }
         let place = line.map { " (line \($0))" } ?? ""
-        let advice = servingFolder
-            ? "start the bridge with --web-policy relaxed to let a page of your own run its own scripts"
-            : "the built-in page should never be blocked: please report this"
+        let advice = switch (servingFolder, policy) {
+        case (true, .strict): "start the bridge with --web-policy relaxed to let a page of your own run its own scripts"
+        case (true, .relaxed): "even the relaxed policy of a --web folder forbids this (being framed by another site, or a form or plugin it does not allow)"
+        case (false, _): "the built-in page should never be blocked: please report this"
+        }
         return "the page's Content-Security-Policy blocked \(what) on \(page)\(place) (\(directive)); \(advice)"
     }
 
+    /// No control, format (bidirectional overrides) or line-breaking characters: a report
+    /// must not forge log lines or reorder what a log viewer shows.
     private static func clean(_ text: String) -> String {
-        String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
-            .shortened(toUTF8Bytes: 200)
+        String(String.UnicodeScalarView(text.unicodeScalars.filter { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator: false
+            default: true
+            }
+        })).shortened(toUTF8Bytes: 200)
     }
 
     private static func withoutQuery(_ address: String) -> String {

@@ -85,11 +85,12 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     /// What the held items cost together.
     public var heldBytes: Int { storage.withLock { $0.bytes } }
 
-    /// Whether the next appends will push out the oldest items: the ring is at its count,
-    /// or within a sixteenth of its byte bound.
-    public var isFull: Bool {
+    /// Whether the next appends will push out the oldest items (the ring is at its count, or
+    /// within a sixteenth of its byte bound), and how many items it holds: read together.
+    public var fullness: (isFull: Bool, held: UInt64) {
         storage.withLock { storage in
-            storage.nextSequence - storage.oldest >= UInt64(capacity) || storage.bytes >= maxBytes - maxBytes / 16
+            let held = storage.nextSequence - storage.oldest
+            return (held >= UInt64(capacity) || storage.bytes >= maxBytes - maxBytes / 16, held)
         }
     }
 

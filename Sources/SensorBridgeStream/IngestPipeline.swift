@@ -41,15 +41,8 @@ public final class IngestPipeline: ByteSink {
         let monitor = self.monitor
         state.withLock { state in
             let rejectedLog = state.rejectedLog
-            let clockBefore = state.decoder.timeColumn.current?.name
-            let resetsBefore = state.decoder.timeColumn.resets
-            let counterBefore = state.decoder.counterColumn.name
-            defer {
-                noteClock(state.decoder.timeColumn, before: clockBefore, resetsBefore: resetsBefore)
-                if let counter = state.decoder.counterColumn.name, counter != counterBefore {
-                    logger.info("column '\(counter)' numbers the sketch's lines: lines lost on the wire are counted and shown as gaps; --counter-column none keeps it a series")
-                }
-            }
+            let before = ColumnsSeen(state.decoder)
+            defer { noteColumns(ColumnsSeen(state.decoder), before: before, log: rejectedLog.log, nowMicros: receivedMicros) }
             state.decoder.feed(
                 bytes, receivedMicros: receivedMicros,
                 onLine: { line in
@@ -70,14 +63,42 @@ public final class IngestPipeline: ByteSink {
         }
     }
 
-    /// Says once which column became the board's clock, and each time the board's clock
-    /// started again.
-    private func noteClock(_ column: BoardTimeColumn, before: String?, resetsBefore: Int) {
-        if let current = column.current, current.name != before {
-            logger.info("column '\(current.name)' is the board's clock (\(current.unit.rawValue)): samples are timed by it; --time-column none keeps it a series")
+    /// What the decoder made of the columns that are not series, to log what changed.
+    private struct ColumnsSeen {
+        var clock: String?
+        var clockUnit: String?
+        var clockRefused: String?
+        var resets: Int
+        var counter: String?
+        var counterRefused: String?
+
+        init(_ decoder: SampleDecoder) {
+            clock = decoder.timeColumn.current?.name
+            clockUnit = decoder.timeColumn.current?.unit.rawValue
+            clockRefused = decoder.timeColumn.refused
+            resets = decoder.timeColumn.resets
+            counter = decoder.counterColumn.name
+            counterRefused = decoder.counterColumn.refused
         }
-        if column.resets > resetsBefore {
-            logger.notice("the board's clock started again (a reset?): a new time segment begins")
+    }
+
+    /// Says once which column became the board's clock or line counter, or was found not to
+    /// be one, and (throttled: a device decides how often) when the board's clock started again.
+    private func noteColumns(_ now: ColumnsSeen, before: ColumnsSeen, log: ThrottledLog, nowMicros: Int64) {
+        if let clock = now.clock, clock != before.clock {
+            logger.info("column '\(clock)' is the board's clock (\(now.clockUnit ?? "")): samples are timed by it; --time-column none keeps it a series")
+        }
+        if let refused = now.clockRefused, refused != before.clockRefused {
+            logger.info("column '\(refused)' does not run like the board's clock (never falling, as fast as the lines come): kept as a series; --time-column \(refused) takes it anyway")
+        }
+        if now.resets > before.resets {
+            log.notice("the board's clock started again (a reset?): a new time segment begins", nowMicros: nowMicros)
+        }
+        if let counter = now.counter, counter != before.counter {
+            logger.info("column '\(counter)' numbers the sketch's lines: lines lost on the wire are counted and shown as gaps; --counter-column none keeps it a series")
+        }
+        if let refused = now.counterRefused, refused != before.counterRefused {
+            logger.info("column '\(refused)' does not count the lines one by one: kept as a series; --counter-column \(refused) takes it anyway")
         }
     }
 

@@ -161,18 +161,20 @@ public final class SensorStream: Sendable {
         // A full ring loses its oldest events as new ones come, before a new subscriber has
         // read them: a start at that edge would promise history that is gone by the time it
         // is sent (a page would show a gap at once). Start a little inside instead.
-        let headroom = UInt64(Self.startHeadroom(capacity: ring.capacity))
+        // (A 32nd of what is held, not of the capacity: a ring bounded by bytes holds fewer.)
+        let fullness = ring.fullness
+        let headroom = Self.startHeadroom(held: fullness.held)
         let oldest = ring.oldestSequence
-        if event < oldest.addingSaturating(headroom), ring.isFull {
+        if fullness.isFull, event < oldest.addingSaturating(headroom) {
             event = min(oldest.addingSaturating(headroom), ring.nextSequence)
         }
         let sample = ring.read(from: event, limit: 1).elements.first?.sampleSequence ?? samples
         return Start(event: event, sample: sample)
     }
 
-    /// How far inside a full ring a history start keeps from its oldest event: a 32nd of it
-    /// (2 s of the default 65 536 at 1 kHz), time for a subscriber's first read.
-    static func startHeadroom(capacity: Int) -> Int { max(1, capacity / 32) }
+    /// How far inside a full ring a history start keeps from its oldest event: a 32nd of what
+    /// it holds (2 s of the default 65 536 at 1 kHz), time for a subscriber's first read.
+    static func startHeadroom(held: UInt64) -> UInt64 { max(1, held / 32) }
 
     /// Samples that arrived at or after `sinceMicros` and are still held.
     public func samples(sinceMicros: Int64) -> UInt64 {

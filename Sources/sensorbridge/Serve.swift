@@ -100,7 +100,7 @@ struct Serve: ParsableCommand {
     var timeColumn: String?
 
     @Option(help: ArgumentHelp("What --time-column counts in: ms (millis()) or us (micros()).", valueName: "ms|us"))
-    var timeUnit: BoardClock.Unit = .milliseconds
+    var timeUnit: BoardClock.Unit?
 
     @Option(help: ArgumentHelp(
         "The column that numbers the sketch's lines, so lines lost on the wire show as gaps (by default one named seq, count or counter); none: a series like any.",
@@ -113,7 +113,7 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp(
         "The Content-Security-Policy of a --web folder's pages: relaxed lets a page of your own run its inline scripts and load a library from a CDN; strict is the built-in page's (own scripts only). What a policy blocks is logged.",
         valueName: "relaxed|strict"))
-    var webPolicy: PagePolicy = .relaxed
+    var webPolicy: PagePolicy?
 
     @Option(help: "Seconds a connection may take to send a complete request or WebSocket handshake before it is dropped.")
     var handshakeTimeout: Double = 10
@@ -163,6 +163,12 @@ struct Serve: ParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
+        if timeUnit != nil, timeColumn == nil || timeColumn == "none" {
+            throw ValidationError("--time-unit says what --time-column counts in: give --time-column NAME with it")
+        }
+        if webPolicy != nil, web == nil {
+            throw ValidationError("--web-policy is for the pages of a --web folder (the built-in page always has the strict policy): give --web DIR with it")
+        }
         if replay == nil, source == nil, let problem = BaudRate.problem(with: baud) {
             throw ValidationError(problem)
         }
@@ -449,7 +455,7 @@ struct Serve: ParsableCommand {
         switch timeColumn {
         case nil: .byName
         case "none": .none
-        case let name?: .named(name, timeUnit)
+        case let name?: .named(name, timeUnit ?? .milliseconds)
         }
     }
 
@@ -471,7 +477,7 @@ struct Serve: ParsableCommand {
     private func startServerAndWait(
         clients: GraphClients, token: String?, logger: Logger, stopInput: @escaping () -> Void
     ) throws {
-        let pages = web.map { PageFiles.directory($0, policy: webPolicy) } ?? PageFiles.embedded(WebAssets.files.mapValues { ($0.bytes, $0.contentType) })
+        let pages = web.map { PageFiles.directory($0, policy: webPolicy ?? .relaxed) } ?? PageFiles.embedded(WebAssets.files.mapValues { ($0.bytes, $0.contentType) })
         let descriptors = DescriptorLimit.raiseToHardLimit()
         let connections = DescriptorLimit.connections(at: descriptors)
         let access = AccessPolicy(

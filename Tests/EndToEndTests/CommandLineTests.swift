@@ -111,6 +111,18 @@ import TestSupport
         }
     }
 
+    @Test(arguments: [
+        (["--time-unit", "us"], "--time-unit says what --time-column counts in"),
+        (["--time-column", "none", "--time-unit", "us"], "--time-unit says what --time-column counts in"),
+        (["--web-policy", "strict"], "--web-policy is for the pages of a --web folder"),
+        (["--web-policy", "open", "--web", "/tmp"], "relaxed"),
+    ])
+    func optionsThatGoTogetherAreAskedForTogether(arguments: [String], reason: String) throws {
+        let (status, stderr) = try run(["--replay", shippedLog] + arguments)
+        #expect(status == 64, "\(stderr)")
+        #expect(stderr.contains(reason), "\(stderr)")
+    }
+
     @Test(arguments: ["999.1.1.1", "no-such-host.invalid"])
     func aHostThatIsNoAddressIsSaidPlainly(host: String) throws {
         let (status, stderr) = try run(["--replay", shippedLog, "--host", host])

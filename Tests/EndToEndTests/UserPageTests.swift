@@ -46,6 +46,15 @@ import Glibc
         // Not a report, too big, or no POST: refused, and the bridge goes on.
         #expect(try post(strictFolder, "garbage") == 400)
         #expect(try post(strictFolder, String(repeating: "x", count: 20_000)) == 413)
+        // Declared too big: refused at once, not after the body (or the request timeout).
+        let started = Date()
+        #expect(try request(strictFolder, "POST /api/csp-report HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000000\r\n\r\nxx").status == 413)
+        #expect(Date().timeIntervalSince(started) < 5)
+        // Under the relaxed policy the advice is not to relax it.
+        #expect(try post(own, report) == 204)
+        let relaxedDeadline = Date().addingTimeInterval(5)
+        while !own.standardError.contains("even the relaxed policy"), Date() < relaxedDeadline { usleep(20_000) }
+        #expect(own.standardError.contains("even the relaxed policy of a --web folder forbids this"), "\(own.standardError)")
         #expect(try request(strictFolder, "GET /api/csp-report HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").status == 404)
         #expect(try strictFolder.get("/").status == 200)
         #expect(builtIn.stop() == 0 && own.stop() == 0 && strictFolder.stop() == 0)

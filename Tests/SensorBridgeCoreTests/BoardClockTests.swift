@@ -88,22 +88,51 @@ struct BoardClockTests {
         }
     }
 
-    @Test func theColumnLeavesTheSeriesAndTimesTheSample() {
+    @Test func aColumnThatRunsLikeAClockIsTakenAndTimesTheSample() throws {
         let layout = ChannelLayout(names: ["ms", "x", "y"], isNamedByDevice: true)
         var column = BoardTimeColumn()
-        let first = column.apply(values: [1_000, 5, 6], layout: layout, arrivalMicros: epoch + 3_000)!
-        let second = column.apply(values: [1_004, 7, 8], layout: layout, arrivalMicros: epoch + 7_500)!
-        #expect(first.layout.names == ["x", "y"] && first.values == [5, 6])
-        #expect(second.layout === first.layout, "one layout instance while the parser's stays")
-        #expect(second.timeMicros - first.timeMicros == 4_000)
+        func apply(_ values: [Double], _ arrival: Int64) -> Sample? { column.apply(values: values, layout: layout, arrivalMicros: arrival) }
+        // On probation: 20 ms apart on the board and on arrival; taken once 100 ms have shown it.
+        for line in 0..<10 {
+            let sample = try #require(apply([1_000 + Double(line) * 20, 5, 6], epoch + Int64(line) * 20_000))
+            #expect(sample.layout.names == ["x", "y"], "left out on trial too")
+            #expect(sample.timeMicros == epoch + Int64(line) * 20_000)
+            #expect((column.current != nil) == (line >= 7), "taken at the 8th line (140 ms of arrivals), not before: line \(line)")
+        }
         #expect(column.current?.name == "ms" && column.current?.unit == .milliseconds)
-        // A line without the clock's label is timed at arrival (never before the last).
-        #expect(column.apply(values: [.nan, 1, 2], layout: layout, arrivalMicros: epoch + 9_000)!.timeMicros == epoch + 9_000)
+        let a = try #require(apply([1_200, 5, 6], epoch + 201_000))
+        let b = try #require(apply([1_204, 7, 8], epoch + 209_000))  // 4 ms on the board, 8 ms on arrival: USB
+        #expect(b.layout === a.layout, "one layout instance while the parser's stays")
+        #expect(b.timeMicros - a.timeMicros == 4_000)
+        // A line without the clock's reading goes with the sample before it.
+        #expect(apply([.nan, 1, 2], epoch + 230_000)?.timeMicros == b.timeMicros)
         // Only the clock: no sample.
-        #expect(column.apply(values: [5], layout: ChannelLayout(names: ["t"], isNamedByDevice: true), arrivalMicros: epoch) == nil)
-        // none: a series like any; a name given: that one, in the unit given.
+        var alone = BoardTimeColumn(.named("t", .milliseconds))
+        #expect(alone.apply(values: [5], layout: ChannelLayout(names: ["t"], isNamedByDevice: true), arrivalMicros: epoch) == nil)
+    }
+
+    @Test func aTemperatureTOrATimeInSecondsStaysASeries() {
+        for (name, readings) in [("t", [21.5, 21.6, 21.4, 21.5, 21.7, 21.6, 21.8, 21.9, 22.0]),  // falls: not a clock
+                                 ("time", (0..<12).map { Double($0) * 0.1 })] {              // seconds: 1000 × too slow
+            var column = BoardTimeColumn()
+            let layout = ChannelLayout(names: [name, "h"], isNamedByDevice: true)
+            var shapes: [[String]] = []
+            for (line, reading) in readings.enumerated() {
+                let sample = column.apply(values: [reading, 40], layout: layout, arrivalMicros: epoch + Int64(line) * 100_000)
+                shapes.append(sample?.layout.names ?? [])
+                #expect(sample?.timeMicros == epoch + Int64(line) * 100_000, "\(name) line \(line)")
+            }
+            // Left out while on trial; a series from the line that shows it is no clock on.
+            #expect(shapes.last == [name, "h"] && shapes.filter { $0 == ["h"] }.count <= 8, "\(name): \(shapes)")
+            #expect(column.current == nil && column.refused == name)
+        }
+    }
+
+    @Test func noneANamedColumnAndDefaultNames() {
+        let layout = ChannelLayout(names: ["ms", "x", "y"], isNamedByDevice: true)
         var none = BoardTimeColumn(.none)
         #expect(none.apply(values: [1, 2, 3], layout: layout, arrivalMicros: epoch)!.layout.names == ["ms", "x", "y"])
+        // Named: taken at once, in the unit given.
         var named = BoardTimeColumn(.named("stamp", .microseconds))
         let stamped = ChannelLayout(names: ["x", "stamp"], isNamedByDevice: true)
         _ = named.apply(values: [1, 100], layout: stamped, arrivalMicros: epoch)

@@ -3,22 +3,43 @@ import Testing
 
 /// The sketch's line counter: losses, wraps of 16- and 32-bit integers, resets, nonsense.
 struct LineCounterColumnTests {
-    @Test func aJumpIsALossAndTheColumnIsNotASeries() throws {
+    @Test func aColumnThatCountsLinesIsTakenAfterEightAndAJumpIsALoss() throws {
         var column = LineCounterColumn()
         let layout = ChannelLayout(names: ["x", "seq", "y"], isNamedByDevice: true)
         func apply(_ values: [Double], _ layout: ChannelLayout) -> (values: [Double], layout: ChannelLayout, lost: UInt64)? {
             column.apply(values: values, layout: layout)
         }
-        let first = try #require(apply([1, 10, 2], layout))
+        // On trial for 8 lines: left out already, nothing counted lost (5 → 7 is allowed).
+        for number in [3.0, 4, 5, 7, 8, 9, 10] {
+            let line = apply([1, number, 2], layout)
+            #expect(line?.layout.names == ["x", "y"] && line?.lost == 0)
+            #expect(column.name == nil)
+        }
+        let first = try #require(apply([1, 11, 2], layout))
         #expect(first.layout.names == ["x", "y"] && first.values == [1, 2] && first.lost == 0)
-        #expect(apply([1, 11, 2], layout)?.lost == 0)
-        #expect(apply([1, 15, 2], layout)?.lost == 3)
-        #expect(apply([1, 16, 2], layout)?.layout === first.layout)
         #expect(column.name == "seq")
+        #expect(apply([1, 12, 2], layout)?.lost == 0)
+        #expect(apply([1, 16, 2], layout)?.lost == 3)
+        #expect(apply([1, 17, 2], layout)?.layout === first.layout)
         // A line of the counter alone is no sample, but still counts.
         let alone = ChannelLayout(names: ["seq"], isNamedByDevice: true)
-        #expect(apply([17], alone) == nil)
-        #expect(apply([1, 19, 2], layout)?.lost == 1)
+        #expect(apply([18], alone) == nil)
+        #expect(apply([1, 20, 2], layout)?.lost == 1)
+        // The port reopened: a new count, whatever it says.
+        column.restart()
+        #expect(apply([1, 500, 2], layout)?.lost == 0)
+    }
+
+    @Test func aCountOfSomethingElseStaysASeries() {
+        var column = LineCounterColumn()
+        let layout = ChannelLayout(names: ["count", "v"], isNamedByDevice: true)
+        var names: [[String]] = []
+        for pulses in [3.0, 5, 2, 7, 12, 13, 14, 15, 16, 17, 18, 19, 20] {
+            names.append(column.apply(values: [pulses, 1], layout: layout)?.layout.names ?? [])
+        }
+        // Left out on trial for two lines; 5 → 2 falls: a series from then on.
+        #expect(names == [["v"], ["v"]] + Array(repeating: ["count", "v"], count: 11), "\(names)")
+        #expect(column.name == nil && column.refused == "count")
     }
 
     @Test func wrapsAreNotLossesAndResetsAreNeither() {
@@ -35,6 +56,12 @@ struct LineCounterColumnTests {
         #expect(lost([5_000, 5_001, 0, 1, 3]) == [0, 0, 0, 0, 1], "the board started again, then lost one")
         column = LineCounterColumn()
         #expect(lost([7, 9_000_000_000, 9_000_000_001, 9_000_000_003]) == [0, 0, 0, 1], "a garbled jump is a new count")
+        column = LineCounterColumn()
+        #expect(lost([30_000, 3e9, 30_002]) == [0, 0, 0], "one garbled reading: no lines lost")
+        column = LineCounterColumn()
+        #expect(lost([39_999, 0, 1]) == [0, 0, 0], "a board reset in the middle of a 16-bit range is not a wrap")
+        column = LineCounterColumn()
+        #expect(lost([3e9, 0]) == [0, 0], "nor in the middle of a 32-bit one")
     }
 
     @Test func nonsenseIsIgnoredAndNeverTraps() {
@@ -43,10 +70,10 @@ struct LineCounterColumnTests {
         for reading in readings + readings.reversed() { _ = column.count(reading) }
         let nan = column.count(.nan), fraction = column.count(2.5)
         #expect(nan == 0 && fraction == 0)
-        // Near the top of UInt64 the next expected number wraps rather than traps.
+        // The largest accepted reading: the next expected number does not trap.
         column = LineCounterColumn()
-        let top = column.count(18_446_744_073_709_549_568), zero = column.count(0)
-        #expect(top == 0 && zero == 0)
+        let top = column.count(17_999_999_999_999_997_952), next = column.count(17_999_999_999_999_997_952), zero = column.count(0)
+        #expect(top == 0 && next == 0 && zero == 0)
     }
 
     @Test func noneAndANamedColumn() {

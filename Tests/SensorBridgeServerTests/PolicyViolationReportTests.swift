@@ -15,7 +15,7 @@ struct PolicyViolationReportTests {
             """#))
         #expect(parsed == PolicyViolationReport(page: "http://127.0.0.1:8080/graph_socket.html", directive: "script-src-elem",
                                                 blocked: "inline", line: 12))
-        let sentence = parsed.sentence(servingFolder: true)
+        let sentence = parsed.sentence(servingFolder: true, policy: .strict)
         #expect(sentence == "the page's Content-Security-Policy blocked an inline script on http://127.0.0.1:8080/graph_socket.html (line 12) (script-src-elem); start the bridge with --web-policy relaxed to let a page of your own run its own scripts")
         #expect(!sentence.contains("s3cret"))
     }
@@ -29,9 +29,10 @@ struct PolicyViolationReportTests {
         #expect(parsed.directive == "script-src-elem")
         #expect(parsed.blocked == "http://d3js.org/d3.v3.min.js")
         #expect(parsed.page == "http://localhost:8080/")
-        #expect(parsed.sentence(servingFolder: false).hasSuffix("the built-in page should never be blocked: please report this"))
+        #expect(parsed.sentence(servingFolder: false, policy: .strict).hasSuffix("the built-in page should never be blocked: please report this"))
+        #expect(parsed.sentence(servingFolder: true, policy: .relaxed).hasSuffix("even the relaxed policy of a --web folder forbids this (being framed by another site, or a form or plugin it does not allow)"))
         #expect(report(#"{"csp-report":{"blocked-uri":"inline","violated-directive":"style-src-attr"}}"#)?
-            .sentence(servingFolder: true).contains("blocked an inline style on the page (style-src-attr)") == true)
+            .sentence(servingFolder: true, policy: .strict).contains("blocked an inline style on the page (style-src-attr)") == true)
     }
 
     @Test func anythingElseIsNotAReportAndNothingFromOutsideReachesTheLogUncut() throws {
@@ -49,6 +50,9 @@ struct PolicyViolationReportTests {
         #expect(hostile.directive == "?", "\(hostile)")
         #expect(hostile.line == nil, "\(hostile)")
         #expect(report(#"{"csp-report":{"line-number":-3}}"#)?.line == nil)
+        // Line and paragraph separators, NEL and a right-to-left override: gone too.
+        let forged = try #require(report(#"{"csp-report":{"document-uri":"a\u0085b\u2028c\u2029d\u202Ee"}}"#))
+        #expect(forged.page == "abcde")
     }
 
     @Test func theTwoPoliciesSayWhatTheyAllowAndBothReport() {

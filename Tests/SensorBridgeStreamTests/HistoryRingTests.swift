@@ -38,14 +38,14 @@ struct HistoryRingTests {
     @Test func isFullWhenTheNextAppendPushesOutTheOldestByCountOrByBytes() {
         let byCount = HistoryRing<Int>(capacity: 4)
         for value in 0..<3 { byCount.append(value) }
-        #expect(!byCount.isFull)
+        #expect(byCount.fullness == (false, 3))
         byCount.append(3)
-        #expect(byCount.isFull)
+        #expect(byCount.fullness == (true, 4))
         let byBytes = HistoryRing<Int>(capacity: 100, maxBytes: 160, cost: { $0 })
         byBytes.append(100)
-        #expect(!byBytes.isFull)
+        #expect(byBytes.fullness == (false, 1))
         byBytes.append(50)  // 150 of 160: within a sixteenth
-        #expect(byBytes.isFull)
+        #expect(byBytes.fullness == (true, 2))
     }
 
     @Test func readersHaveIndependentCursors() {

@@ -86,13 +86,27 @@ struct SensorStreamTests {
         let oldest = stream.oldestEvent
         #expect(oldest == 200 - UInt64(capacity))
         let start = stream.start(nowMicros: now)
-        #expect(start.event == oldest + UInt64(SensorStream.startHeadroom(capacity: capacity)))
+        #expect(start.event == oldest + SensorStream.startHeadroom(held: UInt64(capacity)))
+        #expect(SensorStream.startHeadroom(held: UInt64(capacity)) == 2)
         #expect(start.sample == start.event)  // one sample an event here
         // Two more samples push out the two oldest: what the start promised is still held.
         for index in 200..<202 { stream.publish(sample([Double(index)], at: now)) }
         #expect(stream.read(from: start.event, limit: 1).missed == 0)
         // A start asked for inside what is held is not moved.
         #expect(stream.start(historyMicros: 100, nowMicros: now).event > start.event)
+    }
+
+    @Test func aRingBoundedByBytesStillGivesANewcomerNearlyAllItHolds() {
+        // A million events allowed, 1 MiB: the bytes bind long before the count.
+        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil), capacity: 1_000_000, maxBytes: 1 << 20,
+                                  historySeconds: 600)
+        let now: Int64 = 100_000_000
+        for index in 0..<20_000 { stream.publish(sample([1, 2, 3], at: now - 20_000 + Int64(index))) }
+        let held = stream.nextEvent - stream.oldestEvent
+        #expect(held < 20_000, "the byte bound binds: \(held) held")
+        let start = stream.start(nowMicros: now)
+        #expect(start.event == stream.oldestEvent + held / 32, "a 32nd of what is held, not of the capacity")
+        #expect(stream.nextEvent - start.event > held * 9 / 10)
     }
 
     @Test func linesLostOnTheWireGoIntoTheStreamBeforeTheSampleAfterThemAndAreCounted() {
@@ -188,6 +202,7 @@ struct ReplaySourceTests {
         try replay.start(into: pipeline)
         let deadline = Date().addingTimeInterval(10)
         while stream.statistics.snapshot.samples < 3 && Date() < deadline { usleep(5_000) }
+        #expect(stream.statistics.snapshot.samples >= 3, "the replay was under way")
         replay.stop()
         #expect(stream.sourceStatus.state == .stopped)
         #expect(stream.sourceStatus.detail.hasPrefix("replay of \(path) stopped after "))

@@ -4,33 +4,40 @@
 
 /** @param {ArrayLike<number>} values @param {ArrayLike<number>=} times ms, same length */
 export function measure(values, times) {
-  let count = 0, min = Infinity, max = -Infinity, mean = 0, m2 = 0, squares = 0;
-  let first = NaN, last = NaN;
-  for (let i = 0; i < values.length; i++) {
+  // Two passes (sum, then squares about the mean): as stable as Welford for a small
+  // vibration on a large offset, and no division a sample.
+  let count = 0, min = Infinity, max = -Infinity, sum = 0, firstIndex = -1, lastIndex = -1;
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (!Number.isFinite(v)) continue;
+    if (!(v - v === 0)) continue;  // NaN and ±Infinity
+    if (firstIndex < 0) firstIndex = i;
+    lastIndex = i;
     count++;
+    sum += v;
     if (v < min) min = v;
     if (v > max) max = v;
-    // Welford: no catastrophic cancellation for a small vibration on a large offset.
-    const delta = v - mean;
-    mean += delta / count;
-    m2 += delta * (v - mean);
-    squares += v * v;
-    if (times) {
-      if (first !== first) first = times[i];
-      last = times[i];
-    }
   }
   if (count === 0) return { min: NaN, max: NaN, mean: NaN, rms: NaN, std: NaN, pp: NaN, count: 0, rate: NaN };
-  const span = last - first;
+  const mean = sum / count;
+  let deviations = 0, correction = 0;
+  for (let i = firstIndex; i <= lastIndex; i++) {
+    const v = values[i];
+    if (!(v - v === 0)) continue;
+    const d = v - mean;
+    deviations += d * d;
+    correction += d;
+  }
+  // The corrected two-pass sum (Chan, Golub, LeVeque): the rounding of the mean taken out.
+  const m2 = Math.max(0, deviations - correction * correction / count);
+  const span = times && count > 1 ? times[lastIndex] - times[firstIndex] : NaN;
   return {
     min, max, mean,
-    rms: Math.sqrt(squares / count),
+    rms: Math.sqrt(m2 / count + mean * mean),
     std: count > 1 ? Math.sqrt(m2 / (count - 1)) : 0,
     pp: max - min,
     count,
-    rate: times && count > 1 && span > 0 ? (count - 1) * 1000 / span : NaN,
+    rate: span > 0 ? (count - 1) * 1000 / span : NaN,
   };
 }
 
