@@ -552,7 +552,7 @@
       return {
         plotW: plotW, ms: ms, k0: k0, width: width,
         get: function (s) {
-          if (!(ms > 0) || !isFinite(k0)) return null;
+          if (!(ms > 0) || !isFinite(k0) || !store.values[s.index]) return null;
           let set = memo.get(s.index);
           if (!set) { set = self.columnsOf(store, s.index, ms, k0, width, limit, end); memo.set(s.index, set); }
           return set;
