@@ -166,3 +166,40 @@ test("a limit, a reset store, a hidden series and a resized canvas are drawn afr
   for (let t = now - 10000; t < now; t += 3) data.push(t);
   check(baseView(data, now - 20000, now), 420);
 });
+
+test("each column's summary is its samples' first, last, min, max and breaks, however the ring lies", () => {
+  // A wrapped ring (the store keeps 20 s of 1 kHz in 32 768 slots), a series on every third
+  // line only, a break; columns of 5 to 700 samples, so some hold whole 64-sample blocks.
+  const data = liveStore(20000);
+  let now = T0;
+  for (; now < T0 + 45000; now += 1) {
+    if (now === T0 + 38000) { data.store.breakAll(now, "disconnected"); now += 500; }
+    data.push(now);
+  }
+  const store = data.store;
+  assert.ok(store.start > 0, "the ring wrapped");
+  const plot = new Plot({ getContext: () => ({}) });
+  for (const ms of [5.25, 77.5, 700]) {
+    const k0 = Math.floor(store.firstTime() / ms) - 3, width = Math.ceil(21000 / ms) + 6;
+    for (let s = 0; s < 3; s++) {
+      const set = plot.columnsOf(store, s, ms, k0, width, Infinity, store.length);
+      const want = Array.from({ length: width }, () => ({ first: NaN, last: NaN, min: Infinity, max: -Infinity, brk: 0 }));
+      for (let i = 0; i < store.length; i++) {
+        const p = store.physical(i), v = store.values[s][p], c = Math.floor(store.time[p] / ms) - k0;
+        if (v !== v || c < 0 || c >= width) continue;
+        const w = want[c];
+        if (w.first !== w.first) w.first = v;
+        w.last = v;
+        w.min = Math.min(w.min, v);
+        w.max = Math.max(w.max, v);
+        w.brk |= store.breaks[s][p];
+      }
+      want.forEach(function (w, c) {
+        const got = { first: set.first[c], last: set.last[c], min: set.min[c], max: set.max[c], brk: set.brk[c] };
+        if (w.min === Infinity) assert.strictEqual(got.min, Infinity, "column " + c + " of series " + s + " at " + ms + " ms is empty");
+        else assert.deepStrictEqual(got, w, "column " + c + " of series " + s + " at " + ms + " ms");
+      });
+      assert.ok(want.some((w) => w.brk), "a column with a break");
+    }
+  }
+});
