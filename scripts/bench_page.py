@@ -21,6 +21,12 @@ answer at the new zoom (the page never waits for it), and the bridge's time per 
 
     python3 scripts/bench_page.py --history [--hours 24] [--history-rate 10]
 
+`--web DIR` serves a page folder instead of the built-in page (`sensorbridge --web DIR
+--web-policy strict`), so two versions of the page can be measured side by side with one
+binary; `--screenshot PATH` saves the page as drawn at the end of the live run;
+`--no-dygraphs` leaves the comparison out. The binary is $SENSORBRIDGE_BINARY, else the
+package's `swift build` one.
+
 Needs chromium, chromium-driver, selenium (scripts/test.sh installs them) and, for the
 comparison, libjs-dygraphs.
 """
@@ -51,9 +57,24 @@ def cpu_seconds(pids):
     return total
 
 
-def chromium_pids():
-    out = subprocess.run(["pgrep", "-f", "chromium"], capture_output=True, text=True).stdout.split()
-    return [int(pid) for pid in out]
+def chromium_pids(browser):
+    """The benchmark's own browser: the processes under its chromedriver (pgrep -f chromium
+    would also count other browsers on a shared machine, and their exits made it negative)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    found, todo = [], [browser.driver.service.process.pid]
+    while todo:
+        pid = todo.pop()
+        children = [child for child, parent in parents.items() if parent == pid]
+        found += children
+        todo += children
+    return found
 
 
 def percentile(values, fraction):
@@ -170,7 +191,13 @@ def main():
     parser.add_argument("--history", action="store_true", help="measure zooming through a day of stored history instead")
     parser.add_argument("--hours", type=float, default=24, help="--history: hours of history")
     parser.add_argument("--history-rate", type=float, default=10, help="--history: samples per second in it")
+    parser.add_argument("--web", metavar="DIR", help="serve this page folder (sensorbridge --web DIR --web-policy strict)")
+    parser.add_argument("--screenshot", metavar="PATH", help="save the page at the end of the live run (PNG)")
+    parser.add_argument("--no-dygraphs", action="store_true", help="leave out the dygraphs comparison")
     args = parser.parse_args()
+    if args.web:
+        # conftest's Bridge adds --web $SENSORBRIDGE_WEB --web-policy strict.
+        os.environ["SENSORBRIDGE_WEB"] = os.path.abspath(args.web)
     if args.history:
         bench_history(args)
         return
@@ -194,15 +221,22 @@ def main():
         browser.js("window.__intervals = []")
         frames_before = browser.js("window.sensorbridge.frameCount")
         received_before = browser.js("window.sensorbridge.received")
-        pids = chromium_pids()
+        pids = chromium_pids(browser)
         cpu_browser, cpu_bridge = cpu_seconds(pids), cpu_seconds([bridge.process.pid])
         wall = time.time()
         time.sleep(args.seconds)
         wall = time.time() - wall
         cpu_browser = cpu_seconds(pids) - cpu_browser
         cpu_bridge = cpu_seconds([bridge.process.pid]) - cpu_bridge
-        frames = browser.js("window.sensorbridge.frameCount") - frames_before
-        draws = browser.js("window.sensorbridge.frameTimes")
+        count, ring = browser.js("[window.sensorbridge.frameCount, window.sensorbridge.frameTimes]")
+        frames = count - frames_before
+        # The draws of the live run only: frameTimes is a ring of the last 600 (from the page's
+        # start, so it also holds the draws before the fill), oldest at frameCount % 600 once full.
+        if count > len(ring):
+            ring = ring[count % len(ring):] + ring[:count % len(ring)]
+        draws = ring[-min(frames, len(ring)):]
+        if args.screenshot:
+            browser.screenshot(args.screenshot)
         intervals = browser.js("window.__intervals")
         received = browser.js("window.sensorbridge.received") - received_before
         held_now = browser.js("window.sensorbridge.samples")
@@ -213,9 +247,20 @@ def main():
               canvas.dispatchEvent(new KeyboardEvent('keydown', {key: i < 20 ? '+' : '-', bubbles: true}));
               const t = performance.now(); window.sensorbridge.draw(); times.push(performance.now() - t);
             }
-            window.sensorbridge.resume(); return times; })()""")
+            return times; })()""")
+        # The same 40 steps one animation frame apart, as wheel steps come: back to back (above)
+        # Chromium's software canvas flushes its deferred drawing inside every third draw or so.
+        stepped = browser.js("""new Promise(function (done) { const times = [];
+            const canvas = document.getElementById('graph');
+            (function step(i) {
+              if (i === 40) { window.sensorbridge.resume(); done(times); return; }
+              canvas.dispatchEvent(new KeyboardEvent('keydown', {key: i < 20 ? '+' : '-', bubbles: true}));
+              const t = performance.now(); window.sensorbridge.draw(); times.push(performance.now() - t);
+              requestAnimationFrame(() => requestAnimationFrame(() => step(i + 1)));
+            })(0); })""")
 
-        print("sensorbridge page, headless Chromium, 1280x900, 10-minute window, 6 channels")
+        print("sensorbridge page%s, headless Chromium, 1280x900, 10-minute window, 6 channels" % (
+            " from " + os.environ["SENSORBRIDGE_WEB"] if os.environ.get("SENSORBRIDGE_WEB") else ""))
         print("  samples held: %d (filled %d in %.1f s), live stream %.0f samples/s received" % (
             held_now, held, fill_seconds, received / wall))
         print("  draw time per frame (ms): median %.2f, p95 %.2f, max %.2f over %d draws" % (
@@ -226,9 +271,12 @@ def main():
         print("  redraws: %.1f per s (one per pixel of scroll: 600 s / plot width)" % (frames / wall))
         print("  CPU: browser %.0f %% of a core, bridge %.0f %% of a core" % (
             100 * cpu_browser / wall, 100 * cpu_bridge / wall))
-        print("  paused zoom, full redraw (ms): median %.2f, max %.2f" % (statistics.median(zoom), max(zoom)))
+        print("  paused zoom, back to back, full redraw (ms): median %.2f, p95 %.2f, max %.2f" % (
+            statistics.median(zoom), percentile(zoom, 0.95), max(zoom)))
+        print("  paused zoom, one step per frame (ms): median %.2f, p95 %.2f, max %.2f" % (
+            statistics.median(stepped), percentile(stepped, 0.95), max(stepped)))
 
-        if os.path.exists(DYGRAPHS):
+        if os.path.exists(DYGRAPHS) and not args.no_dygraphs:
             page = tempfile.NamedTemporaryFile("w", suffix=".html", delete=False)
             page.write("""<!doctype html><html><body><div id="g" style="width:1200px;height:560px"></div>
 <script src="file://%s"></script></body></html>""" % DYGRAPHS)

@@ -54,7 +54,87 @@
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.layout = null;
+    // Column summaries kept from earlier draws, per series, keyed by the store's array of
+    // its values (a reset or a grow makes new arrays; a retired series moving the others'
+    // indices does not matter): up to three entries each, one per column width and limit.
+    // `cacheColumns = false` recomputes every column every draw (the tests compare the two).
+    this.cacheColumns = true;
+    this.columnCache = new WeakMap();
+    this.summarised = 0;                 // columns summarised so far (tests, benchmarks)
   }
+
+  /// The column summaries of series s for the columns [k0, k0 + width) of `ms` each, from
+  /// the samples with index below `end` (those up to the view's limit). Columns summarised
+  /// in an earlier draw are reused while their samples cannot have changed:
+  /// - new samples come after the newest held then, so only the columns from the newest
+  ///   one's on were incomplete, and those are always recomputed;
+  /// - when the store dropped its oldest (its ring's start or first time moved), the column
+  ///   of the new first sample and those before it are recomputed;
+  /// - anything else (a reset, a grow, the newest time going back, another column width or
+  ///   limit) recomputes every column.
+  /// Breaks come with a sample (the next one after a gap or a state change), so they are new
+  /// columns too; marks are not in the summaries.
+  Plot.prototype.columnsOf = function (store, s, ms, k0, width, limit, end) {
+    const values = store.values[s];
+    let list = this.columnCache.get(values);
+    if (!list) { list = []; this.columnCache.set(values, list); }
+    let entry = null;
+    for (let i = 0; i < list.length && this.cacheColumns; i++) {
+      const e = list[i];
+      if (e.store === store && e.ms === ms && e.limit === limit) { entry = e; list.splice(i, 1); break; }
+    }
+    let validFrom = 0, validTo = 0;                 // absolute columns still right
+    if (entry && entry.set.width === width && entry.time === store.time && store.length && store.lastTime() >= entry.lastTime) {
+      validFrom = entry.validFrom; validTo = entry.validTo;
+      if (entry.start !== store.start || entry.firstTime !== store.firstTime()) {
+        validFrom = Math.max(validFrom, Math.floor(store.firstTime() / ms) + 1);
+      }
+    }
+    if (!entry || entry.set.width !== width) entry = { store: store, ms: ms, limit: limit, k0: k0, set: new ColumnSet(width) };
+    if (this.cacheColumns) { list.unshift(entry); if (list.length > 3) list.pop(); }
+    const set = entry.set;
+    validFrom = Math.max(validFrom, k0);
+    validTo = Math.min(validTo, k0 + width);
+    if (validFrom < validTo) {
+      // Move the kept columns to where they are in this view.
+      const shift = k0 - entry.k0;
+      if (shift !== 0) {
+        const from = validFrom - entry.k0, to = validTo - entry.k0;
+        for (const a of [set.first, set.last, set.min, set.max, set.brk]) a.copyWithin(from - shift, from, to);
+      }
+      this.summariseColumns(store, s, ms, k0, k0, validFrom, end, set);
+      this.summariseColumns(store, s, ms, k0, validTo, k0 + width, end, set);
+    } else {
+      this.summariseColumns(store, s, ms, k0, k0, k0 + width, end, set);
+    }
+    // Complete now: the columns before the newest included sample's.
+    entry.k0 = k0;
+    entry.validFrom = k0;
+    entry.validTo = end > 0 ? Math.min(k0 + width, Math.floor(store.timeAt(end - 1) / ms)) : k0;
+    entry.time = store.time;
+    entry.start = store.start;
+    entry.firstTime = store.firstTime();
+    entry.lastTime = store.lastTime();
+    return set;
+  };
+
+  /// Summarises the columns [from, to) (absolute) into `set` (whose index 0 is column k0).
+  Plot.prototype.summariseColumns = function (store, s, ms, k0, from, to, end, set) {
+    if (from >= to) return;
+    this.summarised += to - from;
+    const time = store.time, mask = store.mask, start = store.start;
+    let a = firstInColumn(store, ms, from, 0, end), count = 1;
+    for (let k = from; k < to; k++) {
+      // The column's end: near its start plus the previous column's count (a binary search
+      // over the whole ring would miss the cache at every step).
+      let lo = a, hi = a + count;
+      while (hi < end && time[(start + hi) & mask] / ms < k + 1) { lo = hi; count *= 2; hi = a + count; }
+      const b = firstInColumn(store, ms, k + 1, lo, Math.min(hi, end));
+      summarise(store, s, a, b, set, k - k0);
+      count = Math.max(1, b - a);
+      a = b;
+    }
+  };
 
   /// Fits the canvas to its box in device pixels; returns the size in CSS pixels.
   Plot.prototype.fit = function () {
@@ -69,16 +149,108 @@
     return { width: width, height: height };
   };
 
-  /// Min and max of series s over [t0, t1] (columns inside the plot only), from the block
-  /// summaries, and from the history buckets drawn in the view.
-  function range(store, s, t0, t1, msPerColumn, limit, history, name) {
+  // ---- Column summaries ----
+  // The plot draws each series as one min/max bar per pixel column. Column k holds the
+  // samples with floor(t / ms) = k: a grid fixed in time, not in the view, so while live
+  // (the view moving on by a column or so per draw) the columns already summarised keep
+  // their samples and only the new ones are computed (Plot.prototype.columnsOf). The scale
+  // and the drawing read the same summaries, so each series is scanned once per draw.
+
+  /// The width of a pixel column in ms, rounded to 16 significant bits. While live, t1 - t0
+  /// wobbles in its last bits from draw to draw (t1 is the clock, t0 = t1 - span), and on a
+  /// grid from the epoch (k in the billions) a relative wobble of 1e-10 moves the columns;
+  /// rounded, the grid stays put. The plot's right edge moves by under 0.02 px for it.
+  function columnWidth(span, plotW) {
+    const ms = span / plotW;
+    if (!(ms > 0) || !isFinite(ms)) return NaN;
+    const unit = Math.pow(2, Math.floor(Math.log2(ms)) - 16);
+    return Math.round(ms / unit) * unit;
+  }
+
+  /// First logical index in [lo, hi) whose sample is in column k or later (hi when none).
+  function firstInColumn(store, ms, k, lo, hi) {
+    const time = store.time, mask = store.mask, start = store.start;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (time[(start + mid) & mask] / ms < k) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  /// First logical index whose time is after `limit` (the store's length when none).
+  function endAt(store, limit) {
+    if (!(limit < Infinity)) return store.length;
+    const time = store.time, mask = store.mask, start = store.start;
+    let lo = 0, hi = store.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (time[(start + mid) & mask] <= limit) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
+  /// Summaries of `width` columns of one series (index c = column k - k0): first and last
+  /// value, min, max (Infinity: no value) and whether a line breaks in the column.
+  function ColumnSet(width) {
+    this.width = width;
+    this.first = new Float64Array(width);
+    this.last = new Float64Array(width);
+    this.min = new Float64Array(width);
+    this.max = new Float64Array(width);
+    this.brk = new Uint8Array(width);
+  }
+
+  /// Summarises the samples [a, b) of series s into column c of `set`. First and last are
+  /// the exact first and last values and min, max and breaks cover exactly these samples (the
+  /// store's 64-sample block summaries for whole blocks inside), so a column's summary does
+  /// not depend on where a scan started or on the ring's layout: computed now or in an
+  /// earlier draw, it is the same.
+  function summarise(store, s, a, b, set, c) {
+    const values = store.values[s], mask = store.mask, start = store.start;
+    let i = a, first = NaN;
+    for (; i < b; i++) { const v = values[(start + i) & mask]; if (v === v) { first = v; break; } }
+    if (first !== first) {
+      set.first[c] = NaN; set.last[c] = NaN; set.min[c] = Infinity; set.max[c] = -Infinity; set.brk[c] = 0;
+      return;
+    }
+    let j = b - 1, last = first;
+    for (; j > i; j--) { const v = values[(start + j) & mask]; if (v === v) { last = v; break; } }
+    const breaks = store.breaks[s], bmin = store.blockMin[s], bmax = store.blockMax[s], bbrk = store.blockBreak[s];
+    const block = store.capacity / bmin.length, shift = Math.log2(block), stop = j + 1;
+    let min = Infinity, max = -Infinity, brk = 0;
+    // Samples up to the first whole block, whole blocks, the samples after the last one.
+    let blocksFrom = i + ((block - ((start + i) & (block - 1))) & (block - 1));
+    if (blocksFrom + block > stop) blocksFrom = stop;
+    const blocksTo = blocksFrom + Math.floor((stop - blocksFrom) / block) * block;
+    for (; i < blocksFrom; i++) {
+      const p = (start + i) & mask, v = values[p];
+      if (v < min) min = v;
+      if (v > max) max = v;
+      brk |= breaks[p];
+    }
+    for (; i < blocksTo; i += block) {
+      const q = ((start + i) & mask) >> shift;
+      if (bmin[q] < min) min = bmin[q];
+      if (bmax[q] > max) max = bmax[q];
+      brk |= bbrk[q];
+    }
+    for (; i < stop; i++) {
+      const p = (start + i) & mask, v = values[p];
+      if (v < min) min = v;
+      if (v > max) max = v;
+      brk |= breaks[p];
+    }
+    set.first[c] = first; set.last[c] = last; set.min[c] = min; set.max[c] = max; set.brk[c] = brk;
+  }
+
+  /// Min and max of series s: its columns inside the plot, and the history buckets drawn in
+  /// the view.
+  function range(columns, history, name) {
     let min = Infinity, max = -Infinity;
-    const columns = Math.round((t1 - t0) / msPerColumn);
-    store.columns(s, t0, t1, msPerColumn, function (c, first, lo, hi) {
-      if (c < 0 || c >= columns) return;
-      if (lo < min) min = lo;
-      if (hi > max) max = hi;
-    }, limit);
+    if (columns) {
+      const lo = columns.min, hi = columns.max;
+      for (let c = 0; c < columns.width; c++) {
+        if (lo[c] < min) min = lo[c];
+        if (hi[c] > max) max = hi[c];
+      }
+    }
     for (const layer of history || []) {
       const c = layer.result.index.get(name);
       if (c === undefined) continue;
@@ -300,39 +472,30 @@
     return this.layout;
   };
 
-  /// Ranges of each series of a group: fixed, shared auto, or one per series.
-  function groupRanges(view, group, msPerColumn) {
-    const store = view.store, t0 = view.t0, t1 = view.t1;
+  /// Ranges of each series of a group: fixed, shared auto, or one per series. `data(s)` is
+  /// the series' column summaries at the plot's width.
+  function groupRanges(view, group, data) {
     const ranges = new Map();
     if (view.scale === "fixed" && view.fixedMin < view.fixedMax) {
       for (const s of group) ranges.set(s.index, [view.fixedMin, view.fixedMax]);
     } else if (view.scale === "channel") {
-      for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit, view.history, s.name); ranges.set(s.index, padded(r[0], r[1])); }
+      for (const s of group) { const r = range(data(s), view.history, s.name); ranges.set(s.index, padded(r[0], r[1])); }
     } else {
       let min = Infinity, max = -Infinity;
-      for (const s of group) { const r = range(store, s.index, t0, t1, msPerColumn, view.limit, view.history, s.name); min = Math.min(min, r[0]); max = Math.max(max, r[1]); }
+      for (const s of group) { const r = range(data(s), view.history, s.name); min = Math.min(min, r[0]); max = Math.max(max, r[1]); }
       const shared = padded(min, max);
       for (const s of group) ranges.set(s.index, shared);
     }
     return ranges;
   }
 
-  Plot.prototype.renderTime = function (view, size, labels) {
-    const ctx = this.ctx, store = view.store, colors = view.theme;
-    const series = view.series;
-    const t0 = view.t0, t1 = view.t1;
-    const stacked = view.mode === "stacked" && series.length > 0;
-    const groups = stacked ? series.map((s) => [s]) : [series];
-    const panelH = (size.height - TOP - BOTTOM - GAP * (groups.length - 1)) / groups.length;
-    // One panel, each series on its own scale: each gets its own column of labels, in its
-    // colour, alternating left and right (inner columns first), so every scale can be read.
-    const perSeries = view.scale === "channel" && !stacked && series.length > 1;
-    // Ranges at the default margins: the margins depend on the labels, and a column more or
-    // less does not change a range.
-    const guessMs = (t1 - t0) / Math.max(1, size.width - LEFT - RIGHT);
+  /// Panels, their scales and ticks, the label columns and the margins they need, for the
+  /// column summaries `data` (a function of a series).
+  function arrangeTime(view, size, labels, groups, panelH, perSeries, data) {
+    const ctx = labels.ctx;
     const panels = groups.map(function (group, g) {
       const top = TOP + g * (panelH + GAP), bottom = top + panelH;
-      const ranges = groupRanges(view, group, guessMs);
+      const ranges = groupRanges(view, group, data);
       const scaled = perSeries ? group : group.slice(0, 1);
       // Room for labels past the panel's edges: above the first, the headers (per series)
       // or the canvas' top; below the last, the time axis; between panels, half the gap.
@@ -366,8 +529,52 @@
     // Many scales on a phone: smaller labels and shorter names before a narrower plot.
     if (leftEdge + rightEdge > size.width / 2) { fontSize = 10; measure(6, 44); }
     const left = Math.max(perSeries ? 40 : LEFT, leftEdge), right = size.width - Math.max(RIGHT, rightEdge - 4);
-    const plotW = Math.max(20, right - left);
-    const msPerColumn = (t1 - t0) / plotW;
+    return { panels: panels, columns: columns, fontSize: fontSize, left: left, plotW: Math.max(20, right - left) };
+  }
+
+  Plot.prototype.renderTime = function (view, size, labels) {
+    const self = this, ctx = this.ctx, store = view.store, colors = view.theme;
+    const series = view.series;
+    const t0 = view.t0, t1 = view.t1;
+    const limit = view.limit === undefined ? Infinity : view.limit;
+    const stacked = view.mode === "stacked" && series.length > 0;
+    const groups = stacked ? series.map((s) => [s]) : [series];
+    const panelH = (size.height - TOP - BOTTOM - GAP * (groups.length - 1)) / groups.length;
+    // One panel, each series on its own scale: each gets its own column of labels, in its
+    // colour, alternating left and right (inner columns first), so every scale can be read.
+    const perSeries = view.scale === "channel" && !stacked && series.length > 1;
+    const end = endAt(store, limit);
+    /// The data's pixel columns for a plot `plotW` wide: column c of the plot is column
+    /// k0 + c of the grid (k0: the grid column nearest t0, so the data sits within half a
+    /// pixel of x(t)); each series' summaries once per width (`get`).
+    const columnsFor = function (plotW) {
+      const ms = columnWidth(t1 - t0, plotW), width = Math.ceil(plotW), k0 = Math.round(t0 / ms), memo = new Map();
+      return {
+        plotW: plotW, ms: ms, k0: k0, width: width,
+        get: function (s) {
+          if (!(ms > 0) || !isFinite(k0) || !store.values[s.index]) return null;
+          let set = memo.get(s.index);
+          if (!set) { set = self.columnsOf(store, s.index, ms, k0, width, limit, end); memo.set(s.index, set); }
+          return set;
+        },
+      };
+    };
+    // The scales need the columns, and the plot's width (so the columns) needs the scales'
+    // labels: start at the default margins and take the width the labels leave until it
+    // stays (at once, unless the labels are wider than the default margins).
+    let data = columnsFor(Math.max(20, size.width - LEFT - RIGHT)), panels, columns, fontSize, left, plotW;
+    for (let pass = 0; ; pass++) {
+      ({ panels, columns, fontSize, left, plotW } = arrangeTime(view, size, labels, groups, panelH, perSeries, data.get));
+      if (plotW === data.plotW || pass === 2) break;
+      data = columnsFor(plotW);
+    }
+    if (plotW !== data.plotW) data = columnsFor(plotW);
+    // The samples in the plot's columns: [inside[0], inside[1]).
+    const inside = [0, 0];
+    if (data.ms > 0 && isFinite(data.k0)) {
+      inside[0] = firstInColumn(store, data.ms, data.k0, 0, end);
+      inside[1] = firstInColumn(store, data.ms, data.k0 + data.width, inside[0], end);
+    }
     const layout = { kind: "time", left: left, right: left + plotW, t0: t0, t1: t1, panels: [] };
     const x = (t) => left + (t - t0) / (t1 - t0) * plotW;
 
@@ -433,7 +640,7 @@
         ctx.lineWidth = 1.5;
         ctx.beginPath();
         let open = false, prevCol = NaN, prevLast = NaN;
-        store.columns(s.index, t0, t1, msPerColumn, function (c, first, min, max, last, brk) {
+        const visit = function (c, first, min, max, last, brk) {
           const px = left + (c + 0.5);
           if (dense) {
             let lo = min, hi = max;
@@ -450,7 +657,22 @@
           open = true;
           prevCol = c;
           prevLast = last;
-        }, view.limit);
+        };
+        // The columns, between the sample before the plot's first column and the one after
+        // its last (so the line comes in from the edges, as before).
+        const set = data.get(s);
+        const edge = (i) => {
+          if (i < 0 || i >= end) return;
+          const p = store.physical(i), v = store.values[s.index][p];
+          if (v === v) visit(Math.floor(store.time[p] / data.ms) - data.k0, v, v, v, v, store.breaks[s.index][p]);
+        };
+        if (set) {
+          edge(inside[0] - 1);
+          for (let c = 0; c < set.width; c++) {
+            if (set.min[c] !== Infinity) visit(c, set.first[c], set.min[c], set.max[c], set.last[c], set.brk[c]);
+          }
+          edge(inside[1]);
+        }
         ctx.stroke();
       }
       ctx.restore();

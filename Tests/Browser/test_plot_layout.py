@@ -221,3 +221,56 @@ def test_mark_labels_at_a_narrow_width_never_overlap(browser, feeder, bridges):
             assert count_pixels(browser, line, MARKER, 80) >= 10, "the line of the mark at %s" % mark["t"]
         save_screenshot(browser, "plot-marks-phone-" + mode)
         browser.js("window.sensorbridge.resume()")
+
+
+def test_live_columns_kept_between_draws_give_the_pixels_of_a_full_redraw(browser, feeder, bridges):
+    """The plot keeps its pixel columns' summaries between draws and, live, summarises only
+    the new ones (issue 21 item 8). On two real canvases of the page, one plot drawing a live
+    sequence with what it kept and one summarising everything afresh: the same pixels, draw
+    after draw, as samples arrive, the oldest leave and a disconnection breaks the lines."""
+    open_paused(browser, feeder, bridges, "?window=10", seconds=1)
+    result = browser.js("""(function () {
+        const make = function () {
+          const canvas = document.createElement('canvas');
+          canvas.style.width = '640px'; canvas.style.height = '300px';
+          document.body.appendChild(canvas);
+          return canvas;
+        };
+        const a = make(), b = make();
+        const cached = new Plot(a);
+        const theme = { panel: '#ffffff', text: '#1b2027', muted: '#5c6773', grid: '#e3e7eb', axis: '#c3cad2',
+                        marker: '#b5651d', gap: '#eceff2', overlayBg: 'rgba(0,0,0,0.8)', overlayText: '#ffffff' };
+        const store = new SeriesStore({ keepMs: 50000 });
+        const names = ['big', 'sparse', 'level'], columns = names.map((n) => store.seriesIndex(n));
+        const series = names.map((name, k) => ({ name: name, index: k, color: ['#e15759', '#59a14f', '#4e79a7'][k] }));
+        let now = Date.now() - 100000, n = 0;
+        const push = function (until) {
+          for (; now < until; now += 1, n++) {
+            store.push(now, [800 * Math.sin(n / 300) + (n * 7919 % 97), n % 3 ? null : 0.02 * Math.cos(n / 170), 500.5 + (n % 1000) / 10], columns);
+          }
+        };
+        push(now + 55000);
+        const pixels = (canvas) => canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let draws = 0, differing = 0, worst = 0, kept = 0, all = 0;
+        for (let step = 0; step < 40; step++) {
+          if (step === 20) { store.breakAll(now, 'disconnected'); now += 2000; }
+          push(now + 110 * (0.5 + (step % 5) / 3));
+          const view = { store: store, series: series, t0: now - 60000, t1: now, limit: Infinity, cursorT: null, mode: step < 30 ? 'shared' : 'stacked',
+                         scale: 'auto', theme: theme, marks: store.events, gaps: [], history: [] };
+          const fresh = new Plot(b);
+          fresh.cacheColumns = false;
+          const before = cached.summarised;
+          cached.render(view); fresh.render(view);
+          kept += cached.summarised - before; all += fresh.summarised;
+          const p = pixels(a), q = pixels(b);
+          let diff = 0;
+          for (let i = 0; i < p.length; i++) if (p[i] !== q[i]) diff++;
+          if (diff) { differing++; worst = Math.max(worst, diff); }
+          draws++;
+        }
+        a.remove(); b.remove();
+        return { draws: draws, differing: differing, worst: worst, summarised: kept, afresh: all };
+    })()""")
+    assert result["draws"] == 40
+    assert result["differing"] == 0, "draws whose pixels differ from a full redraw: %r" % result
+    assert result["summarised"] < result["afresh"] / 5, "the cache kept most columns: %r" % result
