@@ -103,7 +103,10 @@ def test_an_hour_of_history_in_buckets_at_the_plots_width_then_single_samples_an
     width = layout["right"] - layout["left"]
     query = query_of(history["url"])
     asked = int(query["points"])
-    assert abs(asked - width * (int(query["to"]) - int(query["from"])) / 3600e3) <= 2
+    # (The plot's margins follow its labels: the first ask, before any data, may be at a width
+    # a few pixels wider; an answer with more buckets than columns is not asked again.)
+    wanted = width * (int(query["to"]) - int(query["from"])) / 3600e3
+    assert wanted - 2 <= asked <= wanted * 1.02 + 2, (asked, wanted)
     page = browser.js("window.sensorbridge.historyData()")
     answer = json.loads(get(bridge.url + history["url"]))
     for key in ("t0", "t1", "n", "min", "max", "mean", "channels", "exact"):
