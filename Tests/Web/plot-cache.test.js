@@ -8,8 +8,7 @@ require("../../web/store.js");
 require("../../web/plot.js");
 const SeriesStore = globalThis.SeriesStore, Plot = globalThis.Plot;
 
-const THEME = { panel: "#ffffff", text: "#1b2027", muted: "#5c6773", grid: "#e3e7eb", axis: "#c3cad2",
-                marker: "#b5651d", gap: "#eceff2", overlayBg: "rgba(0,0,0,0.8)", overlayText: "#ffffff" };
+const { THEME } = require("./plot-theme.js");
 const COLORS = ["#e15759", "#59a14f", "#4e79a7", "#f28e2b"];
 const T0 = Date.UTC(2025, 10, 21, 12, 0, 0) + 0.375;
 
