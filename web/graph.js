@@ -1088,10 +1088,18 @@
 
   function showMeasurements(job) {
     const partly = job.count > 0 && store.firstTime() > job.t0 && drawnLayers.length > 0;
-    el("measurements-caption").textContent = "Measurements of the visible range, " + clockText(job.t0) + "–" + clockText(job.t1)
-      + (partly ? " (of the samples the page holds: " + job.count.toLocaleString("en-US") + ")" : "");
+    // Nothing to measure: the table would be a row of dashes a series. Say why instead.
+    const none = job.count === 0;
+    el("measurements").hidden = !job.series.length;
+    el("measurements").querySelector("thead").hidden = none;
+    el("measurements-caption").textContent = none
+      ? (drawnLayers.length ? "Measurements: the page holds none of the visible range's samples (what is drawn comes from the store's summaries)"
+                            : "Measurements: no samples in the visible range")
+      : "Measurements of the visible range, " + clockText(job.t0) + "–" + clockText(job.t1)
+        + (partly ? " (of the samples the page holds: " + job.count.toLocaleString("en-US") + ")" : "");
     const body = el("measurements-body");
     body.innerHTML = "";
+    if (none) return;
     for (const s of job.series) {
       const m = job.out[s.name], row = document.createElement("tr");
       row.dataset.series = s.name;

@@ -122,6 +122,10 @@ def test_an_hour_of_history_in_buckets_at_the_plots_width_then_single_samples_an
     assert abs(covered - (view["t1"] - max(view["t0"], session["start"]))) < 1
     assert browser.js("window.sensorbridge.series") == ["x", "y", "z"]
     assert inked_columns(browser) > 0.97, "the buckets are drawn across the plot"
+    # Measurements are exact or nothing: an archive's page holds no samples of this view.
+    wait_for(lambda: "holds none of the visible range's samples" in browser.js("document.getElementById('measurements-caption').textContent"),
+             message="the measurements say why they are empty")
+    assert browser.js("document.querySelectorAll('#measurements-body tr').length") == 0
     save_screenshot(browser, "history-hour")
     # On a phone the same view fits the width.
     browser.resize(390, 844)
