@@ -20,12 +20,8 @@ public struct BoardTimeColumn: Sendable {
     public let choice: Choice
     private var clock: BoardClock?
     private var clockColumn: String?
-    /// The parser's layout this was worked out for, the clock's place in it, and the layout
-    /// without it (one instance, so consumers still tell a change by identity).
-    private var seen: ChannelLayout?
-    private var index: Int?
+    private var column = ColumnOutOfLayout()
     private var unit: BoardClock.Unit = .milliseconds
-    private var stripped: ChannelLayout?
     private var trial = Trial()
     /// A column by a clock's name that did not behave like one (kept as a series), for the log.
     public private(set) var refused: String?
@@ -60,8 +56,8 @@ public struct BoardTimeColumn: Sendable {
     /// The sample without the clock's column and timed by it; as it was when there is no
     /// such column; nil when the clock was its only column.
     public mutating func apply(values: [Double], layout: ChannelLayout, arrivalMicros: Int64) -> Sample? {
-        if seen !== layout { locate(in: layout) }
-        guard let index else { return Sample(timeMicros: arrivalMicros, values: values, layout: layout) }
+        if column.isNew(layout) { locate(in: layout) }
+        guard let index = column.index else { return Sample(timeMicros: arrivalMicros, values: values, layout: layout) }
         var onTrial = false
         if clock == nil || clockColumn != layout.names[index] {
             guard let verdict = admit(values[index], column: layout.names[index], arrivalMicros: arrivalMicros) else {
@@ -69,9 +65,8 @@ public struct BoardTimeColumn: Sendable {
             }
             onTrial = !verdict
         }
-        guard let stripped, !stripped.names.isEmpty else { return nil }
-        var rest = values
-        let reading = rest.remove(at: index)
+        guard let stripped = column.stripped, !stripped.names.isEmpty else { return nil }
+        let (reading, rest) = column.split(values)
         // On trial the column is already left out (most such columns are what their name says,
         // and a series shown for a moment would stay in every legend), but timed at arrival.
         let micros = onTrial ? arrivalMicros : clock!.map(reading, arrivalMicros: arrivalMicros)  // set by admit or locate
@@ -107,33 +102,20 @@ public struct BoardTimeColumn: Sendable {
     private mutating func refuse(_ column: String) -> Bool? {
         trial.refusedNames.insert(column)
         refused = column
-        index = nil
-        stripped = nil
+        self.column.letGo()
         return nil
     }
 
     private mutating func locate(in layout: ChannelLayout) {
-        seen = layout
         let found: (Int, BoardClock.Unit)? = switch choice {
         case .none: nil
         case .named(let name, let unit): layout.names.firstIndex(of: name).map { ($0, unit) }
-        case .byName: { () -> (Int, BoardClock.Unit)? in
-            let refused = trial.refusedNames
-            return layout.names.enumerated().lazy.compactMap { item in
-                refused.contains(item.element) ? nil : BoardClock.Unit.implied(byName: item.element).map { (item.offset, $0) }
-            }.first
-        }()
+        case .byName:
+            layout.names.firstIndex { BoardClock.Unit.implied(byName: $0) != nil && !trial.refusedNames.contains($0) }
+                .map { ($0, BoardClock.Unit.implied(byName: layout.names[$0])!) }
         }
-        guard let (position, unit) = found else {
-            index = nil
-            stripped = nil
-            return
-        }
-        index = position
+        guard let name = column.take(found?.0, of: layout), let unit = found?.1 else { return }
         self.unit = unit
-        var names = layout.names
-        let name = names.remove(at: position)
-        stripped = ChannelLayout(names: names, isNamedByDevice: layout.isNamedByDevice)
         if case .named = choice, clockColumn != name || clock?.unit != unit {
             // Named by the user: taken at once.
             clock = BoardClock(unit: unit)

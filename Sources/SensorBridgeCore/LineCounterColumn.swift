@@ -19,9 +19,7 @@ public struct LineCounterColumn: Sendable {
 
     public let choice: Choice
     private var expected: UInt64?
-    private var seen: ChannelLayout?
-    private var index: Int?
-    private var stripped: ChannelLayout?
+    private var column = ColumnOutOfLayout()
     /// The counter's column, once taken.
     public private(set) var name: String?
     /// A column by that name that did not count lines (kept as a series), for the log.
@@ -52,8 +50,8 @@ public struct LineCounterColumn: Sendable {
     /// The layout without the counter's column, the values likewise, and the lines lost
     /// just before this one (0 when none, or no counter); nil when the counter was the only column.
     public mutating func apply(values: [Double], layout: ChannelLayout) -> (values: [Double], layout: ChannelLayout, lost: UInt64)? {
-        if seen !== layout { locate(in: layout) }
-        guard let index else { return (values, layout, 0) }
+        if column.isNew(layout) { locate(in: layout) }
+        guard let index = column.index else { return (values, layout, 0) }
         var onTrial = false
         if name == nil {
             guard let verdict = admit(values[index], column: layout.names[index]) else { return (values, layout, 0) }
@@ -61,10 +59,9 @@ public struct LineCounterColumn: Sendable {
         }
         // On trial the column is already left out (a series shown for a moment would stay in
         // every legend), and nothing is counted lost yet.
-        var rest = values
-        let reading = rest.remove(at: index)
+        let (reading, rest) = column.split(values)
         let lost = onTrial ? 0 : count(reading)
-        guard let stripped, !stripped.names.isEmpty else { return nil }
+        guard let stripped = column.stripped, !stripped.names.isEmpty else { return nil }
         return (rest, stripped, lost)
     }
 
@@ -77,8 +74,7 @@ public struct LineCounterColumn: Sendable {
         guard steps, reading.isFinite, reading == reading.rounded() else {
             trial.refusedNames.insert(column)
             refused = column
-            index = nil
-            stripped = nil
+            self.column.letGo()
             return nil
         }
         trial.last = reading
@@ -108,20 +104,12 @@ public struct LineCounterColumn: Sendable {
     }
 
     private mutating func locate(in layout: ChannelLayout) {
-        seen = layout
         let position: Int? = switch choice {
         case .none: nil
         case .named(let wanted): layout.names.firstIndex(of: wanted)
         case .byName: layout.names.firstIndex { Self.isCounterName($0) && !trial.refusedNames.contains($0) }
         }
-        guard let position else {
-            index = nil
-            stripped = nil
-            return
-        }
-        index = position
-        var names = layout.names
-        let found = names.remove(at: position)
+        guard let found = column.take(position, of: layout) else { return }
         if case .named = choice, name != found {
             name = found
             expected = nil
@@ -129,6 +117,5 @@ public struct LineCounterColumn: Sendable {
             // Another column by a counter's name: on probation again.
             name = nil
         }
-        stripped = ChannelLayout(names: names, isNamedByDevice: layout.isNamedByDevice)
     }
 }

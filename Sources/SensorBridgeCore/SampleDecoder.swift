@@ -47,8 +47,12 @@ public struct SampleDecoder: Sendable {
     ) {
         flushCounts()
         var parser = self.parser
-        var timeColumn = self.timeColumn
-        var counterColumn = self.counterColumn
+        // Moved out, not copied: a copy would share the clock's candidate delays with `self`,
+        // and its first change would copy them, once a feed.
+        var timeColumn = BoardTimeColumn(self.timeColumn.choice)
+        swap(&timeColumn, &self.timeColumn)
+        var counterColumn = LineCounterColumn(self.counterColumn.choice)
+        swap(&counterColumn, &self.counterColumn)
         var tally = StreamStatistics.Tally()
         tally.countBytes(bytes.count)
         framer.feed(bytes) { output in
