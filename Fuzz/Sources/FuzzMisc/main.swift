@@ -302,14 +302,15 @@ private func jsonReader(_ body: ArraySlice<UInt8>) {
     if !accepted, foundation != nil, depth < JSONReader.maxDepth, !longString, !trailingComma, !otherEncoding {
         Fuzz.check(false, "JSONReader refused what Foundation takes: \(Fuzz.escaped(bytes))")
     }
-    // A string or a number read as the caller reads them.
-    if let string = foundation as? String, !longString {
+    // A string or a number read as the caller reads them (not where Foundation read another
+    // encoding: "2\u{0}2\u{0}" is UTF-16 "22" to it).
+    if let string = foundation as? String, !longString, !otherEncoding {
         var reader = JSONReader(bytes)
         let read = try? reader.readString(maxBytes: 1 << 20)
         Fuzz.check(read == string, "the string \(string.debugDescription) read as \(String(describing: read?.debugDescription))")
     }
     let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-    if let number = foundation as? NSNumber, let first, first == UInt8(ascii: "-") || (0x30...0x39).contains(first) {
+    if let number = foundation as? NSNumber, !otherEncoding, let first, first == UInt8(ascii: "-") || (0x30...0x39).contains(first) {
         var reader = JSONReader(bytes)
         if let read = try? reader.readDouble() {
             // Foundation rounds long numbers less carefully than Swift's correctly rounded parse.
