@@ -2,6 +2,12 @@
 // drawn by Plot, with the controls a live plotter needs. The state shown is always the
 // true one: live, no data, board disconnected, replay finished, or bridge unreachable.
 // `window.sensorbridge` (docs in web/README.md) exposes the state to tests and scripts.
+// An ES module: it imports the maths and the views; store.js, plot.js and serial.js are
+// classic scripts (node tests load them as they are) that run before it.
+import { measure } from "./maths/statistics.js";
+import { createSpectrumView } from "./views/spectrum-view.js";
+import { createTriggerView } from "./views/trigger-view.js";
+
 (function () {
   "use strict";
   const PROTOCOL = "sensorbridge.batch.v1";
@@ -36,24 +42,33 @@
     history: Math.min(3600, Number(params.get("history")) || 600),
     token: params.get("token"),
     source: params.get("source") || "",                   // the store's source to read history of
+    view: ["time", "spectrum", "trigger"].includes(params.get("view")) ? params.get("view") : "time",
   };
 
-  function saveSettings() {
+  /// Changes the address's query (a function given the current one) without a reload.
+  function editQuery(change) {
     const out = new URLSearchParams(location.search);
-    const set = (key, value, fallback) => { if (value === fallback || value === "" || value === undefined) out.delete(key); else out.set(key, value); };
-    out.delete("seconds");
-    set("window", String(settings.window), "10");
-    set("scale", settings.scale, "auto");
-    set("min", settings.scale === "fixed" && isFinite(settings.min) ? String(settings.min) : "", "");
-    set("max", settings.scale === "fixed" && isFinite(settings.max) ? String(settings.max) : "", "");
-    set("mode", settings.mode, "shared");
-    set("hide", Array.from(settings.hidden).join(","), "");
-    set("xy", settings.mode === "xy" ? settings.xy.join(",") : "", "");
-    // A view away from the live edge is kept as its range, so it can be shared.
-    set("from", view.paused ? String(Math.round(view.t0)) : "", "");
-    set("to", view.paused ? String(Math.round(view.t1)) : "", "");
+    change(out);
     const query = out.toString();
     history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+  }
+
+  function saveSettings() {
+    editQuery(function (out) {
+      const set = (key, value, fallback) => { if (value === fallback || value === "" || value === undefined) out.delete(key); else out.set(key, value); };
+      out.delete("seconds");
+      set("window", String(settings.window), "10");
+      set("scale", settings.scale, "auto");
+      set("min", settings.scale === "fixed" && isFinite(settings.min) ? String(settings.min) : "", "");
+      set("max", settings.scale === "fixed" && isFinite(settings.max) ? String(settings.max) : "", "");
+      set("mode", settings.mode, "shared");
+      set("hide", Array.from(settings.hidden).join(","), "");
+      set("xy", settings.mode === "xy" ? settings.xy.join(",") : "", "");
+      // A view away from the live edge is kept as its range, so it can be shared.
+      set("from", view.paused ? String(Math.round(view.t0)) : "", "");
+      set("to", view.paused ? String(Math.round(view.t1)) : "", "");
+      set("view", settings.view, "time");
+    });
   }
 
   // ---- State ----
@@ -686,6 +701,7 @@
         saveSettings(); requestDraw();
       });
     });
+    el("view").addEventListener("change", function () { showView(el("view").value); });
     el("export-csv").addEventListener("click", exportCSV);
     el("export-png").addEventListener("click", exportPNG);
 
@@ -936,6 +952,75 @@
   let drawRequested = true;
   function requestDraw() { drawRequested = true; }
 
+  // ---- Views under the time plot (spectrum, trigger) ----
+  // Each is a module in views/ that fills its own section and reads the page only through
+  // this host, so it can be tested with a host of its own.
+  const VIEW_MAKERS = { spectrum: createSpectrumView, trigger: createTriggerView };
+  const views = {};
+
+  /// The span the views analyse: the visible range, up to what had arrived at a pause.
+  function analysisRange() {
+    const limit = view.paused ? view.heldAtPause : Infinity;
+    return { t0: view.t0, t1: Math.min(view.t1, limit, store.length ? store.lastTime() : view.t1), paused: view.paused };
+  }
+
+  /// The held samples with times in [t0, t1], of the named series (those the page holds):
+  /// `{times, values: Map(name → Float64Array)}`, NaN where a line had no value.
+  function heldSamples(t0, t1, names) {
+    const first = store.lowerBound(t0);
+    let end = store.lowerBound(t1);
+    while (end < store.length && store.timeAt(end) <= t1) end++;
+    const count = Math.max(0, end - first), times = new Float64Array(count), values = new Map();
+    for (let k = 0; k < count; k++) times[k] = store.time[store.physical(first + k)];
+    for (const name of names) {
+      const s = store.index.get(name);
+      if (s === undefined) continue;
+      const column = store.values[s], out = new Float64Array(count);
+      for (let k = 0; k < count; k++) out[k] = column[store.physical(first + k)];
+      values.set(name, out);
+    }
+    return { times: times, values: values };
+  }
+
+  function viewHost(name) {
+    return {
+      container: el("view-" + name),
+      /// A setting of the view's own from the address, or null.
+      param: (key) => new URLSearchParams(location.search).get(key),
+      /// Keeps a setting of the view's own in the address ("" or null removes it).
+      save: (key, value) => editQuery((out) => { if (value === null || value === undefined || value === "") out.delete(key); else out.set(key, String(value)); }),
+      /// The series shown on the plot: `[{name, color, unit}]`.
+      series: () => visibleSeries().map((s) => ({ name: s.name, color: s.color, unit: unitOf(s.name) })),
+      range: analysisRange,
+      samples: heldSamples,
+      theme: () => themeColors,
+      get live() { return !view.paused && streaming(); },
+      requestDraw: requestDraw,
+    };
+  }
+
+  /// The unit a series is shown in ("" when none is set).
+  function unitOf(name) { return ""; }
+
+  function showView(name) {
+    settings.view = VIEW_MAKERS[name] ? name : "time";
+    for (const key of Object.keys(VIEW_MAKERS)) {
+      const shown = key === settings.view;
+      if (shown && !views[key]) views[key] = VIEW_MAKERS[key](viewHost(key));
+      el("view-" + key).hidden = !shown;
+      if (views[key]) { if (shown) views[key].show(); else views[key].hide(); }
+    }
+    el("view").value = settings.view;
+    saveSettings();
+    requestDraw();
+  }
+
+  /// After each draw: the shown view brings itself up to date (each decides how often).
+  function updateView() {
+    const shown = views[settings.view];
+    if (shown) shown.update();
+  }
+
   function theme() {
     const css = getComputedStyle(document.documentElement);
     const get = (name) => css.getPropertyValue(name).trim();
@@ -986,6 +1071,7 @@
     frames.count++;
     frames.lastDraw = Date.now();
     frames.lastDrawEnd = performance.now();
+    updateView();
     // After the frame, not in it: a 10-minute window is millions of values to measure.
     if (!measured.pending) {
       measured.pending = true;
@@ -1043,8 +1129,7 @@
   // times what they cost (at least every 0.5 s); at once when the view changed while paused.
   const measured = { at: 0, key: "", values: {}, job: null, interval: 500, scratch: new Float64Array(0), times: new Float64Array(0), pending: false };
   function updateMeasurements(series) {
-    const maths = window.SensorMaths;
-    if (!maths || measured.job) return;
+    if (measured.job) return;
     const limit = view.paused ? view.heldAtPause : Infinity;
     const key = [view.t0, view.t1, limit, series.map((s) => s.name).join(","), store.length && store.lastTime()].join("|");
     const now = performance.now();
@@ -1075,7 +1160,7 @@
         values[k] = column[p];
         times[k] = store.time[p];
       }
-      job.out[s.name] = window.SensorMaths.measure(values, times);
+      job.out[s.name] = measure(values, times);
       job.count = count;
       job.cost += performance.now() - started;
       if (job.next < job.series.length) { setTimeout(measureNext, 0); return; }
@@ -1226,6 +1311,11 @@
     get readout() { return Object.assign({}, readoutValues); },
     /// Series → `{min, max, mean, rms, std, pp, count, rate}` over what the measurements panel shows.
     get measurements() { return JSON.parse(JSON.stringify(measured.values)); },
+    /// While the spectrum is shown: series → `{rate, jitter, peaks: [{hz, amplitude}, ...]}`.
+    get spectrum() { return settings.view === "spectrum" && views.spectrum ? views.spectrum.state() : null; },
+    /// While the trigger view is shown: its state (web/README.md).
+    get trigger() { return settings.view === "trigger" && views.trigger ? views.trigger.state() : null; },
+    showView: showView,
     /// The tilt readout: `{unit: "counts" or "g", pitch, roll}` in degrees, null when hidden or "–".
     get tilt() { const r = tiltState.reading; return r ? { unit: r.unit, pitch: r.pitch, roll: r.roll } : null; },
     get lastExport() { return lastExport; },
@@ -1290,6 +1380,7 @@
   window.sensorbridge.serial = serial;
 
   bindControls();
+  showView(settings.view);
   // A shared view of the past: ?from=T&to=T (times as "go to" reads them).
   const urlFrom = History.parseTime(params.get("from"), Date.now()), urlTo = History.parseTime(params.get("to"), Date.now());
   if (urlFrom < urlTo) setPaused(true, [urlFrom, urlTo]);

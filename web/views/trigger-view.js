@@ -1,0 +1,9 @@
+// The trigger view (issue 21): being written; until then it says so. See graph.js's viewHost
+// for what a view may use of the page.
+export function createTriggerView(host) {
+  const note = document.createElement("p");
+  note.className = "view-note";
+  note.textContent = "The trigger view is not built yet.";
+  host.container.appendChild(note);
+  return { show() {}, hide() {}, update() {}, state() { return null; } };
+}
