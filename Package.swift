@@ -105,6 +105,7 @@ let package = Package(
                 .embedInCode("plot.js"),
                 .embedInCode("serial.js"),
                 .embedInCode("style.css"),
+                .embedInCode("page/series-transform.js"),
                 .embedInCode("views/spectrum-view.js"),
                 .embedInCode("views/trigger-view.js"),
                 .embedInCode("maths/statistics.js"),

@@ -5,6 +5,8 @@
 // An ES module: it imports the maths and the views; store.js, plot.js and serial.js are
 // classic scripts (node tests load them as they are) that run before it.
 import { measure } from "./maths/statistics.js";
+import { ADXL335_UNO } from "./maths/calibration.js";
+import { SeriesTransform } from "./page/series-transform.js";
 import { createSpectrumView } from "./views/spectrum-view.js";
 import { createTriggerView } from "./views/trigger-view.js";
 
@@ -68,10 +70,13 @@ import { createTriggerView } from "./views/trigger-view.js";
       set("from", view.paused ? String(Math.round(view.t0)) : "", "");
       set("to", view.paused ? String(Math.round(view.t1)) : "", "");
       set("view", settings.view, "time");
+      transform.toQuery(out);
     });
   }
 
   // ---- State ----
+  // Units and derived series: samples are kept calibrated, with the derived series beside them.
+  const transform = SeriesTransform.fromQuery(params);
   const store = new SeriesStore({ keepMs: settings.history * 1000 });
   const plot = new Plot(el("graph"));
   const conn = {
@@ -88,6 +93,8 @@ import { createTriggerView } from "./views/trigger-view.js";
   const loader = new History.HistoryLoader({
     fetch: window.fetch.bind(window),
     url: historyURL,
+    // The store's buckets are in the board's numbers: calibrated as they arrive, like samples.
+    prepare: (result) => result.calibrate((name) => transform.calibrationOf(name)),
     onChange: function () {
       historyChanged = performance.now();
       if (loader.last) addSeries(loader.last.present);
@@ -328,9 +335,177 @@ import { createTriggerView } from "./views/trigger-view.js";
 
   function mapColumns(names) {
     conn.channelNames = names.slice();
-    // Index 0 of a sample array is its time, which belongs to no series.
-    conn.columns = [undefined].concat(names.map((name) => store.seriesIndex(name)));
+    transform.prepare(names);
+    // Index 0 of a sample array is its time, which belongs to no series; the derived series
+    // come after the board's.
+    conn.columns = [undefined].concat(names.map((name) => store.seriesIndex(name)),
+                                      transform.derivedNames.map((name) => store.seriesIndex(name)));
     rebuildLegend();
+    if (!el("series-panel").hidden) fillSeriesPanel();
+  }
+
+  // ---- Units and derived series ----
+  const everDerived = new Set(transform.derivedNames);
+
+  /// After a series' calibration changed from `before`: its held values rescaled, the derived
+  /// series computed anew, the history asked for again (calibrated as it arrives).
+  function recalibrated(name, before) {
+    const s = store.index.get(name), after = transform.calibrationOf(name);
+    if (s !== undefined && conn.channelNames.includes(name)) {
+      const old = store.values[s];
+      store.recompute(s, (p) => (old[p] - before.offset) / before.scale * after.scale + after.offset);
+    }
+    loader.forget();
+    tiltState.unit = null;            // the values are in another unit now
+    derivedChanged();
+  }
+
+  /// The derived series made anew for every held sample, after a definition or a
+  /// calibration changed: those no longer defined go, new ones come after the board's.
+  function derivedChanged() {
+    for (const name of transform.derivedNames) everDerived.add(name);
+    for (let s = store.names.length - 1; s >= 0; s--) {
+      const name = store.names[s];
+      if (everDerived.has(name) && !transform.derivedNames.includes(name) && !conn.channelNames.includes(name)) store.removeAt(s);
+    }
+    conn.columns = [undefined].concat(conn.channelNames.map((name) => store.seriesIndex(name)),
+                                      transform.derivedNames.map((name) => store.seriesIndex(name)));
+    const count = transform.derived.length;
+    if (count) {
+      const sources = conn.channelNames.map((name) => store.index.get(name));
+      const columnOf = new Map(conn.channelNames.map((name, k) => [name, store.values[sources[k]]]));
+      const arrays = transform.derived.map(() => new Float64Array(store.capacity).fill(NaN));
+      const breaks = new Uint8Array(store.capacity), out = new Array(count);
+      let p = 0;
+      const valueOf = (name) => { const column = columnOf.get(name); return column ? column[p] : NaN; };
+      for (let i = 0; i < store.length; i++) {
+        p = store.physical(i);
+        transform.derive(valueOf, out);
+        for (let d = 0; d < count; d++) arrays[d][p] = out[d];
+        // A derived line breaks where the board's lines do.
+        for (const s of sources) if (store.breaks[s][p]) { breaks[p] = 1; break; }
+      }
+      transform.derivedNames.forEach((name, d) => store.recompute(store.index.get(name), (q) => arrays[d][q], (q) => breaks[q]));
+    }
+    measured.key = "";
+    rebuildLegend();
+    fillSeriesPanel();
+    saveSettings();
+    requestDraw();
+  }
+
+  /// A series' name as shown: with its unit when it has one.
+  function labelOf(name) {
+    const unit = transform.unitOf(name);
+    return unit ? name + " (" + unit + ")" : name;
+  }
+
+  /// The Series panel: scale, offset and unit per board series, the ADXL335 preset, and the
+  /// derived series. A value that is not a number says so and changes nothing.
+  function fillSeriesPanel() {
+    const body = el("cal-body");
+    const names = conn.channelNames;
+    const current = Array.from(body.children).map((row) => row.dataset.series);
+    if (current.join("\n") !== names.join("\n")) {
+      body.innerHTML = "";
+      for (const name of names) {
+        const row = document.createElement("tr");
+        row.dataset.series = name;
+        const head = document.createElement("th");
+        head.scope = "row";
+        head.textContent = name;
+        row.appendChild(head);
+        for (const field of ["scale", "offset", "unit"]) {
+          const cell = document.createElement("td"), input = document.createElement("input");
+          input.type = "text";
+          input.name = field;
+          input.size = field === "unit" ? 5 : 9;
+          input.spellcheck = false;
+          input.setAttribute("aria-label", name + " " + field);
+          input.addEventListener("change", () => calibrationInput(name, row));
+          cell.appendChild(input);
+          row.appendChild(cell);
+        }
+        body.appendChild(row);
+      }
+    }
+    for (const row of body.children) {
+      const c = transform.calibrationOf(row.dataset.series);
+      for (const input of row.querySelectorAll("input")) {
+        if (document.activeElement === input) continue;
+        input.value = input.name === "unit" ? c.unit || "" : String(Number(c[input.name].toPrecision(8)));
+        input.removeAttribute("aria-invalid");
+      }
+    }
+    el("cal-empty").hidden = names.length > 0;
+    const list = el("derived-list");
+    list.innerHTML = "";
+    for (const d of transform.derived) {
+      const item = document.createElement("li"), text = document.createElement("code"), remove = document.createElement("button");
+      item.dataset.series = d.name;
+      text.textContent = d.name + " = " + d.expression;
+      remove.type = "button";
+      remove.textContent = "Remove";
+      remove.title = "Remove the derived series " + d.name;
+      remove.addEventListener("click", () => { transform.remove(d.name); derivedChanged(); });
+      item.append(text, " ", remove);
+      list.appendChild(item);
+    }
+    const problems = transform.errors.slice(-3);
+    el("series-errors").textContent = problems.join("; ");
+    el("series-errors").hidden = !problems.length;
+  }
+
+  function calibrationInput(name, row) {
+    const field = (key) => row.querySelector("input[name=" + key + "]");
+    const scale = Number(field("scale").value.trim()), offset = Number(field("offset").value.trim() || 0);
+    const unit = field("unit").value.trim();
+    const badScale = !field("scale").value.trim() || !Number.isFinite(scale) || scale === 0, badOffset = !Number.isFinite(offset);
+    field("scale").setAttribute("aria-invalid", String(badScale));
+    field("offset").setAttribute("aria-invalid", String(badOffset));
+    if (badScale || badOffset) {
+      el("cal-answer").textContent = name + ": " + (badScale ? "the scale must be a number other than 0" : "the offset must be a number");
+      return;
+    }
+    el("cal-answer").textContent = "";
+    const before = transform.setCalibration(name, { scale: scale, offset: offset, unit: unit });
+    recalibrated(name, before);
+  }
+
+  /// The shipped sketch's preset: x, y and z (however the sketch names them) in g.
+  function applyADXL335() {
+    const axes = ["x", "y", "z"].map((letter) => axisSeries(conn.channelNames, letter)).filter(Boolean);
+    if (!axes.length) { el("cal-answer").textContent = "no x, y or z series to calibrate"; return; }
+    for (const name of axes) recalibrated(name, transform.setCalibration(name, ADXL335_UNO));
+    el("cal-answer").textContent = axes.join(", ") + " in g (0 g at 338 counts, 67.6 counts per g)";
+  }
+
+  function clearCalibrations() {
+    for (const name of conn.channelNames) {
+      const before = transform.calibrationOf(name);
+      if (before.scale !== 1 || before.offset !== 0 || before.unit) recalibrated(name, transform.setCalibration(name, null));
+    }
+    el("cal-answer").textContent = "raw values";
+  }
+
+  function bindSeriesPanel() {
+    el("series-toggle").addEventListener("click", function () {
+      const open = el("series-panel").hidden;
+      el("series-panel").hidden = !open;
+      el("series-toggle").setAttribute("aria-pressed", String(open));
+      if (open) fillSeriesPanel();
+    });
+    el("preset-adxl335").addEventListener("click", applyADXL335);
+    el("cal-clear").addEventListener("click", clearCalibrations);
+    el("derive-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      const input = el("derive-text"), result = transform.define(input.value);
+      input.setAttribute("aria-invalid", String(!!result.error));
+      el("derive-error").textContent = result.error || "";
+      if (result.error) return;
+      input.value = "";
+      derivedChanged();
+    });
   }
 
   function handle(message) {
@@ -412,7 +587,7 @@ import { createTriggerView } from "./views/trigger-view.js";
         store.mark(t, "restart", "bridge restarted");
         conn.restartMarkPending = false;
       }
-      store.push(t, row, conn.columns);
+      store.push(t, transform.row(row), conn.columns);
       counters.received++;
       const lag = now - t;
       // The bridge's clock may differ from ours: track the smallest delay seen, which is
@@ -469,7 +644,7 @@ import { createTriggerView } from "./views/trigger-view.js";
   }
 
   function visibleSeries() {
-    return store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length] }))
+    return store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length], label: labelOf(name) }))
       .filter((s) => !settings.hidden.has(s.name));
   }
 
@@ -477,12 +652,12 @@ import { createTriggerView } from "./views/trigger-view.js";
   function rebuildLegend() {
     const legend = el("legend");
     if (legend.childElementCount === store.names.length
-        && store.names.every((name, index) => legend.children[index].dataset.series === name)) return;
+        && store.names.every((name, index) => legend.children[index].dataset.series === name && legend.children[index].textContent === labelOf(name))) return;
     legend.innerHTML = "";
     store.names.forEach(function (name, index) {
       const item = document.createElement("button");
       item.type = "button";
-      item.textContent = name;
+      item.textContent = labelOf(name);
       item.dataset.series = name;
       item.style.setProperty("--swatch", COLORS[index % COLORS.length]);
       item.setAttribute("aria-pressed", String(!settings.hidden.has(name)));
@@ -1000,7 +1175,7 @@ import { createTriggerView } from "./views/trigger-view.js";
   }
 
   /// The unit a series is shown in ("" when none is set).
-  function unitOf(name) { return ""; }
+  function unitOf(name) { return transform.unitOf(name); }
 
   function showView(name) {
     settings.view = VIEW_MAKERS[name] ? name : "time";
@@ -1046,7 +1221,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     const state = pageState();
     const series = visibleSeries();
     // XY may use any series, shown in the legend or not.
-    const all = store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length] }));
+    const all = store.names.map((name, index) => ({ name: name, index: index, color: COLORS[index % COLORS.length], label: labelOf(name) }));
     const byName = (name) => all.find((s) => s.name === name);
     let overlay = null;
     if (state.name !== "live" && state.name !== "archive") overlay = state.text + (state.detail ? ": " + state.detail : "");
@@ -1114,7 +1289,8 @@ import { createTriggerView } from "./views/trigger-view.js";
       span.className = "value";
       span.style.color = COLORS[s.index % COLORS.length];
       span.dataset.series = s.name;
-      span.textContent = " " + s.name + " " + (hit ? formatReadout(hit.v) : "–");
+      const unit = transform.unitOf(s.name);
+      span.textContent = " " + s.name + " " + (hit ? formatReadout(hit.v) + (unit ? " " + unit : "") : "–");
       if (hit) values[s.name] = hit.v;
       readout.appendChild(span);
     }
@@ -1190,10 +1366,12 @@ import { createTriggerView } from "./views/trigger-view.js";
       row.dataset.series = s.name;
       const name = document.createElement("th");
       name.scope = "row";
-      name.textContent = s.name;
+      name.textContent = labelOf(s.name);
       name.style.color = COLORS[s.index % COLORS.length];
       row.appendChild(name);
-      const cells = [m.min, m.max, m.mean, m.rms, m.std, m.pp].map((v) => (Number.isFinite(v) ? formatMeasure(v) : "–"));
+      // Rounding left in a mean of ±0.01 g reads as 3.6e-16: what is that small beside the values is 0.
+      const size = Math.max(Math.abs(m.min), Math.abs(m.max));
+      const cells = [m.min, m.max, m.mean, m.rms, m.std, m.pp].map((v) => (Number.isFinite(v) ? formatMeasure(Math.abs(v) < size * 1e-12 ? 0 : v) : "–"));
       cells.push(m.count.toLocaleString("en-US"), Number.isFinite(m.rate) ? m.rate.toFixed(m.rate >= 100 ? 0 : 1) + " Hz" : "–");
       for (const text of cells) {
         const cell = document.createElement("td");
@@ -1380,6 +1558,7 @@ import { createTriggerView } from "./views/trigger-view.js";
   window.sensorbridge.serial = serial;
 
   bindControls();
+  bindSeriesPanel();
   showView(settings.view);
   // A shared view of the past: ?from=T&to=T (times as "go to" reads them).
   const urlFrom = History.parseTime(params.get("from"), Date.now()), urlTo = History.parseTime(params.get("to"), Date.now());
@@ -1392,5 +1571,5 @@ import { createTriggerView } from "./views/trigger-view.js";
   // Hidden or throttled tabs may not run animation frames; keep the state current anyway.
   setInterval(function () { if (Date.now() - frames.lastDraw > 500) draw(); }, 500);
   // Series the bridge forgot go once their last values have scrolled out.
-  setInterval(function () { if (store.retire(conn.channelNames.concat(historySeries()))) mapColumns(conn.channelNames); }, 5000);
+  setInterval(function () { if (store.retire(conn.channelNames.concat(historySeries(), transform.derivedNames))) mapColumns(conn.channelNames); }, 5000);
 })();

@@ -519,7 +519,7 @@
         for (const scale of column.scales) {
           for (const l of scale.ticks.labelled) w = Math.max(w, ctx.measureText(formatValue(l.v, scale.ticks.step)).width);
         }
-        if (column.header) { labels.font(fontSize - 1, 600); w = Math.max(w, Math.min(headerMax, ctx.measureText(column.header.name).width)); }
+        if (column.header) { labels.font(fontSize - 1, 600); w = Math.max(w, Math.min(headerMax, ctx.measureText(column.header.label || column.header.name).width)); }
         column.width = Math.ceil(w);
         if (column.side === "left") { column.edge = leftEdge; leftEdge += column.width + gap; }
         else { column.edge = rightEdge; rightEdge += column.width + gap; }
@@ -709,7 +709,7 @@
       });
       if (column.header) {
         labels.font(fontSize - 1, 600);
-        const text = labels.fit(column.header.name, Math.max(column.width, 24));
+        const text = labels.fit(column.header.label || column.header.name, Math.max(column.width, 24));
         labels.draw("header", text, labels.box(text, anchor, TOP / 2, align), color, null, { series: column.header.name });
       }
     });
@@ -744,7 +744,7 @@
       labels.font(12, 600);
       for (const panel of panels) {
         const s = panel.series[0];
-        const text = labels.fit(s.name, plotW / 2);
+        const text = labels.fit(s.label || s.name, plotW / 2);
         labels.draw("name", text, labels.box(text, left + 6, panel.top + 11, "left"), s.color, colors.panel, { series: s.name });
       }
     }
@@ -840,7 +840,7 @@
     }
     ctx.strokeStyle = colors.axis;
     ctx.strokeRect(LEFT + 0.5, TOP + 0.5, plotW, plotH);
-    const xName = labels.fit("→ " + a.name, plotW / 2);
+    const xName = labels.fit("→ " + (a.label || a.name), plotW / 2);
     labels.draw("name", xName, labels.box(xName, LEFT + plotW, TOP + plotH + 25, "right"), a.color, null, { series: a.name });
     ctx.save();
     ctx.beginPath(); ctx.rect(LEFT, TOP, plotW, plotH); ctx.clip();
@@ -857,7 +857,7 @@
     }
     ctx.restore();
     labels.font(12, 600);
-    const yName = labels.fit("↑ " + b.name, plotW / 2);
+    const yName = labels.fit("↑ " + (b.label || b.name), plotW / 2);
     labels.draw("name", yName, labels.box(yName, LEFT + 6, TOP + 11, "left"), b.color, colors.panel, { series: b.name });
     labels.placeOverlay(LEFT, LEFT + plotW, TOP + plotH);
     layout.points = xs.length;

@@ -65,12 +65,33 @@
     let removed = false;
     for (let s = this.names.length - 1; s >= 0; s--) {
       if (keep.has(this.names[s]) || this.holdsValues(s)) continue;
-      for (const list of [this.names, this.values, this.breaks, this.blockMin, this.blockMax, this.blockBreak,
-                          this.pendingBreak]) list.splice(s, 1);
+      this.removeAt(s);
       removed = true;
     }
-    if (removed) this.index = new Map(this.names.map((name, s) => [name, s]));
     return removed;
+  };
+
+  /// Drops series s (a derived series no longer defined); the later ones move down one.
+  SeriesStore.prototype.removeAt = function (s) {
+    for (const list of [this.names, this.values, this.breaks, this.blockMin, this.blockMax, this.blockBreak,
+                        this.pendingBreak]) list.splice(s, 1);
+    this.index = new Map(this.names.map((name, k) => [name, k]));
+  };
+
+  /// Series s's values computed anew for every held sample: `compute(p)` gives the value at
+  /// physical index p (a recalibration, a derived series). New arrays, so a plot's column
+  /// summaries of the old values are never reused; breaks stay, or come from `breakAt(p)`.
+  SeriesStore.prototype.recompute = function (s, compute, breakAt) {
+    const values = new Float64Array(this.capacity).fill(NaN);
+    const breaks = breakAt ? new Uint8Array(this.capacity) : this.breaks[s];
+    for (let i = 0; i < this.length; i++) {
+      const p = (this.start + i) & this.mask, v = compute(p);
+      if (typeof v === "number" && isFinite(v)) values[p] = v;
+      if (breakAt && breakAt(p)) breaks[p] = 1;
+    }
+    this.values[s] = values;
+    this.breaks[s] = breaks;
+    this.rebuildBlocks(s, this.capacity);
   };
 
   /// Whether series s has a value in what is held.
@@ -458,6 +479,21 @@
     this.breakBefore = findBreaks(this.t0, this.t1, this.n, this.events.map((e) => e.t), this.request);
   }
 
+  /// Applies the page's calibration (`calibrationOf(name)` → {scale, offset} or null) to the
+  /// buckets, as the page's own samples are calibrated when they arrive; a negative scale
+  /// swaps min and max.
+  HistoryResult.prototype.calibrate = function (calibrationOf) {
+    this.channels.forEach(function (name, c) {
+      const cal = calibrationOf(name);
+      if (!cal || (cal.scale === 1 && cal.offset === 0)) return;
+      for (const a of [this.min[c], this.max[c], this.mean[c]]) {
+        for (let i = 0; i < a.length; i++) a[i] = a[i] * cal.scale + cal.offset;
+      }
+      if (cal.scale < 0) { const min = this.min[c]; this.min[c] = this.max[c]; this.max[c] = min; }
+    }, this);
+    return this;
+  };
+
   /// The requested ms per bucket: what the result is fine enough for.
   HistoryResult.prototype.resolution = function () {
     if (this.exact) return 0;
@@ -611,6 +647,7 @@
     this.maxWait = options.maxWait === undefined ? 250 : options.maxWait;
     this.keep = options.keep || 6;
     this.onChange = options.onChange || function () {};
+    this.prepare = options.prepare || function (result) { return result; };   // e.g. calibrate
     this.results = [];                             // HistoryResult, newest last
     this.pending = null;                           // {plan, controller, url, started}
     this.waiting = null;                           // {plan, timer}
@@ -693,7 +730,7 @@
       .then(function (body) {
         if (self.pending !== pending) return;
         self.pending = null;
-        const result = new HistoryResult(body, plan);
+        const result = self.prepare(new HistoryResult(body, plan));
         self.results.push(result);
         if (self.results.length > self.keep) self.results.splice(0, self.results.length - self.keep);
         self.last = result;
