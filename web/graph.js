@@ -4,7 +4,7 @@
 // `window.sensorbridge` (docs in web/README.md) exposes the state to tests and scripts.
 // An ES module: it imports the maths and the views; store.js, plot.js and serial.js are
 // classic scripts (node tests load them as they are) that run before it.
-import { measure } from "./maths/statistics.js";
+import { measure, cursorDelta } from "./maths/statistics.js";
 import { ADXL335_UNO } from "./maths/calibration.js";
 import { SeriesTransform } from "./page/series-transform.js";
 import { createSpectrumView } from "./views/spectrum-view.js";
@@ -87,7 +87,9 @@ import { createTriggerView } from "./views/trigger-view.js";
   const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, lost: 0, reconnects: 0, policyViolations: 0 };
   // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
   document.addEventListener("securitypolicyviolation", function () { counters.policyViolations++; });
-  const view = { paused: false, t0: 0, t1: 0, span: settings.window === "all" ? 600000 : settings.window * 1000, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null };
+  const view = { paused: false, t0: 0, t1: 0, span: settings.window === "all" ? 600000 : settings.window * 1000, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null,
+                 // A span selected with shift+drag, [t0, t1] or null; cursors A and B placed by clicks.
+                 selection: null, marked: [null, null] };
   // History: what the bridge's store holds (sessions), and the loader of its buckets.
   const stored = { sessions: [], sessionsError: null, sessionsLoaded: false, off: false, source: settings.source };
   const loader = new History.HistoryLoader({
@@ -489,6 +491,7 @@ import { createTriggerView } from "./views/trigger-view.js";
   }
 
   function bindSeriesPanel() {
+    el("marks-clear").addEventListener("click", clearMarks);
     el("series-toggle").addEventListener("click", function () {
       const open = el("series-panel").hidden;
       el("series-panel").hidden = !open;
@@ -813,6 +816,44 @@ import { createTriggerView } from "./views/trigger-view.js";
     viewSaveTimer = setTimeout(function () { viewSaveTimer = null; saveSettings(); }, 300);
   }
 
+  /// The plot area's left or right edge in client pixels.
+  function plotEdge(side) {
+    const layout = plot.layout, rect = el("graph").getBoundingClientRect();
+    return layout ? rect.left + layout[side] : side === "left" ? rect.left : rect.right;
+  }
+
+  /// Selects [t0, t1]: measurements and the views then take it instead of the visible range.
+  function select(t0, t1) {
+    view.selection = t1 > t0 ? [t0, t1] : null;
+    measured.key = "";
+    requestDraw();
+  }
+
+  /// Places cursor A (0) or B (1) at t, or takes it away (null).
+  function placeCursor(k, t) {
+    view.marked[k] = t;
+    requestDraw();
+  }
+
+  function clearMarks() {
+    view.selection = null;
+    view.marked = [null, null];
+    measured.key = "";
+    requestDraw();
+  }
+
+  /// Cursors A and B: their times, Δt, 1/Δt, and Δ (B − A) per shown series.
+  function cursorReadout() {
+    const [a, b] = view.marked;
+    if (a === null || b === null) return null;
+    const series = visibleSeries();
+    const at = (t) => series.map((s) => { const hit = lookup(s, t); return hit ? hit.v : NaN; });
+    const d = cursorDelta(a, b, at(a), at(b));
+    const delta = {};
+    series.forEach((s, k) => { delta[s.name] = Number.isFinite(d.delta[k]) ? d.delta[k] : null; });
+    return { a: a, b: b, dt: d.dt, hz: Number.isFinite(d.hz) ? d.hz : null, delta: delta };
+  }
+
   function timeAtX(clientX) {
     const layout = plot.layout;
     if (!layout) return null;
@@ -897,12 +938,24 @@ import { createTriggerView } from "./views/trigger-view.js";
         touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
         if (canvas.setPointerCapture) { try { canvas.setPointerCapture(event.pointerId); } catch (e) { /* synthetic */ } }
         if (touches.size >= 2) { view.drag = null; pinch = startPinch(); return; }
+      } else if (event.shiftKey) {
+        // Shift+drag selects a span; shift+click places cursor B.
+        const t = timeAtX(event.clientX);
+        if (t === null) return;
+        if (!view.paused) setPaused(true);
+        view.selecting = { id: event.pointerId, x: event.clientX, t: t };
+        return;
       } else if (!view.paused) setPaused(true);
-      view.drag = { id: event.pointerId, x: event.clientX, t0: view.t0, t1: view.t1, touch: touch, moved: !touch };
+      view.drag = { id: event.pointerId, x: event.clientX, t0: view.t0, t1: view.t1, touch: touch, moved: !touch, startX: event.clientX };
     });
     canvas.addEventListener("pointermove", function (event) {
       if (touches.has(event.pointerId)) touches.set(event.pointerId, { x: event.clientX, y: event.clientY });
       if (pinch && touches.size >= 2) { movePinch(); requestDraw(); return; }
+      const selecting = view.selecting;
+      if (selecting && selecting.id === event.pointerId && Math.abs(event.clientX - selecting.x) >= 4) {
+        const t = timeAtX(Math.min(Math.max(event.clientX, plotEdge("left")), plotEdge("right")));
+        if (t !== null) select(Math.min(selecting.t, t), Math.max(selecting.t, t));
+      }
       const drag = view.drag;
       if (drag && drag.id === event.pointerId) {
         if (!drag.moved && Math.abs(event.clientX - drag.x) >= 4) {
@@ -930,6 +983,18 @@ import { createTriggerView } from "./views/trigger-view.js";
     });
     function pointerEnd(event) {
       touches.delete(event.pointerId);
+      const selecting = view.selecting;
+      if (selecting && selecting.id === event.pointerId) {
+        view.selecting = null;
+        if (Math.abs(event.clientX - selecting.x) < 4) placeCursor(1, selecting.t);
+        return;
+      }
+      // A click (no drag) with the mouse places cursor A.
+      const drag = view.drag;
+      if (drag && drag.id === event.pointerId && !drag.touch && Math.abs(event.clientX - drag.startX) < 4) {
+        const t = timeAtX(event.clientX);
+        if (t !== null) placeCursor(0, t);
+      }
       if (pinch) {
         if (touches.size < 2) { pinch = null; followIfAtEdge(); saveView(); }
         return;
@@ -993,6 +1058,11 @@ import { createTriggerView } from "./views/trigger-view.js";
         if (tag === "BUTTON") return;       // space on a focused button presses it
         event.preventDefault();
         setPaused(!view.paused);
+        return;
+      }
+      if (event.key === "Escape" && (view.selection || view.marked[0] !== null || view.marked[1] !== null)) {
+        clearMarks();
+        event.preventDefault();
         return;
       }
       const span = view.t1 - view.t0;
@@ -1136,7 +1206,8 @@ import { createTriggerView } from "./views/trigger-view.js";
   /// The span the views analyse: the visible range, up to what had arrived at a pause.
   function analysisRange() {
     const limit = view.paused ? view.heldAtPause : Infinity;
-    return { t0: view.t0, t1: Math.min(view.t1, limit, store.length ? store.lastTime() : view.t1), paused: view.paused };
+    const span = view.selection || [view.t0, view.t1];
+    return { t0: span[0], t1: Math.min(span[1], limit, store.length ? store.lastTime() : span[1]), paused: view.paused, selection: !!view.selection };
   }
 
   /// The held samples with times in [t0, t1], of the named series (those the page holds):
@@ -1236,6 +1307,7 @@ import { createTriggerView } from "./views/trigger-view.js";
       store: store, t0: view.t0, t1: view.t1, limit: view.paused ? view.heldAtPause : Infinity,
       series: series, mode: settings.mode, scale: settings.scale,
       fixedMin: settings.min, fixedMax: settings.max, cursorT: view.cursorT, theme: themeColors, overlay: overlay,
+      selection: view.selection, cursors: [{ name: "A", t: view.marked[0] }, { name: "B", t: view.marked[1] }],
       xy: [byName(settings.xy[0] || store.names[0]), byName(settings.xy[1] || store.names[1])],
     });
     historyShown = { layers: plot.layout.history || [], at: performance.now() };
@@ -1296,8 +1368,31 @@ import { createTriggerView } from "./views/trigger-view.js";
     }
     readoutValues = values;
     updateTilt(at);
+    updateMarks();
   }
   let readoutValues = {};
+
+  /// The line under the readout for the selection and the cursors: what they are, Δt, 1/Δt, Δ.
+  function updateMarks() {
+    const box = el("marks"), parts = [];
+    const [a, b] = view.marked;
+    if (view.selection) parts.push("selection " + clockText(view.selection[0]) + "–" + clockText(view.selection[1])
+                                   + " (" + spanText(view.selection[1] - view.selection[0]) + ")");
+    if (a !== null) parts.push("A " + clockText(a));
+    if (b !== null) parts.push("B " + clockText(b));
+    const r = cursorReadout();
+    if (r) {
+      parts.push("Δt " + spanText(Math.abs(r.dt)) + (r.dt < 0 ? " (B before A)" : ""));
+      if (r.hz !== null) parts.push("1/Δt " + formatMeasure(Number(r.hz.toPrecision(5))) + " Hz");
+      for (const name of Object.keys(r.delta)) {
+        const unit = transform.unitOf(name);
+        if (r.delta[name] !== null) parts.push("Δ" + name + " " + formatReadout(r.delta[name]) + (unit ? " " + unit : ""));
+      }
+    }
+    const text = parts.join(" · ");
+    box.hidden = !text;
+    if (el("marks-text").textContent !== text) el("marks-text").textContent = text;
+  }
 
   // Measurements of each shown series over the visible range, exact from the samples the
   // page holds (never from the drawn columns). A 10-minute window is 600 000 samples a series:
@@ -1307,13 +1402,15 @@ import { createTriggerView } from "./views/trigger-view.js";
   function updateMeasurements(series) {
     if (measured.job) return;
     const limit = view.paused ? view.heldAtPause : Infinity;
-    const key = [view.t0, view.t1, limit, series.map((s) => s.name).join(","), store.length && store.lastTime()].join("|");
+    const span = view.selection || [view.t0, view.t1];
+    const key = [span[0], span[1], limit, series.map((s) => s.name).join(","), store.length && store.lastTime()].join("|");
     const now = performance.now();
     if (key === measured.key || (!view.paused && now - measured.at < measured.interval)) return;
     measured.key = key;
     measured.at = now;
     // Paused, what had arrived by the pause (a time), as the plot shows.
-    measured.job = { series: series, next: 0, out: {}, t0: view.t0, t1: view.t1, last: Math.min(view.t1, limit), count: 0, cost: 0 };
+    measured.job = { series: series, next: 0, out: {}, t0: span[0], t1: span[1], last: Math.min(span[1], limit), count: 0, cost: 0,
+                     selection: !!view.selection };
     measureNext();
   }
 
@@ -1354,9 +1451,9 @@ import { createTriggerView } from "./views/trigger-view.js";
     el("measurements").hidden = !job.series.length;
     el("measurements").querySelector("thead").hidden = none;
     el("measurements-caption").textContent = none
-      ? (drawnLayers.length ? "Measurements: the page holds none of the visible range's samples (what is drawn comes from the store's summaries)"
-                            : "Measurements: no samples in the visible range")
-      : "Measurements of the visible range, " + clockText(job.t0) + "–" + clockText(job.t1)
+      ? (drawnLayers.length ? "Measurements: the page holds none of the " + (job.selection ? "selection's" : "visible range's") + " samples (what is drawn comes from the store's summaries)"
+                            : "Measurements: no samples in the " + (job.selection ? "selection" : "visible range"))
+      : "Measurements of the " + (job.selection ? "selection" : "visible range") + ", " + clockText(job.t0) + "–" + clockText(job.t1)
         + (partly ? " (of the samples the page holds: " + job.count.toLocaleString("en-US") + ")" : "");
     const body = el("measurements-body");
     body.innerHTML = "";
@@ -1494,6 +1591,12 @@ import { createTriggerView } from "./views/trigger-view.js";
     /// While the trigger view is shown: its state (web/README.md).
     get trigger() { return settings.view === "trigger" && views.trigger ? views.trigger.state() : null; },
     showView: showView,
+    /// The span measurements and views use instead of the visible range: [t0, t1] or null.
+    get selection() { return view.selection ? view.selection.slice() : null; },
+    select: function (t0, t1) { if (t0 === null || t0 === undefined) select(0, 0); else select(t0, t1); },
+    /// Cursors A and B: `{a, b, dt, hz, delta: {series: B − A}}` once both are placed, else null.
+    get cursors() { return cursorReadout(); },
+    setCursors: function (a, b) { placeCursor(0, a === undefined ? null : a); placeCursor(1, b === undefined ? null : b); },
     /// The tilt readout: `{unit: "counts" or "g", pitch, roll}` in degrees, null when hidden or "–".
     get tilt() { const r = tiltState.reading; return r ? { unit: r.unit, pitch: r.pitch, roll: r.roll } : null; },
     get lastExport() { return lastExport; },

@@ -592,6 +592,12 @@
         const a = Math.max(left, x(gap[0])), b = Math.min(left + plotW, x(gap[1]));
         if (b > a) ctx.fillRect(a, top + 1, b - a, panelH - 1);
       }
+      // A selected span (measurements and views use it): shaded under the grid and the data.
+      if (view.selection) {
+        const a = Math.max(left, x(view.selection[0])), b = Math.min(left + plotW, x(view.selection[1]));
+        ctx.fillStyle = colors.selection || "rgba(78, 121, 167, 0.16)";
+        if (b > a) ctx.fillRect(a, top + 1, Math.max(1, b - a), panelH - 1);
+      }
       // The grid, under the data: a grid line drawn over a line looks like a dropout.
       ctx.strokeStyle = colors.grid;
       ctx.lineWidth = 1;
@@ -775,6 +781,20 @@
       from: layer.result.request.from, to: layer.result.request.to, buckets: layer.result.count, exact: layer.result.exact,
       intervals: layer.intervals.map((i) => [i[0], i[1]]),
     }));
+    // The two cursors placed by clicks (Δt between them), dashed, named at the top.
+    layout.cursors = [];
+    for (const cursor of view.cursors || []) {
+      if (cursor.t === null || cursor.t < t0 || cursor.t > t1) continue;
+      const px = Math.round(x(cursor.t)) + 0.5;
+      ctx.strokeStyle = colors.text;
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath(); ctx.moveTo(px, TOP); ctx.lineTo(px, size.height - BOTTOM); ctx.stroke();
+      ctx.setLineDash([]);
+      const text = cursor.name;
+      labels.font(fontSize, 600);
+      const placed = labels.draw("cursor", text, labels.box(text, px + 3, TOP + 8, "left"), colors.text, colors.panel, { t: cursor.t });
+      layout.cursors.push({ name: cursor.name, t: cursor.t, x: px, labelled: !!placed });
+    }
     // The cursor.
     if (view.cursorT !== null && view.cursorT >= t0 && view.cursorT <= t1 && view.cursorT <= view.limit) {
       const px = Math.round(x(view.cursorT)) + 0.5;
