@@ -106,6 +106,7 @@ let package = Package(
                 .embedInCode("serial.js"),
                 .embedInCode("style.css"),
                 .embedInCode("page/series-transform.js"),
+                .embedInCode("page/stream-client.js"),
                 .embedInCode("views/spectrum-view.js"),
                 .embedInCode("views/trigger-view.js"),
                 .embedInCode("maths/statistics.js"),

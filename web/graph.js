@@ -7,12 +7,12 @@
 import { measure, cursorDelta } from "./maths/statistics.js";
 import { ADXL335_UNO } from "./maths/calibration.js";
 import { SeriesTransform } from "./page/series-transform.js";
+import { StreamClient } from "./page/stream-client.js";
 import { createSpectrumView } from "./views/spectrum-view.js";
 import { createTriggerView } from "./views/trigger-view.js";
 
 (function () {
   "use strict";
-  const PROTOCOL = "sensorbridge.batch.v1";
   const COLORS = ["#e15759", "#59a14f", "#4e79a7", "#f28e2b", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7",
                   "#9c755f", "#17becf", "#bcbd22", "#8c564b", "#7f7f7f", "#1f3a93", "#d62728", "#2ca02c"];
   // The window choices (seconds): the live ones and the history presets; any other span
@@ -79,12 +79,13 @@ import { createTriggerView } from "./views/trigger-view.js";
   const transform = SeriesTransform.fromQuery(params);
   const store = new SeriesStore({ keepMs: settings.history * 1000 });
   const plot = new Plot(el("graph"));
+  // What the stream says of the source and how its samples map to series (the connection
+  // itself is the StreamClient's, below).
   const conn = {
-    socket: null, state: "connecting", stream: null, lastSeq: -1, columns: [], retryAt: 0, retryDelay: 500,
-    source: { name: "", state: "starting", detail: "" }, opened: 0, lastMessageAt: 0, clockOffset: null, channelNames: [],
+    columns: [], source: { name: "", state: "starting", detail: "" }, clockOffset: null, channelNames: [],
     lossMarked: false, restartMarkPending: false, refusal: null, kind: "", bridgeStopped: false,
   };
-  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, lost: 0, reconnects: 0, policyViolations: 0 };
+  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, lost: 0, policyViolations: 0 };
   // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
   document.addEventListener("securitypolicyviolation", function () { counters.policyViolations++; });
   const view = { paused: false, t0: 0, t1: 0, span: settings.window === "all" ? 600000 : settings.window * 1000, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null,
@@ -209,7 +210,7 @@ import { createTriggerView } from "./views/trigger-view.js";
   }
 
   /// Whether the page follows a moving edge (a source streams) or a fixed one (an archive).
-  function streaming() { return !!(conn.socket && conn.socket.readyState === 1) && conn.kind !== "archive"; }
+  function streaming() { return client.open && conn.kind !== "archive"; }
 
   function earliestTime() {
     if (stored.sessions.length) return stored.sessions[0].start;
@@ -224,7 +225,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     const options = { t0: t0, t1: t1, width: width, heldFrom: heldFrom, have: loader.have(), latest: liveEdge() };
     if (stored.sessions.length) options.earliest = stored.sessions[0].start;
     // Asked once the sessions are known and the stream's own backlog had its chance to arrive.
-    const ready = (stored.sessionsLoaded || stored.sessionsError) && (conn.state !== "connecting" || performance.now() > 2000);
+    const ready = (stored.sessionsLoaded || stored.sessionsError) && (client.state !== "connecting" || performance.now() > 2000);
     if (ready) loader.want(History.planFetch(options));
     return loader.layers(t0, t1, heldFrom === undefined ? [] : [[heldFrom, Infinity]]);
   }
@@ -269,38 +270,22 @@ import { createTriggerView } from "./views/trigger-view.js";
   }
 
   // ---- Connection ----
-  function streamURL() {
-    const base = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/graph";
-    const query = new URLSearchParams();
-    query.set("history", String(settings.history));
-    if (conn.stream !== null && conn.lastSeq >= 0) { query.set("stream", conn.stream); query.set("after", String(conn.lastSeq)); }
-    if (settings.token) query.set("token", settings.token);
-    return base + "?" + query.toString();
-  }
-
-  function connect() {
-    conn.state = "connecting";
-    let socket;
-    try { socket = new WebSocket(streamURL(), [PROTOCOL]); } catch (e) { scheduleRetry(); return; }
-    conn.socket = socket;
-    let opened = false;
-    socket.onopen = function () {
-      opened = true;
-      conn.bridgeStopped = false;
-      conn.refusal = null;
-      conn.retryDelay = 500;
-      conn.opened = Date.now();
-    };
-    socket.onmessage = function (event) {
-      conn.lastMessageAt = Date.now();
-      let message;
-      try { message = JSON.parse(event.data); } catch (e) { return; }
-      if (message && typeof message === "object" && !Array.isArray(message)) handle(message);
-      if (message && message.type !== "samples") requestDraw();
-    };
-    socket.onclose = function (event) {
-      if (conn.socket !== socket) return;
-      conn.socket = null;
+  const client = new StreamClient({
+    base: (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/graph",
+    query: function () {
+      const query = new URLSearchParams();
+      query.set("history", String(settings.history));
+      if (settings.token) query.set("token", settings.token);
+      return query;
+    },
+    WebSocket: window.WebSocket,
+    setTimeout: window.setTimeout.bind(window),
+    onOpen: function () { conn.bridgeStopped = false; conn.refusal = null; },
+    onMessage: function (message) {
+      handle(message);
+      if (message.type !== "samples") requestDraw();
+    },
+    onClose: function (event) {
       requestDraw();
       // 1001 (going away) is how the bridge closes every client when it stops: the page says
       // so, not "unreachable", until it is back (retrying meanwhile).
@@ -313,10 +298,9 @@ import { createTriggerView } from "./views/trigger-view.js";
         else store.mark(bridgeNow(), "lost", "connection lost");
         conn.lossMarked = true;
       }
-      if (!opened) explainRefusal();
-      scheduleRetry();
-    };
-  }
+      if (!event.opened) explainRefusal();
+    },
+  });
 
   // A browser does not tell a page why a WebSocket was refused; the bridge's status
   // endpoint answers with the same checks (Host, Origin, token) and says why in its body.
@@ -326,13 +310,6 @@ import { createTriggerView } from "./views/trigger-view.js";
       .then((response) => response.ok ? null : response.text().then((text) => text.trim() || "HTTP " + response.status))
       .then((reason) => { conn.refusal = reason; requestDraw(); })
       .catch(() => { conn.refusal = null; });
-  }
-
-  function scheduleRetry() {
-    conn.state = "unreachable";
-    conn.retryAt = Date.now() + conn.retryDelay;
-    setTimeout(function () { counters.reconnects++; connect(); }, conn.retryDelay);
-    conn.retryDelay = Math.min(conn.retryDelay * 2, 5000);
   }
 
   function mapColumns(names) {
@@ -514,15 +491,13 @@ import { createTriggerView } from "./views/trigger-view.js";
   function handle(message) {
     switch (message.type) {
       case "hello": {
-        const sameStream = message.stream === conn.stream;
-        if (!sameStream) {
-          if (conn.stream !== null) {
+        const stream = client.sequence.hello(message.stream);
+        if (stream.changed) {
+          if (stream.restarted) {
             // The break now; the mark where the new stream's first sample lands.
             store.breakAll();
             conn.restartMarkPending = true;
           }
-          conn.stream = message.stream;
-          conn.lastSeq = -1;
           tiltState.key = "";                 // another run may print other units
           loadSessions();
           loadStatus();
@@ -530,7 +505,6 @@ import { createTriggerView } from "./views/trigger-view.js";
         conn.source = { name: message.source || "", state: message.state || "connected", detail: message.detail || "" };
         conn.lossMarked = false;
         mapColumns(message.channels || []);
-        conn.state = "open";
         break;
       }
       case "channels":
@@ -543,7 +517,7 @@ import { createTriggerView } from "./views/trigger-view.js";
         counters.gaps++;
         counters.missed += message.missed || 0;
         store.breakAll(store.lastTime() || Date.now(), "gap", "gap: " + message.missed + " skipped");
-        conn.lastSeq = Math.max(conn.lastSeq, (message.seq || 0) - 1);
+        client.sequence.skipTo(message.seq);
         break;
       case "lost": {
         // Lines the sketch's counter says never arrived: the numbers go on (the bridge lost
@@ -575,13 +549,12 @@ import { createTriggerView } from "./views/trigger-view.js";
   function ingest(first, samples) {
     const now = Date.now();
     for (let k = 0; k < samples.length; k++) {
-      const seq = first + k;
-      if (seq <= conn.lastSeq) { counters.duplicates++; continue; }
-      if (conn.lastSeq >= 0 && seq > conn.lastSeq + 1 && store.length) {
+      const missing = client.sequence.take(first + k);
+      if (missing < 0) { counters.duplicates++; continue; }
+      if (missing > 0 && store.length) {
         // The bridge announces a gap before it skips; this is the same rule, should it not.
-        store.breakAll(store.lastTime(), "gap", "gap: " + (seq - conn.lastSeq - 1) + " skipped");
+        store.breakAll(store.lastTime(), "gap", "gap: " + missing + " skipped");
       }
-      conn.lastSeq = seq;
       const row = samples[k];
       if (!Array.isArray(row) || typeof row[0] !== "number") continue;
       const t = row[0];
@@ -610,14 +583,14 @@ import { createTriggerView } from "./views/trigger-view.js";
   }
 
   function pageState() {
-    if (conn.state === "unreachable" && conn.refusal) {
+    if (client.state === "unreachable" && conn.refusal) {
       return { name: "refused", text: "refused by the bridge", detail: conn.refusal };
     }
     // Said through every retry (each is "connecting" for a moment) until a socket opens.
     if (conn.bridgeStopped) return { name: "stopped", text: "bridge stopped, retrying…" };
-    if (conn.state === "connecting") return { name: "connecting", text: "connecting…" };
-    if (conn.state === "unreachable") {
-      const wait = Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000));
+    if (client.state === "connecting") return { name: "connecting", text: "connecting…" };
+    if (client.state === "unreachable") {
+      const wait = Math.max(0, Math.ceil((client.retryAt - Date.now()) / 1000));
       return { name: "unreachable", text: "bridge unreachable, retrying" + (wait ? " in " + wait + " s" : "…") };
     }
     const source = conn.source;
@@ -625,7 +598,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     if (source.state === "disconnected") return { name: "disconnected", text: "board disconnected", detail: source.detail };
     if (source.state === "finished") return { name: "finished", text: "replay finished", detail: source.detail };
     if (source.state === "stopped") return { name: "stopped", text: "source stopped", detail: source.detail };
-    const silent = (Date.now() - conn.lastMessageAt) / 1000;
+    const silent = (Date.now() - client.lastMessageAt) / 1000;
     const lastSample = store.length ? (bridgeNow() - store.lastTime()) / 1000 : Infinity;
     if (source.state === "starting") return { name: "stale", text: "waiting for the source" };
     if (lastSample > Math.max(3, 5 * typicalInterval() / 1000)) {
@@ -1551,7 +1524,7 @@ import { createTriggerView } from "./views/trigger-view.js";
 
   // ---- For tests and scripts ----
   window.sensorbridge = {
-    get connection() { return conn.socket && conn.socket.readyState === 1 ? "open" : conn.state === "unreachable" ? "closed" : "connecting"; },
+    get connection() { return client.open ? "open" : client.state === "unreachable" ? "closed" : "connecting"; },
     get state() { return pageState().name; },
     get stateText() { return el("state").textContent; },
     get source() { return Object.assign({}, conn.source); },
@@ -1580,9 +1553,9 @@ import { createTriggerView } from "./views/trigger-view.js";
     zoom: function (factor, aroundT) { zoom(factor, aroundT); },
     get settings() { return { window: settings.window, scale: settings.scale, min: settings.min, max: settings.max, mode: settings.mode, hidden: Array.from(settings.hidden), xy: settings.xy.slice() }; },
     get rate() { return currentRate(); },
-    get stream() { return conn.stream; },
-    get lastSeq() { return conn.lastSeq; },
-    get counters() { return Object.assign({}, counters); },
+    get stream() { return client.sequence.stream; },
+    get lastSeq() { return client.sequence.lastSeq; },
+    get counters() { return Object.assign({}, counters, { reconnects: client.reconnects }); },
     get readout() { return Object.assign({}, readoutValues); },
     /// Series → `{min, max, mean, rms, std, pp, count, rate}` over what the measurements panel shows.
     get measurements() { return JSON.parse(JSON.stringify(measured.values)); },
@@ -1622,7 +1595,7 @@ import { createTriggerView } from "./views/trigger-view.js";
       return out;
     },
     /// Drops the connection as a network would; the page reconnects and resumes.
-    reconnect: function () { if (conn.socket) conn.socket.close(); },
+    reconnect: function () { client.drop(); },
     pause: () => setPaused(true),
     resume: () => setPaused(false),
     exportCSV: exportCSV,
@@ -1653,9 +1626,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     token: settings.token,
     open: params.get("serial") === "1",
     send: function (line, ending) {
-      if (!conn.socket || conn.socket.readyState !== 1) return false;
-      conn.socket.send(JSON.stringify({ type: "send", line: line, ending: ending }));
-      return true;
+      return client.send({ type: "send", line: line, ending: ending });
     },
   });
   window.sensorbridge.serial = serial;
@@ -1669,7 +1640,7 @@ import { createTriggerView } from "./views/trigger-view.js";
   saveSettings();
   loadSessions();
   setInterval(loadSessions, 30000);
-  connect();
+  client.connect();
   requestAnimationFrame(frame);
   // Hidden or throttled tabs may not run animation frames; keep the state current anyway.
   setInterval(function () { if (Date.now() - frames.lastDraw > 500) draw(); }, 500);
