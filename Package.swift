@@ -107,6 +107,7 @@ let package = Package(
                 .embedInCode("style.css"),
                 .embedInCode("page/series-transform.js"),
                 .embedInCode("page/stream-client.js"),
+                .embedInCode("page/settings.js"),
                 .embedInCode("views/spectrum-view.js"),
                 .embedInCode("views/trigger-view.js"),
                 .embedInCode("maths/statistics.js"),

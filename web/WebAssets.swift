@@ -17,6 +17,7 @@ public enum WebAssets {
         "/style.css": Asset(bytes: PackageResources.style_css, contentType: "text/css; charset=utf-8"),
         "/page/series-transform.js": Asset(bytes: PackageResources.series_transform_js, contentType: "text/javascript; charset=utf-8"),
         "/page/stream-client.js": Asset(bytes: PackageResources.stream_client_js, contentType: "text/javascript; charset=utf-8"),
+        "/page/settings.js": Asset(bytes: PackageResources.settings_js, contentType: "text/javascript; charset=utf-8"),
         "/views/spectrum-view.js": Asset(bytes: PackageResources.spectrum_view_js, contentType: "text/javascript; charset=utf-8"),
         "/views/trigger-view.js": Asset(bytes: PackageResources.trigger_view_js, contentType: "text/javascript; charset=utf-8"),
         "/maths/statistics.js": Asset(bytes: PackageResources.statistics_js, contentType: "text/javascript; charset=utf-8"),

@@ -8,6 +8,7 @@ import { measure, cursorDelta } from "./maths/statistics.js";
 import { ADXL335_UNO } from "./maths/calibration.js";
 import { SeriesTransform } from "./page/series-transform.js";
 import { StreamClient } from "./page/stream-client.js";
+import { readSettings, writeSettings, showInControls, windowSetting, MIN_SPAN, MAX_SPAN } from "./page/settings.js";
 import { createSpectrumView } from "./views/spectrum-view.js";
 import { createTriggerView } from "./views/trigger-view.js";
 
@@ -18,34 +19,15 @@ import { createTriggerView } from "./views/trigger-view.js";
   // The window choices (seconds): the live ones and the history presets; any other span
   // (a zoom) is kept too. "all" is from the first stored sample to now.
   const WINDOWS = [5, 10, 30, 60, 120, 300, 600, 3600, 21600, 86400, 604800];
-  const MIN_SPAN = 5, MAX_SPAN = 20 * 365 * 86400e3;   // ms: a few samples at 1 kHz; twenty years
   const History = window.SensorHistory;
   const el = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
 
-  function windowSetting(text) {
-    if (text === "all") return "all";
-    const seconds = Number(text);
-    return isFinite(seconds) && seconds * 1000 >= MIN_SPAN && seconds * 1000 <= MAX_SPAN ? seconds : null;
-  }
   /// A span in seconds as the address keeps it: three significant digits.
   function roundSeconds(seconds) { return Number(seconds.toPrecision(3)); }
 
-  // ---- Settings (kept in the URL so a view can be shared) ----
-  const settings = {
-    window: windowSetting(params.get("window") || params.get("seconds")) || 10,
-    scale: ["auto", "channel", "fixed"].includes(params.get("scale")) ? params.get("scale") : "auto",
-    min: params.get("min") !== null && params.get("min") !== "" ? Number(params.get("min")) : NaN,
-    max: params.get("max") !== null && params.get("max") !== "" ? Number(params.get("max")) : NaN,
-    mode: ["shared", "stacked", "xy"].includes(params.get("mode")) ? params.get("mode") : "shared",
-    hidden: new Set((params.get("hide") || "").split(",").filter(Boolean)),
-    xy: (params.get("xy") || "").split(",").filter(Boolean),
-    zero: Number(params.get("zero")) || 338,              // ADXL335 zero-g: 1.65 V at 5 V / 1024
-    history: Math.min(3600, Number(params.get("history")) || 600),
-    token: params.get("token"),
-    source: params.get("source") || "",                   // the store's source to read history of
-    view: ["time", "spectrum", "trigger"].includes(params.get("view")) ? params.get("view") : "time",
-  };
+  // ---- Settings (kept in the URL so a view can be shared: page/settings.js) ----
+  const settings = readSettings(params);
 
   /// Changes the address's query (a function given the current one) without a reload.
   function editQuery(change) {
@@ -57,19 +39,10 @@ import { createTriggerView } from "./views/trigger-view.js";
 
   function saveSettings() {
     editQuery(function (out) {
-      const set = (key, value, fallback) => { if (value === fallback || value === "" || value === undefined) out.delete(key); else out.set(key, value); };
-      out.delete("seconds");
-      set("window", String(settings.window), "10");
-      set("scale", settings.scale, "auto");
-      set("min", settings.scale === "fixed" && isFinite(settings.min) ? String(settings.min) : "", "");
-      set("max", settings.scale === "fixed" && isFinite(settings.max) ? String(settings.max) : "", "");
-      set("mode", settings.mode, "shared");
-      set("hide", Array.from(settings.hidden).join(","), "");
-      set("xy", settings.mode === "xy" ? settings.xy.join(",") : "", "");
+      writeSettings(settings, out);
       // A view away from the live edge is kept as its range, so it can be shared.
-      set("from", view.paused ? String(Math.round(view.t0)) : "", "");
-      set("to", view.paused ? String(Math.round(view.t1)) : "", "");
-      set("view", settings.view, "time");
+      if (view.paused) { out.set("from", String(Math.round(view.t0))); out.set("to", String(Math.round(view.t1))); }
+      else { out.delete("from"); out.delete("to"); }
       transform.toQuery(out);
     });
   }
@@ -843,11 +816,8 @@ import { createTriggerView } from "./views/trigger-view.js";
   function bindControls() {
     if (navigator.maxTouchPoints > 0 || (window.matchMedia && window.matchMedia("(any-pointer: coarse)").matches)) showTouchHint();
     const windowSelect = el("window"), scaleSelect = el("scale"), modeSelect = el("mode");
+    showInControls(settings, el);
     showWindow();
-    scaleSelect.value = settings.scale;
-    modeSelect.value = settings.mode;
-    if (isFinite(settings.min)) el("ymin").value = settings.min;
-    if (isFinite(settings.max)) el("ymax").value = settings.max;
     el("fixed-box").hidden = settings.scale !== "fixed";
     el("xy-box").hidden = settings.mode !== "xy";
     el("zero").textContent = settings.zero;
