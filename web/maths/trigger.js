@@ -227,6 +227,19 @@ export class TriggerCapture {
     this.state = "armed";
   }
 
+  /**
+   * Another mode, keeping what was captured: single takes the next trigger (re-armed); leaving
+   * single re-arms a stopped capture; leaving auto drops a free-running sweep.
+   */
+  setMode(mode) {
+    const was = this.options.mode;
+    this.options.mode = mode;
+    if (mode === "single" || this.state === "stopped") this.rearm();
+    if (mode !== "auto" && this.sweep && this.sweep.free) this.sweep = this.recent.pop() || null;
+    if (mode !== "auto" && this.state === "auto") this.state = this.sweep ? "triggered" : "armed";
+    if (mode === "auto" && was !== "auto") this.freeRun();
+  }
+
   /** What the view reports: plain JSON (NaN is null). */
   report() {
     const o = this.options, s = this.sweep;

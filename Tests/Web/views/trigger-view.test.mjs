@@ -171,3 +171,26 @@ test("the pre-trigger position reads as % of the sweep or ms; a capture exports 
   const csv = sweepCSV({ t0: 5, times: Float64Array.from([-1.5, 0.25, 2]), values: new Map([["a", Float64Array.from([1, NaN, 3])], ["b,c", Float64Array.from([4, 5, 6])]]) });
   assert.equal(csv, 't_ms,a,"b,c"\n-1.5,1,4\n0.25,,5\n2,3,6\n');
 });
+
+test("changing the mode keeps the capture: to single re-arms, from single goes on, from auto drops the free sweep", () => {
+  const { times, values } = triangle({ n: 3000 });
+  const c = new TriggerCapture({ source: "v", level: 2.5, mode: "normal", span: 40, pre: 10 });
+  c.feed(times.subarray(0, 500), { v: values.subarray(0, 500) });
+  assert.equal(c.triggers, 5);
+  c.setMode("single");
+  assert.equal(c.state, "armed");
+  c.feed(times.subarray(500, 1000), { v: values.subarray(500, 1000) });
+  assert.equal(c.triggers, 6);
+  assert.equal(c.state, "stopped");
+  c.setMode("normal");
+  assert.equal(c.state, "armed");
+  c.feed(times.subarray(1000, 1500), { v: values.subarray(1000, 1500) });
+  assert.equal(c.triggers, 11);
+  assert.equal(c.state, "triggered");
+  const free = new TriggerCapture({ source: "v", level: 99, mode: "auto", span: 40, pre: 10, autoAfter: 100 });
+  free.feed(times, { v: values });
+  assert.equal(free.state, "auto");
+  free.setMode("normal");
+  assert.equal(free.state, "armed");
+  assert.equal(free.sweep, null);
+});
