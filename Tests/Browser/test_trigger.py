@@ -32,6 +32,16 @@ def type_into(browser, element_id, text):
     browser.js("(function (s) { s.value = %r; s.dispatchEvent(new Event('change', {bubbles: true})); })(document.getElementById(%r))" % (text, element_id))
 
 
+def dark(browser, on):
+    """The page in the dark (or back to the light) colour scheme."""
+    if browser.name == "chromium":
+        browser.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark" if on else "light"}]})
+    elif on:
+        browser.client.set_pref("layout.css.prefers-color-scheme.content-override", 0)
+    else:
+        browser.client.clear_pref("layout.css.prefers-color-scheme.content-override")
+
+
 def assert_crossing(times, values, level, edge):
     """The sample just before t = 0 is on one side of the level, the one just after on the
     other. (Lines the bridge read at once can share a time stamp: when the crossing's two
@@ -77,7 +87,18 @@ def test_sweeps_are_aligned_on_the_trigger_every_period(browser, feeder, bridges
     browser.js("document.getElementById('view-trigger').scrollIntoView()")
     time.sleep(0.3)
     save_screenshot(browser, "trigger-phone")
-    browser.resize(1280, 900)
+    dark(browser, True)
+    try:
+        wait_for(lambda: browser.js("matchMedia('(prefers-color-scheme: dark)').matches"), message="dark")
+        time.sleep(0.5)
+        save_screenshot(browser, "trigger-phone-dark")
+        browser.resize(1280, 900)
+        browser.js("document.getElementById('view-trigger').scrollIntoView()")
+        time.sleep(0.5)
+        save_screenshot(browser, "trigger-dark")
+    finally:
+        dark(browser, False)
+        browser.resize(1280, 900)
 
 
 def test_single_stops_after_one_capture_and_exports_it(browser, feeder, bridges):
