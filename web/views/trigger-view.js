@@ -92,7 +92,7 @@ export function createTriggerView(host) {
     span: positive(host.param("tspan"), DEFAULTS.tspan) || DEFAULTS.tspan,
     holdoff: positive(host.param("thold"), DEFAULTS.thold),
   };
-  let autoLevel = null;       // the level when none is set: the source's mid-range
+  let autoLevel = null, autoLevelAt = 0;   // the level when none is set: the source's mid-range
   let capture = null, shown = false, lastUpdate = 0, fedUntil = -Infinity, names = [], colours = new Map();
   let dirty = true, lastExport = null, lastSize = "";
 
@@ -195,7 +195,16 @@ export function createTriggerView(host) {
     if (capture && wanted.join("\n") !== names.join("\n")) restart();
     names = wanted;
     const r = host.range();
-    if (settings.level === null && autoLevel === null && settings.source) autoLevel = midRange();
+    // No level set: the source's mid-range, looked at again each second until a trigger
+    // (the first samples may not show the whole swing).
+    if (settings.level === null && settings.source && (autoLevel === null || (capture && capture.triggers === 0 && now - autoLevelAt > 1000))) {
+      const mid = midRange();
+      autoLevelAt = now;
+      if (mid !== null && mid !== autoLevel) {
+        autoLevel = mid;
+        if (capture) { capture.options.level = mid; dirty = true; }
+      }
+    }
     if (!capture && settings.source && level() !== null) {
       const span = settings.span;
       capture = new TriggerCapture({ source: settings.source, level: level(), edge: settings.edge, mode: settings.mode,
