@@ -422,7 +422,9 @@ export function createTriggerView(host) {
   status.textContent = stateText();
 
   return {
-    show() { shown = true; dirty = true; update(true); },
+    // Hidden, the view is not fed: shown again, it starts over from a little before now
+    // (minutes of samples at once would be old triggers), but a single capture stays.
+    show() { shown = true; if (capture && capture.state !== "stopped") restart(); dirty = true; update(true); },
     hide() { shown = false; },
     update() { update(false); },
     state() {
