@@ -150,6 +150,9 @@ def test_a_level_nothing_crosses_free_runs_in_auto_and_waits_in_normal(browser, 
     state = wait_for(lambda: (lambda s: s if s and s["state"] == "auto" else None)(trigger(browser)), timeout=20, message="auto")
     assert state["triggers"] == 0 and state["sweep"] is not None and state["sweep"]["free"]
     assert "auto (no trigger)" in browser.js("document.getElementById('trigger-state').textContent")
+    browser.js("document.getElementById('view-trigger').scrollIntoView()")
+    time.sleep(0.3)
+    save_screenshot(browser, "trigger-auto")
     select(browser, "trigger-mode", "normal")
     time.sleep(1)
     state = trigger(browser)

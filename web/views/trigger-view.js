@@ -271,7 +271,9 @@ export function createTriggerView(host) {
       if (v) for (const x of v) if (x === x) { if (x < lo) lo = x; if (x > hi) hi = x; }
     }
     const lvl = level();
-    if (lvl !== null) { lo = Math.min(lo, lvl); hi = Math.max(hi, lvl); }
+    // The level is in range, unless it is far from every value (then it is marked at the edge).
+    const far = lvl !== null && lo <= hi && (lvl > hi + (hi - lo) || lvl < lo - (hi - lo));
+    if (lvl !== null && !far) { lo = Math.min(lo, lvl); hi = Math.max(hi, lvl); }
     if (!(lo <= hi)) { lo = 0; hi = 1; }
     if (hi - lo < 1e-9 * Math.max(1, Math.abs(hi))) { lo -= 0.5; hi += 0.5; }
     const padding = (hi - lo) * 0.06;
@@ -309,7 +311,7 @@ export function createTriggerView(host) {
       if (cx - w / 2 > lastEnd + 6) { ctx.fillText(text, cx, top + plotH + 4); lastEnd = cx + w / 2; }
     }
     ctx.textAlign = "right";
-    ctx.fillText("ms from the trigger", left + plotW, top + plotH + 4 + font + 3);
+    ctx.fillText(current && current.free ? "ms (free-running: no trigger)" : "ms from the trigger", left + plotW, top + plotH + 4 + font + 3);
     ctx.strokeStyle = theme.axis;
     ctx.strokeRect(left + 0.5, top + 0.5, plotW, plotH);
     // The sweeps, the older ones faded.
@@ -325,7 +327,7 @@ export function createTriggerView(host) {
     ctx.setLineDash([5, 4]);
     const zx = Math.round(px(0)) + 0.5;
     ctx.beginPath(); ctx.moveTo(zx, top); ctx.lineTo(zx, top + plotH); ctx.stroke();
-    if (lvl !== null) {
+    if (lvl !== null && !far) {
       const ly = Math.round(py(lvl)) + 0.5;
       ctx.beginPath(); ctx.moveTo(left, ly); ctx.lineTo(left + plotW, ly); ctx.stroke();
     }
@@ -338,8 +340,8 @@ export function createTriggerView(host) {
     ctx.textAlign = "center";
     ctx.fillText("T", zx, top - 3);
     if (lvl !== null) {
-      const text = "level " + Number(lvl.toPrecision(6));
-      const ly = py(lvl), w = ctx.measureText(text).width;
+      const text = "level " + Number(lvl.toPrecision(6)) + (far ? (lvl > hi ? " ↑" : " ↓") : "");
+      const ly = far ? (lvl > hi ? top : top + plotH) : py(lvl), w = ctx.measureText(text).width;
       const above = ly - top > font + 6;
       ctx.textAlign = "right";
       ctx.textBaseline = above ? "bottom" : "top";
