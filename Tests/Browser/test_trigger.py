@@ -78,6 +78,13 @@ def test_sweeps_are_aligned_on_the_trigger_every_period(browser, feeder, bridges
     state = wait_for(lambda: (lambda s: s if s["edge"] == "falling" and s["triggers"] >= 1 else None)(trigger(browser)), timeout=10, message="a falling trigger")
     assert_crossing(state["sweep"]["times"], state["sweep"]["values"]["v"], 530, "falling")
     assert "tedge=falling" in browser.js("location.search")
+    # Paused, the page holds what had arrived: no new sweeps; resumed, they go on.
+    browser.js("window.sensorbridge.pause()")
+    paused = trigger(browser)["triggers"]
+    time.sleep(1.2)
+    assert trigger(browser)["triggers"] == paused
+    browser.js("window.sensorbridge.resume()")
+    wait_for(lambda: trigger(browser)["triggers"] >= paused + 2, timeout=10, message="triggers after the pause")
     assert browser.js("window.sensorbridge.counters.policyViolations") == 0
     browser.js("document.getElementById('view-trigger').scrollIntoView()")
     time.sleep(0.3)
