@@ -286,8 +286,13 @@ import { createTriggerView } from "./views/trigger-view.js";
   }
 
   function mapColumns(names) {
+    names = Array.isArray(names) ? names.filter((name) => typeof name === "string") : [];
     conn.channelNames = names.slice();
-    transform.prepare(names);
+    // A derived series whose name the board now sends gives way: its column goes (the
+    // board's values must not continue its line), and so does its expr= in the address.
+    const taken = transform.prepare(names);
+    for (const name of taken) { const s = store.index.get(name); if (s !== undefined) store.removeAt(s); everDerived.delete(name); }
+    if (taken.length) { measured.job = null; saveSettings(); }
     // Index 0 of a sample array is its time, which belongs to no series; the derived series
     // come after the board's.
     conn.columns = [undefined].concat(names.map((name) => store.seriesIndex(name)),
@@ -299,13 +304,24 @@ import { createTriggerView } from "./views/trigger-view.js";
   // ---- Units and derived series ----
   const everDerived = new Set(transform.derivedNames);
 
-  /// After a series' calibration changed from `before`: its held values rescaled, the derived
-  /// series computed anew, the history asked for again (calibrated as it arrives).
-  function recalibrated(name, before) {
-    const s = store.index.get(name), after = transform.calibrationOf(name);
-    if (s !== undefined && conn.channelNames.includes(name)) {
+  /// The board's series the page holds (of this stream or an earlier one): what derived
+  /// series are computed from.
+  function heldBoardSeries() {
+    return store.names.filter((name) => !transform.derivedNames.includes(name) && !(everDerived.has(name) && !conn.channelNames.includes(name)));
+  }
+
+  /// After calibrations changed (`changes`: [{name, before}]): the held values of each
+  /// rescaled from the calibration before to the one now, the derived series computed anew,
+  /// the history asked for again (calibrated as it arrives).
+  function recalibrated(changes) {
+    for (const { name, before } of changes) {
+      const s = store.index.get(name), after = transform.calibrationOf(name);
+      if (s === undefined || transform.derivedNames.includes(name)) continue;
+      if (after.scale === before.scale && after.offset === before.offset) continue;   // only the unit
       const old = store.values[s];
-      store.recompute(s, (p) => (old[p] - before.offset) / before.scale * after.scale + after.offset);
+      // Back to the board's number first, rounded to 13 digits: a count comes back a count
+      // (1 → 0.9999999999999826 → 1), not with the division's rounding in it.
+      store.recompute(s, (p) => Number(((old[p] - before.offset) / before.scale).toPrecision(13)) * after.scale + after.offset);
     }
     loader.forget();
     tiltState.unit = null;            // the values are in another unit now
@@ -316,6 +332,7 @@ import { createTriggerView } from "./views/trigger-view.js";
   /// calibration changed: those no longer defined go, new ones come after the board's.
   function derivedChanged() {
     for (const name of transform.derivedNames) everDerived.add(name);
+    measured.job = null;              // a job in flight names series that may move
     for (let s = store.names.length - 1; s >= 0; s--) {
       const name = store.names[s];
       if (everDerived.has(name) && !transform.derivedNames.includes(name) && !conn.channelNames.includes(name)) store.removeAt(s);
@@ -324,18 +341,18 @@ import { createTriggerView } from "./views/trigger-view.js";
                                       transform.derivedNames.map((name) => store.seriesIndex(name)));
     const count = transform.derived.length;
     if (count) {
-      const sources = conn.channelNames.map((name) => store.index.get(name));
-      const columnOf = new Map(conn.channelNames.map((name, k) => [name, store.values[sources[k]]]));
+      const names = heldBoardSeries(), binding = transform.bind(names), slots = binding.slots, base = binding.base;
+      const columns = names.map((name) => store.values[store.index.get(name)]);
+      const breakColumns = names.map((name) => store.breaks[store.index.get(name)]);
       const arrays = transform.derived.map(() => new Float64Array(store.capacity).fill(NaN));
-      const breaks = new Uint8Array(store.capacity), out = new Array(count);
-      let p = 0;
-      const valueOf = (name) => { const column = columnOf.get(name); return column ? column[p] : NaN; };
+      const breaks = new Uint8Array(store.capacity);
       for (let i = 0; i < store.length; i++) {
-        p = store.physical(i);
-        transform.derive(valueOf, out);
-        for (let d = 0; d < count; d++) arrays[d][p] = out[d];
+        const p = store.physical(i);
+        for (let k = 0; k < columns.length; k++) slots[k] = columns[k][p];
+        binding.evaluate();
+        for (let d = 0; d < count; d++) arrays[d][p] = slots[base + d];
         // A derived line breaks where the board's lines do.
-        for (const s of sources) if (store.breaks[s][p]) { breaks[p] = 1; break; }
+        for (const b of breakColumns) if (b[p]) { breaks[p] = 1; break; }
       }
       transform.derivedNames.forEach((name, d) => store.recompute(store.index.get(name), (q) => arrays[d][q], (q) => breaks[q]));
     }
@@ -343,6 +360,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     rebuildLegend();
     fillSeriesPanel();
     saveSettings();
+    for (const v of Object.values(views)) if (v.valuesChanged) v.valuesChanged();
     requestDraw();
   }
 
@@ -421,22 +439,21 @@ import { createTriggerView } from "./views/trigger-view.js";
     }
     el("cal-answer").textContent = "";
     const before = transform.setCalibration(name, { scale: scale, offset: offset, unit: unit });
-    recalibrated(name, before);
+    recalibrated([{ name: name, before: before }]);
   }
 
   /// The shipped sketch's preset: x, y and z (however the sketch names them) in g.
   function applyADXL335() {
     const axes = ["x", "y", "z"].map((letter) => axisSeries(conn.channelNames, letter)).filter(Boolean);
     if (!axes.length) { el("cal-answer").textContent = "no x, y or z series to calibrate"; return; }
-    for (const name of axes) recalibrated(name, transform.setCalibration(name, ADXL335_UNO));
+    recalibrated(axes.map((name) => ({ name: name, before: transform.setCalibration(name, ADXL335_UNO) })));
     el("cal-answer").textContent = axes.join(", ") + " in g (0 g at 338 counts, 67.6 counts per g)";
   }
 
   function clearCalibrations() {
-    for (const name of conn.channelNames) {
-      const before = transform.calibrationOf(name);
-      if (before.scale !== 1 || before.offset !== 0 || before.unit) recalibrated(name, transform.setCalibration(name, null));
-    }
+    const befores = new Map(Array.from(transform.calibrations, ([name, c]) => [name, c]));
+    transform.clearCalibrations();
+    recalibrated(Array.from(befores, ([name, before]) => ({ name: name, before: before })));
     el("cal-answer").textContent = "raw values";
   }
 
@@ -452,7 +469,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     el("cal-clear").addEventListener("click", clearCalibrations);
     el("derive-form").addEventListener("submit", function (event) {
       event.preventDefault();
-      const input = el("derive-text"), result = transform.define(input.value);
+      const input = el("derive-text"), result = transform.define(input.value, store.names.filter((name) => !everDerived.has(name)));
       input.setAttribute("aria-invalid", String(!!result.error));
       el("derive-error").textContent = result.error || "";
       if (result.error) return;
@@ -795,8 +812,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     const series = visibleSeries();
     const at = (t) => series.map((s) => { const hit = lookup(s, t); return hit ? hit.v : NaN; });
     const d = cursorDelta(a, b, at(a), at(b));
-    const delta = {};
-    series.forEach((s, k) => { delta[s.name] = Number.isFinite(d.delta[k]) ? d.delta[k] : null; });
+    const delta = Object.fromEntries(series.map((s, k) => [s.name, Number.isFinite(d.delta[k]) ? d.delta[k] : null]));
     return { a: a, b: b, dt: d.dt, hz: Number.isFinite(d.hz) ? d.hz : null, delta: delta };
   }
 
@@ -1297,7 +1313,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     label.className = "label";
     label.textContent = view.cursorT !== null ? "at " + clockText(at) : "latest";
     readout.appendChild(label);
-    const values = {};
+    const values = Object.create(null);
     for (const s of series) {
       const hit = at === null ? null : view.cursorT !== null || fromHistory ? lookup(s, at) : store.valueAt(s.index, at, 1e12);
       const span = document.createElement("span");
@@ -1352,15 +1368,27 @@ import { createTriggerView } from "./views/trigger-view.js";
     measured.key = key;
     measured.at = now;
     // Paused, what had arrived by the pause (a time), as the plot shows.
-    measured.job = { series: series, next: 0, out: {}, t0: span[0], t1: span[1], last: Math.min(span[1], limit), count: 0, cost: 0,
+    measured.job = { series: series, next: 0, out: Object.create(null), t0: span[0], t1: span[1], last: Math.min(span[1], limit), count: 0, cost: 0,
                      selection: !!view.selection };
     measureNext();
   }
 
   function measureNext() {
     const job = measured.job, started = performance.now();
+    if (!job) return;                 // cancelled: the series moved (a derived series went)
+    try {
+      measureOne(job, started);
+    } catch (error) {
+      measured.job = null;            // never leave a job that would stop every later one
+      throw error;
+    }
+  }
+
+  function measureOne(job, started) {
     if (job.next < job.series.length) {
-      const s = job.series[job.next++];
+      // By name: a series' index may have moved since the job began (one retired).
+      const s = job.series[job.next++], index = store.index.get(s.name);
+      if (index === undefined) { setTimeout(measureNext, 0); return; }
       // The range is fixed in time; found anew each task, as the store may have moved on.
       const first = store.lowerBound(job.t0);
       let end = store.lowerBound(job.last);
@@ -1370,7 +1398,7 @@ import { createTriggerView } from "./views/trigger-view.js";
         measured.scratch = new Float64Array(count);
         measured.times = new Float64Array(count);
       }
-      const values = measured.scratch.subarray(0, count), times = measured.times.subarray(0, count), column = store.values[s.index];
+      const values = measured.scratch.subarray(0, count), times = measured.times.subarray(0, count), column = store.values[index];
       for (let k = 0; k < count; k++) {
         const p = store.physical(first + k);
         values[k] = column[p];
@@ -1403,6 +1431,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     if (none) return;
     for (const s of job.series) {
       const m = job.out[s.name], row = document.createElement("tr");
+      if (!m) continue;               // gone while it was measured
       row.dataset.series = s.name;
       const name = document.createElement("th");
       name.scope = "row";
@@ -1526,7 +1555,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     get stream() { return client.sequence.stream; },
     get lastSeq() { return client.sequence.lastSeq; },
     get counters() { return Object.assign({}, counters, { reconnects: client.reconnects }); },
-    get readout() { return Object.assign({}, readoutValues); },
+    get readout() { return Object.fromEntries(Object.entries(readoutValues)); },
     /// Series → `{min, max, mean, rms, std, pp, count, rate}` over what the measurements panel shows.
     get measurements() { return JSON.parse(JSON.stringify(measured.values)); },
     /// While the spectrum is shown: series → `{rate, jitter, peaks: [{hz, amplitude}, ...]}`.

@@ -792,7 +792,13 @@
       ctx.setLineDash([]);
       const text = cursor.name;
       labels.font(fontSize, 600);
-      const placed = labels.draw("cursor", text, labels.box(text, px + 3, TOP + 8, "left"), colors.text, colors.panel, { t: cursor.t });
+      // Beside its line, a row lower when the other cursor's name (or a mark's) is there.
+      let box = null;
+      for (let row = 0; row < 3 && !box; row++) {
+        const r = labels.box(text, px + 3, TOP + 8 + row * (fontSize + 4), "left");
+        if (labels.free(r, 2)) box = r;
+      }
+      const placed = box ? labels.draw("cursor", text, box, colors.text, colors.panel, { t: cursor.t }) : null;
       layout.cursors.push({ name: cursor.name, t: cursor.t, x: px, labelled: !!placed });
     }
     // The cursor.

@@ -22,9 +22,17 @@ export function parseCalibrations(text) {
   for (const part of (text || "").split(";")) {
     if (!part) continue;
     const fields = part.split(":");
-    const name = decodeURIComponent(fields[0] || "");
+    // The fields are percent-encoded (a name may hold ':' or ';'); a stray '%' is an error
+    // of this entry, not of the page.
+    let name, unit;
+    try {
+      name = decodeURIComponent(fields[0] || "");
+      unit = Array.from(decodeURIComponent(fields.slice(3).join(":") || "")).slice(0, 16).join("");
+    } catch (error) {
+      errors.push("calibration '" + part + "' has a '%' that is not an escape");
+      continue;
+    }
     const scale = Number(fields[1]), offset = Number(fields[2] || 0);
-    const unit = decodeURIComponent(fields.slice(3).join(":") || "").slice(0, 16);
     if (!name || !Number.isFinite(scale) || scale === 0 || !Number.isFinite(offset)) {
       errors.push("calibration '" + part + "' is not name:scale:offset:unit with a scale other than 0");
       continue;
@@ -38,7 +46,9 @@ export function formatCalibrations(calibrations) {
   const parts = [];
   for (const [name, c] of calibrations) {
     if (c.scale === 1 && c.offset === 0 && !c.unit) continue;
-    parts.push([encodeURIComponent(name), String(c.scale), String(c.offset), encodeURIComponent(c.unit || "")].join(":"));
+    // A lone UTF-16 half (a string cut in a pair) cannot be encoded: written as U+FFFD.
+    const encode = (text) => encodeURIComponent(String(text).toWellFormed ? String(text).toWellFormed() : String(text).replace(/[\uD800-\uDFFF]/g, "\uFFFD"));
+    parts.push([encode(name), String(c.scale), String(c.offset), encode(c.unit || "")].join(":"));
   }
   return parts.join(";");
 }

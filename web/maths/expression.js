@@ -57,10 +57,12 @@ function tokenize(text) {
 }
 
 /**
- * Parses an expression into a function of a row (series name → value).
- * @returns {{evaluate: (values: Object<string, number>) => number, series: string[]}}
+ * Parses an expression into a function of a row: series name → value, or, given `slotOf`
+ * (name → index in an array, or -1 for a series not there: no value), of an array of values
+ * (a page evaluating it for every sample: no name is looked up a sample).
+ * @returns {{evaluate: (values: Object<string, number> | ArrayLike<number>) => number, series: string[]}}
  */
-export function parseExpression(text) {
+export function parseExpression(text, slotOf) {
   if (typeof text !== "string" || !text.trim()) throw new ExpressionError("the expression is empty", 1);
   if (text.length > MAX_LENGTH) throw new ExpressionError("longer than " + MAX_LENGTH + " characters", MAX_LENGTH + 1);
   const tokens = tokenize(text);
@@ -105,10 +107,17 @@ export function parseExpression(text) {
     const exponent = nested(unary);  // right-associative: 2^3^2 = 2^9; 2^-1 = 0.5
     return (v) => Math.pow(base(v), exponent(v));
   }
+  function reference(name) {
+    series.add(name);
+    if (!slotOf) return (v) => value(v, name);
+    const slot = slotOf(name);
+    if (!(slot >= 0)) return () => NaN;
+    return (v) => v[slot];
+  }
   function primary() {
     const t = peek();
     if (t.kind === "number") { p++; const value = t.value; return () => value; }
-    if (t.kind === "series") { p++; series.add(t.value); const name = t.value; return (v) => value(v, name); }
+    if (t.kind === "series") { p++; return reference(t.value); }
     if (t.kind === "(") {
       p++;
       const inner = nested(additive);
@@ -132,12 +141,14 @@ export function parseExpression(text) {
           throw new ExpressionError(t.value + " takes " + arity + " argument" + (arity === 1 ? "" : "s") + ", not " + args.length, t.column);
         }
         if (arity < 0 && args.length === 0) throw new ExpressionError(t.value + " needs at least one argument", t.column);
+        // One closure per arity: no array made per call (a page evaluates this per sample).
+        const [a0, a1] = args;
+        if (args.length === 1) return (v) => f(a0(v));
+        if (args.length === 2) return (v) => f(a0(v), a1(v));
         return (v) => f(...args.map((a) => a(v)));
       }
       if (Object.hasOwn(CONSTANTS, t.value)) { const c = CONSTANTS[t.value]; return () => c; }
-      series.add(t.value);
-      const name = t.value;
-      return (v) => value(v, name);
+      return reference(t.value);
     }
     throw new ExpressionError(t.kind === "end" ? "the expression ends too soon" : "unexpected '" + t.kind + "'", t.column);
   }
@@ -151,13 +162,13 @@ function value(values, name) {
   return typeof v === "number" ? v : NaN;  // a series without a value in this row: no value
 }
 
-/** `name = expression` → {name, expression, evaluate, series}. */
-export function parseDefinition(text) {
+/** `name = expression` → {name, expression, evaluate, series} (`slotOf` as for parseExpression). */
+export function parseDefinition(text, slotOf) {
   const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$/.exec(text || "");
   if (!m) throw new ExpressionError("write name = expression, e.g. mag = sqrt(x*x + y*y + z*z)", 1);
   const offset = text.indexOf("=") + 1;
   try {
-    const parsed = parseExpression(m[2]);
+    const parsed = parseExpression(m[2], slotOf);
     if (parsed.series.includes(m[1])) throw new ExpressionError("'" + m[1] + "' cannot be defined from itself", 1);
     return { name: m[1], expression: m[2].trim(), ...parsed };
   } catch (error) {

@@ -209,6 +209,9 @@ export class TriggerCapture {
 
   /** Drops samples no sweep can need any more (a pending trigger's, or the latest span). */
   trim() {
+    // A source that went quiet (only other series go on) would otherwise hold everything fed
+    // since its last value: past a sweep and the auto wait, a crossing from it is forgotten.
+    if (this.previous && this.previous.t < this.newest - this.options.span - this.options.autoAfter) this.previous = null;
     let from = this.newest;
     if (this.pending) from = Math.min(from, this.pending.t0);
     if (this.previous) from = Math.min(from, this.previous.t);   // a crossing after it may need samples from there

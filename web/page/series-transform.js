@@ -9,16 +9,42 @@ import { parseDefinition } from "../maths/expression.js";
 
 export const MAX_DERIVED = 16;
 
+/**
+ * The derived series evaluated over an array of values: `slots` holds the named series'
+ * values first (`names`), then the derived ones in order; `evaluate()` fills the latter from
+ * the former. Each expression reads only the series before it (never a later derived one), so
+ * one pass is enough and no value is left from another row.
+ */
+export class DerivedBinding {
+  constructor(names, definitions) {
+    this.names = names.slice();
+    const slotOf = new Map(this.names.map((name, k) => [name, k]));
+    this.evaluators = [];
+    for (const d of definitions) {
+      const at = slotOf.get(d.name);
+      const parsed = parseDefinition(d.name + " = " + d.expression, (name) => (slotOf.has(name) ? slotOf.get(name) : -1));
+      slotOf.set(d.name, this.names.length + this.evaluators.length);
+      this.evaluators.push(parsed.evaluate);
+      if (at !== undefined) throw new Error("'" + d.name + "' is a series of its own");
+    }
+    this.base = this.names.length;
+    this.slots = new Float64Array(this.base + this.evaluators.length);
+  }
+
+  evaluate() {
+    const slots = this.slots, base = this.base, evaluators = this.evaluators;
+    for (let d = 0; d < evaluators.length; d++) slots[base + d] = evaluators[d](slots);
+    return slots;
+  }
+}
+
 export class SeriesTransform {
   constructor() {
     this.calibrations = new Map();   // name -> {scale, offset, unit}
-    this.derived = [];               // [{name, expression, evaluate, series, text}]
+    this.derived = [];               // [{name, expression, series}], each using only those before it
     this.errors = [];                // what the address held that could not be read
     this.sourceNames = [];           // the bridge's series, in column order
-    this.scale = new Float64Array(0);
-    this.offset = new Float64Array(0);
-    this.scratch = [];
-    this.vars = Object.create(null);
+    this.prepare([]);
   }
 
   /// From the address: `cal=` and every `expr=`.
@@ -44,8 +70,7 @@ export class SeriesTransform {
 
   calibrationOf(name) { return this.calibrations.get(name) || IDENTITY; }
   unitOf(name) {
-    const d = this.derived.find((x) => x.name === name);
-    return d ? "" : this.calibrationOf(name).unit || "";
+    return this.derived.some((d) => d.name === name) ? "" : this.calibrationOf(name).unit || "";
   }
 
   /// Sets (or, with null or the identity, clears) a series' calibration; the one before.
@@ -56,82 +81,97 @@ export class SeriesTransform {
       if (!Number.isFinite(cal.scale) || cal.scale === 0 || !Number.isFinite(cal.offset)) {
         throw new Error("the scale must be a number other than 0 and the offset a number");
       }
-      this.calibrations.set(name, { scale: cal.scale, offset: cal.offset, unit: String(cal.unit || "").slice(0, 16) });
+      // At most 16 characters, cut between characters (a cut pair of UTF-16 halves cannot be
+      // put in an address).
+      this.calibrations.set(name, { scale: cal.scale, offset: cal.offset, unit: Array.from(String(cal.unit || "")).slice(0, 16).join("") });
     }
     this.prepare(this.sourceNames);
     return before;
   }
 
-  /// Adds or replaces (same name) a derived series from `name = expression`: `{name}` or
-  /// `{error}` saying where and why (nothing changes then).
-  define(text) {
-    let parsed;
-    try { parsed = parseDefinition(text); } catch (error) { return { error: error.message }; }
-    if (this.sourceNames.includes(parsed.name)) return { error: "'" + parsed.name + "' is already a series of the board" };
-    const others = this.derived.filter((d) => d.name !== parsed.name);
-    if (others.length >= MAX_DERIVED) return { error: "at most " + MAX_DERIVED + " derived series" };
-    // A derived series may use the board's series and those defined before it.
-    const before = new Set(others.map((d) => d.name));
-    const unknown = parsed.series.filter((name) => !before.has(name) && !this.sourceNames.includes(name));
-    if (this.sourceNames.length && unknown.length) {
-      return { error: "no series named " + unknown.map((n) => "'" + n + "'").join(", ") + " (there are " + this.sourceNames.concat(others.map((d) => d.name)).join(", ") + ")" };
-    }
-    const at = this.derived.findIndex((d) => d.name === parsed.name);
-    const entry = { name: parsed.name, expression: parsed.expression, evaluate: parsed.evaluate, series: parsed.series };
-    if (at >= 0) this.derived[at] = entry; else this.derived.push(entry);
+  /// Every calibration cleared (those of series no longer sent too); the names that had one.
+  clearCalibrations() {
+    const names = Array.from(this.calibrations.keys());
+    this.calibrations.clear();
     this.prepare(this.sourceNames);
-    return { name: parsed.name };
+    return names;
   }
 
-  remove(name) {
-    this.derived = this.derived.filter((d) => d.name !== name);
+  /**
+   * Adds or replaces (same name) a derived series from `name = expression`: `{name}` or
+   * `{error}` saying where and why (nothing changes then). `taken`: other names in use that
+   * it must not take (series the page still holds from an earlier stream).
+   */
+  define(text, taken) {
+    let parsed;
+    try { parsed = parseDefinition(text); } catch (error) { return { error: error.message }; }
+    const name = parsed.name;
+    if (this.sourceNames.includes(name) || (taken && taken.includes(name) && !this.derived.some((d) => d.name === name))) {
+      return { error: "'" + name + "' is already a series of the board" };
+    }
+    const at = this.derived.findIndex((d) => d.name === name);
+    const position = at >= 0 ? at : this.derived.length;
+    if (at < 0 && this.derived.length >= MAX_DERIVED) return { error: "at most " + MAX_DERIVED + " derived series" };
+    // Only the board's series and derived series defined before it: no loop, no value from
+    // the sample before.
+    const before = new Set(this.derived.slice(0, position).map((d) => d.name));
+    const after = this.derived.slice(position + 1).map((d) => d.name);
+    const later = parsed.series.filter((n) => after.includes(n));
+    if (later.length) return { error: "it uses " + later.map((n) => "'" + n + "'").join(", ") + ", defined after it (define that first)" };
+    const user = this.derived.slice(0, position).find((d) => d.series.includes(name));
+    if (at < 0 && user) return { error: "'" + user.name + "', defined before it, already uses '" + name + "' as a series of the board" };
+    const unknown = parsed.series.filter((n) => !before.has(n) && !this.sourceNames.includes(n) && !(taken && taken.includes(n)));
+    if (this.sourceNames.length && unknown.length) {
+      return { error: "no series named " + unknown.map((n) => "'" + n + "'").join(", ") + " (there are " + this.sourceNames.concat([...before]).join(", ") + ")" };
+    }
+    const entry = { name: name, expression: parsed.expression, series: parsed.series };
+    if (at >= 0) this.derived[at] = entry; else this.derived.push(entry);
     this.prepare(this.sourceNames);
+    return { name: name };
+  }
+
+  /// Takes a derived series away, and those that use it (they would have no value).
+  remove(name) {
+    const gone = new Set([name]);
+    for (const d of this.derived) if (d.series.some((n) => gone.has(n))) gone.add(d.name);
+    this.derived = this.derived.filter((d) => !gone.has(d.name));
+    this.prepare(this.sourceNames);
+    return [...gone];
   }
 
   get derivedNames() { return this.derived.map((d) => d.name); }
 
   /// For a stream whose samples are [t, v1..vn] of `names`. A derived series named like one
-  /// of them (the board started printing that name) gives way, and `errors` says so.
+  /// of them (the board started printing that name) gives way, and `errors` says so; the
+  /// names that gave way.
   prepare(names) {
     this.sourceNames = names.slice();
-    const taken = this.derived.filter((d) => names.includes(d.name));
-    for (const d of taken) this.errors.push("'" + d.name + "' is now a series of the board: its expression was dropped");
+    const taken = this.derived.filter((d) => names.includes(d.name)).map((d) => d.name);
+    for (const name of taken) this.errors.push("'" + name + "' is now a series of the board: its expression was dropped");
     if (taken.length) this.derived = this.derived.filter((d) => !names.includes(d.name));
     const n = names.length;
-    this.scale = new Float64Array(n + 1).fill(1);
-    this.offset = new Float64Array(n + 1);
-    names.forEach((name, k) => { const c = this.calibrationOf(name); this.scale[k + 1] = c.scale; this.offset[k + 1] = c.offset; });
+    this.scale = new Float64Array(n).fill(1);
+    this.offset = new Float64Array(n);
+    names.forEach((name, k) => { const c = this.calibrationOf(name); this.scale[k] = c.scale; this.offset[k] = c.offset; });
+    this.live = this.bind(names);
     this.scratch = new Array(1 + n + this.derived.length).fill(NaN);
+    return taken;
   }
+
+  /// The derived series over the values of `names` (the held series, for computing them anew).
+  bind(names) { return new DerivedBinding(names, this.derived); }
 
   /// A wire sample [t, v1..vn] → [t, calibrated v1..vn, derived...] (the same array each
   /// call: store it before the next). Missing values are NaN, so is a derived series using one.
   row(sample) {
-    const out = this.scratch, n = this.sourceNames.length, vars = this.vars;
+    const out = this.scratch, slots = this.live.slots, n = this.sourceNames.length;
     out[0] = sample[0];
-    for (let k = 1; k <= n; k++) {
-      const v = sample[k];
-      const c = typeof v === "number" ? v * this.scale[k] + this.offset[k] : NaN;
-      out[k] = c;
-      vars[this.sourceNames[k - 1]] = c;
+    for (let k = 0; k < n; k++) {
+      const v = sample[k + 1];
+      slots[k] = typeof v === "number" ? v * this.scale[k] + this.offset[k] : NaN;
     }
-    for (let d = 0; d < this.derived.length; d++) {
-      const v = this.derived[d].evaluate(vars);
-      out[n + 1 + d] = v;
-      vars[this.derived[d].name] = v;
-    }
-    return out;
-  }
-
-  /// The derived values of one held row, from its calibrated values by name (`valueOf(name)`).
-  derive(valueOf, out) {
-    const vars = this.vars;
-    for (const name of this.sourceNames) vars[name] = valueOf(name);
-    for (let d = 0; d < this.derived.length; d++) {
-      const v = this.derived[d].evaluate(vars);
-      vars[this.derived[d].name] = v;
-      out[d] = v;
-    }
+    this.live.evaluate();
+    for (let k = 0; k < slots.length; k++) out[k + 1] = slots[k];
     return out;
   }
 }

@@ -53,7 +53,10 @@ function formatValue(v, step) {
 }
 /** A level as typed: 4 significant digits. */
 function roundLevel(v) { return Number(v.toPrecision(4)); }
-function positive(text, fallback) { const v = Number(text); return text !== null && text !== "" && Number.isFinite(v) && v >= 0 ? v : fallback; }
+// A sweep or holdoff longer than the 10 minutes the page holds could never be captured (and
+// would keep every sample fed).
+const MAX_MS = 600000;
+function positive(text, fallback) { const v = Number(text); return text !== null && text !== "" && Number.isFinite(v) && v >= 0 ? Math.min(v, MAX_MS) : fallback; }
 
 export function createTriggerView(host) {
   const box = host.container;
@@ -101,12 +104,14 @@ export function createTriggerView(host) {
   function save(key, value, fallback) { host.save(key, value === fallback || value === null ? null : value); }
 
   function syncControls() {
-    controls.edge.value = settings.edge;
-    controls.mode.value = settings.mode;
-    controls.pre.value = settings.pre;
-    controls.span.value = String(settings.span);
-    controls.holdoff.value = String(settings.holdoff);
-    if (document.activeElement !== controls.level) controls.level.value = level() === null ? "" : String(level());
+    // A field being typed in keeps what is typed until it is changed.
+    const put = (control, value) => { if (document.activeElement !== control) control.value = value; };
+    put(controls.edge, settings.edge);
+    put(controls.mode, settings.mode);
+    put(controls.pre, settings.pre);
+    put(controls.span, String(settings.span));
+    put(controls.holdoff, String(settings.holdoff));
+    put(controls.level, level() === null ? "" : String(level()));
     controls.level.placeholder = autoLevel === null ? "mid-range" : String(autoLevel);
     controls.rearm.hidden = settings.mode !== "single";
   }
@@ -233,8 +238,8 @@ export function createTriggerView(host) {
     if (!capture) return "armed · waiting for samples of " + settings.source;
     const n = capture.triggers, count = n + (n === 1 ? " trigger" : " triggers");
     const last = capture.lastTriggerTime !== null ? "triggered at " + clock(capture.lastTriggerTime) : null;
-    const report = capture.report();
-    const every = report.interval !== null && capture.state !== "stopped" ? " · every\u00a0" + report.interval.toFixed(1) + "\u00a0ms" : "";
+    const times = capture.triggerTimes, interval = times.length > 1 ? times[times.length - 1] - times[times.length - 2] : null;
+    const every = interval !== null && capture.state !== "stopped" ? " · every\u00a0" + interval.toFixed(1) + "\u00a0ms" : "";
     switch (capture.state) {
       case "triggered": return last + " · " + count + every;
       case "auto": return "auto (no trigger)" + (last ? " · last " + last : "") + " · " + count;
@@ -275,7 +280,7 @@ export function createTriggerView(host) {
     const far = lvl !== null && lo <= hi && (lvl > hi + (hi - lo) || lvl < lo - (hi - lo));
     if (lvl !== null && !far) { lo = Math.min(lo, lvl); hi = Math.max(hi, lvl); }
     if (!(lo <= hi)) { lo = 0; hi = 1; }
-    if (hi - lo < 1e-9 * Math.max(1, Math.abs(hi))) { lo -= 0.5; hi += 0.5; }
+    if (hi - lo < 1e-9 * Math.max(1, Math.abs(hi))) { const half = 0.5 * Math.max(1, Math.abs(hi) * 1e-6); lo -= half; hi += half; }
     const padding = (hi - lo) * 0.06;
     lo -= padding; hi += padding;
     ctx.font = font + "px system-ui, sans-serif";
@@ -283,7 +288,9 @@ export function createTriggerView(host) {
     const plotH = Math.max(40, size.height - top - bottom);
     const ys = niceStep(hi - lo, Math.max(2, Math.floor(plotH / 36)));
     const yTicks = [];
-    for (let v = Math.ceil(lo / ys) * ys; v <= hi + ys * 1e-9; v += ys) yTicks.push(v);
+    // By index, not by adding the step: near 1e17 a step below half an ulp would never move v.
+    const firstTick = Math.ceil(lo / ys);
+    for (let k = 0; k < 200; k++) { const v = (firstTick + k) * ys; if (v > hi + ys * 1e-9) break; yTicks.push(v); }
     const left = Math.ceil(8 + Math.max(20, ...yTicks.map((v) => ctx.measureText(formatValue(v, ys)).width)));
     const plotW = Math.max(40, size.width - left - right);
     const px = (t) => left + (t - x0) / (x1 - x0) * plotW;
@@ -429,6 +436,9 @@ export function createTriggerView(host) {
     show() { shown = true; if (capture && capture.state !== "stopped") restart(); dirty = true; update(true); },
     hide() { shown = false; },
     update() { update(false); },
+    /// The page's values changed (a calibration, a derived series): the capture starts over
+    /// from the new values, and an automatic level is found anew.
+    valuesChanged() { autoLevel = null; if (capture) { restart(); dirty = true; } if (shown) update(true); },
     state() {
       const base = { source: settings.source, level: level(), edge: settings.edge, mode: settings.mode, state: "armed",
                      triggers: 0, lastTriggerTime: null, sweep: null };

@@ -98,3 +98,63 @@ test("history buckets are calibrated like samples; a negative scale swaps min an
   assert.deepEqual(Array.from(result.mean[0]), [-3, -5]);
   assert.deepEqual(Array.from(result.min[1]), [10, 20], "b untouched");
 });
+
+test("a derived series uses only the board's series and those defined before it: no loop, no lag", () => {
+  const t = new SeriesTransform();
+  t.prepare(["x"]);
+  assert.deepEqual(t.define("b = x * 2"), { name: "b" });
+  assert.deepEqual(t.define("a = b + 1"), { name: "a" });
+  assert.match(t.define("b = a * 2").error, /uses 'a', defined after it/, "a loop through a later series");
+  assert.match(t.define("c = c + 1").error, /from itself/);
+  assert.deepEqual(t.row([0, 1]), [0, 1, 2, 3]);
+  assert.deepEqual(t.row([1, 2]), [1, 2, 4, 5], "no value from the row before");
+  // From an address before the board is known: a forward use is refused, not evaluated late.
+  const q = SeriesTransform.fromQuery(new URLSearchParams([["expr", "a = b + 1"], ["expr", "b = x * 2"]]));
+  assert.deepEqual(q.derivedNames, ["a"]);
+  assert.match(q.errors[0], /'a', defined before it, already uses 'b'/);
+  // Taking one away takes those that use it.
+  assert.deepEqual(t.remove("b").sort(), ["a", "b"]);
+  assert.deepEqual(t.derivedNames, []);
+});
+
+test("a series that is no longer sent reads as no value, never as its last value", () => {
+  const t = new SeriesTransform();
+  t.prepare(["x", "y"]);
+  t.define("d = x * 2");
+  assert.equal(t.row([0, 102, 1])[3], 204);
+  t.prepare(["y", "z"]);
+  const row = t.row([1, 5, 6]);
+  assert.ok(Number.isNaN(row[3]), "x is gone: d has no value (was " + row[3] + ")");
+  // Over the held series (x still held from the earlier stream) it is computed from them.
+  const binding = t.bind(["y", "z", "x"]);
+  binding.slots.set([5, 6, 105]);
+  assert.equal(binding.evaluate()[3], 210);
+});
+
+test("a name the page still holds from an earlier stream is not taken by a derived series", () => {
+  const t = new SeriesTransform();
+  t.prepare(["y", "z"]);
+  assert.match(t.define("x = y * 3", ["x", "y", "z"]).error, /already a series/);
+  assert.deepEqual(t.define("w = x + y", ["x", "y", "z"]), { name: "w" }, "and may be used");
+});
+
+test("what the address cannot hold is refused or mended, never thrown", () => {
+  const t = SeriesTransform.fromQuery(new URLSearchParams("cal=x%25:2:0;y:3:0:g"));
+  assert.equal(t.calibrationOf("y").scale, 3);
+  assert.match(t.errors[0], /'%'/);
+  t.prepare(["y"]);
+  t.setCalibration("y", { scale: 2, offset: 0, unit: "abcdefghijklmno\u{1F600}xyz" });
+  assert.equal(t.unitOf("y"), "abcdefghijklmno\u{1F600}", "16 characters, the pair kept whole");
+  const out = new URLSearchParams();
+  assert.doesNotThrow(() => t.toQuery(out));
+  assert.equal(SeriesTransform.fromQuery(out).unitOf("y"), "abcdefghijklmno\u{1F600}");
+});
+
+test("clearing calibrations clears those of series no longer sent too", () => {
+  const t = SeriesTransform.fromQuery(new URLSearchParams("cal=old:2:0:g;x:3:0:V"));
+  t.prepare(["x"]);
+  assert.deepEqual(t.clearCalibrations().sort(), ["old", "x"]);
+  const out = new URLSearchParams();
+  t.toQuery(out);
+  assert.equal(out.toString(), "");
+});

@@ -194,3 +194,15 @@ test("changing the mode keeps the capture: to single re-arms, from single goes o
   assert.equal(free.state, "armed");
   assert.equal(free.sweep, null);
 });
+
+test("a source that goes quiet while other series go on does not make the capture keep every sample", () => {
+  const capture = new TriggerCapture({ source: "a", level: 0.5, mode: "normal", span: 1000, pre: 250 });
+  const chunk = 1000;
+  for (let c = 0; c < 120; c++) {
+    const times = Float64Array.from({ length: chunk }, (_, k) => c * chunk + k);
+    const a = Float64Array.from(times, (t) => (t < 2000 ? (t % 100 < 50 ? 0 : 1) : NaN));
+    capture.feed(times, new Map([["a", a], ["b", Float64Array.from(times, (t) => t % 7)]]));
+  }
+  assert.ok(capture.times.length < 20000, "held " + capture.times.length + " of 120 000");
+  assert.ok(capture.triggers > 0);
+});
