@@ -1,9 +1,556 @@
-// The spectrum view (issue 21): being written; until then it says so. See graph.js's viewHost
-// for what a view may use of the page.
+// The spectrum view (issue 21, item 4): the amplitude spectrum of the visible range, one line
+// a shown series, with its strongest peaks, the sample rate measured from the time stamps and
+// its jitter. The arithmetic is `analyseSpectrum` (no DOM: node tests call it); the view reads
+// the page only through graph.js's viewHost and keeps its settings in the address.
+import { spectrum, peaks, decibels, WINDOW_NAMES, MAX_SIZE } from "../maths/fft.js";
+import { sampleTiming, resampleUniform } from "../maths/timing.js";
+
+/// Fewer samples than this say "too few samples" instead of a spectrum.
+export const MIN_SAMPLES = 16;
+/// Jitter (std of the intervals) above this fraction of the period resamples onto a grid.
+export const JITTER_LIMIT = 0.01;
+/// An interval longer than this many median intervals is a gap: samples are missing there.
+const GAP_FACTOR = 1.5;
+/// Peaks weaker than this fraction of the strongest (−60 dB) are not marked.
+const PEAK_FLOOR = 1e-3;
+/// Half the main lobe of each window, in resolution bins: a weaker local maximum within three
+/// times this of a stronger peak is that peak's side lobe or skirt, not a peak of its own.
+const LOBE = { rectangular: 1, hann: 2, "blackman-harris": 4, "flat-top": 5 };
+
+export const DEFAULTS = Object.freeze({ window: "hann", size: "auto", welch: false, db: false, peaks: 3 });
+export const SIZES = [];
+for (let n = 64; n <= MAX_SIZE; n *= 2) SIZES.push(n);
+
+/// The view's settings from its address keys (`fftwin`, `fftsize`, `welch`, `db`); anything
+/// unknown falls back to the default.
+export function readSettings(param) {
+  const win = param("fftwin"), size = param("fftsize");
+  return {
+    window: WINDOW_NAMES.includes(win) ? win : DEFAULTS.window,
+    size: SIZES.includes(Number(size)) ? Number(size) : "auto",
+    welch: param("welch") === "1",
+    db: param("db") === "1",
+    peaks: DEFAULTS.peaks,
+  };
+}
+
+function nextPowerOfTwo(n) { let p = 1; while (p < n) p *= 2; return p; }
+function previousPowerOfTwo(n) { let p = 1; while (p * 2 <= n) p *= 2; return p; }
+
+/**
+ * The FFT size for `count` uniform samples. "auto": the next power of two of the samples (zero
+ * padded), or with Welch the largest power of two within a quarter of them (7 to 15
+ * half-overlapping segments); never above 65 536 nor below 16.
+ */
+export function chooseSize(count, setting, welch) {
+  if (setting !== "auto" && Number(setting) > 0) return Math.min(MAX_SIZE, nextPowerOfTwo(Number(setting)));
+  const n = welch ? previousPowerOfTwo(Math.max(MIN_SAMPLES, count / 4)) : nextPowerOfTwo(Math.max(MIN_SAMPLES, count));
+  return Math.min(MAX_SIZE, Math.max(MIN_SAMPLES, n));
+}
+
+/** The median of up to 8 192 of the intervals (evenly picked): the spacing of the samples. */
+function medianInterval(times) {
+  const n = times.length - 1, take = Math.min(n, 8192), picked = new Float64Array(take);
+  for (let i = 0; i < take; i++) {
+    const k = take === n ? i : Math.floor(i * n / take);
+    picked[i] = times[k + 1] - times[k];
+  }
+  picked.sort();
+  return picked[take >> 1];
+}
+
+/**
+ * Rate and jitter from the time stamps (ms, ascending), as `sampleTiming` measures them, but
+ * over the intervals that are not gaps: an interval over 1.5 median intervals is a gap,
+ * and `missing` counts the samples it lacks.
+ * @returns {{rate: number, period: number, jitter: number, missing: number, gaps: number}}
+ */
+export function measureTiming(times) {
+  if (times.length < 3) return { ...sampleTiming(times), missing: 0, gaps: 0 };
+  const median = medianInterval(times);
+  if (!(median > 0)) return { ...sampleTiming(times), missing: 0, gaps: 0 };
+  let gaps = 0, missing = 0, sum = 0, count = 0;
+  const limit = GAP_FACTOR * median;
+  for (let i = 1; i < times.length; i++) {
+    const d = times[i] - times[i - 1];
+    if (d > limit) { gaps++; missing += Math.max(1, Math.round(d / median) - 1); } else { sum += d; count++; }
+  }
+  if (!gaps) return { ...sampleTiming(times), missing: 0, gaps: 0 };
+  const period = sum / count;
+  let square = 0;
+  for (let i = 1; i < times.length; i++) {
+    const d = times[i] - times[i - 1];
+    if (d <= limit) square += (d - period) * (d - period);
+  }
+  return { rate: 1000 / period, period, jitter: count > 1 ? Math.sqrt(square / (count - 1)) : 0, missing, gaps };
+}
+
+/**
+ * The spectrum of each named series of `samples` (`{times, values: Map(name → values)}`, as
+ * the view host's `samples()` gives them; NaN = no value).
+ *
+ * A series' samples without a value are left out (they count as missing). The rate and jitter
+ * are measured from the time stamps of the rest; when the jitter is over 1 % of the period,
+ * or samples are missing, the values are first resampled onto a uniform grid at the measured
+ * rate (linear interpolation). Then the window, the size (zero padding) or Welch segments,
+ * and the strongest peaks (interpolated between bins by fft.js's `peaks`).
+ *
+ * @returns {Object<string, object>} name → `{samples, rate, period, jitter, missing,
+ *   resampled, size, segment, segments, used, binHz, window, amplitude, peaks: [{hz,
+ *   amplitude}]}`, or `{samples, note: "too few samples", peaks: []}`
+ */
+export function analyseSpectrum(samples, names, options = {}) {
+  const settings = { ...DEFAULTS, ...options };
+  const out = {};
+  const times = samples.times;
+  for (const name of names) {
+    const values = samples.values.get(name);
+    if (!values) continue;
+    let count = 0;
+    for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]) && Number.isFinite(times[i])) count++;
+    if (count < MIN_SAMPLES) {
+      out[name] = { samples: count, note: "too few samples", peaks: [], window: settings.window, size: 0, resampled: false };
+      continue;
+    }
+    // The samples with a value: their own times.
+    const t = new Float64Array(count), v = new Float64Array(count);
+    for (let i = 0, j = 0; i < values.length; i++) {
+      if (Number.isFinite(values[i]) && Number.isFinite(times[i])) { t[j] = times[i]; v[j] = values[i]; j++; }
+    }
+    const timing = measureTiming(t);
+    // A sample without a value leaves a gap in the series' own time stamps: counted there.
+    const missing = timing.missing;
+    if (!(timing.rate > 0) || !Number.isFinite(timing.rate)) {
+      out[name] = { samples: count, note: "no sample rate (equal time stamps)", peaks: [], window: settings.window, size: 0, resampled: false };
+      continue;
+    }
+    const resampled = timing.jitter > JITTER_LIMIT * timing.period || missing > 0;
+    const uniform = resampled ? resampleUniform(t, v, timing.period) : v;
+    const size = chooseSize(uniform.length, settings.size, settings.welch);
+    const result = spectrum(uniform, timing.rate, { size, window: settings.window, welch: settings.welch });
+    const used = settings.welch ? Math.min(uniform.length, result.segment + (result.segments - 1) * Math.max(1, result.segment >> 1)) : result.segment;
+    out[name] = {
+      samples: count, rate: timing.rate, period: timing.period, jitter: timing.jitter, missing, resampled,
+      grid: uniform.length, size: result.size, segment: result.segment, segments: result.segments, used,
+      binHz: result.binHz, window: settings.window, amplitude: result.amplitude,
+      peaks: strongestPeaks(result, settings.peaks),
+    };
+  }
+  return out;
+}
+
+/**
+ * The `count` strongest peaks, each apart from every stronger one by more than the window's
+ * skirt (so a strong tone's side lobes are not listed as peaks), and at least −60 dB from the
+ * strongest; frequency and amplitude as fft.js's `peaks` interpolates them.
+ */
+function strongestPeaks(result, count) {
+  const a = result.amplitude, candidates = [];
+  for (let k = 1; k < a.length - 1; k++) if (a[k] > a[k - 1] && a[k] >= a[k + 1] && a[k] > 0) candidates.push(k);
+  candidates.sort((p, q) => a[q] - a[p]);
+  const guard = 3 * (LOBE[result.window] || 2) * result.size / result.segment;
+  const chosen = [];
+  for (const k of candidates) {
+    if (chosen.length >= count || a[k] < PEAK_FLOOR * a[candidates[0]]) break;
+    if (chosen.every((c) => Math.abs(c - k) > guard)) chosen.push(k);
+  }
+  // fft.js's peaks() over the chosen bins and their neighbours only.
+  const masked = new Float64Array(a.length);
+  for (const k of chosen) { masked[k - 1] = a[k - 1]; masked[k] = a[k]; masked[k + 1] = a[k + 1]; }
+  return peaks({ ...result, amplitude: masked }, chosen.length).map((p) => ({ hz: p.hz, amplitude: p.amplitude }));
+}
+
+/** What `window.sensorbridge.spectrum` shows: plain JSON, no NaN, no arrays of bins. */
+export function spectrumState(results) {
+  const state = {};
+  for (const [name, r] of Object.entries(results)) {
+    if (r.note) { state[name] = { samples: r.samples, note: r.note, peaks: [], window: r.window, size: 0, resampled: false }; continue; }
+    state[name] = {
+      rate: r.rate, jitter: r.jitter, peaks: r.peaks.map((p) => ({ hz: p.hz, amplitude: p.amplitude })),
+      window: r.window, size: r.size, resampled: r.resampled, samples: r.samples, missing: r.missing,
+      segments: r.segments, binHz: r.binHz,
+    };
+  }
+  return state;
+}
+
+// ---- Text ----
+
+const WINDOW_LABELS = { rectangular: "rectangular", hann: "Hann", "blackman-harris": "Blackman-Harris", "flat-top": "flat-top" };
+
+/** Digits for a frequency: a tenth of a bin (the peaks are interpolated), 0 to 4. */
+export function formatHz(hz, binHz) {
+  const digits = Math.max(0, Math.min(4, Math.ceil(-Math.log10(binHz > 0 ? binHz / 10 : 0.01))));
+  return hz.toFixed(digits) + " Hz";
+}
+/** An amplitude with 4 significant digits (exponent when tiny or huge), or in dB. */
+export function formatAmplitude(a, db) {
+  if (db) return (a > 0 ? (20 * Math.log10(a)).toFixed(1) : "−∞") + " dB";
+  if (a === 0) return "0";
+  if (Math.abs(a) >= 1e5 || Math.abs(a) < 1e-3) return a.toExponential(2);
+  return a.toPrecision(4);
+}
+function formatRate(rate) { return (rate >= 100 ? rate.toFixed(1) : rate >= 10 ? rate.toFixed(2) : rate.toFixed(3)) + " Hz"; }
+function formatJitter(jitter, period) {
+  const ms = jitter >= 1 ? jitter.toFixed(1) : jitter >= 0.01 ? jitter.toFixed(2) : jitter.toExponential(1);
+  return ms + " ms (" + (100 * jitter / period).toFixed(1) + " %)";
+}
+function withSpaces(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, " "); }
+
+function niceStep(span, count) {
+  const raw = span / Math.max(1, count);
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const unit = raw / power;
+  return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
+}
+function tickText(v, step) { return v.toFixed(Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)))); }
+
+// ---- Drawing ----
+
+const TOP = 22, BOTTOM = 34, RIGHT = 14;
+
+/**
+ * Draws the spectra on the canvas (CSS pixels: its box). Returns the layout: the axes'
+ * ranges and every text drawn with its box, for tests.
+ */
+function drawSpectrum(canvas, results, series, settings, colors, message) {
+  const dpr = window.devicePixelRatio || 1;
+  const rect = canvas.getBoundingClientRect();
+  const width = Math.max(200, Math.round(rect.width)), height = Math.max(150, Math.round(rect.height));
+  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = colors.panel;
+  ctx.fillRect(0, 0, width, height);
+  const layout = { width, height, labels: [], lines: 0 };
+  const placed = layout.labels;
+  const font = (size, weight) => { ctx.font = (weight ? weight + " " : "") + size + "px system-ui, sans-serif"; return size; };
+  const free = (r) => placed.every((l) => r.x + r.w + 2 <= l.x || l.x + l.w + 2 <= r.x || r.y + r.h <= l.y || l.y + l.h <= r.y);
+  const text = (kind, s, x, cy, align, size) => {
+    const w = Math.ceil(ctx.measureText(s).width), h = size + 2;
+    let left = align === "right" ? x - w : align === "center" ? x - w / 2 : x;
+    left = Math.max(1, Math.min(width - 1 - w, left));
+    const r = { kind, text: s, x: left, y: Math.max(0, Math.min(height - h, cy - h / 2)), w, h };
+    return r;
+  };
+  const put = (r, color, backing) => {
+    if (backing) { ctx.globalAlpha = 0.85; ctx.fillStyle = backing; ctx.fillRect(r.x - 2, r.y, r.w + 4, r.h); ctx.globalAlpha = 1; }
+    ctx.fillStyle = color;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    ctx.fillText(r.text, r.x, r.y + r.h / 2 + 0.5);
+    placed.push(r);
+  };
+
+  const shown = series.filter((s) => results[s.name] && !results[s.name].note);
+  if (!shown.length) {
+    font(14);
+    put(text("message", message || "too few samples", width / 2, height / 2, "center", 14), colors.muted);
+    layout.message = message || "too few samples";
+    return layout;
+  }
+
+  // The ranges: 0 to the highest Nyquist frequency; 0 to the top (linear) or 100 dB under it.
+  const nyquist = Math.max(...shown.map((s) => results[s.name].rate / 2));
+  const db = settings.db;
+  let top = -Infinity, bottom = Infinity;
+  const curves = shown.map((s) => {
+    const r = results[s.name];
+    const amplitude = db ? decibels(r.amplitude) : r.amplitude;
+    for (let k = 1; k < amplitude.length; k++) {
+      const a = amplitude[k];
+      if (Number.isFinite(a)) { if (a > top) top = a; if (a < bottom) bottom = a; }
+    }
+    return { s, r, amplitude };
+  });
+  let y0, y1;
+  if (db) {
+    if (!Number.isFinite(top)) { top = 0; bottom = -20; }
+    y1 = Math.ceil((top + 3) / 10) * 10;
+    y0 = Math.max(Math.floor(bottom / 10) * 10, y1 - 120);
+    if (y1 - y0 < 20) y0 = y1 - 20;
+  } else {
+    y0 = 0;
+    y1 = top > 0 ? top * 1.12 : 1;
+  }
+  const fontSize = font(width < 500 ? 11 : 12);
+  const ystep = niceStep(y1 - y0, Math.max(2, Math.floor((height - TOP - BOTTOM) / 40)));
+  if (!db) y1 = Math.ceil(y1 / ystep - 1e-9) * ystep;
+  const yticks = [];
+  for (let v = Math.ceil(y0 / ystep - 1e-9) * ystep; v <= y1 + ystep * 1e-9; v += ystep) yticks.push(Math.abs(v) < ystep * 1e-9 ? 0 : v);
+  const ytexts = yticks.map((v) => tickText(v, ystep));
+  const left = Math.ceil(Math.max(...ytexts.map((s) => ctx.measureText(s).width), 20)) + 10;
+  const plotW = Math.max(40, width - left - RIGHT), plotH = Math.max(40, height - TOP - BOTTOM);
+  const xstep = niceStep(nyquist, Math.max(2, Math.floor(plotW / (width < 500 ? 60 : 80))));
+  const x = (hz) => left + hz / nyquist * plotW;
+  const y = (v) => TOP + plotH - (v - y0) / (y1 - y0) * plotH;
+  layout.x = { from: 0, to: nyquist, step: xstep, left, width: plotW };
+  layout.y = { from: y0, to: y1, step: ystep, top: TOP, height: plotH, db };
+
+  // The grid, under the data.
+  ctx.strokeStyle = colors.grid;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  const xticks = [];
+  for (let hz = 0; hz <= nyquist + xstep * 1e-9; hz += xstep) xticks.push(hz);
+  for (const hz of xticks) { const px = Math.round(x(hz)) + 0.5; ctx.moveTo(px, TOP); ctx.lineTo(px, TOP + plotH); }
+  for (const v of yticks) { const py = Math.round(y(v)) + 0.5; ctx.moveTo(left, py); ctx.lineTo(left + plotW, py); }
+  ctx.stroke();
+
+  // The lines: each pixel column's bins drawn from their least to their greatest.
+  ctx.save();
+  ctx.beginPath(); ctx.rect(left, TOP, plotW, plotH); ctx.clip();
+  ctx.lineWidth = 1.25;
+  ctx.lineJoin = "round";
+  for (const c of curves) {
+    const a = c.amplitude, binHz = c.r.binHz, floor = y0 - (y1 - y0);
+    ctx.strokeStyle = c.s.color;
+    ctx.beginPath();
+    let column = -1, lo = Infinity, hi = -Infinity, first = true;
+    const flush = () => {
+      if (column < 0) return;
+      const px = left + column + 0.5;
+      if (first) { ctx.moveTo(px, y(hi)); first = false; } else ctx.lineTo(px, y(hi));
+      if (lo !== hi) ctx.lineTo(px, y(lo));
+    };
+    for (let k = 0; k < a.length; k++) {
+      const v = Number.isFinite(a[k]) ? Math.max(a[k], floor) : floor;
+      const col = Math.floor(x(k * binHz) - left);
+      if (col !== column) { flush(); column = col; lo = v; hi = v; } else { if (v < lo) lo = v; if (v > hi) hi = v; }
+    }
+    flush();
+    ctx.stroke();
+    layout.lines++;
+  }
+  ctx.restore();
+  ctx.strokeStyle = colors.axis;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left + 0.5, TOP + 0.5, plotW, plotH);
+
+  // Axis labels: amplitude on the left, Hz under the plot, each axis named.
+  font(fontSize);
+  yticks.forEach((v, i) => {
+    const r = text("y", ytexts[i], left - 6, y(v), "right", fontSize);
+    if (free(r)) put(r, colors.muted);
+  });
+  for (const hz of xticks) {
+    const r = text("x", tickText(hz, xstep), x(hz), TOP + plotH + 4 + fontSize / 2 + 1, "center", fontSize);
+    if (free(r)) put(r, colors.muted);
+  }
+  const units = [...new Set(shown.map((s) => s.unit).filter(Boolean))];
+  const unitText = units.length === 1 ? units[0] : "";
+  put(text("title", "frequency (Hz)", left + plotW, height - fontSize / 2 - 2, "right", fontSize), colors.muted);
+  const yTitle = db ? "dB re 1" + (unitText ? " " + unitText : "") : "amplitude" + (unitText ? " (" + unitText + ")" : "");
+  const titleBox = text("title", yTitle, 2, TOP / 2, "left", fontSize);
+  if (free(titleBox)) put(titleBox, colors.muted);
+
+  // The peaks: a marker each, and its frequency and amplitude where there is room.
+  font(fontSize, 600);
+  for (const c of curves) {
+    for (const p of c.r.peaks) {
+      const value = db ? 20 * Math.log10(p.amplitude) : p.amplitude;
+      if (!Number.isFinite(value)) continue;
+      const px = x(p.hz), py = Math.max(TOP, Math.min(TOP + plotH, y(value)));
+      ctx.fillStyle = c.s.color;
+      ctx.beginPath(); ctx.moveTo(px, py - 2); ctx.lineTo(px - 4, py - 9); ctx.lineTo(px + 4, py - 9); ctx.closePath(); ctx.fill();
+      const label = formatHz(p.hz, c.r.binHz) + "  " + formatAmplitude(p.amplitude, db);
+      const tries = [[px + 7, py - 12, "left"], [px - 7, py - 12, "right"], [px + 7, py + 8, "left"], [px - 7, py + 8, "right"],
+                     [px, py - 24, "center"], [px + 7, py - 26, "left"], [px - 7, py - 26, "right"]];
+      for (const [tx, ty, align] of tries) {
+        const r = text("peak", label, tx, ty, align, fontSize);
+        if (r.y >= TOP && r.y + r.h <= TOP + plotH && r.x >= left && r.x + r.w <= left + plotW && free(r)) {
+          r.series = c.s.name; r.hz = p.hz;
+          put(r, c.s.color, colors.panel);
+          break;
+        }
+      }
+    }
+  }
+  return layout;
+}
+
+// ---- The view ----
+
+/**
+ * @param host graph.js's viewHost: container, param, save, series, range, samples, theme,
+ *   live, requestDraw
+ */
 export function createSpectrumView(host) {
-  const note = document.createElement("p");
-  note.className = "view-note";
-  note.textContent = "The spectrum view is not built yet.";
-  host.container.appendChild(note);
-  return { show() {}, hide() {}, update() {}, state() { return null; } };
+  const settings = readSettings(host.param);
+  const doc = host.container.ownerDocument;
+  const make = (tag, className, text) => {
+    const e = doc.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+
+  // Controls.
+  const controls = make("div", "controls");
+  const select = (label, id, options, value, title) => {
+    const wrap = make("label", null, label + " ");
+    const s = make("select");
+    s.id = id;
+    s.title = title;
+    for (const [v, t] of options) { const o = make("option", null, t); o.value = v; s.appendChild(o); }
+    s.value = value;
+    wrap.appendChild(s);
+    controls.appendChild(wrap);
+    return s;
+  };
+  const windowSelect = select("Window", "fft-window", WINDOW_NAMES.map((n) => [n, WINDOW_LABELS[n] || n]), settings.window,
+                              "The window: Hann for most, flat-top for exact amplitudes, Blackman-Harris for weak tones beside strong ones");
+  const sizeSelect = select("Size", "fft-size", [["auto", "auto"]].concat(SIZES.map((n) => [String(n), withSpaces(n)])), String(settings.size),
+                            "FFT points; fewer samples are zero-padded (auto: the next power of two of the samples)");
+  const welchSelect = select("Averaging", "fft-welch", [["0", "off"], ["1", "Welch"]], settings.welch ? "1" : "0",
+                             "Welch: the average of half-overlapping segments (less noise, coarser bins)");
+  const dbSelect = select("Amplitude", "fft-db", [["0", "linear"], ["1", "dB"]], settings.db ? "1" : "0", "Amplitude axis: linear or dB");
+  const info = make("span", "spectrum-info");
+  info.setAttribute("role", "status");
+  controls.appendChild(info);
+
+  const canvas = make("canvas", "spectrum-plot");
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", "Amplitude spectrum of the visible range");
+  const note = make("p", "view-note spectrum-note");
+  note.hidden = true;
+  const tableBox = make("div", "spectrum-table");
+  const table = make("table");
+  const caption = make("caption", null, "Spectrum of the visible range");
+  const head = make("thead"), headRow = make("tr");
+  for (const h of ["series", "rate", "jitter", "samples", "peaks"]) { const th = make("th", null, h); th.scope = "col"; headRow.appendChild(th); }
+  head.appendChild(headRow);
+  const body = make("tbody");
+  table.append(caption, head, body);
+  tableBox.appendChild(table);
+  host.container.append(controls, canvas, note, tableBox);
+
+  let shown = false, results = {}, series = [], lastKey = "", computedAt = -Infinity, cost = 0, timer = null;
+  let drawnKey = "", message = "", layout = null;
+
+  function save() {
+    host.save("fftwin", settings.window === DEFAULTS.window ? "" : settings.window);
+    host.save("fftsize", settings.size === "auto" ? "" : settings.size);
+    host.save("welch", settings.welch ? "1" : "");
+    host.save("db", settings.db ? "1" : "");
+  }
+  function changed() {
+    settings.window = windowSelect.value;
+    settings.size = sizeSelect.value === "auto" ? "auto" : Number(sizeSelect.value);
+    settings.welch = welchSelect.value === "1";
+    settings.db = dbSelect.value === "1";
+    save();
+    compute();
+  }
+  for (const s of [windowSelect, sizeSelect, welchSelect, dbSelect]) s.addEventListener("change", changed);
+
+  function settingsKey() { return [settings.window, settings.size, settings.welch].join(","); }
+
+  /// The samples to analyse: without Welch only the newest FFT-size of them are used, so
+  /// only those (and a margin) are read from the page.
+  function read(range, names) {
+    let t0 = range.t0;
+    if (!settings.welch) {
+      const times = host.samples(range.t0, range.t1, []).times;
+      const limit = settings.size === "auto" ? MAX_SIZE : settings.size;
+      const keep = Math.ceil(limit * 1.1) + 16;
+      if (times.length > keep) t0 = times[times.length - keep];
+    }
+    return host.samples(t0, range.t1, names);
+  }
+
+  function compute() {
+    if (timer) { clearTimeout(timer); timer = null; }
+    if (!shown) return;
+    const started = performance.now();
+    const range = host.range();
+    series = host.series();
+    const names = series.map((s) => s.name);
+    lastKey = keyOf(range, names);
+    results = names.length && range.t1 > range.t0 ? analyseSpectrum(read(range, names), names, settings) : {};
+    const counted = Object.values(results);
+    message = !names.length ? "no series shown" : !counted.length ? "no samples in the visible range"
+      : counted.every((r) => r.note) ? counted[0].note === "too few samples" ? "too few samples (" + Math.max(...counted.map((r) => r.samples)) + ", at least " + MIN_SAMPLES + ")" : counted[0].note : "";
+    render();
+    computedAt = performance.now();
+    cost = computedAt - started;
+  }
+
+  function keyOf(range, names) { return [settingsKey(), names.join("\u0001"), range.t0, range.t1].join("|"); }
+
+  function render() {
+    const colors = host.theme();
+    layout = drawSpectrum(canvas, results, series, settings, colors, message);
+    const rect = canvas.getBoundingClientRect();
+    drawnKey = [Math.round(rect.width), Math.round(rect.height), settings.db, JSON.stringify(colors)].join("|");
+    // The notes and the table.
+    const ok = series.filter((s) => results[s.name] && !results[s.name].note);
+    const resampled = ok.filter((s) => results[s.name].resampled);
+    const notes = [];
+    if (message) notes.push(message + ".");
+    if (resampled.length) {
+      notes.push("Resampled onto a uniform grid at the measured rate (linear interpolation) before the FFT, since " +
+        (resampled.some((s) => results[s.name].missing > 0) ? "samples are missing" : "the time stamps jitter by over 1 % of the period") +
+        ": " + resampled.map((s) => s.name).join(", ") + ".");
+    }
+    const few = series.filter((s) => results[s.name] && results[s.name].note);
+    if (few.length && ok.length) notes.push(few.map((s) => s.name + ": " + results[s.name].note + " (" + results[s.name].samples + ")").join("; ") + ".");
+    note.textContent = notes.join(" ");
+    note.hidden = !notes.length;
+    const first = ok.length ? results[ok[0].name] : null;
+    info.textContent = first ? (WINDOW_LABELS[settings.window] || settings.window) + ", " + withSpaces(first.size) + " points" +
+      (settings.welch ? ", " + first.segments + " segment" + (first.segments === 1 ? "" : "s") + " averaged" : first.segment < first.size ? ", zero-padded from " + withSpaces(first.segment) : "") +
+      ", bin " + formatHz(first.binHz, first.binHz / 10) +
+      (first.used < first.grid ? " (the newest " + withSpaces(first.used) + " of " + withSpaces(first.grid) + " samples)" : "") : "";
+    body.textContent = "";
+    for (const s of series) {
+      const r = results[s.name];
+      if (!r) continue;
+      const row = make("tr");
+      const name = make("th");
+      name.scope = "row";
+      const swatch = make("span", "spectrum-swatch");
+      swatch.style.background = s.color;
+      name.append(swatch, doc.createTextNode(s.name));
+      row.appendChild(name);
+      if (r.note) {
+        row.append(make("td", null, "–"), make("td", null, "–"), make("td", null, String(r.samples)), make("td", "spectrum-peaks", r.note));
+      } else {
+        const jitter = make("td", null, formatJitter(r.jitter, r.period) + (r.resampled ? " · resampled" : ""));
+        if (r.missing) jitter.textContent += " · " + withSpaces(r.missing) + " missing";
+        row.append(make("td", null, formatRate(r.rate)), jitter, make("td", null, withSpaces(r.samples)),
+                   make("td", "spectrum-peaks", r.peaks.map((p) => formatHz(p.hz, r.binHz) + " " + formatAmplitude(p.amplitude, settings.db)).join(", ") || "none"));
+      }
+      body.appendChild(row);
+    }
+    tableBox.hidden = !body.children.length;
+  }
+
+  return {
+    show() { shown = true; compute(); },
+    hide() { shown = false; if (timer) { clearTimeout(timer); timer = null; } },
+    /// After each draw of the page: recompute at most every max(250 ms, 5× the cost) while
+    /// live; when paused, at once when the range or the series changed (or, while a drag
+    /// moves it, once the last change has waited twice the cost); else redraw on a resize or
+    /// a theme change.
+    update() {
+      if (!shown) return;
+      const range = host.range(), names = host.series().map((s) => s.name);
+      if (keyOf(range, names) !== lastKey) {
+        const wait = (host.live ? Math.max(250, 5 * cost) : 2 * cost) - (performance.now() - computedAt);
+        if (wait <= 0) compute();
+        else if (!timer && !host.live) timer = setTimeout(compute, wait);
+        return;
+      }
+      const rect = canvas.getBoundingClientRect();
+      if ([Math.round(rect.width), Math.round(rect.height), settings.db, JSON.stringify(host.theme())].join("|") !== drawnKey) render();
+    },
+    state() { return spectrumState(results); },
+    /// For tests: the last drawn layout (axes, texts and their boxes) and the compute cost.
+    get layout() { return layout; },
+    get cost() { return cost; },
+  };
 }

@@ -1,0 +1,173 @@
+// The spectrum view's arithmetic (web/views/spectrum-view.js's analyseSpectrum), without a
+// DOM: samples as the view host gives them → rate, jitter, peaks. `node --test Tests/Web`.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { analyseSpectrum, spectrumState, measureTiming, chooseSize, readSettings, formatHz, formatAmplitude, MIN_SAMPLES } from "../../../web/views/spectrum-view.js";
+import { spectrum, peaks } from "../../../web/maths/fft.js";
+import { sampleTiming } from "../../../web/maths/timing.js";
+
+const close = (a, b, tolerance, what) => assert.ok(Math.abs(a - b) <= tolerance, `${what}: ${a} vs ${b} (±${tolerance})`);
+
+/** A seeded uniform random number in [-0.5, 0.5). */
+function random(seed = 7) {
+  let s = seed;
+  return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+}
+/** A normal deviate (Box-Muller) from two of those. */
+function gauss(r) { return Math.sqrt(-2 * Math.log(r() + 0.5 + 1e-12)) * Math.cos(2 * Math.PI * (r() + 0.5)); }
+
+/**
+ * Samples as the host gives them: times in ms from an epoch, each jittered by `jitter` ms
+ * (normal, std), the value the signal's at that (true) time; `tones` [[hz, amplitude]].
+ */
+function samples({ n = 4000, rate = 200, tones = [[12.5, 100]], offset = 500, jitter = 0, noise = 0, seed = 3, t0 = 1.7e12 }) {
+  const r = random(seed);
+  const times = new Float64Array(n), values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i * 1000 / rate + jitter * gauss(r);
+    times[i] = t0 + t;
+    let v = offset + noise * gauss(r);
+    for (const [hz, a] of tones) v += a * Math.sin(2 * Math.PI * hz * t / 1000 + 0.4);
+    values[i] = v;
+  }
+  return { times, values: new Map([["a", values]]) };
+}
+
+test("a 12.5 Hz sine of amplitude 100 at 200 samples/s, slightly jittered: peak within a bin, amplitude within 1 % (Hann)", () => {
+  const input = samples({ jitter: 0.01 });   // 0.2 % of the period: no resampling
+  const { a } = analyseSpectrum(input, ["a"], { window: "hann" });
+  close(a.rate, 200, 0.2, "rate measured from the time stamps");
+  close(a.jitter, 0.01 * Math.SQRT2, 0.002, "interval jitter (ms): √2 × the time stamps'");
+  assert.equal(a.resampled, false);
+  assert.equal(a.size, 4096, "auto: the next power of two of 4000 samples");
+  assert.equal(a.window, "hann");
+  close(a.peaks[0].hz, 12.5, a.binHz, "peak frequency");
+  close(a.peaks[0].amplitude, 100, 1, "peak amplitude (1 %)");
+  assert.ok(a.peaks.length <= 3);
+});
+
+test("the rate is measured, not assumed: 137 samples/s, and an odd frequency between bins, every window within its tolerance", () => {
+  for (const [window, tolerance] of [["hann", 0.01], ["blackman-harris", 0.01], ["flat-top", 0.01], ["rectangular", 0.15]]) {
+    const { a } = analyseSpectrum(samples({ n: 3000, rate: 137, tones: [[21.37, 3.5]], jitter: 0.02 }), ["a"], { window });
+    close(a.rate, 137, 0.05, window + " rate");
+    close(a.peaks[0].hz, 21.37, a.binHz, window + " peak");
+    close(a.peaks[0].amplitude, 3.5, 3.5 * tolerance, window + " amplitude");
+  }
+});
+
+test("jitter over 1 % of the period resamples onto a uniform grid; the peak stays right", () => {
+  const input = samples({ jitter: 0.5 });   // 10 % of the 5 ms period
+  const { a } = analyseSpectrum(input, ["a"], {});
+  assert.equal(a.resampled, true);
+  assert.equal(a.missing, 0);
+  close(a.jitter, 0.5 * Math.SQRT2, 0.05, "interval jitter: √2 × the time stamps'");
+  close(a.rate, 200, 0.2, "rate");
+  close(a.peaks[0].hz, 12.5, a.binHz, "peak frequency");
+  close(a.peaks[0].amplitude, 100, 1, "peak amplitude (1 %)");
+  // Just over the limit resamples, just under does not.
+  assert.equal(analyseSpectrum(samples({ jitter: 0.05 / Math.SQRT2 * 1.3 }), ["a"], {}).a.resampled, true);
+  assert.equal(analyseSpectrum(samples({ jitter: 0.05 / Math.SQRT2 * 0.7 }), ["a"], {}).a.resampled, false);
+});
+
+test("missing samples: resampled, so the frequency is right (taking the samples as uniform would not be)", () => {
+  const full = samples({ n: 4200 });
+  const keep = (i) => i < 1500 || i >= 1700;   // 200 samples (1 s) missing
+  const times = full.times.filter((_, i) => keep(i)), values = full.values.get("a").filter((_, i) => keep(i));
+  const { a } = analyseSpectrum({ times, values: new Map([["a", values]]) }, ["a"], {});
+  assert.equal(a.resampled, true);
+  assert.equal(a.missing, 200);
+  close(a.rate, 200, 0.01, "rate over the intervals that are not the gap");
+  close(a.peaks[0].hz, 12.5, a.binHz, "peak frequency");
+  close(a.peaks[0].amplitude, 100, 10, "amplitude (the gap, a twentieth of the grid in the middle of the window, is a straight line)");
+  // What this guards against: the samples taken as uniform at the mean spacing.
+  const naiveRate = sampleTiming(times).rate;
+  const naive = peaks(spectrum(values, naiveRate, { window: "hann" }), 1)[0];
+  assert.ok(Math.abs(naive.hz - 12.5) > a.binHz, `taken as uniform, the peak is off: ${naive.hz}`);
+});
+
+test("NaN values never poison the spectrum: they are left out and count as missing", () => {
+  const input = samples({});
+  const values = input.values.get("a");
+  for (let i = 0; i < values.length; i += 37) values[i] = NaN;
+  values.fill(NaN, 2000, 2050);
+  values[5] = Infinity;
+  const { a } = analyseSpectrum(input, ["a"], {});
+  // Every 37th but the first (no gap before it) and one in the run, the run of 50, the Infinity.
+  assert.equal(a.missing, 109 - 2 + 50 + 1);
+  assert.equal(a.resampled, true);
+  assert.ok(a.amplitude.every(Number.isFinite), "every bin finite");
+  close(a.peaks[0].hz, 12.5, a.binHz, "peak frequency");
+  close(a.peaks[0].amplitude, 100, 4, "peak amplitude (the run of 50, mid-window, is a straight line: ~2.5 % less)");
+  const json = JSON.stringify(spectrumState({ a }));
+  assert.ok(!json.includes("null"), json);
+});
+
+test("too few samples says so instead of a spectrum; the state stays plain JSON", () => {
+  const input = samples({ n: MIN_SAMPLES - 1 });
+  const result = analyseSpectrum(input, ["a", "absent"], {});
+  assert.deepEqual(Object.keys(result), ["a"], "a series the page does not hold is left out");
+  assert.equal(result.a.note, "too few samples");
+  assert.deepEqual(result.a.peaks, []);
+  const state = spectrumState(result);
+  assert.deepEqual(state, { a: { samples: MIN_SAMPLES - 1, note: "too few samples", peaks: [], window: "hann", size: 0, resampled: false } });
+  // All NaN: too few too; nothing at all: an empty object.
+  const blank = samples({});
+  blank.values.get("a").fill(NaN);
+  assert.equal(analyseSpectrum(blank, ["a"], {}).a.note, "too few samples");
+  assert.deepEqual(spectrumState(analyseSpectrum({ times: new Float64Array(0), values: new Map() }, ["a"], {})), {});
+  // Exactly the minimum is a spectrum.
+  assert.ok(analyseSpectrum(samples({ n: MIN_SAMPLES }), ["a"], {}).a.peaks.length >= 1);
+});
+
+test("the peaks: the strongest tones, not a strong tone's side lobes", () => {
+  const { a } = analyseSpectrum(samples({ tones: [[12.5, 100], [40, 2]] }), ["a"], { window: "hann" });
+  close(a.peaks[0].hz, 12.5, a.binHz, "first");
+  close(a.peaks[1].hz, 40, a.binHz, "second: the weak tone, not the Hann side lobe (2.7 % of 100) beside the first");
+  close(a.peaks[1].amplitude, 2, 0.02, "weak tone's amplitude");
+  for (const p of a.peaks.slice(1)) assert.ok(Math.abs(p.hz - 12.5) > 6 * 200 / 4000, "no peak on the first one's skirt: " + p.hz);
+});
+
+test("zero padding, a fixed size (the newest samples), and Welch averaging", () => {
+  const noisy = samples({ n: 8000, noise: 20 });
+  const padded = analyseSpectrum(samples({ n: 1000 }), ["a"], { size: 16384 }).a;
+  assert.equal(padded.size, 16384);
+  assert.equal(padded.segment, 1000);
+  close(padded.binHz, 200 / 16384, 1e-4, "bin");
+  close(padded.peaks[0].hz, 12.5, padded.binHz, "zero-padded peak");
+  close(padded.peaks[0].amplitude, 100, 1, "zero-padded amplitude");
+  const newest = analyseSpectrum(noisy, ["a"], { size: 1024 }).a;
+  assert.equal(newest.used, 1024);
+  assert.equal(newest.segments, 1);
+  const welch = analyseSpectrum(noisy, ["a"], { welch: true }).a;
+  assert.equal(welch.size, 1024, "auto with Welch: the largest power of two within a quarter of the samples");
+  assert.equal(welch.segments, 14, "half-overlapping");
+  close(welch.peaks[0].hz, 12.5, welch.binHz, "Welch peak");
+  close(welch.peaks[0].amplitude, 100, 2, "Welch amplitude");
+  // Welch lowers the noise floor's spread: the std of the bins away from the tone.
+  const spread = (r) => {
+    const bins = Array.from(r.amplitude).filter((_, k) => Math.abs(k * r.binHz - 12.5) > 3);
+    const mean = bins.reduce((s, v) => s + v, 0) / bins.length;
+    return Math.sqrt(bins.reduce((s, v) => s + (v - mean) ** 2, 0) / bins.length) / mean;
+  };
+  const single = analyseSpectrum(noisy, ["a"], { size: 1024 }).a;
+  assert.ok(spread(welch) < 0.6 * spread(single), `Welch ${spread(welch)} vs one segment ${spread(single)}`);
+});
+
+test("sizes, settings from the address, timing and text", () => {
+  assert.equal(chooseSize(4000, "auto", false), 4096);
+  assert.equal(chooseSize(1e6, "auto", false), 65536);
+  assert.equal(chooseSize(4000, "auto", true), 512);
+  assert.equal(chooseSize(20, "auto", true), 16);
+  assert.equal(chooseSize(100, 1000, false), 1024);
+  const from = (query) => readSettings((key) => new URLSearchParams(query).get(key));
+  assert.deepEqual(from(""), { window: "hann", size: "auto", welch: false, db: false, peaks: 3 });
+  assert.deepEqual(from("fftwin=flat-top&fftsize=8192&welch=1&db=1"), { window: "flat-top", size: 8192, welch: true, db: true, peaks: 3 });
+  assert.deepEqual(from("fftwin=kaiser&fftsize=1000"), { window: "hann", size: "auto", welch: false, db: false, peaks: 3 });
+  const t = measureTiming(Float64Array.from([0, 10, 20, 30, 70, 80, 90]));
+  assert.deepEqual([t.rate, t.missing, t.gaps, t.jitter], [100, 3, 1, 0]);
+  assert.equal(formatHz(12.5, 0.05), "12.500 Hz");
+  assert.equal(formatHz(1234.5, 2), "1234.5 Hz");
+  assert.equal(formatAmplitude(100.04), "100.0");
+  assert.equal(formatAmplitude(1e-5), "1.00e-5");
+  assert.equal(formatAmplitude(0.1, true), "-20.0 dB");
+});
