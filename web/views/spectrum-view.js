@@ -11,8 +11,8 @@ export const MIN_SAMPLES = 16;
 export const JITTER_LIMIT = 0.01;
 /// An interval longer than this many median intervals is a gap: samples are missing there.
 const GAP_FACTOR = 1.5;
-/// Peaks weaker than this fraction of the strongest (−60 dB) are not marked.
-const PEAK_FLOOR = 1e-3;
+/// Peaks weaker than this fraction of the strongest (−40 dB) are not marked.
+const PEAK_FLOOR = 0.01;
 /// Half the main lobe of each window, in resolution bins: a weaker local maximum within three
 /// times this of a stronger peak is that peak's side lobe or skirt, not a peak of its own.
 const LOBE = { rectangular: 1, hann: 2, "blackman-harris": 4, "flat-top": 5 };
@@ -48,61 +48,119 @@ export function chooseSize(count, setting, welch) {
   return Math.min(MAX_SIZE, Math.max(MIN_SAMPLES, n));
 }
 
-/** The median of up to 8 192 of the intervals (evenly picked): the spacing of the samples. */
-function medianInterval(times) {
+/** Up to 8 192 of the intervals (evenly picked), sorted. */
+function someIntervals(times) {
   const n = times.length - 1, take = Math.min(n, 8192), picked = new Float64Array(take);
   for (let i = 0; i < take; i++) {
     const k = take === n ? i : Math.floor(i * n / take);
     picked[i] = times[k + 1] - times[k];
   }
-  picked.sort();
-  return picked[take >> 1];
+  return picked.sort();
+}
+
+/** The slope of a least-squares line through the points (index[k], times[index[k]]). */
+function slope(times, index) {
+  const n = index.length, t0 = times[index[0]];
+  let mi = 0, mt = 0;
+  for (const i of index) { mi += i; mt += times[i] - t0; }
+  mi /= n; mt /= n;
+  let sxy = 0, sxx = 0;
+  for (const i of index) { sxy += (i - mi) * (times[i] - t0 - mt); sxx += (i - mi) * (i - mi); }
+  return sxy / sxx;
 }
 
 /**
- * Rate and jitter from the time stamps (ms, ascending), as `sampleTiming` measures them, but
- * over the intervals that are not gaps: an interval over 1.5 median intervals is a gap,
- * and `missing` counts the samples it lacks.
- * @returns {{rate: number, period: number, jitter: number, missing: number, gaps: number}}
+ * The spacing of samples taken evenly but stamped when they arrived (never before they were
+ * taken): a line through the least delayed sample of each of up to 16 stretches, found
+ * against a first line fitted through all. The least delayed are each bunch's last, close to
+ * when they were taken; a line through all would follow how late the bunches happen to be.
+ */
+function arrivalPeriod(times) {
+  const n = times.length, all = Array.from({ length: n }, (_, i) => i);
+  const first = slope(times, all), blocks = Math.min(16, Math.floor(n / 32));
+  if (blocks < 4 || !(first > 0)) return first;
+  const least = [];
+  for (let b = 0; b < blocks; b++) {
+    const from = Math.floor(b * n / blocks), to = Math.floor((b + 1) * n / blocks);
+    let best = from;
+    for (let i = from; i < to; i++) if (times[i] - i * first < times[best] - best * first) best = i;
+    least.push(best);
+  }
+  const period = slope(times, least);
+  return period > 0 ? period : first;
+}
+
+/**
+ * Rate and jitter from the time stamps (ms, ascending). Three cases:
+ * - bunched: over a tenth of the intervals are under a quarter of the mean spacing. The stamps are when
+ *   the samples arrived (a serial port's buffering, a loaded machine), not when they were
+ *   taken: the rate is the slope of a line under them (`arrivalPeriod`), the samples are taken as evenly
+ *   spaced (resampling at arrival times would smear the spectrum), and gaps cannot be told
+ *   from bunching (`missing` 0).
+ * - gaps: intervals longer than 1.5 median intervals and over 4 standard deviations (robust,
+ *   from the median absolute deviation) above the median. `missing` counts the samples they
+ *   lack; the period is the span over the samples there would be, the jitter that of the
+ *   other intervals.
+ * - neither: `sampleTiming`'s rate and jitter.
+ * @returns {{rate: number, period: number, jitter: number, missing: number, gaps: number, bunched: boolean}}
  */
 export function measureTiming(times) {
-  if (times.length < 3) return { ...sampleTiming(times), missing: 0, gaps: 0 };
-  const median = medianInterval(times);
-  if (!(median > 0)) return { ...sampleTiming(times), missing: 0, gaps: 0 };
-  let gaps = 0, missing = 0, sum = 0, count = 0;
-  const limit = GAP_FACTOR * median;
-  for (let i = 1; i < times.length; i++) {
-    const d = times[i] - times[i - 1];
-    if (d > limit) { gaps++; missing += Math.max(1, Math.round(d / median) - 1); } else { sum += d; count++; }
+  const n = times.length;
+  const plain = { ...sampleTiming(times), missing: 0, gaps: 0, bunched: false };
+  if (n < 3 || !(plain.period > 0)) return plain;
+  const sorted = someIntervals(times), median = sorted[sorted.length >> 1];
+  // Over a tenth of the intervals under a quarter of the mean spacing: no sampler does that
+  // (30 % jitter gives under 1 %), a bunch of lines read at once does.
+  let short = 0;
+  while (short < sorted.length && sorted[short] < 0.25 * plain.period) short++;
+  if (short > 0.1 * sorted.length || !(median > 0)) {
+    const period = arrivalPeriod(times);
+    return period > 0 ? { rate: 1000 / period, period, jitter: plain.jitter, missing: 0, gaps: 0, bunched: true } : plain;
   }
-  if (!gaps) return { ...sampleTiming(times), missing: 0, gaps: 0 };
-  const period = sum / count;
-  let square = 0;
-  for (let i = 1; i < times.length; i++) {
+  const deviations = sorted.map((d) => Math.abs(d - median)).sort();
+  const sigma = 1.4826 * deviations[deviations.length >> 1];
+  const limit = Math.max(GAP_FACTOR * median, median + 4 * sigma);
+  let gaps = 0, sum = 0, count = 0;
+  for (let i = 1; i < n; i++) {
     const d = times[i] - times[i - 1];
-    if (d <= limit) square += (d - period) * (d - period);
+    if (d > limit) gaps++; else { sum += d; count++; }
   }
-  return { rate: 1000 / period, period, jitter: count > 1 ? Math.sqrt(square / (count - 1)) : 0, missing, gaps };
+  if (!gaps) return plain;
+  const spacing = sum / count;
+  let missing = 0, square = 0;
+  for (let i = 1; i < n; i++) {
+    const d = times[i] - times[i - 1];
+    if (d > limit) missing += Math.max(1, Math.round(d / spacing) - 1); else square += (d - spacing) * (d - spacing);
+  }
+  const period = (times[n - 1] - times[0]) / (n - 1 + missing);
+  return { rate: 1000 / period, period, jitter: count > 1 ? Math.sqrt(square / (count - 1)) : 0, missing, gaps, bunched: false };
 }
 
 /**
  * The spectrum of each named series of `samples` (`{times, values: Map(name → values)}`, as
  * the view host's `samples()` gives them; NaN = no value).
  *
- * A series' samples without a value are left out (they count as missing). The rate and jitter
- * are measured from the time stamps of the rest; when the jitter is over 1 % of the period,
- * or samples are missing, the values are first resampled onto a uniform grid at the measured
- * rate (linear interpolation). Then the window, the size (zero padding) or Welch segments,
- * and the strongest peaks (interpolated between bins by fft.js's `peaks`).
+ * The rate and jitter are measured from the time stamps (`measureTiming`). When they are
+ * sampling times: a series' samples without a value are left out (they count as missing),
+ * and when the jitter is over 1 % of the period or samples are missing, the values are
+ * resampled onto a uniform grid at the measured rate (linear interpolation) before the FFT.
+ * When they are arrival times (bunched): the lines are taken as evenly spaced at the fitted
+ * rate, a value missing in a line interpolated from its neighbours. Then the window, the size
+ * (zero padding) or Welch segments, and the strongest peaks (interpolated between bins by
+ * fft.js's `peaks`).
  *
  * @returns {Object<string, object>} name → `{samples, rate, period, jitter, missing,
- *   resampled, size, segment, segments, used, binHz, window, amplitude, peaks: [{hz,
- *   amplitude}]}`, or `{samples, note: "too few samples", peaks: []}`
+ *   resampled, bunched, size, segment, segments, used, binHz, window, amplitude, peaks:
+ *   [{hz, amplitude}]}`, or `{samples, note: "too few samples", peaks: []}`
  */
 export function analyseSpectrum(samples, names, options = {}) {
   const settings = { ...DEFAULTS, ...options };
   const out = {};
   const times = samples.times;
+  // The lines' time stamps: arrival times, when they come in bunches.
+  const lines = times.filter(Number.isFinite);
+  const arrival = lines.length >= MIN_SAMPLES ? measureTiming(lines) : null;
+  const bunched = arrival !== null && arrival.bunched;
   for (const name of names) {
     const values = samples.values.get(name);
     if (!values) continue;
@@ -112,25 +170,32 @@ export function analyseSpectrum(samples, names, options = {}) {
       out[name] = { samples: count, note: "too few samples", peaks: [], window: settings.window, size: 0, resampled: false };
       continue;
     }
-    // The samples with a value: their own times.
-    const t = new Float64Array(count), v = new Float64Array(count);
-    for (let i = 0, j = 0; i < values.length; i++) {
-      if (Number.isFinite(values[i]) && Number.isFinite(times[i])) { t[j] = times[i]; v[j] = values[i]; j++; }
+    let timing, uniform, missing, resampled;
+    if (bunched) {
+      timing = arrival;
+      ({ values: uniform, filled: missing } = fillByIndex(values, times));
+      resampled = missing > 0;
+    } else {
+      // The samples with a value, at their own times.
+      const t = new Float64Array(count), v = new Float64Array(count);
+      for (let i = 0, j = 0; i < values.length; i++) {
+        if (Number.isFinite(values[i]) && Number.isFinite(times[i])) { t[j] = times[i]; v[j] = values[i]; j++; }
+      }
+      timing = measureTiming(t);
+      // A sample without a value leaves a gap in the series' own time stamps: counted there.
+      missing = timing.missing;
+      resampled = timing.jitter > JITTER_LIMIT * timing.period || missing > 0;
+      uniform = resampled && timing.period > 0 ? resampleUniform(t, v, timing.period) : v;
     }
-    const timing = measureTiming(t);
-    // A sample without a value leaves a gap in the series' own time stamps: counted there.
-    const missing = timing.missing;
     if (!(timing.rate > 0) || !Number.isFinite(timing.rate)) {
       out[name] = { samples: count, note: "no sample rate (equal time stamps)", peaks: [], window: settings.window, size: 0, resampled: false };
       continue;
     }
-    const resampled = timing.jitter > JITTER_LIMIT * timing.period || missing > 0;
-    const uniform = resampled ? resampleUniform(t, v, timing.period) : v;
     const size = chooseSize(uniform.length, settings.size, settings.welch);
     const result = spectrum(uniform, timing.rate, { size, window: settings.window, welch: settings.welch });
     const used = settings.welch ? Math.min(uniform.length, result.segment + (result.segments - 1) * Math.max(1, result.segment >> 1)) : result.segment;
     out[name] = {
-      samples: count, rate: timing.rate, period: timing.period, jitter: timing.jitter, missing, resampled,
+      samples: count, rate: timing.rate, period: timing.period, jitter: timing.jitter, missing, resampled, bunched,
       grid: uniform.length, size: result.size, segment: result.segment, segments: result.segments, used,
       binHz: result.binHz, window: settings.window, amplitude: result.amplitude,
       peaks: strongestPeaks(result, settings.peaks),
@@ -139,20 +204,42 @@ export function analyseSpectrum(samples, names, options = {}) {
   return out;
 }
 
+/** The values of the lines with a time, from the first value to the last, a missing one
+ * linearly interpolated from its neighbours by position. */
+function fillByIndex(values, times) {
+  const kept = [];
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(times[i])) kept.push(values[i]);
+  let first = 0, last = kept.length - 1;
+  while (first <= last && !Number.isFinite(kept[first])) first++;
+  while (last >= first && !Number.isFinite(kept[last])) last--;
+  const out = Float64Array.from(kept.slice(first, last + 1));
+  let filled = 0, previous = 0;
+  for (let i = 1; i < out.length; i++) {
+    if (Number.isFinite(out[i])) { previous = i; continue; }
+    let next = i;
+    while (!Number.isFinite(out[next])) next++;
+    for (let k = i; k < next; k++) out[k] = out[previous] + (out[next] - out[previous]) * (k - previous) / (next - previous);
+    filled += next - i;
+    i = next - 1;
+  }
+  return { values: out, filled };
+}
+
 /**
  * The `count` strongest peaks, each apart from every stronger one by more than the window's
- * skirt (so a strong tone's side lobes are not listed as peaks), and at least −60 dB from the
- * strongest; frequency and amplitude as fft.js's `peaks` interpolates them.
+ * skirt (so a strong tone's side lobes are not listed as peaks), at least −40 dB from the
+ * strongest, and off the main lobe of 0 Hz; frequency and amplitude as fft.js's `peaks` interpolates them.
  */
 function strongestPeaks(result, count) {
   const a = result.amplitude, candidates = [];
   for (let k = 1; k < a.length - 1; k++) if (a[k] > a[k - 1] && a[k] >= a[k + 1] && a[k] > 0) candidates.push(k);
   candidates.sort((p, q) => a[q] - a[p]);
-  const guard = 3 * (LOBE[result.window] || 2) * result.size / result.segment;
+  const lobe = (LOBE[result.window] || 2) * result.size / result.segment, guard = 3 * lobe;
   const chosen = [];
   for (const k of candidates) {
     if (chosen.length >= count || a[k] < PEAK_FLOOR * a[candidates[0]]) break;
-    if (chosen.every((c) => Math.abs(c - k) > guard)) chosen.push(k);
+    // Within the main lobe of 0 Hz is what is left of the mean and of drift, not a tone.
+    if (k > lobe && chosen.every((c) => Math.abs(c - k) > guard)) chosen.push(k);
   }
   // fft.js's peaks() over the chosen bins and their neighbours only.
   const masked = new Float64Array(a.length);
@@ -167,7 +254,7 @@ export function spectrumState(results) {
     if (r.note) { state[name] = { samples: r.samples, note: r.note, peaks: [], window: r.window, size: 0, resampled: false }; continue; }
     state[name] = {
       rate: r.rate, jitter: r.jitter, peaks: r.peaks.map((p) => ({ hz: p.hz, amplitude: p.amplitude })),
-      window: r.window, size: r.size, resampled: r.resampled, samples: r.samples, missing: r.missing,
+      window: r.window, size: r.size, resampled: r.resampled, bunched: r.bunched, samples: r.samples, missing: r.missing,
       segments: r.segments, binHz: r.binHz,
     };
   }
@@ -200,7 +287,7 @@ function withSpaces(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, " ");
 function niceStep(span, count) {
   const raw = span / Math.max(1, count);
   const power = Math.pow(10, Math.floor(Math.log10(raw)));
-  const unit = raw / power;
+  const unit = raw / power * 0.999;   // 100.01 Hz in five steps is steps of 20
   return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
 }
 function tickText(v, step) { return v.toFixed(Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)))); }
@@ -344,7 +431,7 @@ function drawSpectrum(canvas, results, series, settings, colors, message) {
   const unitText = units.length === 1 ? units[0] : "";
   put(text("title", "frequency (Hz)", left + plotW, height - fontSize / 2 - 2, "right", fontSize), colors.muted);
   const yTitle = db ? "dB re 1" + (unitText ? " " + unitText : "") : "amplitude" + (unitText ? " (" + unitText + ")" : "");
-  const titleBox = text("title", yTitle, 2, TOP / 2, "left", fontSize);
+  const titleBox = text("title", yTitle, left, TOP / 2, "left", fontSize);
   if (free(titleBox)) put(titleBox, colors.muted);
 
   // The peaks: a marker each, and its frequency and amplitude where there is room.
@@ -421,7 +508,11 @@ export function createSpectrumView(host) {
   const table = make("table");
   const caption = make("caption", null, "Spectrum of the visible range");
   const head = make("thead"), headRow = make("tr");
-  for (const h of ["series", "rate", "jitter", "samples", "peaks"]) { const th = make("th", null, h); th.scope = "col"; headRow.appendChild(th); }
+  for (const h of ["series", "rate", "jitter", "samples", "peaks"]) {
+    const th = make("th", h === "samples" ? "spectrum-count" : h === "peaks" ? "spectrum-peaks" : null, h);
+    th.scope = "col";
+    headRow.appendChild(th);
+  }
   head.appendChild(headRow);
   const body = make("tbody");
   table.append(caption, head, body);
@@ -484,13 +575,19 @@ export function createSpectrumView(host) {
   function render() {
     const colors = host.theme();
     layout = drawSpectrum(canvas, results, series, settings, colors, message);
+    canvas.spectrumLayout = layout;   // for tests: what was drawn where
     const rect = canvas.getBoundingClientRect();
     drawnKey = [Math.round(rect.width), Math.round(rect.height), settings.db, JSON.stringify(colors)].join("|");
     // The notes and the table.
     const ok = series.filter((s) => results[s.name] && !results[s.name].note);
-    const resampled = ok.filter((s) => results[s.name].resampled);
+    const bunched = ok.filter((s) => results[s.name].bunched), resampled = ok.filter((s) => results[s.name].resampled && !results[s.name].bunched);
     const notes = [];
     if (message) notes.push(message + ".");
+    if (bunched.length) {
+      notes.push("The time stamps come in bunches (when the lines arrived, not when they were taken): the samples are taken as evenly spaced, at the rate of a line under the least delayed of them.");
+      const filled = bunched.filter((s) => results[s.name].missing > 0);
+      if (filled.length) notes.push("Lines without a value interpolated in place: " + filled.map((s) => s.name + " " + results[s.name].missing).join(", ") + ".");
+    }
     if (resampled.length) {
       notes.push("Resampled onto a uniform grid at the measured rate (linear interpolation) before the FFT, since " +
         (resampled.some((s) => results[s.name].missing > 0) ? "samples are missing" : "the time stamps jitter by over 1 % of the period") +
@@ -517,12 +614,16 @@ export function createSpectrumView(host) {
       name.append(swatch, doc.createTextNode(s.name));
       row.appendChild(name);
       if (r.note) {
-        row.append(make("td", null, "–"), make("td", null, "–"), make("td", null, String(r.samples)), make("td", "spectrum-peaks", r.note));
+        row.append(make("td", null, "–"), make("td", null, "–"), make("td", "spectrum-count", String(r.samples)), make("td", "spectrum-peaks", r.note));
       } else {
-        const jitter = make("td", null, formatJitter(r.jitter, r.period) + (r.resampled ? " · resampled" : ""));
-        if (r.missing) jitter.textContent += " · " + withSpaces(r.missing) + " missing";
-        row.append(make("td", null, formatRate(r.rate)), jitter, make("td", null, withSpaces(r.samples)),
-                   make("td", "spectrum-peaks", r.peaks.map((p) => formatHz(p.hz, r.binHz) + " " + formatAmplitude(p.amplitude, settings.db)).join(", ") || "none"));
+        // Jitter, then how the samples were taken (a line of its own); the peaks a line each.
+        const jitter = make("td", null, formatJitter(r.jitter, r.period));
+        const how = [r.bunched ? "bunched" : r.resampled ? "resampled" : "", r.missing ? withSpaces(r.missing) + " missing" : ""].filter(Boolean).join(", ");
+        if (how) jitter.appendChild(make("span", "spectrum-flag", how));
+        const found = make("td", "spectrum-peaks");
+        for (const p of r.peaks) found.appendChild(make("span", "spectrum-peak", formatHz(p.hz, r.binHz) + " " + formatAmplitude(p.amplitude, settings.db)));
+        if (!r.peaks.length) found.textContent = "none";
+        row.append(make("td", null, formatRate(r.rate)), jitter, make("td", "spectrum-count", withSpaces(r.samples)), found);
       }
       body.appendChild(row);
     }

@@ -4,7 +4,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { analyseSpectrum, spectrumState, measureTiming, chooseSize, readSettings, formatHz, formatAmplitude, MIN_SAMPLES } from "../../../web/views/spectrum-view.js";
 import { spectrum, peaks } from "../../../web/maths/fft.js";
-import { sampleTiming } from "../../../web/maths/timing.js";
+import { sampleTiming, resampleUniform } from "../../../web/maths/timing.js";
 
 const close = (a, b, tolerance, what) => assert.ok(Math.abs(a - b) <= tolerance, `${what}: ${a} vs ${b} (±${tolerance})`);
 
@@ -85,6 +85,58 @@ test("missing samples: resampled, so the frequency is right (taking the samples 
   assert.ok(Math.abs(naive.hz - 12.5) > a.binHz, `taken as uniform, the peak is off: ${naive.hz}`);
 });
 
+/** Evenly taken samples stamped when they arrive: in bunches, each delivery 10 to 90 ms after the last. */
+function arriving({ n = 4000, rate = 200, hz = 12.5, amplitude = 100, seed = 5 }) {
+  const r = random(seed), times = new Float64Array(n), values = new Float64Array(n);
+  let delivery = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i * 1000 / rate;
+    while (delivery < t) delivery += 50 + 80 * r();
+    times[i] = 1.7e12 + delivery + 0.05 * (r() + 0.5);
+    values[i] = 500 + amplitude * Math.sin(2 * Math.PI * hz * t / 1000 + 0.4);
+  }
+  return { times, values: new Map([["a", values]]) };
+}
+
+test("time stamps that arrive in bunches are arrival times: taken as evenly spaced at the fitted rate, not resampled", () => {
+  const input = arriving({});
+  const { a } = analyseSpectrum(input, ["a"], {});
+  assert.equal(a.bunched, true);
+  assert.equal(a.resampled, false);
+  assert.ok(a.jitter > a.period, "the jitter shown is the stamps' own: " + a.jitter);
+  close(a.rate, 200, 0.2, "rate: the slope of a line through the stamps");
+  close(a.peaks[0].hz, 12.5, a.binHz, "peak frequency");
+  close(a.peaks[0].amplitude, 100, 1, "peak amplitude (1 %)");
+  // What this guards against: resampling at the arrival times smears the tone.
+  const t = input.times, v = input.values.get("a");
+  const smeared = peaks(spectrum(resampleUniform(t, v, sampleTiming(t).period), sampleTiming(t).rate, { window: "hann" }), 1)[0];
+  assert.ok(Math.abs(smeared.amplitude - 100) > 3, "resampled at arrival times: " + smeared.amplitude);
+  // Fewer bunched: a third of the lines read together with the one before, the rest on time.
+  const some = samples({});
+  const r = random(11);
+  for (let i = 1; i < some.times.length; i++) if (r() < -0.17) some.times[i] = some.times[i - 1] + 0.01;
+  const partly = analyseSpectrum(some, ["a"], {}).a;
+  assert.equal(partly.bunched, true);
+  close(partly.rate, 200, 0.2, "rate when a third are bunched");
+  // A line without a value is interpolated in its place, so the later ones keep their phase.
+  v[1000] = NaN; v.fill(NaN, 2000, 2003);
+  const filled = analyseSpectrum(input, ["a"], {}).a;
+  assert.equal(filled.missing, 4);
+  assert.equal(filled.resampled, true);
+  close(filled.peaks[0].amplitude, 100, 1, "with lines without a value");
+});
+
+test("a 30 % jitter is not taken for missing samples; a lost one is", () => {
+  const input = samples({ jitter: 1.5 / Math.SQRT2 });   // intervals: 5 ± 1.5 ms
+  const { a } = analyseSpectrum(input, ["a"], {});
+  assert.equal(a.missing, 0);
+  assert.equal(a.bunched, false);
+  close(a.rate, 200, 0.5, "rate");
+  const timing = measureTiming(Float64Array.from({ length: 1000 }, (_, i) => i * 5 + (i >= 500 ? 20 : 0)));
+  assert.deepEqual([timing.missing, timing.gaps, timing.bunched], [4, 1, false]);
+  close(timing.rate, 200, 1e-9, "rate across the gap");
+});
+
 test("NaN values never poison the spectrum: they are left out and count as missing", () => {
   const input = samples({});
   const values = input.values.get("a");
@@ -116,7 +168,8 @@ test("too few samples says so instead of a spectrum; the state stays plain JSON"
   assert.equal(analyseSpectrum(blank, ["a"], {}).a.note, "too few samples");
   assert.deepEqual(spectrumState(analyseSpectrum({ times: new Float64Array(0), values: new Map() }, ["a"], {})), {});
   // Exactly the minimum is a spectrum.
-  assert.ok(analyseSpectrum(samples({ n: MIN_SAMPLES }), ["a"], {}).a.peaks.length >= 1);
+  const least = analyseSpectrum(samples({ n: MIN_SAMPLES, tones: [[50, 1]] }), ["a"], {}).a;
+  close(least.peaks[0].hz, 50, least.binHz, "16 samples of 50 Hz");
 });
 
 test("the peaks: the strongest tones, not a strong tone's side lobes", () => {
@@ -125,6 +178,11 @@ test("the peaks: the strongest tones, not a strong tone's side lobes", () => {
   close(a.peaks[1].hz, 40, a.binHz, "second: the weak tone, not the Hann side lobe (2.7 % of 100) beside the first");
   close(a.peaks[1].amplitude, 2, 0.02, "weak tone's amplitude");
   for (const p of a.peaks.slice(1)) assert.ok(Math.abs(p.hz - 12.5) > 6 * 200 / 4000, "no peak on the first one's skirt: " + p.hz);
+  // A drift (a ramp of 50 over the range) is no peak near 0 Hz; peaks under −40 dB are not listed.
+  const drifting = samples({ tones: [[12.5, 100], [60, 0.5]] });
+  drifting.values.get("a").forEach((v, i, values) => { values[i] = v + 50 * i / values.length; });
+  const d = analyseSpectrum(drifting, ["a"], {}).a;
+  assert.deepEqual(d.peaks.map((p) => Math.round(p.hz * 10) / 10), [12.5], JSON.stringify(d.peaks));
 });
 
 test("zero padding, a fixed size (the newest samples), and Welch averaging", () => {
@@ -164,7 +222,7 @@ test("sizes, settings from the address, timing and text", () => {
   assert.deepEqual(from("fftwin=flat-top&fftsize=8192&welch=1&db=1"), { window: "flat-top", size: 8192, welch: true, db: true, peaks: 3 });
   assert.deepEqual(from("fftwin=kaiser&fftsize=1000"), { window: "hann", size: "auto", welch: false, db: false, peaks: 3 });
   const t = measureTiming(Float64Array.from([0, 10, 20, 30, 70, 80, 90]));
-  assert.deepEqual([t.rate, t.missing, t.gaps, t.jitter], [100, 3, 1, 0]);
+  assert.deepEqual([t.rate, t.missing, t.gaps, t.jitter, t.bunched], [100, 3, 1, 0, false]);
   assert.equal(formatHz(12.5, 0.05), "12.500 Hz");
   assert.equal(formatHz(1234.5, 2), "1234.5 Hz");
   assert.equal(formatAmplitude(100.04), "100.0");
