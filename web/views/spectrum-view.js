@@ -341,7 +341,7 @@ function drawSpectrum(canvas, results, series, settings, colors, message) {
   }
 
   // The ranges: 0 to the highest Nyquist frequency; 0 to the top (linear) or 100 dB under it.
-  const nyquist = Math.max(...shown.map((s) => results[s.name].rate / 2));
+  let nyquist = Math.max(...shown.map((s) => results[s.name].rate / 2));
   const db = settings.db;
   let top = -Infinity, bottom = Infinity;
   const curves = shown.map((s) => {
@@ -372,6 +372,9 @@ function drawSpectrum(canvas, results, series, settings, colors, message) {
   const left = Math.ceil(Math.max(...ytexts.map((s) => ctx.measureText(s).width), 20)) + 10;
   const plotW = Math.max(40, width - left - RIGHT), plotH = Math.max(40, height - TOP - BOTTOM);
   const xstep = niceStep(nyquist, Math.max(2, Math.floor(plotW / (width < 500 ? 60 : 80))));
+  // A measured 199.9 Hz rate: the axis ends at 100 Hz, labelled, rather than just short of it.
+  const snapped = Math.ceil(nyquist / xstep - 1e-9) * xstep;
+  if (snapped - nyquist < 0.02 * nyquist) nyquist = snapped;
   const x = (hz) => left + hz / nyquist * plotW;
   const y = (v) => TOP + plotH - (v - y0) / (y1 - y0) * plotH;
   layout.x = { from: 0, to: nyquist, step: xstep, left, width: plotW };
