@@ -92,6 +92,11 @@ def test_a_known_sine_reads_its_frequency_amplitude_and_rate(browser, feeder, br
     assert [c[0] for c in cells] == ["a", "b"], cells
     assert cells[0][1].endswith(" Hz") and "12.5" in cells[0][4], cells
     assert browser.js("window.sensorbridge.counters.policyViolations") == 0, "the view runs under the page's policy"
+    # Live, the view recomputes at most every max(250 ms, 5 × its cost), not at every draw.
+    before, frames = layout(browser), browser.js("window.sensorbridge.frameCount")
+    time.sleep(3)
+    after, frames = layout(browser), browser.js("window.sensorbridge.frameCount") - frames
+    assert 2 <= after["computes"] - before["computes"] <= 3000 / max(250, 5 * before["cost"]) + 1 < frames, (before, after, frames)
 
     # Paused on a range: the spectrum of exactly that range, computed at once.
     browser.js("window.sensorbridge.pause()")
@@ -126,6 +131,8 @@ def test_a_known_sine_reads_its_frequency_amplitude_and_rate(browser, feeder, br
     # Flat-top's amplitude is right anywhere in a bin; in dB the peak reads 40 dB re 1.
     assert abs(changed["peaks"][0]["amplitude"] - AMPLITUDE) <= 0.03 * AMPLITUDE, changed
     assert any("40.0 dB" in l["text"] or "39.9 dB" in l["text"] for l in layout(browser)["labels"] if l["kind"] == "peak"), layout(browser)["labels"]
+    browser.js("document.getElementById('view-spectrum').scrollIntoView()")
+    save_screenshot(browser, "spectrum-db-welch")
     choose(browser, "fft-welch", "0")
     choose(browser, "fft-window", "hann")
     assert "welch" not in query(browser) and "fftwin" not in query(browser), "defaults leave the address"

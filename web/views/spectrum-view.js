@@ -92,15 +92,18 @@ function arrivalPeriod(times) {
 
 /**
  * Rate and jitter from the time stamps (ms, ascending). Three cases:
- * - bunched: over a tenth of the intervals are under a quarter of the mean spacing. The stamps are when
- *   the samples arrived (a serial port's buffering, a loaded machine), not when they were
- *   taken: the rate is the slope of a line under them (`arrivalPeriod`), the samples are taken as evenly
- *   spaced (resampling at arrival times would smear the spectrum), and gaps cannot be told
- *   from bunching (`missing` 0).
- * - gaps: intervals longer than 1.5 median intervals and over 4 standard deviations (robust,
- *   from the median absolute deviation) above the median. `missing` counts the samples they
- *   lack; the period is the span over the samples there would be, the jitter that of the
- *   other intervals.
+ * - gaps: intervals longer than 1.5 median intervals and 4 standard deviations (robust, from
+ *   the median absolute deviation) above the median, after which the samples do not catch up
+ *   (the median of how far the next 32 or 250 ms of them lie past where they would be is a
+ *   period or more: a late line followed by a bunch is no gap). `missing` counts the samples
+ *   they lack; the period is the span over the samples there would be, the jitter that of
+ *   the other intervals.
+ * - arrival times (`bunched`): over a tenth of the intervals are under a quarter of the mean
+ *   spacing (lines read together), or the stamps lean late from a line through them (skew over
+ *   1: delays are never negative). The stamps are when the samples arrived (a serial port's
+ *   buffering, a loaded machine), not when they were taken: the rate is the slope of a line
+ *   under them (`arrivalPeriod`) and the samples are taken as evenly spaced (resampling at
+ *   arrival times would smear the spectrum). Gaps cannot be told from bunches there.
  * - neither: `sampleTiming`'s rate and jitter.
  * @returns {{rate: number, period: number, jitter: number, missing: number, gaps: number, bunched: boolean}}
  */
@@ -113,27 +116,58 @@ export function measureTiming(times) {
   // (30 % jitter gives under 1 %), a bunch of lines read at once does.
   let short = 0;
   while (short < sorted.length && sorted[short] < 0.25 * plain.period) short++;
-  if (short > 0.1 * sorted.length || !(median > 0)) {
+  const bunches = short > 0.1 * sorted.length || !(median > 0);
+  if (!bunches) {
+    const deviations = sorted.map((d) => Math.abs(d - median)).sort();
+    const limit = Math.max(GAP_FACTOR * median, median + 4 * 1.4826 * deviations[deviations.length >> 1]);
+    const found = [];
+    for (let i = 1; i < n; i++) {
+      if (times[i] - times[i - 1] <= limit) continue;
+      const lacking = lackingAfter(times, i, median);
+      if (lacking >= 1) found.push({ i, lacking });
+    }
+    const period = (times[n - 1] - times[0]) / (n - 1 + found.reduce((sum, g) => sum + g.lacking, 0));
+    if (found.length) {
+      const gap = new Set(found.map((g) => g.i));
+      let sum = 0, count = 0, square = 0;
+      for (let i = 1; i < n; i++) if (!gap.has(i)) { sum += times[i] - times[i - 1]; count++; }
+      const spacing = sum / count;
+      for (let i = 1; i < n; i++) if (!gap.has(i)) square += (times[i] - times[i - 1] - spacing) ** 2;
+      return { rate: 1000 / period, period, jitter: count > 1 ? Math.sqrt(square / (count - 1)) : 0,
+               missing: found.reduce((sum, g) => sum + g.lacking, 0), gaps: found.length, bunched: false };
+    }
+  }
+  if (bunches || lateSkew(times) > 1) {
     const period = arrivalPeriod(times);
-    return period > 0 ? { rate: 1000 / period, period, jitter: plain.jitter, missing: 0, gaps: 0, bunched: true } : plain;
+    if (period > 0) return { rate: 1000 / period, period, jitter: plain.jitter, missing: 0, gaps: 0, bunched: true };
   }
-  const deviations = sorted.map((d) => Math.abs(d - median)).sort();
-  const sigma = 1.4826 * deviations[deviations.length >> 1];
-  const limit = Math.max(GAP_FACTOR * median, median + 4 * sigma);
-  let gaps = 0, sum = 0, count = 0;
-  for (let i = 1; i < n; i++) {
-    const d = times[i] - times[i - 1];
-    if (d > limit) gaps++; else { sum += d; count++; }
+  return plain;
+}
+
+/** How many samples are missing before times[i], by the median of how far the samples from
+ * there (the next 32, or 250 ms of them) lie past where they would be with none missing, in
+ * periods (the median interval: gaps do not move it). */
+function lackingAfter(times, i, period) {
+  const start = times[i - 1], past = [];
+  for (let m = 0; i + m < times.length && m < 4096 && (m < 32 || times[i + m] - times[i] < 250); m++) {
+    past.push(times[i + m] - start - (m + 1) * period);
   }
-  if (!gaps) return plain;
-  const spacing = sum / count;
-  let missing = 0, square = 0;
-  for (let i = 1; i < n; i++) {
-    const d = times[i] - times[i - 1];
-    if (d > limit) missing += Math.max(1, Math.round(d / spacing) - 1); else square += (d - spacing) * (d - spacing);
-  }
-  const period = (times[n - 1] - times[0]) / (n - 1 + missing);
-  return { rate: 1000 / period, period, jitter: count > 1 ? Math.sqrt(square / (count - 1)) : 0, missing, gaps, bunched: false };
+  past.sort((a, b) => a - b);
+  // No more than the interval itself lacks (a later gap in the stretch is its own).
+  return Math.min(Math.round(past[past.length >> 1] / period), Math.round((times[i] - start) / period) - 1);
+}
+
+/** The skewness of the stamps' distances from a least-squares line through them: about 0
+ * for jitter either way, over 1 for stamps that are late by varying delays. */
+function lateSkew(times) {
+  const n = times.length, p = slope(times, Array.from({ length: n }, (_, i) => i));
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += times[i] - times[0] - i * p;
+  mean /= n;
+  let m2 = 0, m3 = 0;
+  for (let i = 0; i < n; i++) { const r = times[i] - times[0] - i * p - mean; m2 += r * r; m3 += r * r * r; }
+  m2 /= n; m3 /= n;
+  return m2 > 0 ? m3 / Math.pow(m2, 1.5) : 0;
 }
 
 /**
@@ -523,7 +557,7 @@ export function createSpectrumView(host) {
   host.container.append(controls, canvas, note, tableBox);
 
   let shown = false, results = {}, series = [], lastKey = "", computedAt = -Infinity, cost = 0, timer = null;
-  let drawnKey = "", message = "", layout = null;
+  let drawnKey = "", message = "", layout = null, computes = 0;
 
   function save() {
     host.save("fftwin", settings.window === DEFAULTS.window ? "" : settings.window);
@@ -571,6 +605,8 @@ export function createSpectrumView(host) {
     render();
     computedAt = performance.now();
     cost = computedAt - started;
+    computes++;
+    Object.assign(layout, { computes, cost });
   }
 
   function keyOf(range, names) { return [settingsKey(), names.join("\u0001"), range.t0, range.t1].join("|"); }

@@ -126,6 +126,21 @@ test("time stamps that arrive in bunches are arrival times: taken as evenly spac
   close(filled.peaks[0].amplitude, 100, 1, "with lines without a value");
 });
 
+test("lines that arrive late by varying delays (a late one, then a bunch catching up) are no gaps: arrival times", () => {
+  const r = random(9), n = 4000, times = new Float64Array(n), values = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = i * 5, late = r() < -0.45 ? 15 * (r() + 0.5) : 0.6 * (r() + 0.5) ** 2;
+    times[i] = 1.7e12 + Math.max(t + late, i ? times[i - 1] - 1.7e12 : 0);
+    values[i] = 40 * Math.sin(2 * Math.PI * 40 * t / 1000);
+  }
+  const { a } = analyseSpectrum({ times, values: new Map([["a", values]]) }, ["a"], {});
+  assert.equal(a.missing, 0);
+  assert.equal(a.bunched, true, "late stamps: arrival times");
+  close(a.rate, 200, 0.1, "rate");
+  close(a.peaks[0].hz, 40, a.binHz, "40 Hz");
+  close(a.peaks[0].amplitude, 40, 0.4, "amplitude within 1 % (resampled at arrival times it would not be)");
+});
+
 test("a 30 % jitter is not taken for missing samples; a lost one is", () => {
   const input = samples({ jitter: 1.5 / Math.SQRT2 });   // intervals: 5 ± 1.5 ms
   const { a } = analyseSpectrum(input, ["a"], {});
