@@ -62,7 +62,8 @@ def check_drawing(browser, what):
     assert kinds.count("x") >= 3 and kinds.count("y") >= 3, (what, kinds)
     peak_labels = [l for l in labels if l["kind"] == "peak" and l.get("series") == "a"]
     assert peak_labels, (what, [l["text"] for l in labels])
-    assert abs(float(peak_labels[0]["text"].split(" Hz")[0]) - HZ) < 0.1, (what, peak_labels)
+    bin_hz = spectrum(browser)["a"]["binHz"]
+    assert abs(float(peak_labels[0]["text"].split(" Hz")[0]) - HZ) <= bin_hz, (what, peak_labels, bin_hz)
     return drawn
 
 
@@ -96,7 +97,8 @@ def test_a_known_sine_reads_its_frequency_amplitude_and_rate(browser, feeder, br
     before, frames = layout(browser), browser.js("window.sensorbridge.frameCount")
     time.sleep(3)
     after, frames = layout(browser), browser.js("window.sensorbridge.frameCount") - frames
-    assert 2 <= after["computes"] - before["computes"] <= 3000 / max(250, 5 * before["cost"]) + 1 < frames, (before, after, frames)
+    # (Its cost varies from one update to the next on a busy machine: the 250 ms floor is what is certain.)
+    assert 2 <= after["computes"] - before["computes"] <= 3000 / 250 + 1 < frames, (before, after, frames)
 
     # Paused on a range: the spectrum of exactly that range, computed at once.
     browser.js("window.sensorbridge.pause()")
@@ -136,11 +138,26 @@ def test_a_known_sine_reads_its_frequency_amplitude_and_rate(browser, feeder, br
     choose(browser, "fft-welch", "0")
     choose(browser, "fft-window", "hann")
     assert "welch" not in query(browser) and "fftwin" not in query(browser), "defaults leave the address"
-    browser.open(bridge.url + "?view=spectrum&fftwin=blackman-harris&fftsize=4096&db=1")
+    browser.open(bridge.url + "?view=spectrum&fftwin=blackman-harris&fftsize=4096&db=1&sgram=1")
     assert browser.js("[document.getElementById('fft-window').value, document.getElementById('fft-size').value, "
-                      "document.getElementById('fft-welch').value, document.getElementById('fft-db').value]") == ["blackman-harris", "4096", "0", "1"]
+                      "document.getElementById('fft-welch').value, document.getElementById('fft-db').value, "
+                      "document.getElementById('fft-sgram').value]") == ["blackman-harris", "4096", "0", "1", "1"]
     reloaded = wait_for(lambda: (lambda s: s if s and s.get("a", {}).get("peaks") else None)(spectrum(browser)), message="spectrum after reload")
     assert reloaded["a"]["window"] == "blackman-harris" and reloaded["a"]["size"] == 4096, reloaded["a"]
+    # The spectrogram (sgram=1) of the first series: drawn, its labels inside and apart.
+    wait_for(lambda: browser.js("window.sensorbridge.samples") > 3 * RATE, timeout=20, message="samples for the spectrogram")
+    sgram = wait_for(lambda: (lambda l: l if l and l.get("frames", 0) > 50 else None)(
+        browser.js("document.querySelector('#view-spectrum canvas.spectrogram-plot').spectrumLayout")), message="the spectrogram")
+    assert not browser.js("document.querySelector('#view-spectrum canvas.spectrogram-plot').hidden")
+    assert abs(sgram["y"]["to"] - RATE / 2) <= 1 and sgram["labels"][0]["kind"] == "y", sgram
+    for i, a in enumerate(sgram["labels"]):
+        assert 0 <= a["x"] and a["x"] + a["w"] <= sgram["width"] and 0 <= a["y"] and a["y"] + a["h"] <= sgram["height"], a
+        for b in sgram["labels"][i + 1:]:
+            assert a["x"] + a["w"] <= b["x"] or b["x"] + b["w"] <= a["x"] or a["y"] + a["h"] <= b["y"] or b["y"] + b["h"] <= a["y"], (a, b)
+    browser.js("document.querySelector('#view-spectrum canvas.spectrogram-plot').scrollIntoView()")
+    save_screenshot(browser, "spectrum-spectrogram")
+    choose(browser, "fft-sgram", "0")
+    assert "sgram" not in query(browser) and browser.js("document.querySelector('#view-spectrum canvas.spectrogram-plot').hidden")
 
 
 def test_too_few_samples_and_screenshots(browser, feeder, bridges):

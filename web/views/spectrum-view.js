@@ -17,7 +17,7 @@ const PEAK_FLOOR = 0.01;
 /// times this of a stronger peak is that peak's side lobe or skirt, not a peak of its own.
 const LOBE = { rectangular: 1, hann: 2, "blackman-harris": 4, "flat-top": 5 };
 
-export const DEFAULTS = Object.freeze({ window: "hann", size: "auto", welch: false, db: false, peaks: 3 });
+export const DEFAULTS = Object.freeze({ window: "hann", size: "auto", welch: false, db: false, peaks: 3, spectrogram: false });
 export const SIZES = [];
 for (let n = 64; n <= MAX_SIZE; n *= 2) SIZES.push(n);
 
@@ -30,6 +30,7 @@ export function readSettings(param) {
     size: SIZES.includes(Number(size)) ? Number(size) : "auto",
     welch: param("welch") === "1",
     db: param("db") === "1",
+    spectrogram: param("sgram") === "1",
     peaks: DEFAULTS.peaks,
   };
 }
@@ -94,8 +95,7 @@ function arrivalPeriod(times) {
  * Rate and jitter from the time stamps (ms, ascending). Three cases:
  * - gaps: intervals longer than 1.5 median intervals and 4 standard deviations (robust, from
  *   the median absolute deviation) above the median, after which the samples do not catch up
- *   (the median of how far the next 32 or 250 ms of them lie past where they would be is a
- *   period or more: a late line followed by a bunch is no gap). `missing` counts the samples
+ *   (`lackingAfter`: a late line followed by a bunch is no gap). `missing` counts the samples
  *   they lack; the period is the span over the samples there would be, the jitter that of
  *   the other intervals.
  * - arrival times (`bunched`): over a tenth of the intervals are under a quarter of the mean
@@ -144,17 +144,17 @@ export function measureTiming(times) {
   return plain;
 }
 
-/** How many samples are missing before times[i], by the median of how far the samples from
- * there (the next 32, or 250 ms of them) lie past where they would be with none missing, in
- * periods (the median interval: gaps do not move it). */
+/** How many samples are missing before times[i]: how far the samples from there lie past
+ * where they would be with none missing, in periods (the median interval: gaps do not move
+ * it), by the lower quartile over a stretch three times the interval and 50 samples long, so
+ * that a stall caught up with a bunch of lines is no gap however long it was. */
 function lackingAfter(times, i, period) {
-  const start = times[i - 1], past = [];
-  for (let m = 0; i + m < times.length && m < 4096 && (m < 32 || times[i + m] - times[i] < 250); m++) {
-    past.push(times[i + m] - start - (m + 1) * period);
-  }
+  const start = times[i - 1], past = [], d = times[i] - start;
+  const stretch = Math.min(8192, Math.max(32, Math.ceil(3 * d / period) + 50));
+  for (let m = 0; i + m < times.length && m < stretch; m++) past.push(times[i + m] - start - (m + 1) * period);
   past.sort((a, b) => a - b);
   // No more than the interval itself lacks (a later gap in the stretch is its own).
-  return Math.min(Math.round(past[past.length >> 1] / period), Math.round((times[i] - start) / period) - 1);
+  return Math.min(Math.round(past[past.length >> 2] / period), Math.round(d / period) - 1);
 }
 
 /** The skewness of the stamps' distances from a least-squares line through them: about 0
@@ -230,7 +230,7 @@ export function analyseSpectrum(samples, names, options = {}) {
     const used = settings.welch ? Math.min(uniform.length, result.segment + (result.segments - 1) * Math.max(1, result.segment >> 1)) : result.segment;
     out[name] = {
       samples: count, rate: timing.rate, period: timing.period, jitter: timing.jitter, missing, resampled, bunched,
-      grid: uniform.length, size: result.size, segment: result.segment, segments: result.segments, used,
+      uniform, grid: uniform.length, size: result.size, segment: result.segment, segments: result.segments, used,
       binHz: result.binHz, window: settings.window, amplitude: result.amplitude,
       peaks: strongestPeaks(result, settings.peaks),
     };
@@ -279,6 +279,31 @@ function strongestPeaks(result, count) {
   const masked = new Float64Array(a.length);
   for (const k of chosen) { masked[k - 1] = a[k - 1]; masked[k] = a[k]; masked[k + 1] = a[k + 1]; }
   return peaks({ ...result, amplitude: masked }, chosen.length).map((p) => ({ hz: p.hz, amplitude: p.amplitude }));
+}
+
+/**
+ * A spectrogram of uniform `values` at `rate`: short Hann spectra of `size` points (a power of
+ * two near 4√n, 32 to 4096) at up to 300 evenly spread starts. Returns `{size, hop, frames,
+ * bins, binHz, times (s from the first sample to each frame's centre), db: Float32Array
+ * (frame-major, dB re 1), top (the highest dB)}`, or null for fewer than 64 values.
+ */
+export function spectrogram(values, rate, options = {}) {
+  const n = values.length;
+  if (n < 64 || !(rate > 0)) return null;
+  const size = options.size || Math.min(4096, Math.max(32, previousPowerOfTwo(4 * Math.sqrt(n))));
+  const hop = Math.max(1, Math.ceil((n - size) / 300)), frames = Math.floor((n - size) / hop) + 1, bins = size / 2 + 1;
+  const db = new Float32Array(frames * bins), times = new Float64Array(frames);
+  let top = -Infinity;
+  for (let f = 0; f < frames; f++) {
+    const r = spectrum(values.subarray(f * hop, f * hop + size), rate, { size, window: options.window || "hann" });
+    for (let k = 0; k < bins; k++) {
+      const v = 20 * Math.log10(r.amplitude[k]);
+      db[f * bins + k] = v;
+      if (k > 0 && v > top) top = v;
+    }
+    times[f] = (f * hop + size / 2) / rate;
+  }
+  return { size, hop, frames, bins, binHz: rate / size, times, db, top };
 }
 
 /** What `window.sensorbridge.spectrum` shows: plain JSON, no NaN, no arrays of bins. */
@@ -496,6 +521,83 @@ function drawSpectrum(canvas, results, series, settings, colors, message) {
   return layout;
 }
 
+/// Dark blue → purple → orange → pale yellow (a magma-like map), for 0..1.
+const HEAT = [[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]];
+function heat(x) {
+  const f = Math.max(0, Math.min(1, x)) * (HEAT.length - 1), i = Math.min(HEAT.length - 2, Math.floor(f)), u = f - i;
+  return HEAT[i].map((c, j) => Math.round(c + (HEAT[i + 1][j] - c) * u));
+}
+
+/**
+ * Draws a spectrogram (`spectrogram()`'s result) of the series `name`: time across (seconds
+ * to the end of the range), frequency up, 80 dB of colour under its top. Returns the layout.
+ */
+function drawSpectrogram(canvas, g, name, span, colors) {
+  const dpr = window.devicePixelRatio || 1;
+  const rect = canvas.getBoundingClientRect();
+  const width = Math.max(200, Math.round(rect.width)), height = Math.max(120, Math.round(rect.height));
+  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+  }
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = colors.panel;
+  ctx.fillRect(0, 0, width, height);
+  const fontSize = width < 500 ? 11 : 12, labels = [];
+  ctx.font = fontSize + "px system-ui, sans-serif";
+  ctx.textBaseline = "middle";
+  const put = (kind, text, x, cy, align, color) => {
+    const w = Math.ceil(ctx.measureText(text).width), h = fontSize + 2;
+    const left = Math.max(1, Math.min(width - 1 - w, align === "right" ? x - w : align === "center" ? x - w / 2 : x));
+    const r = { kind, text, x: left, y: Math.max(0, Math.min(height - h, cy - h / 2)), w, h };
+    if (!labels.every((l) => r.x + r.w + 2 <= l.x || l.x + l.w + 2 <= r.x || r.y + r.h <= l.y || l.y + l.h <= r.y)) return null;
+    ctx.fillStyle = color;
+    ctx.textAlign = "left";
+    ctx.fillText(text, r.x, r.y + r.h / 2 + 0.5);
+    labels.push(r);
+    return r;
+  };
+  const layout = { width, height, labels };
+  if (!g) { put("message", "too few samples for a spectrogram", width / 2, height / 2, "center", colors.muted); return layout; }
+  const nyquist = (g.bins - 1) * g.binHz;
+  const ystep = niceStep(nyquist, Math.max(2, Math.floor((height - TOP - BOTTOM) / 40)));
+  const yticks = [];
+  for (let hz = 0; hz <= nyquist + 1e-9 * ystep; hz += ystep) yticks.push(hz);
+  const left = Math.ceil(Math.max(...yticks.map((v) => ctx.measureText(tickText(v, ystep)).width), 20)) + 10;
+  const plotW = Math.max(40, width - left - RIGHT), plotH = Math.max(40, height - TOP - BOTTOM);
+  // The image: a column a frame, a row a bin (0 Hz at the bottom).
+  const image = canvas.ownerDocument.createElement("canvas");
+  image.width = g.frames; image.height = g.bins;
+  const pixels = image.getContext("2d").createImageData(g.frames, g.bins);
+  for (let f = 0; f < g.frames; f++) {
+    for (let k = 0; k < g.bins; k++) {
+      const [r, gr, b] = heat((g.db[f * g.bins + k] - (g.top - 80)) / 80);
+      const o = ((g.bins - 1 - k) * g.frames + f) * 4;
+      pixels.data[o] = r; pixels.data[o + 1] = gr; pixels.data[o + 2] = b; pixels.data[o + 3] = 255;
+    }
+  }
+  image.getContext("2d").putImageData(pixels, 0, 0);
+  // Frames cover [first centre, last centre] of the span; the image fills the plot.
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(image, left, TOP, plotW, plotH);
+  ctx.strokeStyle = colors.axis;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left + 0.5, TOP + 0.5, plotW, plotH);
+  const y = (hz) => TOP + plotH - hz / nyquist * plotH;
+  for (const hz of yticks) put("y", tickText(hz, ystep), left - 6, y(hz), "right", colors.muted);
+  // Time: seconds before the end of the range.
+  const t0 = g.times[0], t1 = g.times[g.frames - 1], x = (t) => left + (t - t0) / Math.max(1e-9, t1 - t0) * plotW;
+  const xstep = niceStep(Math.max(1e-3, t1 - t0), Math.max(2, Math.floor(plotW / 80)));
+  for (let t = Math.ceil((t0 - span) / xstep) * xstep; t <= t1 - span + 1e-9; t += xstep) {
+    put("x", tickText(t, xstep) + " s", x(t + span), TOP + plotH + 4 + fontSize / 2 + 1, "center", colors.muted);
+  }
+  put("title", "spectrogram of " + name + ", dB (" + Math.round(g.top - 80) + " to " + Math.round(g.top) + ")", left, TOP / 2, "left", colors.muted);
+  put("title", "frequency (Hz) up, time (s) across", left + plotW, height - fontSize / 2 - 2, "right", colors.muted);
+  Object.assign(layout, { x: { from: t0 - span, to: t1 - span, step: xstep }, y: { from: 0, to: nyquist, step: ystep }, frames: g.frames, size: g.size });
+  return layout;
+}
+
 // ---- The view ----
 
 /**
@@ -532,6 +634,8 @@ export function createSpectrumView(host) {
   const welchSelect = select("Averaging", "fft-welch", [["0", "off"], ["1", "Welch"]], settings.welch ? "1" : "0",
                              "Welch: the average of half-overlapping segments (less noise, coarser bins)");
   const dbSelect = select("Amplitude", "fft-db", [["0", "linear"], ["1", "dB"]], settings.db ? "1" : "0", "Amplitude axis: linear or dB");
+  const sgramSelect = select("Spectrogram", "fft-sgram", [["0", "off"], ["1", "on"]], settings.spectrogram ? "1" : "0",
+                             "A spectrogram (waterfall) of the first shown series over the visible range");
   const info = make("span", "spectrum-info");
   info.setAttribute("role", "status");
   controls.appendChild(info);
@@ -554,28 +658,35 @@ export function createSpectrumView(host) {
   const body = make("tbody");
   table.append(caption, head, body);
   tableBox.appendChild(table);
-  host.container.append(controls, canvas, note, tableBox);
+  const sgramCanvas = make("canvas", "spectrogram-plot");
+  sgramCanvas.setAttribute("role", "img");
+  sgramCanvas.setAttribute("aria-label", "Spectrogram of the first shown series over the visible range");
+  sgramCanvas.hidden = !settings.spectrogram;
+  host.container.append(controls, canvas, sgramCanvas, note, tableBox);
 
   let shown = false, results = {}, series = [], lastKey = "", computedAt = -Infinity, cost = 0, timer = null;
-  let drawnKey = "", message = "", layout = null, computes = 0;
+  let drawnKey = "", message = "", layout = null, computes = 0, sgram = null;
 
   function save() {
     host.save("fftwin", settings.window === DEFAULTS.window ? "" : settings.window);
     host.save("fftsize", settings.size === "auto" ? "" : settings.size);
     host.save("welch", settings.welch ? "1" : "");
     host.save("db", settings.db ? "1" : "");
+    host.save("sgram", settings.spectrogram ? "1" : "");
   }
   function changed() {
     settings.window = windowSelect.value;
     settings.size = sizeSelect.value === "auto" ? "auto" : Number(sizeSelect.value);
     settings.welch = welchSelect.value === "1";
     settings.db = dbSelect.value === "1";
+    settings.spectrogram = sgramSelect.value === "1";
+    sgramCanvas.hidden = !settings.spectrogram;
     save();
     compute();
   }
-  for (const s of [windowSelect, sizeSelect, welchSelect, dbSelect]) s.addEventListener("change", changed);
+  for (const s of [windowSelect, sizeSelect, welchSelect, dbSelect, sgramSelect]) s.addEventListener("change", changed);
 
-  function settingsKey() { return [settings.window, settings.size, settings.welch].join(","); }
+  function settingsKey() { return [settings.window, settings.size, settings.welch, settings.spectrogram].join(","); }
 
   /// The samples to analyse: without Welch only the newest FFT-size of them are used, so
   /// only those (and a margin) are read from the page.
@@ -599,6 +710,9 @@ export function createSpectrumView(host) {
     const names = series.map((s) => s.name);
     lastKey = keyOf(range, names);
     results = names.length && range.t1 > range.t0 ? analyseSpectrum(read(range, names), names, settings) : {};
+    const first = series.find((s) => results[s.name] && !results[s.name].note);
+    sgram = settings.spectrogram && first ? { name: first.name, g: spectrogram(results[first.name].uniform, results[first.name].rate),
+                                              span: results[first.name].grid / results[first.name].rate } : null;
     const counted = Object.values(results);
     message = !names.length ? "no series shown" : !counted.length ? "no samples in the visible range"
       : counted.every((r) => r.note) ? counted[0].note === "too few samples" ? "too few samples (" + Math.max(...counted.map((r) => r.samples)) + ", at least " + MIN_SAMPLES + ")" : counted[0].note : "";
@@ -609,14 +723,22 @@ export function createSpectrumView(host) {
     Object.assign(layout, { computes, cost });
   }
 
+  /// What the drawing depends on besides the results: the canvases' sizes, dB, the theme.
+  function drawingKey() {
+    const a = canvas.getBoundingClientRect(), b = sgramCanvas.getBoundingClientRect();
+    return [a.width, a.height, b.width, b.height, settings.db, settings.spectrogram, JSON.stringify(host.theme())].map(String).join("|");
+  }
+
   function keyOf(range, names) { return [settingsKey(), names.join("\u0001"), range.t0, range.t1].join("|"); }
 
   function render() {
     const colors = host.theme();
     layout = drawSpectrum(canvas, results, series, settings, colors, message);
     canvas.spectrumLayout = layout;   // for tests: what was drawn where
-    const rect = canvas.getBoundingClientRect();
-    drawnKey = [Math.round(rect.width), Math.round(rect.height), settings.db, JSON.stringify(colors)].join("|");
+    if (settings.spectrogram) {
+      sgramCanvas.spectrumLayout = drawSpectrogram(sgramCanvas, sgram && sgram.g, sgram ? sgram.name : "", sgram ? sgram.span : 0, colors);
+    }
+    drawnKey = drawingKey();
     // The notes and the table.
     const ok = series.filter((s) => results[s.name] && !results[s.name].note);
     const bunched = ok.filter((s) => results[s.name].bunched), resampled = ok.filter((s) => results[s.name].resampled && !results[s.name].bunched);
@@ -638,7 +760,8 @@ export function createSpectrumView(host) {
     note.hidden = !notes.length;
     const first = ok.length ? results[ok[0].name] : null;
     info.textContent = first ? (WINDOW_LABELS[settings.window] || settings.window) + ", " + withSpaces(first.size) + " points" +
-      (settings.welch ? ", " + first.segments + " segment" + (first.segments === 1 ? "" : "s") + " averaged" : first.segment < first.size ? ", zero-padded from " + withSpaces(first.segment) : "") +
+      (settings.welch ? ", " + first.segments + " segment" + (first.segments === 1 ? "" : "s") + " averaged" : "") +
+      (first.segment < first.size ? ", zero-padded from " + withSpaces(first.segment) : "") +
       ", bin " + formatHz(first.binHz, first.binHz / 10) +
       (first.used < first.grid ? " (the newest " + withSpaces(first.used) + " of " + withSpaces(first.grid) + " samples)" : "") : "";
     body.textContent = "";
@@ -685,8 +808,7 @@ export function createSpectrumView(host) {
         else if (!timer && !host.live) timer = setTimeout(compute, wait);
         return;
       }
-      const rect = canvas.getBoundingClientRect();
-      if ([Math.round(rect.width), Math.round(rect.height), settings.db, JSON.stringify(host.theme())].join("|") !== drawnKey) render();
+      if (drawingKey() !== drawnKey) render();
     },
     state() { return spectrumState(results); },
     /// For tests: the last drawn layout (axes, texts and their boxes) and the compute cost.

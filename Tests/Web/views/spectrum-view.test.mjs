@@ -2,7 +2,7 @@
 // DOM: samples as the view host gives them → rate, jitter, peaks. `node --test Tests/Web`.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { analyseSpectrum, spectrumState, measureTiming, chooseSize, readSettings, formatHz, formatAmplitude, MIN_SAMPLES } from "../../../web/views/spectrum-view.js";
+import { analyseSpectrum, spectrumState, spectrogram, measureTiming, chooseSize, readSettings, formatHz, formatAmplitude, MIN_SAMPLES } from "../../../web/views/spectrum-view.js";
 import { spectrum, peaks } from "../../../web/maths/fft.js";
 import { sampleTiming, resampleUniform } from "../../../web/maths/timing.js";
 
@@ -139,6 +139,12 @@ test("lines that arrive late by varying delays (a late one, then a bunch catchin
   close(a.rate, 200, 0.1, "rate");
   close(a.peaks[0].hz, 40, a.binHz, "40 Hz");
   close(a.peaks[0].amplitude, 40, 0.4, "amplitude within 1 % (resampled at arrival times it would not be)");
+  // A stall of 300 ms caught up by a bunch of 61 lines is no gap either.
+  const stalled = Float64Array.from({ length: 2000 }, (_, i) => i >= 1000 && i <= 1060 ? 5300 + 0.001 * (i - 1000) : i * 5);
+  assert.ok(stalled.every((t, i) => !i || t > stalled[i - 1]));
+  const timing = measureTiming(stalled);
+  assert.equal(timing.missing, 0);
+  close(timing.rate, 200, 0.01, "rate across the stall");
 });
 
 test("a 30 % jitter is not taken for missing samples; a lost one is", () => {
@@ -233,9 +239,9 @@ test("sizes, settings from the address, timing and text", () => {
   assert.equal(chooseSize(20, "auto", true), 16);
   assert.equal(chooseSize(100, 1000, false), 1024);
   const from = (query) => readSettings((key) => new URLSearchParams(query).get(key));
-  assert.deepEqual(from(""), { window: "hann", size: "auto", welch: false, db: false, peaks: 3 });
-  assert.deepEqual(from("fftwin=flat-top&fftsize=8192&welch=1&db=1"), { window: "flat-top", size: 8192, welch: true, db: true, peaks: 3 });
-  assert.deepEqual(from("fftwin=kaiser&fftsize=1000"), { window: "hann", size: "auto", welch: false, db: false, peaks: 3 });
+  assert.deepEqual(from(""), { window: "hann", size: "auto", welch: false, db: false, peaks: 3, spectrogram: false });
+  assert.deepEqual(from("fftwin=flat-top&fftsize=8192&welch=1&db=1&sgram=1"), { window: "flat-top", size: 8192, welch: true, db: true, peaks: 3, spectrogram: true });
+  assert.deepEqual(from("fftwin=kaiser&fftsize=1000"), { window: "hann", size: "auto", welch: false, db: false, peaks: 3, spectrogram: false });
   const t = measureTiming(Float64Array.from([0, 10, 20, 30, 70, 80, 90]));
   assert.deepEqual([t.rate, t.missing, t.gaps, t.jitter, t.bunched], [100, 3, 1, 0, false]);
   assert.equal(formatHz(12.5, 0.05), "12.500 Hz");
@@ -243,4 +249,22 @@ test("sizes, settings from the address, timing and text", () => {
   assert.equal(formatAmplitude(100.04), "100.0");
   assert.equal(formatAmplitude(1e-5), "1.00e-5");
   assert.equal(formatAmplitude(0.1, true), "-20.0 dB");
+});
+
+test("the spectrogram: each frame's strongest bin follows a tone that changes from 10 to 40 Hz halfway", () => {
+  const values = Float64Array.from({ length: 4000 }, (_, i) => 5 * Math.sin(2 * Math.PI * (i < 2000 ? 10 : 40) * i / 200));
+  const g = spectrogram(values, 200);
+  assert.equal(g.size, 128, "a power of two near 4√4000");
+  assert.ok(g.frames > 200 && g.frames <= 301, "frames: " + g.frames);
+  assert.equal(g.db.length, g.frames * g.bins);
+  close(g.top, 20 * Math.log10(5), 1.5, "top: the tone's level in dB (Hann between bins)");
+  for (let f = 0; f < g.frames; f++) {
+    const start = (g.times[f] * 200) - g.size / 2, end = start + g.size;
+    if (start < 2000 && end > 2000) continue;   // a frame across the change
+    let best = 1;
+    for (let k = 1; k < g.bins; k++) if (g.db[f * g.bins + k] > g.db[f * g.bins + best]) best = k;
+    close(best * g.binHz, start >= 2000 ? 40 : 10, g.binHz, "frame " + f);
+  }
+  assert.equal(spectrogram(new Float64Array(40), 200), null, "too few values");
+  assert.ok(!analyseSpectrum(samples({}), ["a"], {}).a.uniform.some(Number.isNaN), "the view's uniform values are what it draws");
 });
