@@ -215,7 +215,8 @@ export function analyseSpectrum(samples, names, options = {}) {
       for (let i = 0, j = 0; i < values.length; i++) {
         if (Number.isFinite(values[i]) && Number.isFinite(times[i])) { t[j] = times[i]; v[j] = values[i]; j++; }
       }
-      timing = measureTiming(t);
+      // A value on every line: the lines' timing, measured once for all the series.
+      timing = count === lines.length && arrival ? arrival : measureTiming(t);
       // A sample without a value leaves a gap in the series' own time stamps: counted there.
       missing = timing.missing;
       resampled = timing.jitter > JITTER_LIMIT * timing.period || missing > 0;
@@ -265,9 +266,16 @@ function fillByIndex(values, times) {
  * strongest, and off the main lobe of 0 Hz; frequency and amplitude as fft.js's `peaks` interpolates them.
  */
 function strongestPeaks(result, count) {
-  const a = result.amplitude, candidates = [];
-  for (let k = 1; k < a.length - 1; k++) if (a[k] > a[k - 1] && a[k] >= a[k + 1] && a[k] > 0) candidates.push(k);
-  candidates.sort((p, q) => a[q] - a[p]);
+  // The 64 strongest local maxima, strongest first (kept in order as found: a sort of every
+  // local maximum of a noisy 65 536-point spectrum costs more than the FFT's own passes).
+  const a = result.amplitude, candidates = [], keep = 64;
+  for (let k = 1; k < a.length - 1; k++) {
+    if (!(a[k] > a[k - 1] && a[k] >= a[k + 1] && a[k] > 0)) continue;
+    if (candidates.length === keep && a[k] <= a[candidates[keep - 1]]) continue;
+    let j = Math.min(candidates.length, keep - 1);
+    while (j > 0 && a[candidates[j - 1]] < a[k]) { candidates[j] = candidates[j - 1]; j--; }
+    candidates[j] = k;
+  }
   const lobe = (LOBE[result.window] || 2) * result.size / result.segment, guard = 3 * lobe;
   const chosen = [];
   for (const k of candidates) {
