@@ -122,6 +122,22 @@ def mqtt_seeds():
         b'{"type":"samples","seq":18446744073709551613,"samples":[[1,1],[2,2]]}',
         b'{"type":"channels","seq":18446744073709551615,"channels":["a"]}',
     ]))
+    # Lines lost on the wire at the edge (`lost`), and what no edge sends: too many, negative,
+    # not whole, not a number, on a message with no rows, repeated.
+    write(t, "lines-lost", b"\n".join([
+        STATUS, CHANNELS, SAMPLES,
+        b'{"type":"samples","seq":1202,"stream":"3jlncpa17h5n6","lost":3,"samples":[[1763683200223.5,1,2,3],[1763683200243.5,4,5,6]]}',
+        b'{"type":"samples","seq":1202,"stream":"3jlncpa17h5n6","lost":3,"samples":[[1763683200223.5,1,2,3]]}',
+        b'{"type":"samples","lost":1048576,"seq":1204,"samples":[[1763683200263.5,7,8,9]]}',
+        b'{"type":"samples","seq":1205,"lost":1048577,"samples":[[1763683200283.5,1,1,1]]}',
+        b'{"type":"samples","seq":1205,"lost":-1,"samples":[[1763683200283.5,1,1,1]]}',
+        b'{"type":"samples","seq":1205,"lost":1.5,"samples":[[1763683200283.5,1,1,1]]}',
+        b'{"type":"samples","seq":1205,"lost":18446744073709551616,"samples":[[1763683200283.5,1,1,1]]}',
+        b'{"type":"samples","seq":1205,"lost":"2","samples":[[1763683200283.5,1,1,1]]}',
+        b'{"type":"samples","seq":1205,"lost":null,"samples":[[1763683200283.5,1,1,1]]}',
+        b'{"type":"samples","seq":1205,"lost":2,"samples":[]}',
+        b'{"type":"samples","seq":1205,"lost":1,"lost":1048576,"samples":[[1763683200283.5,1,1,1]]}',
+    ]))
     write(t, "not-ours", b"\n".join([
         b'{"type":"hello","protocol":"sensorbridge.batch.v1"}', b'{"type":"gap","missed":1200,"seq":5200}',
         b'{"type":"samples","seq":-1,"samples":[[1]]}', b'{"type":"samples","samples":[[null,1]]}',
@@ -254,7 +270,7 @@ def dictionaries():
     dictionary("FuzzMQTTPayload", [b'"type"', b'"samples"', b'"channels"', b'"status"', b'"seq"', b'"state"',
                                    b'"detail"', b'"stream"', b'"source"', b'"bridge"', b'"kind"', b'"name"', b'"baud"',
                                    b'"online"', b'"stopped"', b'"gone"', b'"connected"', b'"disconnected"', b'"starting"',
-                                   b'"finished"', b"null", b"true", b"[[", b"]]", b"18446744073709551615", b"1e15",
+                                   b'"finished"', b'"lost"', b"1048576", b"null", b"true", b"[[", b"]]", b"18446744073709551615", b"1e15",
                                    b"-1", b"\\u0000", b"\\ud800", b"\n"])
     dictionary("FuzzHandshake", [b"GET ", b" HTTP/1.1\r\n", b"\r\n\r\n", b"Host: ", b"Upgrade: websocket\r\n",
                                  b"Connection: Upgrade\r\n", b"Sec-WebSocket-Key: ", b"dGhlIHNhbXBsZSBub25jZQ==",

@@ -43,13 +43,19 @@ public enum BatchMessages {
     /// `SampleJSON` arrays follow, comma-separated, then `samplesSuffix`. Split this way so
     /// a sender can copy the already-encoded samples in without decoding anything.
     /// `stream` (the run that numbered them) is sent only where the reader cannot learn it
-    /// from a greeting: on MQTT, where a relay checks it against the edge's status.
-    public static func samplesPrefix(first: UInt64, stream: String? = nil) -> [UInt8] {
+    /// from a greeting: on MQTT, where a relay checks it against the edge's status. So is
+    /// `lost`, the lines lost on the wire just before sample `first` (where there were some):
+    /// the WebSocket stream sends a `lost` message of its own instead.
+    public static func samplesPrefix(first: UInt64, stream: String? = nil, lost: UInt64 = 0) -> [UInt8] {
         var out: [UInt8] = Array(#"{"type":"samples","seq":"#.utf8)
         JSONText.appendInteger(first, to: &out)
         if let stream {
             out.append(contentsOf: #","stream":"#.utf8)
             JSONText.appendString(stream, to: &out)
+        }
+        if lost > 0 {
+            out.append(contentsOf: #","lost":"#.utf8)
+            JSONText.appendInteger(lost, to: &out)
         }
         out.append(contentsOf: #","samples":["#.utf8)
         return out
@@ -68,10 +74,12 @@ public enum BatchMessages {
     /// `samples` message per stretch with the same names. The WebSocket stream frames them,
     /// the MQTT publisher sends them to topics: one encoding for both. A `samples` message is
     /// also ended once it holds `maxMessageBytes` (a broker's reader bounds what it takes).
-    /// Inlinable: it is on the WebSocket stream's per-sample path, in another module.
+    /// With `carriesLost` (MQTT) a sample after lines lost on the wire begins a message whose
+    /// `lost` says how many. Inlinable: it is on the WebSocket stream's per-sample path, in
+    /// another module.
     @inlinable
     public static func encode(_ samples: [Sample], firstSample: UInt64, layout: inout ChannelLayout?,
-                              stream: String? = nil, maxMessageBytes: Int = .max,
+                              stream: String? = nil, carriesLost: Bool = false, maxMessageBytes: Int = .max,
                               _ emit: (Part, [UInt8]) -> Void) {
         var message: [UInt8] = []
         var count = 0
@@ -89,9 +97,10 @@ public enum BatchMessages {
                 layout = sample.layout
                 emit(.channels(sample.layout), channels(sample.layout.names, from: sequence))
             }
-            if count > 0, message.count >= maxMessageBytes { finish() }
+            let lost = carriesLost ? sample.linesLostBefore : 0
+            if count > 0, message.count >= maxMessageBytes || lost > 0 { finish() }
             if count == 0 {
-                message = samplesPrefix(first: sequence, stream: stream)
+                message = samplesPrefix(first: sequence, stream: stream, lost: lost)
             } else {
                 message.append(UInt8(ascii: ","))
             }

@@ -28,7 +28,9 @@ public struct LineCounterColumn: Sendable {
 
     /// Readings in a row, each one more than the last, that make a column found by name a counter.
     static let probationLines = 8
-    static let largestLoss: UInt64 = 1 << 20
+    /// The most lines one jump of the counter counts as lost (a bigger one is a new count):
+    /// also the most a relay believes an edge's `lost` to be.
+    public static let largestLoss: UInt64 = 1 << 20
     static let largestWrapLoss: UInt64 = 1_024
 
     private struct Trial: Sendable {

@@ -391,7 +391,9 @@ public struct EdgeFollower: Sendable {
         if recentDeliveries.count >= 256 { recentDeliveries.removeFirst() }
         recentDeliveries.append((steadyMicros, message.first))
         actions.append(.publish(message.rows.map {
-            Sample(timeMicros: $0.timeMicros, values: $0.values, layout: layout(for: $0.values.count))
+            var sample = Sample(timeMicros: $0.timeMicros, values: $0.values, layout: layout(for: $0.values.count))
+            sample.linesLostBefore = $0.linesLostBefore
+            return sample
         }))
     }
 

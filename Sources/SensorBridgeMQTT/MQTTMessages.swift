@@ -59,18 +59,22 @@ public enum MQTTMessages {
         case status(EdgeStatus)
     }
 
-    /// One sample as sent: its time and values (NaN where the line had no value).
+    /// One sample as sent: its time and values (NaN where the line had no value), and the
+    /// lines lost on the wire just before it (a message's `lost`, given to its first row).
     public struct Row: Sendable, Equatable {
         public var timeMicros: Int64
         public var values: [Double]
+        public var linesLostBefore: UInt64
 
-        public init(timeMicros: Int64, values: [Double]) {
+        public init(timeMicros: Int64, values: [Double], linesLostBefore: UInt64 = 0) {
             self.timeMicros = timeMicros
             self.values = values
+            self.linesLostBefore = linesLostBefore
         }
 
         public static func == (lhs: Row, rhs: Row) -> Bool {
-            lhs.timeMicros == rhs.timeMicros && lhs.values.elementsEqual(rhs.values) { $0 == $1 || ($0.isNaN && $1.isNaN) }
+            lhs.timeMicros == rhs.timeMicros && lhs.linesLostBefore == rhs.linesLostBefore
+                && lhs.values.elementsEqual(rhs.values) { $0 == $1 || ($0.isNaN && $1.isNaN) }
         }
     }
 
@@ -120,12 +124,13 @@ public enum MQTTMessages {
         if let problem = fields.problem { throw problem }
         switch fields.type {
         case "samples":
-            guard let first = fields.seq, let rows = fields.rows else {
+            guard let first = fields.seq, var rows = fields.rows else {
                 throw MQTTPayloadError(fixed: "a samples message without seq or samples")
             }
             guard UInt64.max - first >= UInt64(rows.count) else {
                 throw MQTTPayloadError(fixed: "a samples message whose numbers run past 18446744073709551615")
             }
+            if let lost = fields.lost, !rows.isEmpty { rows[0].linesLostBefore = lost }
             return .samples(first: first, rows: rows, stream: fields.stream)
         case "channels":
             guard let from = fields.seq, let names = fields.channels else {
@@ -162,6 +167,8 @@ public enum MQTTMessages {
         var type: String?
         var seq: UInt64?
         var rows: [Row]?
+        /// Lines lost on the wire before a samples message's first (bridges before it was sent leave it out).
+        var lost: UInt64?
         var channels: [String]?
         var state: String?
         var detail: String?
@@ -179,6 +186,9 @@ public enum MQTTMessages {
                 seq = try reader.readUInt64()
             } else if key.isKey("samples") {
                 rows = try readRows(&reader, limits: limits)
+            } else if key.isKey("lost") {
+                // No more than one jump of a line counter counts: a bigger number is not the edge's.
+                lost = UInt64(try reader.readInt(in: 0...Int(LineCounterColumn.largestLoss)))
             } else if key.isKey("channels") {
                 var names: [String] = []
                 try reader.readArray(maxElements: limits.maxValues) { (reader) throws(JSONReader.Failure) in

@@ -133,7 +133,13 @@ public final class MQTTRelay: Sendable {
                     var tally = StreamStatistics.Tally()
                     tally.countRelayed(samples: samples.count, bytes: 0)
                     stream.statistics.add(tally)
-                    for sample in samples { stream.publish(sample) }
+                    for sample in samples {
+                        if sample.linesLostBefore > 0 {
+                            let lines = sample.linesLostBefore
+                            notes.warning("MQTT: \(lines) line\(lines == 1 ? "" : "s") lost on the wire at the edge (its sketch's line counter skipped)")
+                        }
+                        stream.publish(sample)
+                    }
                     counters.update { $0.samplesReceived = $0.samplesReceived.addingSaturating(UInt64(samples.count)) }
                 case .missed(let count, let from):
                     counters.update { $0.samplesMissed = $0.samplesMissed.addingSaturating(count) }

@@ -72,7 +72,7 @@ struct PublisherState {
                     return
                 }
                 var announced = publishedLayout
-                BatchMessages.encode(samples, firstSample: first, layout: &announced, stream: streamID,
+                BatchMessages.encode(samples, firstSample: first, layout: &announced, stream: streamID, carriesLost: true,
                                      maxMessageBytes: Self.maxMessageBytes) { part, payload in
                     switch part {
                     case .channels(let names):
@@ -89,7 +89,7 @@ struct PublisherState {
                     out.append(Message(topic: address.stateTopic, payload: HomeAssistantDiscovery.state(last), retain: false, samples: 0))
                 }
             case .lost:
-                break  // (the MQTT messages have no place for it yet: a relay's viewers see no break)
+                break  // carried by the sample after it: the `lost` of the samples message it begins
             case .stateChange(let state, let detail, _, let sequence):
                 source.state = state
                 source.detail = detail

@@ -63,7 +63,10 @@ public struct StoreBatchBuilder: Sendable {
         tenths[start, default: SummaryCell()].merge(cell)
     }
 
+    /// Adds a sample, after the `lost` event of the lines its counter says were lost on the
+    /// wire just before it (the stream's `lost` event, the import's alike).
     public mutating func add(_ sample: Sample) {
+        if sample.linesLostBefore > 0 { add(lostLines: sample.linesLostBefore, at: sample.timeMicros) }
         let names = sample.layout.names
         let t = sample.timeMicros
         if pending == nil || pending!.names != names || pending!.times.count >= maxBlockSamples
@@ -93,6 +96,11 @@ public struct StoreBatchBuilder: Sendable {
 
     public mutating func add(event time: Int64, state: String, detail: String) {
         batch.events.append(.init(time: time, state: state, detail: detail))
+    }
+
+    /// A `lost` event: `lines` lines the sketch's line counter says were lost on the wire.
+    mutating func add(lostLines lines: UInt64, at time: Int64) {
+        add(event: time, state: "lost", detail: "\(lines) line\(lines == 1 ? "" : "s") lost on the wire (the sketch's line counter)")
     }
 
     public var pendingSamples: Int { batch.samples }

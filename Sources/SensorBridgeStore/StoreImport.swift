@@ -1,9 +1,11 @@
 import Foundation
 import SensorBridgeCore
 
-/// `sensorbridge import`: a recording (or raw capture) read through the same framer and
-/// parser as a live board, its samples written with their recorded times, a session per
-/// file. Big transactions: a million samples a second and more.
+/// `sensorbridge import`: a recording (or raw capture) read through the same decoder as a
+/// live board (`SampleDecoder`: framer, parser, the board's clock and line counter), its
+/// samples written with their recorded times (or the board's clock's), the lines its counter
+/// says were lost as `lost` events, a session per file. Big transactions: a million samples
+/// a second and more.
 extension HistoryStore {
     public struct ImportResult: Equatable, Sendable {
         public var samples: Int64 = 0
@@ -11,11 +13,24 @@ extension HistoryStore {
         public var rejectedLines: Int64 = 0
         public var first: Int64?
         public var last: Int64?
+        /// Lines the sketch's line counter says were lost on the wire (stored as `lost` events).
+        public var linesLost: UInt64 = 0
+        /// The column taken for the board's clock (counting in `clockUnit`), and for its line
+        /// counter, if any.
+        public var clock: String?
+        public var clockUnit: BoardClock.Unit?
+        public var counter: String?
+        /// A column by a clock's or a counter's name that did not behave like one (kept as a series).
+        public var clockRefused: String?
+        public var counterRefused: String?
     }
 
     /// Imports `path` as source `sourceName`. A raw capture (no time stamps) is timed at
-    /// `rawLineRate` lines a second, ending at the file's modification time.
-    public func importLog(path: String, sourceName: String, rawLineRate: Double) throws -> ImportResult {
+    /// `rawLineRate` lines a second, ending at the file's modification time. `timeColumn` and
+    /// `counterColumn` choose the columns that are not series, as for a live board.
+    public func importLog(path: String, sourceName: String, rawLineRate: Double,
+                          timeColumn: BoardTimeColumn.Choice = .byName,
+                          counterColumn: LineCounterColumn.Choice = .byName) throws -> ImportResult {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StoreError("cannot read \(path): \(String(cString: strerror(errno)))")
         }
@@ -43,7 +58,7 @@ extension HistoryStore {
         let writer = ImportWriter(store: self, source: source, session: session,
                                   builder: StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next))
         var reader = ReplayReader(rawLineRate: rawLineRate)
-        var decoder = SampleDecoder()
+        var decoder = SampleDecoder(timeColumn: timeColumn, counterColumn: counterColumn)
         var sink = ImportSink()
         var skipped = 0
         // A raw capture's timed chunks and the lines the reader skipped (a recording's lines
@@ -90,6 +105,12 @@ extension HistoryStore {
         result.rejectedLines = sink.rejected
         result.first = sink.first
         result.last = sink.last
+        result.linesLost = sink.linesLost
+        result.clock = decoder.timeColumn.current?.name
+        result.clockUnit = decoder.timeColumn.current?.unit
+        result.counter = decoder.counterColumn.name
+        result.clockRefused = decoder.timeColumn.refused
+        result.counterRefused = decoder.counterColumn.refused
         return result
     }
     /// The `# started SECONDS.MICROS` of a recording's header.
@@ -130,12 +151,14 @@ struct ImportSink {
     var rejected: Int64 = 0
     var first: Int64?
     var last: Int64?
+    var linesLost: UInt64 = 0
 
     init() { chunk.reserveCapacity(ImportWriter.chunkSamples) }
 
     mutating func add(_ sample: Sample) {
         chunk.append(sample)
         samples += 1
+        linesLost = linesLost.addingSaturating(sample.linesLostBefore)
         first = min(first ?? sample.timeMicros, sample.timeMicros)
         last = max(last ?? sample.timeMicros, sample.timeMicros)
     }

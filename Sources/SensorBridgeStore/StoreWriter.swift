@@ -104,8 +104,8 @@ public final class StoreWriter: Sendable {
                 switch event.kind {
                 case .sample(let sample): next.add(sample)
                 case .source(let state, let detail): next.add(event: event.timeMicros, state: state.rawValue, detail: detail)
-                case .lost(let lines):
-                    next.add(event: event.timeMicros, state: "lost", detail: "\(lines) line\(lines == 1 ? "" : "s") lost on the wire (the sketch's line counter)")
+                case .lost:
+                    break  // stored from the sample it comes before (`StoreBatchBuilder.add`), as an import stores it
                 }
             }
             let batch = next.take()

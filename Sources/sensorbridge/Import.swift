@@ -21,6 +21,8 @@ struct Import: ParsableCommand {
     @Option(help: "Lines per second of a raw capture (a file without time stamps); it is placed to end at the file's modification time.")
     var rate: Double = 50
 
+    @OptionGroup var columns: BoardColumnOptions
+
     func validate() throws {
         guard !logs.isEmpty else { throw ValidationError("give at least one recording to import") }
         guard rate >= 0.001, rate <= 10_000_000 else { throw ValidationError("--rate must be 0.001…10000000 lines a second") }
@@ -38,7 +40,8 @@ struct Import: ParsableCommand {
             let name = source ?? (((log as NSString).lastPathComponent as NSString).deletingPathExtension)
             let began = WallClock.monotonicMicros()
             do {
-                let result = try history.importLog(path: log, sourceName: name.isEmpty ? "import" : name, rawLineRate: rate)
+                let result = try history.importLog(path: log, sourceName: name.isEmpty ? "import" : name, rawLineRate: rate,
+                                                   timeColumn: columns.timeColumnChoice, counterColumn: columns.counterColumnChoice)
                 let seconds = Double(WallClock.monotonicMicros() - began) / 1e6
                 var line = "imported \(log): \(result.samples) samples as source \(name) in \(String(format: "%.2f", seconds)) s"
                 if let first = result.first, let last = result.last {
@@ -46,6 +49,7 @@ struct Import: ParsableCommand {
                 }
                 if result.skippedLines > 0 { line += "; \(result.skippedLines) unreadable lines skipped" }
                 if result.rejectedLines > 0 { line += "; \(result.rejectedLines) lines were no sample" }
+                line += Self.columnsSummary(result)
                 print(line)
             } catch {
                 FileHandle.standardError.write(Data("sensorbridge: \(log): \((error as? StoreError)?.description ?? "\(error)")\n".utf8))
@@ -53,6 +57,26 @@ struct Import: ParsableCommand {
             }
         }
         history.checkpoint()
+    }
+
+    /// What the columns that are not series came to, in the live bridge's words: the board's
+    /// clock, the line counter and the lines it says were lost, the names refused.
+    static func columnsSummary(_ result: HistoryStore.ImportResult) -> String {
+        var text = ""
+        if let clock = result.clock {
+            text += "; column '\(clock)' is the board's clock (\(result.clockUnit?.rawValue ?? "")): samples are timed by it"
+        }
+        if let refused = result.clockRefused {
+            text += "; column '\(refused)' does not run like the board's clock: kept as a series (--time-column \(refused) takes it anyway)"
+        }
+        if let counter = result.counter {
+            let lost = result.linesLost
+            text += "; column '\(counter)' numbers the sketch's lines: \(lost) line\(lost == 1 ? "" : "s") lost on the wire"
+        }
+        if let refused = result.counterRefused {
+            text += "; column '\(refused)' does not count the lines one by one: kept as a series (--counter-column \(refused) takes it anyway)"
+        }
+        return text
     }
 
     static func iso(_ micros: Int64) -> String {

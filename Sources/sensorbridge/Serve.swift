@@ -94,18 +94,7 @@ struct Serve: ParsableCommand {
         valueName: "duration"))
     var forgetSeries: String = "10m"
 
-    @Option(help: ArgumentHelp(
-        "The column that is the board's clock, not a series (by default one named t, time, ms, millis, us or micros); none: every column is a series, timed at arrival.",
-        valueName: "name|none"))
-    var timeColumn: String?
-
-    @Option(help: ArgumentHelp("What --time-column counts in: ms (millis()) or us (micros()).", valueName: "ms|us"))
-    var timeUnit: BoardClock.Unit?
-
-    @Option(help: ArgumentHelp(
-        "The column that numbers the sketch's lines, so lines lost on the wire show as gaps (by default one named seq, count or counter); none: a series like any.",
-        valueName: "name|none"))
-    var counterColumn: String?
+    @OptionGroup var columns: BoardColumnOptions
 
     @Option(help: ArgumentHelp("Serve the page from this folder instead of the built-in copy.", valueName: "dir"))
     var web: String?
@@ -163,9 +152,6 @@ struct Serve: ParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        if timeUnit != nil, timeColumn == nil || timeColumn == "none" {
-            throw ValidationError("--time-unit says what --time-column counts in: give --time-column NAME with it")
-        }
         if webPolicy != nil, web == nil {
             throw ValidationError("--web-policy is for the pages of a --web folder (the built-in page always has the strict policy): give --web DIR with it")
         }
@@ -307,7 +293,7 @@ struct Serve: ParsableCommand {
         let pipeline = IngestPipeline(
             stream: stream, recorder: recorder, monitor: monitor,
             forgetSeriesAfterMicros: Int64(saturating: (DurationText.seconds(forgetSeries) ?? 600) * 1_000_000),
-            timeColumn: timeColumnChoice, counterColumn: counterColumnChoice, logger: logger)
+            timeColumn: columns.timeColumnChoice, counterColumn: columns.counterColumnChoice, logger: logger)
         let sender = allowSend ? LineSender(target: source as? any LineTarget, monitor: monitor, logger: logger) : nil
         // Open the device (or check the log) before listening, so a wrong one is reported
         // before anything is served.
@@ -450,24 +436,6 @@ struct Serve: ParsableCommand {
         return board.preferredPath
     }
 
-    /// `--time-column`: a name (in `--time-unit`), none, or (left out) the names that say so.
-    private var timeColumnChoice: BoardTimeColumn.Choice {
-        switch timeColumn {
-        case nil: .byName
-        case "none": .none
-        case let name?: .named(name, timeUnit ?? .milliseconds)
-        }
-    }
-
-    /// `--counter-column`: a name, none, or (left out) the names that say so.
-    private var counterColumnChoice: LineCounterColumn.Choice {
-        switch counterColumn {
-        case nil: .byName
-        case "none": .none
-        case let name?: .named(name)
-        }
-    }
-
     /// `--token FILE` (or `-`: standard input), or one made up for `--require-token`.
     private func loadToken() throws -> String? {
         if requireToken { return AccessToken.generate() }
@@ -541,4 +509,3 @@ struct Serve: ParsableCommand {
 }
 
 extension PagePolicy: ExpressibleByArgument {}
-extension BoardClock.Unit: ExpressibleByArgument {}

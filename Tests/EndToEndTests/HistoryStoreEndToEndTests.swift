@@ -123,6 +123,48 @@ func exportedRows(_ store: String) throws -> [[String]] {
         #expect(replay.stop() == 0)
     }
 
+    /// `import` takes the live bridge's options for the columns that are not series, refuses
+    /// them as it does, stores the lines a sketch's counter says were lost as `lost` events,
+    /// times samples by the board's clock, and says what it found.
+    @Test func anImportTakesTheBoardsColumnsAsALiveBridgeDoes() throws {
+        let folder = try TemporaryFolder("sensorbridge-store")
+        let recording = NumberedClockRecording(counter: "n", clock: "tick", microseconds: true)
+        let log = folder.file("board.log")
+        try recording.write(to: log)
+        let store = folder.file("board.sqlite")
+        for arguments in [["--time-unit", "us"], ["--time-column", "none", "--time-unit", "us"]] {
+            let refused = try runBinary(["import", log, "--store", store] + arguments)
+            #expect(refused.status == 64, "\(refused)")
+            #expect(refused.errors.contains("--time-unit says what --time-column counts in: give --time-column NAME with it"), "\(refused.errors)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: store), "refused before the store is made")
+
+        let imported = try runBinary(["import", log, "--store", store, "--time-column", "tick", "--time-unit", "us", "--counter-column", "n"])
+        #expect(imported.status == 0, "\(imported)")
+        #expect(imported.output.contains("\(recording.sent.count) samples"), "\(imported.output)")
+        #expect(imported.output.contains("column 'tick' is the board's clock (us)"), "\(imported.output)")
+        #expect(imported.output.contains("column 'n' numbers the sketch's lines: 4 lines lost on the wire"), "\(imported.output)")
+        let rows = try exportedRows(store)
+        #expect(rows.map { $0[1] } == recording.sent.map { String($0 * 3) }, "the values, and no counter or clock series")
+        for (row, line) in zip(rows, recording.sent) where line >= 3 {
+            #expect(Int64((Double(row[0])! * 1000).rounded()) == NumberedClockRecording.boardTimeMicros(line: line), "line \(line): \(row)")
+        }
+        let archive = try BridgeProcess(["--archive", store])
+        let start = NumberedClockRecording.startMicros / 1000
+        let history = try #require(try json(archive, "/api/history?from=\(start - 60_000)&to=\(start + 60_000)").value as? [String: Any])
+        let lost = (history["events"] as? [[String: Any]] ?? []).filter { $0["state"] as? String == "lost" }
+        #expect(lost.map { $0["detail"] as? String } == ["3 lines lost on the wire (the sketch's line counter)", "1 line lost on the wire (the sketch's line counter)"])
+        #expect(lost.map { $0["t"] as? Double } == [53, 121].map { Double(NumberedClockRecording.boardTimeMicros(line: $0)) / 1000 })
+        #expect(archive.stop() == 0)
+
+        // Without options, as a live bridge: the columns are found by their names.
+        try NumberedClockRecording().write(to: folder.file("named.log"))
+        let found = try runBinary(["import", folder.file("named.log"), "--store", folder.file("named.sqlite")])
+        #expect(found.status == 0, "\(found)")
+        #expect(found.output.contains("column 'ms' is the board's clock (ms)"), "\(found.output)")
+        #expect(found.output.contains("column 'seq' numbers the sketch's lines: 4 lines lost on the wire"), "\(found.output)")
+    }
+
     /// `/api/export` streams a whole recording's samples; clients that stop reading are
     /// closed after `--client-timeout` and never hold the export threads from others.
     @Test func exportsStreamAndStalledDownloadsGiveWay() throws {

@@ -76,6 +76,44 @@ import Glibc
         for bridge in [edge] + relays { #expect(bridge.stop() == 0) }
     }
 
+    /// Lines lost on the wire at the edge (its sketch's line counter skipped) reach a relay's
+    /// viewers, live and late, as `lost` where the edge's own see them; the relay counts them
+    /// in `/api/status` and `/metrics` and keeps them in its store.
+    @Test func linesLostAtTheEdgeAreShownCountedAndStoredByTheRelay() throws {
+        let folder = try TemporaryFolder("sensorbridge-relay")
+        let broker = try MosquittoBroker()
+        let url = "mqtt://127.0.0.1:\(broker.port)/\(base())"
+        let pty = try PseudoTerminal()
+        let edge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--mqtt", url, "--no-store"])
+        let relay = try BridgeProcess(["--source", url, "--store", folder.file("relay.sqlite"), "--history", "60"])
+        let ready = waitForStatus(relay) { state($0) == "connected" && mqttReport($0, role: "relay")["connected"] as? Bool == true }
+        #expect(state(ready) == "connected", "relay status: \(ready)")
+        let live = try Viewer(relay)
+        let local = try Viewer(edge)
+        // Lines 0-99, without 20-22 and 60.
+        let sent = (0..<100).filter { ![20, 21, 22, 60].contains($0) }
+        pty.write(sent.map { "seq:\($0),x:\($0 * 2)\r\n" }.joined())
+        #expect(live.read { $0.samples.count >= sent.count }, "\(live.samples.count)")
+        for viewer in [local, live, try Viewer(relay)] {
+            #expect(viewer.read { $0.samples.count >= sent.count }, "\(viewer.samples.count)")
+            #expect(viewer.channels == ["x"])
+            #expect(viewer.values == sent.map { [Double($0 * 2)] })
+            #expect(viewer.lost.map { "\($0.lines) before #\($0.before)" } == ["3 before #20", "1 before #57"], "\(viewer.lost)")
+        }
+        let status = waitForStatus(relay) { ($0["linesLost"] as? Int) == 4 && ($0["store"] as? [String: Any])?["samplesStored"] as? Int == sent.count }
+        #expect(status["linesLost"] as? Int == 4, "\(status)")
+        #expect(number(mqttReport(status, role: "relay"), "messagesRejected") == 0)
+        #expect(try relay.get("/metrics").body.contains("sensorbridge_lines_lost_total 4"))
+        #expect(relay.standardError.contains("3 lines lost on the wire at the edge"), "\(relay.standardError)")
+        let (code, body) = try relay.get("/api/history?from=-1h&to=now")
+        let history = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        let lost = (history?["events"] as? [[String: Any]] ?? []).filter { $0["state"] as? String == "lost" }
+        #expect(code == 200 && lost.map { $0["detail"] as? String } == [
+            "3 lines lost on the wire (the sketch's line counter)", "1 line lost on the wire (the sketch's line counter)",
+        ], "\(body)")
+        for bridge in [edge, relay] { #expect(bridge.stop() == 0) }
+    }
+
     @Test func aBrokerKilledAndRestartedMidStreamCostsTheRelaysAReportedGapAndTheEdgeNothing() throws {
         let broker = try MosquittoBroker()
         let url = "mqtt://127.0.0.1:\(broker.port)/\(base())"

@@ -82,6 +82,28 @@ struct EdgeFollowerTests {
         #expect(follower.follower.sourceName == "/dev/ttyACM0" && follower.follower.baud == 9600)
     }
 
+    /// Lines lost on the wire at the edge reach the relay's stream with the sample after them,
+    /// once: a repeated message that carries them again is refused with its samples.
+    @Test func linesLostAtTheEdgeComeWithTheSampleAfterThemOnce() {
+        var follower = Relay()
+        _ = follower.take(status(.connected, stream: "run1", seq: 0))
+        #expect(published(follower.take(samples(0, 3))).map(\.linesLostBefore) == [0, 0, 0])
+        var lossy = rows(3, first: 3)
+        lossy[0].linesLostBefore = 4
+        let message = MQTTMessages.Received.samples(first: 3, rows: lossy, stream: "run1")
+        #expect(published(follower.take(message)).map(\.linesLostBefore) == [4, 0, 0])
+        let again = follower.take(message)
+        #expect(published(again).isEmpty && rejections(again).count == 1, "\(again)")
+        // Held for confirmation (after a gap of samples), it still comes with its sample.
+        var later = rows(2, first: 20)
+        later[0].linesLostBefore = 1
+        #expect(follower.take(.samples(first: 20, rows: later, stream: "run1")).isEmpty)
+        _ = follower.take(samples(22, 2))
+        let confirmed = follower.wait(300_000)
+        #expect(gaps(confirmed) == [14])
+        #expect(published(confirmed).map(\.linesLostBefore) == [1, 0, 0, 0])
+    }
+
     @Test func aRelayJoiningMidStreamStartsOnceTheEdgeConfirmsWhereItIsWithoutAGap() {
         var follower = Relay()
         _ = follower.take(status(.connected, stream: "run1", seq: 0))  // retained long ago

@@ -44,6 +44,54 @@ struct MQTTMessagesTests {
         #expect(next == 2007, "every sample, in order, across the messages")
     }
 
+    /// Lines lost on the wire at the edge travel as the `lost` of the samples message that
+    /// begins with the sample after them; the WebSocket stream (no `carriesLost`) sends its own
+    /// `lost` message instead, so its samples messages are as they were.
+    @Test func linesLostOnTheWireBeginAMessageThatSaysHowMany() throws {
+        var samples = (0..<5).map { Sample(timeMicros: 1_700_000_000_000_000 + Int64($0) * 1_000, values: [Double($0), 0, 0], layout: xyz) }
+        samples[0].linesLostBefore = 2
+        samples[3].linesLostBefore = 7
+        var layout: ChannelLayout? = xyz
+        var messages: [[UInt8]] = []
+        BatchMessages.encode(samples, firstSample: 10, layout: &layout, stream: "run1", carriesLost: true) { _, message in messages.append(message) }
+        #expect(messages.map { String(text($0).prefix(46)) } == [
+            #"{"type":"samples","seq":10,"stream":"run1","lo"#, #"{"type":"samples","seq":13,"stream":"run1","lo"#,
+        ])
+        #expect(text(messages[1]) == #"{"type":"samples","seq":13,"stream":"run1","lost":7,"samples":[[1700000000003.000,3,0,0],[1700000000004.000,4,0,0]]}"#)
+        var read: [MQTTMessages.Row] = []
+        for message in messages {
+            guard case .samples(_, let rows, _) = try MQTTMessages.decode(message) else { Issue.record("not samples"); return }
+            read += rows
+        }
+        #expect(read.map(\.linesLostBefore) == [2, 0, 0, 7, 0])
+        #expect(read.map(\.values) == samples.map(\.values))
+
+        layout = xyz
+        var plain: [[UInt8]] = []
+        BatchMessages.encode(samples, firstSample: 10, layout: &layout) { _, message in plain.append(message) }
+        #expect(plain.count == 1 && !text(plain[0]).contains("lost"), "the WebSocket stream's samples messages carry no lost")
+        // A message without it (a bridge before it was sent) loses nothing; the most one jump
+        // of a line counter can say is taken; on a message of no rows it has nowhere to go.
+        let cases: [(String, [UInt64])] = [
+            (#"{"type":"samples","seq":0,"samples":[[1,2],[2,3]]}"#, [0, 0]),
+            (#"{"type":"samples","seq":0,"lost":0,"samples":[[1,2]]}"#, [0]),
+            (#"{"lost":1048576,"type":"samples","seq":0,"samples":[[1,2],[2,3]]}"#, [1_048_576, 0]),
+            (#"{"type":"samples","seq":0,"lost":5,"samples":[]}"#, []),
+        ]
+        for (payload, lost) in cases {
+            guard case .samples(_, let rows, _) = try MQTTMessages.decode(Array(payload.utf8)) else { Issue.record("not samples"); return }
+            #expect(rows.map(\.linesLostBefore) == lost, "\(payload)")
+        }
+    }
+
+    /// What lets a relay of an earlier version read an edge's new `lost` (and an edge's later
+    /// fields be read by this one): a field it does not know is skipped, whatever it holds.
+    @Test func fieldsOfLaterVersionsAreSkipped() throws {
+        let payload = #"{"type":"samples","seq":3,"lost":2,"later":{"lost":[-1,1e999,{"a":null}],"n":18446744073709551616},"samples":[[1,2]]}"#
+        guard case .samples(let first, let rows, _) = try MQTTMessages.decode(Array(payload.utf8)) else { Issue.record("not samples"); return }
+        #expect(first == 3 && rows == [.init(timeMicros: 1_000, values: [2], linesLostBefore: 2)])
+    }
+
     @Test func statusCarriesTheRunTheSourceAndThePresence() throws {
         let source = SourceStatus(kind: "serial", name: "/dev/ttyACM0", baud: 115_200, state: .connected, detail: "opened \"it\"")
         let payload = MQTTMessages.status(source, stream: "abc", nextSample: 7, presence: .online)
@@ -84,6 +132,14 @@ struct MQTTMessagesTests {
         (#"{"type":"samples","seq":0,"samples":[[1795938613499]]}"#, "a sample with no value"),
         (#"{"type":"channels","seq":0,"channels":["\u202Eevil"]}"#, "no sketch could print"),
         (#"{"type":"channels","seq":0,"channels":[" "]}"#, "no sketch could print"),
+        // Lines lost on the wire: no more than one jump of a line counter, a whole number of 0 or more.
+        (#"{"type":"samples","seq":0,"lost":1048577,"samples":[[1,2]]}"#, "outside 0…1048576"),
+        (#"{"type":"samples","seq":0,"lost":18446744073709551616,"samples":[[1,2]]}"#, "larger than 18446744073709551615"),
+        (#"{"type":"samples","seq":0,"lost":-1,"samples":[[1,2]]}"#, "a whole number of 0 or more"),
+        (#"{"type":"samples","seq":0,"lost":-9223372036854775809,"samples":[[1,2]]}"#, "a whole number of 0 or more"),
+        (#"{"type":"samples","seq":0,"lost":2.5,"samples":[[1,2]]}"#, "a whole number of 0 or more"),
+        (#"{"type":"samples","seq":0,"lost":1e300,"samples":[[1,2]]}"#, "a whole number of 0 or more"),
+        (#"{"type":"samples","seq":0,"lost":"3","samples":[[1,2]]}"#, "not a sensorbridge message"),
     ])
     func foreignPayloadsAreRefusedWithAReason(payload: String, reason: String) {
         #expect {

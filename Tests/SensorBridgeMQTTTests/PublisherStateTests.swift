@@ -58,6 +58,24 @@ struct PublisherStateTests {
         #expect(text(state.farewell().payload).contains(#""state":"stopped""#) && text(state.farewell().payload).contains(#""bridge":"stopped""#))
     }
 
+    /// Lines lost on the wire go out as the `lost` of the samples message that begins with the
+    /// sample after them, so a relay's viewers see the break where the edge's do.
+    @Test func linesLostOnTheWireGoOutWithTheSampleAfterThem() {
+        let stream = makeStream()
+        var state = PublisherState(address: address, stream: stream, homeAssistantPrefix: nil, maxSamplesPerMessage: 100)
+        let xyz = ChannelLayout.defaultNames(count: 3)
+        for index in 0..<4 {
+            var sample = Sample(timeMicros: Int64(index) * 1_000, values: [1, 2, 3], layout: xyz)
+            if index == 2 { sample.linesLostBefore = 3 }
+            stream.publish(sample)
+        }
+        let out = state.take(stream.read(from: state.cursor), connected: true).out.filter { $0.topic == "lab/b1/samples" }
+        #expect(out.map(\.samples) == [2, 2])
+        #expect(text(out[1].payload) == #"{"type":"samples","seq":2,"stream":"\#(stream.streamID)","lost":3,"samples":[[2.000,1,2,3],[3.000,1,2,3]]}"#)
+        #expect(!text(out[0].payload).contains("lost"))
+        #expect(stream.linesLost == 3)
+    }
+
     @Test func aLongTickIsSplitIntoMessagesOfBoundedSize() {
         let stream = makeStream()
         var state = PublisherState(address: address, stream: stream, homeAssistantPrefix: nil, maxSamplesPerMessage: 4)

@@ -223,6 +223,45 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         #expect(rows[1].hasSuffix(",0,1000") && rows[600].hasSuffix(",599,401"))
     }
 
+    /// An import decodes a board's lines as a live bridge does: a line counter's jumps become
+    /// `lost` events (stored, counted) and samples are timed by the board's clock, found by
+    /// their names on trial or named (and taken at once).
+    @Test(arguments: [false, true])
+    func anImportStoresLinesLostOnTheWireAndTheBoardsTimes(named: Bool) throws {
+        let folder = try TemporaryFolder()
+        let recording = named ? NumberedClockRecording(counter: "n", clock: "tick", microseconds: true) : NumberedClockRecording()
+        try recording.write(to: folder.file("board.log"))
+        let store = try HistoryStore(path: folder.file("board.sqlite"))
+        let result = try store.importLog(path: folder.file("board.log"), sourceName: "board", rawLineRate: 50,
+                                         timeColumn: named ? .named("tick", .microseconds) : .byName,
+                                         counterColumn: named ? .named("n") : .byName)
+        #expect(result.samples == Int64(recording.sent.count) && result.rejectedLines == 0)
+        #expect(result.linesLost == 4)
+        #expect(result.counter == (named ? "n" : "seq") && result.clock == (named ? "tick" : "ms"))
+        #expect(result.clockUnit == (named ? .microseconds : .milliseconds))
+
+        let start = NumberedClockRecording.startMicros
+        let history = try store.history(source: "board", from: start - 60_000_000, to: start + 60_000_000, points: 10)
+        #expect(history.channels == ["x"], "neither the counter nor the clock is a series")
+        let lost = history.events.filter { $0.state == "lost" }
+        #expect(lost.map(\.detail) == ["3 lines lost on the wire (the sketch's line counter)", "1 line lost on the wire (the sketch's line counter)"])
+        #expect(lost.map(\.time) == [NumberedClockRecording.boardTimeMicros(line: 53), NumberedClockRecording.boardTimeMicros(line: 121)],
+                "each at the sample after the lines lost")
+
+        var csv: [UInt8] = []
+        try store.export(source: nil, from: .min, to: .max, format: .csv) { csv += $0 }
+        let rows = String(decoding: csv, as: UTF8.self).split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        #expect(rows.count == recording.sent.count)
+        #expect(rows.map { Int($0[1]) } == recording.sent.map { $0 * 3 }, "every line's value, in order")
+        // Once the clock is in use (named: at once; found by name: after its trial, 100 ms of
+        // arrivals, and its smallest delay seen), each time is the board's, not the arrival's.
+        let timedFrom = named ? 3 : 15
+        for (row, line) in zip(rows, recording.sent) where line >= timedFrom {
+            let micros = Int64((Double(row[0])! * 1000).rounded())
+            #expect(micros == NumberedClockRecording.boardTimeMicros(line: line), "line \(line)")
+        }
+    }
+
     /// Times in a store are read from a file: the extremes of Int64 are answered, not trapped on.
     @Test func extremeTimesInAStoreNeverTrap() throws {
         let folder = try TemporaryFolder()

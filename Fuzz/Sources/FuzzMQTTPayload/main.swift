@@ -7,7 +7,9 @@
 // Only `decode`, `EdgeFollower.take` and `expire` are used (their internals are free to change).
 //
 // Checked: nothing traps; every sample the follower publishes has one value per channel
-// name; a reported gap is of at least one sample.
+// name; a reported gap is of at least one sample; lines lost on the wire (a samples message's
+// `lost`) are only what one jump of a line counter can say, only before a message's first
+// row, and their sum, as a relay's stream counts it, saturates instead of trapping.
 import FuzzSupport
 import SensorBridgeCore
 import SensorBridgeMQTT
@@ -16,13 +18,14 @@ import SensorBridgeMQTT
 public func FuzzMQTTPayload(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: start, count: count)
     var follower = EdgeFollower()
+    var linesLost: UInt64 = 0
     var now: Int64 = 1_763_683_200_000_000
     for payload in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
         let payload = Array(payload)
         now += 20_000
         if payload.isEmpty {
             now += 11_000_000
-            check(follower.expire(nowMicros: now), follower)
+            check(follower.expire(nowMicros: now), follower, linesLost: &linesLost)
             continue
         }
         let message: MQTTMessages.Received
@@ -32,18 +35,24 @@ public func FuzzMQTTPayload(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
             Fuzz.check(!error.description.isEmpty, "a refusal without a reason")
             continue
         }
-        check(follower.take(message, nowMicros: now), follower)
+        if case .samples(_, let rows, _) = message {
+            Fuzz.check(rows.dropFirst().allSatisfy { $0.linesLostBefore == 0 }, "lines lost before a row after a message's first")
+        }
+        check(follower.take(message, nowMicros: now), follower, linesLost: &linesLost)
     }
     return 0
 }
 
-private func check(_ actions: [EdgeFollower.Action], _ follower: EdgeFollower) {
+private func check(_ actions: [EdgeFollower.Action], _ follower: EdgeFollower, linesLost: inout UInt64) {
     for action in actions {
         switch action {
         case .publish(let samples):
             for sample in samples {
                 Fuzz.check(sample.values.count == sample.layout.names.count,
                            "\(sample.values.count) values published under \(sample.layout.names.count) names")
+                Fuzz.check(sample.linesLostBefore <= LineCounterColumn.largestLoss,
+                           "\(sample.linesLostBefore) lines lost before one sample: more than a line counter says")
+                linesLost = linesLost.addingSaturating(sample.linesLostBefore)
             }
             Fuzz.check(follower.expected != nil, "samples published with no next number expected")
         case .missed(let missed, _):
