@@ -740,8 +740,8 @@ import { createTriggerView } from "./views/trigger-view.js";
     const setting = windowSetting(value);
     if (setting === null) return;
     settings.window = setting;
+    if (view.paused) setPaused(false);     // before the span: resuming keeps the paused view's span
     view.span = spanOf(setting);
-    if (view.paused) setPaused(false);
     showWindow();
     saveSettings();
     requestDraw();

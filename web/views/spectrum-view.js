@@ -803,6 +803,8 @@ export function createSpectrumView(host) {
   return {
     show() { shown = true; compute(); },
     hide() { shown = false; if (timer) { clearTimeout(timer); timer = null; } },
+    /// The page's values changed (a calibration, a derived series): computed anew.
+    valuesChanged() { lastKey = ""; if (shown) compute(); },
     /// After each draw of the page: recompute at most every max(250 ms, 5× the cost) while
     /// live; when paused, at once when the range or the series changed (or, while a drag
     /// moves it, once the last change has waited twice the cost); else redraw on a resize or
