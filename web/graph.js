@@ -58,7 +58,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     columns: [], source: { name: "", state: "starting", detail: "" }, clockOffset: null, channelNames: [],
     lossMarked: false, restartMarkPending: false, refusal: null, kind: "", bridgeStopped: false,
   };
-  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, lost: 0, policyViolations: 0 };
+  const counters = { received: 0, duplicates: 0, outOfOrder: 0, gaps: 0, missed: 0, lost: 0, policyViolations: 0, viewErrors: 0 };
   // What the bridge's Content-Security-Policy blocked on this page (should stay 0).
   document.addEventListener("securitypolicyviolation", function () { counters.policyViolations++; });
   const view = { paused: false, t0: 0, t1: 0, span: settings.window === "all" ? 600000 : settings.window * 1000, pausedAt: 0, heldAtPause: -Infinity, cursorT: null, drag: null,
@@ -1211,19 +1211,30 @@ import { createTriggerView } from "./views/trigger-view.js";
     settings.view = VIEW_MAKERS[name] ? name : "time";
     for (const key of Object.keys(VIEW_MAKERS)) {
       const shown = key === settings.view;
-      if (shown && !views[key]) views[key] = VIEW_MAKERS[key](viewHost(key));
       el("view-" + key).hidden = !shown;
-      if (views[key]) { if (shown) views[key].show(); else views[key].hide(); }
+      try {
+        if (shown && !views[key]) views[key] = VIEW_MAKERS[key](viewHost(key));
+        if (views[key]) { if (shown) views[key].show(); else views[key].hide(); }
+      } catch (error) {
+        counters.viewErrors++;
+        console.error("the " + key + " view failed:", error);
+      }
     }
     el("view").value = settings.view;
     saveSettings();
     requestDraw();
   }
 
-  /// After each draw: the shown view brings itself up to date (each decides how often).
+  /// After each draw: the shown view brings itself up to date (each decides how often). A
+  /// view that fails says so in the console and never stops the plot.
   function updateView() {
     const shown = views[settings.view];
-    if (shown) shown.update();
+    try {
+      if (shown) shown.update();
+    } catch (error) {
+      counters.viewErrors++;
+      console.error("the " + settings.view + " view failed:", error);
+    }
   }
 
   function theme() {
@@ -1517,8 +1528,9 @@ import { createTriggerView } from "./views/trigger-view.js";
     // An archive's edge does not move: it is drawn on change only (and the 500 ms timer).
     const moving = !view.paused && conn.kind !== "archive";
     const due = moving && now - frames.lastDraw >= Math.min(250, Math.max(16, msPerPixel));
-    if (drawRequested || due) { drawRequested = false; draw(); }
+    // The next frame first: a draw that throws must not end the loop.
     requestAnimationFrame(frame);
+    if (drawRequested || due) { drawRequested = false; draw(); }
   }
 
   // ---- For tests and scripts ----

@@ -2,7 +2,8 @@
 /// not a series, but the way to see lines lost on the wire (a full USB buffer, a noisy cable).
 ///
 /// A column found by its name is taken only once it behaves like one: 8 readings in a row,
-/// each 1 (up to 4, lines lost) more than the one before. On trial it is left out already and
+/// each 1 (up to 4, lines lost) more than the one before, most of the steps exactly 1 (a
+/// count that goes up by 2 a line numbers something else: it would lose a line every line). On trial it is left out already and
 /// counts no losses; one that fails (a `count` of pulses) is a series from then on. A named
 /// one (`--counter-column`) is taken at once. Then a jump forward by more than one is a loss (up to 2^20: a bigger jump is a
 /// garbled reading or a new count); a fall is a wrap of the sketch's integer (16 or 32 bits,
@@ -37,6 +38,7 @@ public struct LineCounterColumn: Sendable {
         var name: String?
         var last: Double?
         var run = 0
+        var ones = 0
         var refusedNames: Set<String> = []
     }
 
@@ -79,9 +81,17 @@ public struct LineCounterColumn: Sendable {
             self.column.letGo()
             return nil
         }
+        if let last = trial.last, reading - last == 1 { trial.ones += 1 }
         trial.last = reading
         trial.run += 1
         guard trial.run >= Self.probationLines else { return false }
+        // Of the 7 steps, more than half exactly one line.
+        guard trial.ones * 2 > Self.probationLines - 1 else {
+            trial.refusedNames.insert(column)
+            refused = column
+            self.column.letGo()
+            return nil
+        }
         name = column
         expected = nil
         return true

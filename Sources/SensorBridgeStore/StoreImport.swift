@@ -45,7 +45,7 @@ extension HistoryStore {
             start = started
         } else {
             let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let modified = (attributes?[.modificationDate] as? Date).map { Int64($0.timeIntervalSince1970 * 1_000_000) } ?? WallClock.nowMicros()
+            let modified = (attributes?[.modificationDate] as? Date).map { Int64(saturating: $0.timeIntervalSince1970 * 1_000_000) } ?? WallClock.nowMicros()
             let lines = try HistoryStore.countLines(path)
             start = modified.subtractingSaturating(Int64(saturating: Double(lines) / rawLineRate * 1_000_000))
         }

@@ -42,6 +42,21 @@ struct LineCounterColumnTests {
         #expect(column.name == nil && column.refused == "count")
     }
 
+    @Test func aCountThatStepsByTwoIsNoLineCounter() {
+        var column = LineCounterColumn()
+        let layout = ChannelLayout(names: ["count", "v"], isNamedByDevice: true)
+        var lost: UInt64 = 0
+        var names: [String] = []
+        for k in 0..<20 {
+            let line = column.apply(values: [Double(2 * k), 1], layout: layout)
+            lost += line?.lost ?? 0
+            names = line?.layout.names ?? []
+        }
+        // On trial it looked like a counter losing a line a line; at the verdict it is a series.
+        #expect(column.name == nil && column.refused == "count")
+        #expect(names == ["count", "v"] && lost == 0)
+    }
+
     @Test func wrapsAreNotLossesAndResetsAreNeither() {
         var column = LineCounterColumn()
         func lost(_ readings: [Double]) -> [UInt64] { readings.map { column.count($0) } }

@@ -99,7 +99,9 @@ export function spectrum(values, rate, options = {}) {
   const hop = options.welch ? Math.max(1, segment >> 1) : segment;
   const starts = [];
   if (options.welch) {
-    for (let s = 0; s + segment <= n; s += hop) starts.push(s);
+    // Anchored at the newest sample: a live spectrum leaves out the oldest part of a hop,
+    // never the newest.
+    for (let s = n - segment; s >= 0; s -= hop) starts.unshift(s);
   }
   if (!starts.length) starts.push(Math.max(0, n - segment));  // the newest when longer than the size
   const w = windowCoefficients(windowName, segment);

@@ -20,6 +20,8 @@ const LOBE = { rectangular: 1, hann: 2, "blackman-harris": 4, "flat-top": 5 };
 export const DEFAULTS = Object.freeze({ window: "hann", size: "auto", welch: false, db: false, peaks: 3, spectrogram: false });
 export const SIZES = [];
 for (let n = 64; n <= MAX_SIZE; n *= 2) SIZES.push(n);
+// Welch reads at most this many of the newest samples (8 segments of the largest size).
+const WELCH_MOST = 8 * MAX_SIZE;
 
 /// The view's settings from its address keys (`fftwin`, `fftsize`, `welch`, `db`); anything
 /// unknown falls back to the default.
@@ -49,11 +51,14 @@ export function chooseSize(count, setting, welch) {
   return Math.min(MAX_SIZE, Math.max(MIN_SAMPLES, n));
 }
 
-/** Up to 8 192 of the intervals (evenly picked), sorted. */
+/** Up to 8 192 of the intervals, sorted: one from each of 8 192 equal stretches, at a
+ * place in it that moves from stretch to stretch (a fixed stride that is a multiple of the
+ * bunch length would pick the same interval of every bunch). */
 function someIntervals(times) {
   const n = times.length - 1, take = Math.min(n, 8192), picked = new Float64Array(take);
   for (let i = 0; i < take; i++) {
-    const k = take === n ? i : Math.floor(i * n / take);
+    const place = (i * 0.6180339887498949) % 1;
+    const k = take === n ? i : Math.min(n - 1, Math.floor((i + place) * n / take));
     picked[i] = times[k + 1] - times[k];
   }
   return picked.sort();
@@ -112,10 +117,16 @@ export function measureTiming(times) {
   const plain = { ...sampleTiming(times), missing: 0, gaps: 0, bunched: false };
   if (n < 3 || !(plain.period > 0)) return plain;
   const sorted = someIntervals(times), median = sorted[sorted.length >> 1];
+  // The mean spacing without the longest intervals: a gap of minutes would make every
+  // ordinary interval look short.
+  const kept = Math.max(1, Math.floor(sorted.length * 0.99));
+  let spacing = 0;
+  for (let i = 0; i < kept; i++) spacing += sorted[i];
+  spacing /= kept;
   // Over a tenth of the intervals under a quarter of the mean spacing: no sampler does that
   // (30 % jitter gives under 1 %), a bunch of lines read at once does.
   let short = 0;
-  while (short < sorted.length && sorted[short] < 0.25 * plain.period) short++;
+  while (short < sorted.length && sorted[short] < 0.25 * spacing) short++;
   const bunches = short > 0.1 * sorted.length || !(median > 0);
   if (!bunches) {
     const deviations = sorted.map((d) => Math.abs(d - median)).sort();
@@ -311,6 +322,8 @@ export function spectrogram(values, rate, options = {}) {
     }
     times[f] = (f * hop + size / 2) / rate;
   }
+  // A constant series has no power but at 0 Hz (the mean is taken out): nothing above -∞.
+  if (!Number.isFinite(top)) top = 0;
   return { size, hop, frames, bins, binHz: rate / size, times, db, top };
 }
 
@@ -532,7 +545,8 @@ function drawSpectrum(canvas, results, series, settings, colors, message) {
 /// Dark blue → purple → orange → pale yellow (a magma-like map), for 0..1.
 const HEAT = [[0, 0, 4], [59, 15, 112], [140, 41, 129], [222, 73, 104], [254, 159, 109], [252, 253, 191]];
 function heat(x) {
-  const f = Math.max(0, Math.min(1, x)) * (HEAT.length - 1), i = Math.min(HEAT.length - 2, Math.floor(f)), u = f - i;
+  if (!(x > 0)) x = 0;   // NaN, -Infinity: the bottom of the scale
+  const f = Math.min(1, x) * (HEAT.length - 1), i = Math.min(HEAT.length - 2, Math.floor(f)), u = f - i;
   return HEAT[i].map((c, j) => Math.round(c + (HEAT[i + 1][j] - c) * u));
 }
 
@@ -697,15 +711,14 @@ export function createSpectrumView(host) {
   function settingsKey() { return [settings.window, settings.size, settings.welch, settings.spectrogram].join(","); }
 
   /// The samples to analyse: without Welch only the newest FFT-size of them are used, so
-  /// only those (and a margin) are read from the page.
+  /// only those (and a margin) are read from the page; with Welch at most the newest
+  /// WELCH_MOST (an hour at 1 kHz would take seconds of the page's thread a computation).
   function read(range, names) {
     let t0 = range.t0;
-    if (!settings.welch) {
-      const times = host.samples(range.t0, range.t1, []).times;
-      const limit = settings.size === "auto" ? MAX_SIZE : settings.size;
-      const keep = Math.ceil(limit * 1.1) + 16;
-      if (times.length > keep) t0 = times[times.length - keep];
-    }
+    const times = host.samples(range.t0, range.t1, []).times;
+    const limit = settings.welch ? WELCH_MOST : settings.size === "auto" ? MAX_SIZE : settings.size;
+    const keep = Math.ceil(limit * 1.1) + 16;
+    if (times.length > keep) t0 = times[times.length - keep];
     return host.samples(t0, range.t1, names);
   }
 
@@ -813,9 +826,12 @@ export function createSpectrumView(host) {
       if (!shown) return;
       const range = host.range(), names = host.series().map((s) => s.name);
       if (keyOf(range, names) !== lastKey) {
-        const wait = (host.live ? Math.max(250, 5 * cost) : 2 * cost) - (performance.now() - computedAt);
+        // While the range moves (live, or reconnecting: it follows the clock), at most every
+        // max(250 ms, 5× the cost); paused, once a drag settles.
+        const moving = !range.paused;
+        const wait = (moving ? Math.max(250, 5 * cost) : 2 * cost) - (performance.now() - computedAt);
         if (wait <= 0) compute();
-        else if (!timer && !host.live) timer = setTimeout(compute, wait);
+        else if (!timer && !moving) timer = setTimeout(compute, wait);
         return;
       }
       if (drawingKey() !== drawnKey) render();

@@ -268,3 +268,25 @@ test("the spectrogram: each frame's strongest bin follows a tone that changes fr
   assert.equal(spectrogram(new Float64Array(40), 200), null, "too few values");
   assert.ok(!analyseSpectrum(samples({}), ["a"], {}).a.uniform.some(Number.isNaN), "the view's uniform values are what it draws");
 });
+
+test("review mends: a constant series' spectrogram, a long gap, Welch's newest samples, bunches at any count", () => {
+  // A stuck ADC: no power but at 0 Hz; the spectrogram must still have a finite top.
+  const g = spectrogram(new Float64Array(4096).fill(512), 1000);
+  assert.ok(Number.isFinite(g.top));
+  // 1 kHz with a gap of eight minutes: a gap, not bunches, and the rate stays 1 kHz.
+  const times = [];
+  for (let i = 0; i < 30000; i++) times.push(i);
+  for (let i = 0; i < 20000; i++) times.push(30000 + 480000 + i);
+  const timing = measureTiming(Float64Array.from(times));
+  assert.equal(timing.bunched, false);
+  assert.ok(Math.abs(timing.rate - 1000) < 1, "rate " + timing.rate);
+  // Welch takes the newest samples: a tone only in the newest tenth is seen.
+  const n = 10000, t = Float64Array.from({ length: n }, (_, i) => i), v = Float64Array.from(t, (x) => (x >= 9000 ? Math.sin(2 * Math.PI * 100 * x / 1000) : 0));
+  const r = analyseSpectrum({ times: t, values: new Map([["a", v]]) }, ["a"], { welch: true });
+  assert.ok(r.a.peaks.length && Math.abs(r.a.peaks[0].hz - 100) < 2 * r.a.binHz, JSON.stringify(r.a.peaks));
+  // Lines in bunches of four, at counts where a fixed stride would pick the same place in each.
+  for (const count of [32769, 65537, 40000]) {
+    const stamps = Float64Array.from({ length: count }, (_, i) => Math.floor(i / 4) * 4);
+    assert.equal(measureTiming(stamps).bunched, true, "count " + count);
+  }
+});
