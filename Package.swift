@@ -108,6 +108,7 @@ let package = Package(
                 .embedInCode("page/series-transform.js"),
                 .embedInCode("page/stream-client.js"),
                 .embedInCode("page/settings.js"),
+                .embedInCode("page/download.js"),
                 .embedInCode("views/spectrum-view.js"),
                 .embedInCode("views/trigger-view.js"),
                 .embedInCode("maths/statistics.js"),

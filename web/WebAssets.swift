@@ -18,6 +18,7 @@ public enum WebAssets {
         "/page/series-transform.js": Asset(bytes: PackageResources.series_transform_js, contentType: "text/javascript; charset=utf-8"),
         "/page/stream-client.js": Asset(bytes: PackageResources.stream_client_js, contentType: "text/javascript; charset=utf-8"),
         "/page/settings.js": Asset(bytes: PackageResources.settings_js, contentType: "text/javascript; charset=utf-8"),
+        "/page/download.js": Asset(bytes: PackageResources.download_js, contentType: "text/javascript; charset=utf-8"),
         "/views/spectrum-view.js": Asset(bytes: PackageResources.spectrum_view_js, contentType: "text/javascript; charset=utf-8"),
         "/views/trigger-view.js": Asset(bytes: PackageResources.trigger_view_js, contentType: "text/javascript; charset=utf-8"),
         "/maths/statistics.js": Asset(bytes: PackageResources.statistics_js, contentType: "text/javascript; charset=utf-8"),

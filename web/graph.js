@@ -8,6 +8,7 @@ import { measure, cursorDelta } from "./maths/statistics.js";
 import { ADXL335_UNO } from "./maths/calibration.js";
 import { SeriesTransform } from "./page/series-transform.js";
 import { StreamClient } from "./page/stream-client.js";
+import { stamp, download } from "./page/download.js";
 import { readSettings, writeSettings, showInControls, windowSetting, MIN_SPAN, MAX_SPAN } from "./page/settings.js";
 import { createSpectrumView } from "./views/spectrum-view.js";
 import { createTriggerView } from "./views/trigger-view.js";
@@ -1053,20 +1054,6 @@ import { createTriggerView } from "./views/trigger-view.js";
   }
 
   // ---- Export ----
-  function stamp() {
-    const d = new Date();
-    const p = (n) => String(n).padStart(2, "0");
-    return d.getFullYear() + p(d.getMonth() + 1) + p(d.getDate()) + "-" + p(d.getHours()) + p(d.getMinutes()) + p(d.getSeconds());
-  }
-
-  function download(name, href) {
-    const link = document.createElement("a");
-    link.href = href;
-    link.download = name;
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-  }
 
   /// CSV of what the plot shows: the visible range, of what the page holds, written a slice
   /// at a time (pageCSV); when the view shows stored samples the page does not hold, the

@@ -380,10 +380,11 @@ const TOP = 22, BOTTOM = 34, RIGHT = 14;
  * Draws the spectra on the canvas (CSS pixels: its box). Returns the layout: the axes'
  * ranges and every text drawn with its box, for tests.
  */
-function drawSpectrum(canvas, results, series, settings, colors, message) {
+/// Fits the canvas to its box in device pixels and clears it: its context and CSS size.
+function fitCanvas(canvas, minHeight, colors) {
   const dpr = window.devicePixelRatio || 1;
   const rect = canvas.getBoundingClientRect();
-  const width = Math.max(200, Math.round(rect.width)), height = Math.max(150, Math.round(rect.height));
+  const width = Math.max(200, Math.round(rect.width)), height = Math.max(minHeight, Math.round(rect.height));
   if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
@@ -392,6 +393,11 @@ function drawSpectrum(canvas, results, series, settings, colors, message) {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = colors.panel;
   ctx.fillRect(0, 0, width, height);
+  return { ctx, width, height };
+}
+
+function drawSpectrum(canvas, results, series, settings, colors, message) {
+  const { ctx, width, height } = fitCanvas(canvas, 150, colors);
   const layout = { width, height, labels: [], lines: 0 };
   const placed = layout.labels;
   const font = (size, weight) => { ctx.font = (weight ? weight + " " : "") + size + "px system-ui, sans-serif"; return size; };
@@ -555,17 +561,7 @@ function heat(x) {
  * to the end of the range), frequency up, 80 dB of colour under its top. Returns the layout.
  */
 function drawSpectrogram(canvas, g, name, span, colors) {
-  const dpr = window.devicePixelRatio || 1;
-  const rect = canvas.getBoundingClientRect();
-  const width = Math.max(200, Math.round(rect.width)), height = Math.max(120, Math.round(rect.height));
-  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-    canvas.width = Math.round(width * dpr);
-    canvas.height = Math.round(height * dpr);
-  }
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.fillStyle = colors.panel;
-  ctx.fillRect(0, 0, width, height);
+  const { ctx, width, height } = fitCanvas(canvas, 120, colors);
   const fontSize = width < 500 ? 11 : 12, labels = [];
   ctx.font = fontSize + "px system-ui, sans-serif";
   ctx.textBaseline = "middle";

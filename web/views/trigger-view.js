@@ -3,6 +3,7 @@
 // update; this module is its controls, its canvas and its exports. It reads the page only
 // through the host graph.js gives it (viewHost).
 import { TriggerCapture, preTriggerMs, sweepCSV } from "../maths/trigger.js";
+import { stamp, download } from "../page/download.js";
 
 const EDGES = ["rising", "falling", "either"];
 const MODES = ["auto", "normal", "single"];
@@ -26,18 +27,6 @@ function pad(n, width = 2) { return String(n).padStart(width, "0"); }
 function clock(t) {
   const d = new Date(t);
   return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + pad(d.getMilliseconds(), 3);
-}
-function stamp() {
-  const d = new Date();
-  return d.getFullYear() + pad(d.getMonth() + 1) + pad(d.getDate()) + "-" + pad(d.getHours()) + pad(d.getMinutes()) + pad(d.getSeconds());
-}
-function download(name, href) {
-  const link = document.createElement("a");
-  link.href = href;
-  link.download = name;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
 }
 
 function niceStep(span, count) {
