@@ -109,6 +109,7 @@ let package = Package(
                 .embedInCode("page/stream-client.js"),
                 .embedInCode("page/settings.js"),
                 .embedInCode("page/download.js"),
+                .embedInCode("page/axis.js"),
                 .embedInCode("views/spectrum-view.js"),
                 .embedInCode("views/trigger-view.js"),
                 .embedInCode("maths/statistics.js"),

@@ -20,12 +20,12 @@ export class DerivedBinding {
     this.names = names.slice();
     const slotOf = new Map(this.names.map((name, k) => [name, k]));
     this.evaluators = [];
+    // (A derived series never shares a name with the series bound: prepare() and the page's
+    // held series see to that.)
     for (const d of definitions) {
-      const at = slotOf.get(d.name);
       const parsed = parseDefinition(d.name + " = " + d.expression, (name) => (slotOf.has(name) ? slotOf.get(name) : -1));
       slotOf.set(d.name, this.names.length + this.evaluators.length);
       this.evaluators.push(parsed.evaluate);
-      if (at !== undefined) throw new Error("'" + d.name + "' is a series of its own");
     }
     this.base = this.names.length;
     this.slots = new Float64Array(this.base + this.evaluators.length);

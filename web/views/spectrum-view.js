@@ -4,6 +4,7 @@
 // the page only through graph.js's viewHost and keeps its settings in the address.
 import { spectrum, peaks, decibels, WINDOW_NAMES, MAX_SIZE } from "../maths/fft.js";
 import { sampleTiming, resampleUniform } from "../maths/timing.js";
+import { niceStep as roundStep } from "../page/axis.js";
 
 /// Fewer samples than this say "too few samples" instead of a spectrum.
 export const MIN_SAMPLES = 16;
@@ -364,12 +365,8 @@ function formatJitter(jitter, period) {
 }
 function withSpaces(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, " "); }
 
-function niceStep(span, count) {
-  const raw = span / Math.max(1, count);
-  const power = Math.pow(10, Math.floor(Math.log10(raw)));
-  const unit = raw / power * 0.999;   // 100.01 Hz in five steps is steps of 20
-  return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
-}
+// 100.01 Hz in five steps is steps of 20.
+const niceStep = (span, count) => roundStep(span, count, 0.001);
 function tickText(v, step) { return v.toFixed(Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)))); }
 
 // ---- Drawing ----

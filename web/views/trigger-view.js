@@ -4,6 +4,7 @@
 // through the host graph.js gives it (viewHost).
 import { TriggerCapture, preTriggerMs, sweepCSV } from "../maths/trigger.js";
 import { stamp, download } from "../page/download.js";
+import { niceStep } from "../page/axis.js";
 
 const EDGES = ["rising", "falling", "either"];
 const MODES = ["auto", "normal", "single"];
@@ -29,12 +30,6 @@ function clock(t) {
   return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + pad(d.getMilliseconds(), 3);
 }
 
-function niceStep(span, count) {
-  const raw = span / Math.max(1, count);
-  const power = Math.pow(10, Math.floor(Math.log10(raw)));
-  const unit = raw / power;
-  return (unit <= 1 ? 1 : unit <= 2 ? 2 : unit <= 5 ? 5 : 10) * power;
-}
 function formatValue(v, step) {
   const digits = Math.max(0, Math.min(6, -Math.floor(Math.log10(step || 1))));
   const text = v.toFixed(digits);
