@@ -122,7 +122,7 @@ extension HistoryStore {
         func addCells(level: Int, start: Int64, end: Int64, key: (Int64) -> Int64) throws {
             try forEachCell(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = ? AND start >= ? AND start < ?",
                             arguments: [source.id, level, start, end]) { cellStart, bytes in
-                try buckets.add(key: key(cellStart), encodedCell: bytes)
+                try buckets.add(key: key(cellStart), encodedCell: bytes, start: cellStart)
             }
         }
         /// Adds the samples in [a, b), each to the bucket `key` says.
@@ -192,7 +192,7 @@ extension HistoryStore {
             }
         case .fine(let width):
             prepare(.covering(from: from, to: to, width: width, limit: latticeLimit))
-            // Each second whole in range from its 100 ms cells when they add up to it; the
+            // Each second whole in range from its level-0 cells when they add up to it; the
             // others (sparse seconds, the ragged ends) from their samples.
             let first = SummaryLevel.cellStart(from, level: 1)
             var seconds: [(start: Int64, samples: Int64)] = []
@@ -205,7 +205,7 @@ extension HistoryStore {
                 let secondEnd = second.addingSaturating(1_000_000)  // read from the file: may be anything
                 if max(from, second) == second, min(to, secondEnd) == secondEnd { whole[second] = samples }
             }
-            // The 100 ms cells in start order, copied out in one pass (bytes, starts, counts),
+            // The level-0 cells in start order, copied out in one pass (bytes, starts, counts),
             // then taken a second at a time where their counts add up to the second's.
             var starts: [Int64] = [], ends: [Int] = [], counts: [Int64] = [], bytes: [UInt8] = []
             try forEachCell(db, sql: "SELECT start, data FROM summary WHERE source = ? AND level = 0 AND start >= ? AND start < ? ORDER BY start",
@@ -228,7 +228,7 @@ extension HistoryStore {
                     if let wanted = whole[second], wanted == samples {
                         for k in i..<end {
                             let cell = UnsafeRawBufferPointer(rebasing: all[(k == 0 ? 0 : ends[k - 1])..<ends[k]])
-                            try buckets.add(key: HistoryPlan.bucketStart(starts[k], width: width), encodedCell: cell)
+                            try buckets.add(key: HistoryPlan.bucketStart(starts[k], width: width), encodedCell: cell, start: starts[k])
                         }
                         taken.insert(second)
                     }

@@ -20,6 +20,14 @@ public final class HistoryStore: Sendable {
         if readOnly {
             var info = stat()
             guard stat(path, &info) == 0, info.st_size > 0 else { throw StoreError("there is no store at \(path)") }
+            if let version = StoreFile.storedSchemaVersion(path: path), version < StoreFile.schemaVersion {
+                // An older store is brought up to date once, which needs the writer's lock.
+                do {
+                    _ = try HistoryStore(path: path, readOnly: false)
+                } catch {
+                    throw StoreError("\(path) was written by an older sensorbridge (store schema \(version)) and must be brought up to date once before it can be read, which failed: \(error.description)")
+                }
+            }
             lock = nil
         } else {
             let folder = (path as NSString).deletingLastPathComponent
@@ -53,6 +61,10 @@ public final class HistoryStore: Sendable {
         try pool.writeWithoutTransaction { db in
             let version = try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+            if version == 1 {
+                try upgradeFromSchema1(db)
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")  // the header says 2 from now on
+            }
             guard version == 0, tables == 0 else { return }
             try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute(sql: "VACUUM")  // makes auto_vacuum take effect on this (empty) file
@@ -67,16 +79,40 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// `sb_merge_cell(old, new)`: a summary cell merged into the one the store has, in SQL,
-    /// so a write adds to a cell another session began (a restart within the hour).
-    static let mergeCells = DatabaseFunction("sb_merge_cell", argumentCount: 2, pure: true) { values in
+    /// Schema 1 kept 100 ms cells at level 0 and cells with absolute times: its level-0
+    /// cells go (a query reads those seconds from their samples) and every other cell is
+    /// written anew, in one transaction. Its blocks read as they are.
+    private static func upgradeFromSchema1(_ db: Database) throws {
+        try db.inTransaction {
+            try db.execute(sql: "DELETE FROM summary WHERE level = 0")
+            let rows = try Row.fetchAll(db, sql: "SELECT source, level, start, data FROM summary")
+            let update = try db.makeStatement(sql: "UPDATE summary SET data = ? WHERE source = ? AND level = ? AND start = ?")
+            let delete = try db.makeStatement(sql: "DELETE FROM summary WHERE source = ? AND level = ? AND start = ?")
+            for row in rows {
+                let key: [DatabaseValueConvertible] = [row[0] as Int64, row[1] as Int64, row[2] as Int64]
+                let start: Int64 = row[2]
+                if let data = row[3] as Data?, let cell = try? SummaryCell(decodingVersion1: [UInt8](data)) {
+                    try update.execute(arguments: StatementArguments([Data(cell.encoded(start: start))] + key))
+                } else {
+                    try delete.execute(arguments: StatementArguments(key))  // damaged already: a misread would be worse
+                }
+            }
+            try db.execute(sql: "PRAGMA user_version = 2")
+            return .commit
+        }
+    }
+
+    /// `sb_merge_cell(old, new, start)`: a summary cell merged into the one the store has,
+    /// in SQL, so a write adds to a cell another session began (a restart within the hour).
+    static let mergeCells = DatabaseFunction("sb_merge_cell", argumentCount: 3, pure: true) { values in
         guard let newer = Data.fromDatabaseValue(values[1]) else { return nil }
-        guard let older = Data.fromDatabaseValue(values[0]), var cell = try? SummaryCell(decoding: [UInt8](older)) else {
+        guard let start = Int64.fromDatabaseValue(values[2]) else { return newer }
+        guard let older = Data.fromDatabaseValue(values[0]), var cell = try? SummaryCell(decoding: [UInt8](older), start: start) else {
             return newer
         }
-        guard let added = try? SummaryCell(decoding: [UInt8](newer)) else { return older }
+        guard let added = try? SummaryCell(decoding: [UInt8](newer), start: start) else { return older }
         cell.merge(added)
-        return Data(cell.encoded())
+        return Data(cell.encoded(start: start))
     }
 
     /// A sentence for an SQLite failure.
@@ -153,10 +189,10 @@ public final class HistoryStore: Sendable {
             if !batch.cells.isEmpty {
                 let upsert = try db.cachedStatement(sql: """
                     INSERT INTO summary(source, level, start, data) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(source, level, start) DO UPDATE SET data = sb_merge_cell(data, excluded.data)
+                    ON CONFLICT(source, level, start) DO UPDATE SET data = sb_merge_cell(data, excluded.data, excluded.start)
                     """)
                 for (level, start, cell) in batch.cells {
-                    try upsert.execute(arguments: [source, level, start, Data(cell.encoded())])
+                    try upsert.execute(arguments: [source, level, start, Data(cell.encoded(start: start))])
                 }
             }
             for event in batch.events {

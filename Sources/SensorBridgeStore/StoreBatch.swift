@@ -37,7 +37,14 @@ public struct StoreBatchBuilder: Sendable {
     public var channelIDs: [String: Int]
     public var nextChannelID: Int
     /// The most samples in one block (import fills blocks; the live writer flushes sooner).
-    public var maxBlockSamples = 4096
+    /// Large, because SQLite leaves about a page's part empty for each row that overflows a
+    /// page: blocks of 4096 samples (about 6 KB) wasted a quarter of the file.
+    public var maxBlockSamples = 16_384
+    /// Times are kept to this many µs (rounded down). The store keeps ms, as its contract
+    /// speaks them: a line's arrival over USB is known to its 1 ms frame, and the µs below
+    /// that (the host's scheduling) would cost a steady 1 kHz board 8 bits a sample where ms
+    /// cost a fraction of one.
+    public var timeUnitMicros: Int64 = 1_000
 
     public init(channelIDs: [String: Int], nextChannelID: Int) {
         self.channelIDs = channelIDs
@@ -48,27 +55,27 @@ public struct StoreBatchBuilder: Sendable {
     /// The block being filled; its values row by row (`names.count` a sample), turned into
     /// columns once per block rather than appended to one array per channel per sample.
     private var pending: (names: [String], ids: [Int], times: [Int64], rows: [Double])?
-    /// The 100 ms cells being filled, by start; coarser levels are merged from them.
-    private var tenths: [Int64: SummaryCell] = [:]
-    private var tenthOrder: [Int64] = []
+    /// The finest cells (level 0) being filled, by start; coarser levels are merged from them.
+    private var finest: [Int64: SummaryCell] = [:]
+    private var finestOrder: [Int64] = []
     /// The earliest and latest time in the block being filled.
     private var pendingSpan: (min: Int64, max: Int64) = (.max, .min)
-    /// The 100 ms cell being filled now (most samples fall in the same one as the last).
+    /// The finest cell being filled now (most samples fall in the same one as the last).
     private var current: (start: Int64, cell: SummaryCell)?
 
-    private mutating func finishTenth() {
+    private mutating func finishFinest() {
         guard let (start, cell) = current else { return }
         current = nil
-        if tenths[start] == nil { tenthOrder.append(start) }
-        tenths[start, default: SummaryCell()].merge(cell)
+        if finest[start] == nil { finestOrder.append(start) }
+        finest[start, default: SummaryCell()].merge(cell)
     }
 
     /// Adds a sample, after the `lost` event of the lines its counter says were lost on the
     /// wire just before it (the stream's `lost` event, the import's alike).
     public mutating func add(_ sample: Sample) {
-        if sample.linesLostBefore > 0 { add(lostLines: sample.linesLostBefore, at: sample.timeMicros) }
+        let t = timeUnitMicros > 1 ? HistoryPlan.bucketStart(sample.timeMicros, width: timeUnitMicros) : sample.timeMicros
+        if sample.linesLostBefore > 0 { add(lostLines: sample.linesLostBefore, at: t) }
         let names = sample.layout.names
-        let t = sample.timeMicros
         if pending == nil || pending!.names != names || pending!.times.count >= maxBlockSamples
             || max(pendingSpan.max, t).subtractingSaturating(min(pendingSpan.min, t)) > SampleBlock.maxSpanMicros {
             finishBlock()
@@ -80,18 +87,18 @@ public struct StoreBatchBuilder: Sendable {
             pendingSpan = (t, t)
         }
         pendingSpan = (min(pendingSpan.min, t), max(pendingSpan.max, t))
-        pending!.times.append(sample.timeMicros)
+        pending!.times.append(t)
         let width = names.count
         if sample.values.count == width {
             pending!.rows.append(contentsOf: sample.values)
         } else {
             for c in 0..<width { pending!.rows.append(c < sample.values.count ? sample.values[c] : .nan) }
         }
-        let tenth = SummaryLevel.cellStart(sample.timeMicros, level: 0)
-        if current?.start != tenth { finishTenth(); current = (tenth, SummaryCell()) }
-        current!.cell.add(time: sample.timeMicros, values: sample.values, channelIDs: pending!.ids)
+        let finestStart = SummaryLevel.cellStart(t, level: 0)
+        if current?.start != finestStart { finishFinest(); current = (finestStart, SummaryCell()) }
+        current!.cell.add(time: t, values: sample.values, channelIDs: pending!.ids)
         batch.samples += 1
-        batch.lastTime = max(batch.lastTime ?? .min, sample.timeMicros)
+        batch.lastTime = max(batch.lastTime ?? .min, t)
     }
 
     public mutating func add(event time: Int64, state: String, detail: String) {
@@ -108,24 +115,24 @@ public struct StoreBatchBuilder: Sendable {
     /// The batch so far; the builder starts a new one (channel numbers carry on).
     public mutating func take() -> StoreBatch {
         finishBlock()
-        finishTenth()
-        // Seconds from their tenths; the tenths kept only for a dense second (see SummaryLevel).
+        finishFinest()
+        // Seconds from their finest cells; those kept only for a dense second (see SummaryLevel).
         var secondCells: [Int64: SummaryCell] = [:]
         var wholeSeconds: [Int64] = []
-        var tenthsOf: [Int64: [(Int64, SummaryCell)]] = [:]
-        for start in tenthOrder {
-            let cell = tenths[start]!
+        var finestOf: [Int64: [(Int64, SummaryCell)]] = [:]
+        for start in finestOrder {
+            let cell = finest[start]!
             let second = SummaryLevel.cellStart(start, level: 1)
             if secondCells[second] == nil { wholeSeconds.append(second) }
             secondCells[second, default: SummaryCell()].merge(cell)
-            tenthsOf[second, default: []].append((start, cell))
+            finestOf[second, default: []].append((start, cell))
         }
         var coarse: [[Int64: SummaryCell]] = Array(repeating: [:], count: SummaryLevel.widthsMicros.count)
         var orders: [[Int64]] = Array(repeating: [], count: SummaryLevel.widthsMicros.count)
         for second in wholeSeconds {
             let cell = secondCells[second]!
             if cell.samples >= SummaryLevel.denseSecond {
-                for (start, tenth) in tenthsOf[second]! { batch.cells.append((0, start, tenth)) }
+                for (start, finestCell) in finestOf[second]! { batch.cells.append((0, start, finestCell)) }
             }
             batch.cells.append((1, second, cell))
             for level in 2..<SummaryLevel.widthsMicros.count {
@@ -137,8 +144,8 @@ public struct StoreBatchBuilder: Sendable {
         for level in 2..<SummaryLevel.widthsMicros.count {
             for start in orders[level] { batch.cells.append((level, start, coarse[level][start]!)) }
         }
-        tenths = [:]
-        tenthOrder = []
+        finest = [:]
+        finestOrder = []
         defer { batch = StoreBatch() }
         return batch
     }

@@ -6,8 +6,10 @@ import Foundation
 public enum StoreFile {
     /// `PRAGMA application_id` of every sensorbridge store ("SBst").
     public static let applicationID: Int32 = 0x5342_7374
-    /// The schema this build writes; a store of a newer one is refused.
-    public static let schemaVersion: Int32 = 1
+    /// The schema this build writes; a store of a newer one is refused, an older one is
+    /// brought up to date when first opened (schema 2: ms times, 250 ms cells, cells coded
+    /// from their start).
+    public static let schemaVersion: Int32 = 2
 
     /// `$XDG_STATE_HOME/sensorbridge/NAME.sqlite` (`~/.local/state/...` without it; under
     /// systemd, `$STATE_DIRECTORY`), named after the source so two bridges never share one.
@@ -67,6 +69,16 @@ public enum StoreFile {
             return "\(path) was written by a newer sensorbridge (store schema \(version); this one knows \(schemaVersion)); it was left as it is. Use the newer sensorbridge, or give another file with --store"
         }
         return nil
+    }
+
+    /// The schema number in the file's header; nil when it has none (missing, empty, not
+    /// SQLite).
+    public static func storedSchemaVersion(path: String) -> Int32? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let header = [UInt8](handle.readData(ofLength: 100))
+        guard header.count == 100 else { return nil }
+        return Int32(bitPattern: UInt32(header[60]) << 24 | UInt32(header[61]) << 16 | UInt32(header[62]) << 8 | UInt32(header[63]))
     }
 
     /// An exclusive lock on the store for this process's life (released when it exits,

@@ -110,7 +110,8 @@ import TestSupport
             }
             let key = Int64(random.next() % 40)
             plain.add(key: key, cell: cell, positions: positions)
-            try cell.encoded().withUnsafeBytes { try fast.add(key: key, encodedCell: $0) }
+            let start = Int64(i) * 1000
+            try cell.encoded(start: start).withUnsafeBytes { try fast.add(key: key, encodedCell: $0, start: start) }
         }
         #expect(plain.columns() == fast.columns())
         #expect(plain.sampleCount == fast.sampleCount)
@@ -120,17 +121,17 @@ import TestSupport
     @Test func tornCellsThrowAndNeverTrap() {
         var cell = SummaryCell()
         cell.add(time: 5, values: [1, 2.5], channelIDs: [1, 2])
-        let good = cell.encoded()
+        let good = cell.encoded(start: 0)
         for cut in 0..<good.count {
             var buckets = HistoryBuckets(channelCount: 2, positions: [1: 0, 2: 1])
-            #expect(throws: StoreDataError.self) { try Array(good.prefix(cut)).withUnsafeBytes { try buckets.add(key: 0, encodedCell: $0) } }
+            #expect(throws: StoreDataError.self) { try Array(good.prefix(cut)).withUnsafeBytes { try buckets.add(key: 0, encodedCell: $0, start: 0) } }
         }
         var random = SeededRandom(seed: 9)
         for _ in 0..<2000 {
             var bytes = good
             bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next())
             var buckets = HistoryBuckets(channelCount: 2, positions: [1: 0, 2: 1])
-            _ = try? bytes.withUnsafeBytes { try buckets.add(key: 0, encodedCell: $0) }
+            _ = try? bytes.withUnsafeBytes { try buckets.add(key: 0, encodedCell: $0, start: 0) }
         }
     }
 

@@ -40,6 +40,15 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
     try store.endSession(session, at: samples.last?.timeMicros)
 }
 
+/// `samples` as the store keeps them: times rounded down to the ms.
+func keptAsStored(_ samples: [Sample]) -> [Sample] {
+    samples.map { sample in
+        var kept = sample
+        kept.timeMicros = HistoryPlan.bucketStart(sample.timeMicros, width: 1000)
+        return kept
+    }
+}
+
 @Suite struct HistoryStoreTests {
     /// Every bucket of every answer is exactly the samples between its first and last time:
     /// count, min, max and mean against a pass over the samples themselves.
@@ -47,11 +56,12 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         let folder = try TemporaryFolder()
         let store = try HistoryStore(path: folder.file("h.sqlite"))
         let start: Int64 = 1_764_417_600_000_000 + 123_456
-        // Three hours at 20 Hz (seconds too sparse for 100 ms cells), then 15 minutes at 400 Hz.
+        // Three hours at 20 Hz (seconds too sparse for level-0 cells), then 15 minutes at 400 Hz.
         var samples = syntheticSamples(seed: 7, start: start, seconds: 3 * 3600, rate: 20)
         let burst = samples.last!.timeMicros + 1_000_000
         samples += syntheticSamples(seed: 8, start: burst, seconds: 900, rate: 400)
         try write(samples, into: store)
+        samples = keptAsStored(samples)
         var random = SeededRandom(seed: 11)
         let spans: [Int64] = [2, 10, 70, 300, 600, 2000, 3600, 3 * 3600].map { $0 * 1_000_000 }
         for span in spans {
@@ -262,6 +272,59 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         }
     }
 
+    /// A store written by schema 1 (`Tests/Fixtures/store/version1.sqlite`: 3 s of the
+    /// benchmark's 1 kHz accelerometer, imported from `version1.log` by the build before
+    /// schema 2) is brought up to date when first opened, even by a reader, and then answers
+    /// exactly what its recording holds, at every plan: its re-coded cells, its µs blocks,
+    /// and beside them samples written since (kept to the ms).
+    @Test func aStoreOfSchema1IsBroughtUpToDateAndAnswersExactly() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("old.sqlite")
+        let fixtures = BridgeProcess.packageRoot + "/Tests/Fixtures/store/"
+        try FileManager.default.copyItem(atPath: fixtures + "version1.sqlite", toPath: path)
+        #expect(StoreFile.storedSchemaVersion(path: path) == 1)
+        // The recording itself is the oracle: start + each line's offset, three values.
+        let log = try String(contentsOfFile: fixtures + "version1.log", encoding: .utf8).split(separator: "\n")
+        let started = Int64(log[1].split(separator: " ")[2].split(separator: ".")[0])! * 1_000_000
+        let truth: [(t: Int64, v: [Double])] = log.dropFirst(2).map { line in
+            let parts = line.split(separator: " ")
+            let offset = parts[0].split(separator: ".")
+            return (started + Int64(offset[0])! * 1_000_000 + Int64(offset[1])!, parts[1].split(separator: ",").map { Double($0)! })
+        }
+        #expect(truth.count == 3000)
+        func check(_ store: HistoryStore, source: String?, samples: [(t: Int64, v: [Double])]) throws {
+            let from = samples[0].t, to = samples.last!.t + 1
+            for points in [1, 2, 4, 10, 40, 700, 5000] {
+                let answer = try store.history(source: source, from: from, to: to, points: points)
+                #expect(answer.columns.n.reduce(0, +) == 3000, "points \(points)")
+                if answer.exact {
+                    // A sample a bucket, in order (times kept to the ms may repeat).
+                    #expect(answer.columns.t0 == samples.map(\.t))
+                    for c in 0..<3 { #expect(answer.columns.min[c] == samples.map { $0.v[c] }) }
+                    continue
+                }
+                for b in answer.columns.t0.indices {
+                    let inside = samples.filter { $0.t >= answer.columns.t0[b] && $0.t <= answer.columns.t1[b] }
+                    #expect(Int64(inside.count) == answer.columns.n[b], "points \(points) bucket \(b)")
+                    for c in 0..<3 {
+                        #expect(answer.columns.min[c][b] == inside.map { $0.v[c] }.min())
+                        #expect(answer.columns.max[c][b] == inside.map { $0.v[c] }.max())
+                    }
+                }
+            }
+        }
+        do {
+            let reader = try HistoryStore(path: path, readOnly: true)
+            #expect(StoreFile.storedSchemaVersion(path: path) == 2)
+            try check(reader, source: nil, samples: truth)
+        }
+        let store = try HistoryStore(path: path)
+        try check(store, source: nil, samples: truth)
+        _ = try store.importLog(path: fixtures + "version1.log", sourceName: "again", rawLineRate: 1000)
+        try check(store, source: "again", samples: truth.map { (HistoryPlan.bucketStart($0.t, width: 1000), $0.v) })
+        try check(store, source: "v1", samples: truth)
+    }
+
     /// Times in a store are read from a file: the extremes of Int64 are answered, not trapped on.
     @Test func extremeTimesInAStoreNeverTrap() throws {
         let folder = try TemporaryFolder()
@@ -269,13 +332,14 @@ func write(_ samples: [Sample], into store: HistoryStore, source name: String = 
         let layout = ChannelLayout(names: ["x"], isNamedByDevice: true)
         let times: [Int64] = [.min, .min + 1, -1, 0, .max - 1, .max]
         try write(times.map { Sample(timeMicros: $0, values: [1], layout: layout) }, into: store, chunk: 2)
+        // Kept to the ms, Int64.max is stored as the ms before it, inside [min, max).
         for points in [1, 3, 10] {
             let answer = try store.history(source: nil, from: .min, to: .max, points: points)
-            #expect(answer.columns.n.reduce(0, +) == 5)  // [from, to) leaves Int64.max out
+            #expect(answer.columns.n.reduce(0, +) == 6)
         }
         var csv: [UInt8] = [], recording: [UInt8] = []
-        #expect(try store.export(source: nil, from: .min, to: .max, format: .csv) { csv += $0 } == 5)
-        #expect(try store.export(source: nil, from: .min, to: .max, format: .recording) { recording += $0 } == 5)
+        #expect(try store.export(source: nil, from: .min, to: .max, format: .csv) { csv += $0 } == 6)
+        #expect(try store.export(source: nil, from: .min, to: .max, format: .recording) { recording += $0 } == 6)
     }
 
     @Test func filesThatAreNotOursAreRefusedAndLeftAsTheyAre() throws {

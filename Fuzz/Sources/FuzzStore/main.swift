@@ -1,8 +1,9 @@
 // What the history store reads back from its file and from a client, one per value of the
 // first byte (mod 4):
-//   0  SampleBlock(decoding:) and SummaryCell(decoding:) of any bytes (a torn or edited file):
+//   0  SampleBlock(decoding:) and SummaryCell(decoding:start:/decodingVersion1:) of any bytes (a torn or edited file):
 //      never a trap, and what decodes re-encodes to a block that decodes the same
-//   1  bytes read as times and values → SampleBlock.encoded() → decoded: bit for bit the same
+//   1  bytes read as times and values (vibrations too, and times of whole ms, so predicted
+//      columns and ms times are made) → SampleBlock.encoded() → decoded: bit for bit the same
 //   2  TimeArgument.micros (`from=`, `to=`, `--from`): never a trap; a number it accepts lies
 //      in years 0…9999 or is the relative time it says
 //   3  HistoryPlan.choose and pieces on any range: runs of whole cells (a second or coarser,
@@ -19,6 +20,17 @@ private func reader(_ body: ArraySlice<UInt8>) -> (next: () -> UInt64, left: () 
     }, { rest.count })
 }
 
+private extension Double {
+    /// sin without Foundation (this target links none): a Bhaskara-style curve is smooth enough.
+    var sinApproximation: Double {
+        var x = self.truncatingRemainder(dividingBy: 2 * .pi)
+        if x < 0 { x += 2 * .pi }
+        let sign: Double = x > .pi ? -1 : 1
+        if x > .pi { x -= .pi }
+        return sign * 16 * x * (.pi - x) / (5 * .pi * .pi - 4 * x * (.pi - x))
+    }
+}
+
 private func decodeAnything(_ body: ArraySlice<UInt8>) {
     let bytes = Array(body)
     if let block = try? SampleBlock(decoding: bytes) {
@@ -26,10 +38,15 @@ private func decodeAnything(_ body: ArraySlice<UInt8>) {
         let again = try? SampleBlock(decoding: block.encoded())
         Fuzz.check(again == block, "a decoded block does not survive encoding")
     }
-    if let cell = try? SummaryCell(decoding: bytes) {
+    let start = Int64(bitPattern: UInt64(bytes.first ?? 0) << 56 | UInt64(bytes.count))
+    if let cell = try? SummaryCell(decoding: bytes, start: start) {
         // Compared as bytes: a torn file may hold NaN in a min or max, which == would not match.
-        let encoded = cell.encoded()
-        Fuzz.check((try? SummaryCell(decoding: encoded))?.encoded() == encoded, "a decoded cell does not survive encoding")
+        let encoded = cell.encoded(start: start)
+        Fuzz.check((try? SummaryCell(decoding: encoded, start: start))?.encoded(start: start) == encoded, "a decoded cell does not survive encoding")
+    }
+    if let cell = try? SummaryCell(decodingVersion1: bytes) {
+        let encoded = cell.encoded(start: start)
+        Fuzz.check((try? SummaryCell(decoding: encoded, start: start))?.encoded(start: start) == encoded, "an upgraded cell does not survive encoding")
     }
 }
 
@@ -39,17 +56,24 @@ private func roundTrip(_ body: ArraySlice<UInt8>) {
     let channels = Int(next() % 5)
     let mode = next()
     var times: [Int64] = []
-    for _ in 0..<count { times.append(Int64(bitPattern: left() > 0 ? next() : 0)) }
+    let inMs = mode >> 63 != 0  // times of whole ms, which the block writes in ms
+    for _ in 0..<count {
+        let t = Int64(bitPattern: left() > 0 ? next() : 0)
+        times.append(inMs ? t / 1000 * 1000 : t)
+    }
     var columns: [[Double]] = []
     for c in 0..<channels {
         var column: [Double] = []
         for _ in 0..<count {
             let raw = left() > 0 ? next() : 0
-            switch (mode >> UInt64(c * 2)) & 3 {
+            switch ((mode >> UInt64(c * 3)) & 7) % 5 {
             case 0: column.append(Double(Int64(bitPattern: raw) % 4096))  // ADC counts
             case 1: column.append(Double(Int64(bitPattern: raw) % 1_000_000) / 100)  // decimals
             case 2: column.append(Double(bitPattern: raw))  // anything, NaN and infinities too
-            default: column.append(raw % 3 == 0 ? .nan : Double(raw % 1000))
+            case 3: column.append(raw % 3 == 0 ? .nan : Double(raw % 1000))
+            default:  // a vibration with a little noise: what the predictor is chosen for
+                let i = Double(column.count)
+                column.append((512 + 300 * (i * Double(raw >> 60 | 1) * 0.01).sinApproximation).rounded() + Double(raw % 5))
             }
         }
         columns.append(column)

@@ -33,6 +33,9 @@ public struct ByteWriter {
 
     public mutating func signed(_ value: Int64) { varint(zigzag(value)) }
 
+    /// Eight bytes, least significant first.
+    @inline(__always) public mutating func word(_ value: UInt64) { appendWord(value, bytes: 8) }
+
     public mutating func double(_ value: Double) {
         var bits = value.bitPattern.littleEndian
         withUnsafeBytes(of: &bits) { bytes.append(contentsOf: $0) }
@@ -118,6 +121,16 @@ public struct ByteReader {
     }
 
     public mutating func varint() throws -> UInt64 { try readVarint { try byte() } }
+
+    /// The next byte, or nil at the end (a bit reader filling ahead).
+    @inline(__always) mutating func nextByteIfAny() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    /// Steps back over bytes a bit reader filled ahead but did not use.
+    mutating func unread(bytes count: Int) { offset -= count }
 
     public mutating func signed() throws -> Int64 { unzigzag(try varint()) }
 

@@ -124,10 +124,10 @@ public struct HistoryBuckets: Sendable {
         sum[i] += total
     }
 
-    /// A whole cell as stored (`SummaryCell.encoded()`), read in place; channels are placed
-    /// by the positions given to `init(channelCount:positions:)`.
-    public mutating func add(key: Int64, encodedCell bytes: UnsafeRawBufferPointer) throws {
-        var cell = try EncodedSummaryCell(bytes)
+    /// A whole cell as stored under `start` (`SummaryCell.encoded(start:)`), read in place;
+    /// channels are placed by the positions given to `init(channelCount:positions:)`.
+    public mutating func add(key: Int64, encodedCell bytes: UnsafeRawBufferPointer, start: Int64) throws {
+        var cell = try EncodedSummaryCell(bytes, start: start)
         guard cell.samples > 0 else {
             while try cell.nextChannel() != nil {}  // still checked, as decoding would
             return

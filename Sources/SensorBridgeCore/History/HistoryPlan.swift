@@ -6,15 +6,15 @@
 public enum HistoryPlan: Equatable, Sendable {
     /// Read every sample in range; buckets of equal width (µs, at least 1).
     case samples(bucketMicros: Int64)
-    /// Buckets of 100, 200 or 500 ms: each second from its 100 ms cells where they are all
-    /// there, otherwise from its samples.
+    /// Buckets of 250 or 500 ms: each second from its level-0 (250 ms) cells where they are
+    /// all there, otherwise from its samples.
     case fine(bucketMicros: Int64)
     /// Buckets `bucketMicros` wide (whole seconds) aligned to the epoch, each made of cells
     /// of `level` (1 s or coarser).
     case cells(bucketMicros: Int64, level: Int)
 
     /// Bucket widths in µs: each a whole number of some summary level.
-    static let widthsMicros: [Int64] = [100_000, 200_000, 500_000] + [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map { $0 * 1_000_000 }
+    static let widthsMicros: [Int64] = [250_000, 500_000] + [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400].map { $0 * 1_000_000 }
     /// A range holding at most this many samples is answered from the samples themselves.
     public static let samplesLimit = 200_000
 

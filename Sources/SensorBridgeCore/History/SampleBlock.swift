@@ -1,12 +1,13 @@
 /// A run of samples of one source under one set of channel names, as the history store
 /// keeps them: one row of its `block` table, compressed.
 ///
-/// Times are delta-of-delta (a steady 1 kHz source costs a few bits a sample for its
-/// jitter); each channel is either decimal numbers as scaled integers, delta-coded or
-/// delta-of-delta-coded, whichever packs smaller (what a sketch prints: ADC counts, `23.5`), or, when that is not exact, doubles XORed with the
-/// previous (Gorilla). Both are bit-packed in groups of 128, so one outlier widens only its
-/// group. A value that is not there (NaN) costs one bit. Decoding gives back every value bit
-/// for bit.
+/// Times are delta-of-delta in the largest unit that divides them all (the store keeps ms:
+/// a steady 1 kHz source then costs a fraction of a bit a sample); each channel is either
+/// decimal numbers as scaled integers (what a sketch prints: ADC counts, `23.5`), coded
+/// whichever way is smallest: the residuals of a `LinearPredictor`, Rice-coded, or deltas or
+/// deltas of deltas, bit-packed; or, when no scale is exact, doubles XORed with the previous
+/// (Gorilla). Packing and Rice work in groups of 128, so one outlier costs only its group. A
+/// value that is not there (NaN) costs one bit. Decoding gives back every value bit for bit.
 public struct SampleBlock: Equatable, Sendable {
     /// µs since the epoch, one per sample.
     public var times: [Int64]
@@ -29,7 +30,9 @@ public struct SampleBlock: Equatable, Sendable {
 }
 
 extension SampleBlock {
-    static let version: UInt8 = 1
+    /// Version 2 added the time unit and predicted columns; version 1 blocks (µs, no
+    /// prediction) still read.
+    static let version: UInt8 = 2
     /// The most samples and channels a block may say it holds (a torn or hostile blob
     /// cannot make the reader allocate more).
     public static let maxSamples = 1 << 22
@@ -38,7 +41,9 @@ extension SampleBlock {
     /// its blocks by their first time alone.
     public static let maxSpanMicros: Int64 = 60_000_000
 
-    private enum ColumnKind: UInt8 { case empty = 0, scaled = 1, xor = 2 }
+    private enum ColumnKind: UInt8 { case empty = 0, scaled = 1, xor = 2, predicted = 3 }
+    /// The time units a block may be written in: a time unit read from a blob must be one.
+    static let timeUnits: [Int64] = [1, 1_000]
     private static let hasGapsFlag: UInt8 = 0x80
     private static let powersOfTen: [Double] = (0...9).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
 
@@ -53,15 +58,17 @@ extension SampleBlock {
     }
 
     private func encodeTimes(into out: inout ByteWriter) {
+        let unit = SampleBlock.timeUnits.last { unit in times.allSatisfy { $0 % unit == 0 } } ?? 1
+        out.varint(UInt64(unit))
         guard let first = times.first else { return }
-        out.signed(first)
+        out.signed(first / unit)
         guard count > 1 else { return }
-        var previousDelta = times[1] &- first
+        var previousDelta = times[1] / unit &- first / unit
         out.signed(previousDelta)
         var dods: [UInt64] = []
         dods.reserveCapacity(count - 2)
         for i in 2..<count {
-            let delta = times[i] &- times[i - 1]
+            let delta = times[i] / unit &- times[i - 1] / unit
             dods.append(zigzag(delta &- previousDelta))
             previousDelta = delta
         }
@@ -76,24 +83,32 @@ extension SampleBlock {
         }
         let gaps = present.count < column.count
         let scale = decimalScale(of: present)
-        out.byte((scale == nil ? ColumnKind.xor : ColumnKind.scaled).rawValue | (gaps ? hasGapsFlag : 0))
-        if gaps {
-            var bits = [UInt8](repeating: 0, count: (column.count + 7) / 8)
-            for (i, v) in column.enumerated() where !v.isNaN { bits[i >> 3] |= 1 << UInt8(i & 7) }
-            out.bytes.append(contentsOf: bits)
-        }
+        // Scaled: deltas, or deltas of deltas where they pack smaller (a smooth vibration
+        // does), or a predictor's residuals where those are smaller still.
+        var integers: [Int64] = [], deltas: [UInt64] = [], secondOrder: [UInt64] = []
+        var predicted: [UInt8]? = nil
         if let scale {
             let p = powersOfTen[scale]
-            let integers = present.map { Int64($0 * p) }
-            // Deltas, or deltas of deltas where they pack smaller (a smooth vibration does).
-            var deltas: [UInt64] = []
-            var secondOrder: [UInt64] = []
+            integers = present.map { Int64($0 * p) }
             deltas.reserveCapacity(integers.count)
             secondOrder.reserveCapacity(integers.count)
             for i in 1..<max(1, integers.count) {
                 deltas.append(zigzag(integers[i] &- integers[i - 1]))
                 if i >= 2 { secondOrder.append(zigzag((integers[i] &- integers[i - 1]) &- (integers[i - 1] &- integers[i - 2]))) }
             }
+            let packed = min(packedBits(deltas), integers.count > 2 ? packedBits(secondOrder) : .max)
+            predicted = predictedEncoding(integers, scale: scale, unlessOver: packed)
+        }
+        let kind: ColumnKind = scale == nil ? .xor : predicted == nil ? .scaled : .predicted
+        out.byte(kind.rawValue | (gaps ? hasGapsFlag : 0))
+        if gaps {
+            var bits = [UInt8](repeating: 0, count: (column.count + 7) / 8)
+            for (i, v) in column.enumerated() where !v.isNaN { bits[i >> 3] |= 1 << UInt8(i & 7) }
+            out.bytes.append(contentsOf: bits)
+        }
+        if let predicted {
+            out.bytes.append(contentsOf: predicted)
+        } else if let scale {
             let useSecond = integers.count > 2 && packedBits(secondOrder[...]) < packedBits(deltas.dropFirst())
             out.byte(UInt8(scale) | (useSecond ? secondOrderFlag : 0))
             out.signed(integers[0])
@@ -123,6 +138,28 @@ extension SampleBlock {
                 }
             }
         }
+    }
+
+    /// A scaled column as a predictor and its Rice-coded residuals (scale byte, order,
+    /// mean, coefficients, the first `order` values less the mean, residuals), when that
+    /// takes fewer than `packedBits` (deltas bit-packed); nil otherwise.
+    private static func predictedEncoding(_ integers: [Int64], scale: Int, unlessOver packedBits: Int) -> [UInt8]? {
+        let candidates = integers.withUnsafeBufferPointer { LinearPredictor.fit($0) }
+        var best: (bits: Int, predictor: LinearPredictor, residuals: [UInt64])? = nil
+        for predictor in candidates {
+            let residuals = integers.withUnsafeBufferPointer { predictor.residuals($0) }
+            let bits = RiceCoding.bits(residuals) + 16 * predictor.order
+            if best == nil || bits < best!.bits { best = (bits, predictor, residuals) }
+        }
+        guard let best, best.bits < packedBits else { return nil }
+        var out = ByteWriter(capacity: best.bits / 8 + 16 * best.predictor.order + 16)
+        out.byte(UInt8(scale))
+        out.varint(UInt64(best.predictor.order))
+        out.signed(best.predictor.mean)
+        for c in best.predictor.coefficients { out.signed(c) }
+        for v in integers.prefix(best.predictor.order) { out.signed(v &- best.predictor.mean) }
+        RiceCoding.encode(best.residuals, into: &out)
+        return out.bytes
     }
 
     /// Bits `ByteWriter.packed` would spend on `values`.
@@ -173,26 +210,34 @@ extension SampleBlock {
     public init(decoding bytes: [UInt8]) throws {
         var input = ByteReader(bytes)
         let version = try input.byte()
-        guard version == SampleBlock.version else { throw StoreDataError("a block of version \(version)") }
+        guard version == 1 || version == SampleBlock.version else { throw StoreDataError("a block of version \(version)") }
         let count = try input.count(max: SampleBlock.maxSamples)
         let channels = try input.count(max: SampleBlock.maxChannels)
+        var unit: Int64 = 1
+        if version >= 2 {
+            let written = try input.varint()
+            guard let known = SampleBlock.timeUnits.first(where: { UInt64($0) == written }) else {
+                throw StoreDataError("a time unit of \(written) µs")
+            }
+            unit = known
+        }
         // Unpacked in place: each raw 64-bit value is replaced by the time it leads to.
         let times = try [Int64](unsafeUninitializedCapacity: count) { buffer, initialized in
             guard count > 0 else { return }
             var previous = try input.signed()
-            buffer[0] = previous
+            buffer[0] = previous &* unit
             initialized = 1
             guard count > 1 else { return }
             var delta = try input.signed()
             previous = previous &+ delta
-            buffer[1] = previous
+            buffer[1] = previous &* unit
             initialized = 2
             try (buffer.baseAddress! + 2).withMemoryRebound(to: UInt64.self, capacity: count - 2) { raw in
                 try input.unpack(count: count - 2, into: raw)
                 for i in 0..<(count - 2) {
                     delta = delta &+ unzigzag(raw[i])
                     previous = previous &+ delta
-                    raw[i] = UInt64(bitPattern: previous)
+                    raw[i] = UInt64(bitPattern: previous &* unit)
                 }
             }
             initialized = count
@@ -252,6 +297,35 @@ extension SampleBlock {
         }
     }
 
+    /// A predicted column back to its values (see `predictedEncoding`).
+    private static func decodePredicted(count: Int, from input: inout ByteReader) throws -> [Double] {
+        let scale = Int(try input.byte())
+        guard scale < powersOfTen.count else { throw StoreDataError("a decimal scale of \(scale)") }
+        let order = try input.count(max: LinearPredictor.maxOrder)
+        guard order >= 1, order < count else { throw StoreDataError("a predictor of order \(order) for \(count) values") }
+        let mean = try input.signed()
+        var coefficients: [Int64] = []
+        for _ in 0..<order { coefficients.append(try input.signed()) }
+        let predictor = LinearPredictor(mean: mean, coefficients: coefficients)
+        let p = powersOfTen[scale]
+        return try [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try buffer.baseAddress!.withMemoryRebound(to: Int64.self, capacity: count) { d in
+                for i in 0..<order { d[i] = try input.signed() }
+                try (d + order).withMemoryRebound(to: UInt64.self, capacity: count - order) { raw in
+                    try input.riceDecode(count: count - order, into: raw)
+                }
+                predictor.reconstruct(d, count: count)
+                let words = UnsafeMutableRawPointer(d).assumingMemoryBound(to: UInt64.self)
+                if scale == 0 {
+                    for i in 0..<count { words[i] = Double(d[i]).bitPattern }
+                } else {
+                    for i in 0..<count { words[i] = (Double(d[i]) / p).bitPattern }
+                }
+            }
+            initialized = count
+        }
+    }
+
     private static func decodeColumn(count: Int, from input: inout ByteReader) throws -> [Double] {
         let header = try input.byte()
         guard let kind = ColumnKind(rawValue: header & ~hasGapsFlag) else { throw StoreDataError("a column of kind \(header)") }
@@ -282,6 +356,8 @@ extension SampleBlock {
                 let secondOrder = scaleByte & secondOrderFlag != 0
                 if secondOrder { guard present >= 3 else { throw StoreDataError("deltas of deltas of \(present) values") } }
                 values = try decodeScaled(count: present, scale: scale, secondOrder: secondOrder, from: &input)
+            case .predicted:
+                values = try decodePredicted(count: present, from: &input)
             case .xor:
                 var previous = try input.double().bitPattern
                 values.append(Double(bitPattern: previous))

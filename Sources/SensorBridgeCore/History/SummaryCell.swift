@@ -1,5 +1,5 @@
 /// The summary of every sample of one source in one aligned stretch of time (a cell of a
-/// summary level: 1 s, 10 s, 1 min, 10 min, 1 h): the first and last sample's time, how many
+/// summary level: 250 ms, 1 s, 10 s, 1 min, 10 min, 1 h): the first and last sample's time, how many
 /// samples, and each channel's `ChannelSummary`, keyed by the store's channel number. A
 /// history query over hours reads these instead of the samples.
 public struct SummaryCell: Equatable, Sendable {
@@ -56,27 +56,39 @@ public struct SummaryCell: Equatable, Sendable {
 
 extension SummaryCell {
     /// Whole numbers (what ADC counts sum to) are written as varints, others as 8-byte
-    /// doubles: a 100 ms cell of three channels of counts takes about 40 bytes, not 100.
+    /// doubles. Times are written from the cell's start (its key in the store), in ms when
+    /// they are whole ms; a channel's count only when it differs from the cell's, its max
+    /// from its min: a 250 ms cell of three channels of counts takes about 30 bytes.
     private static func isWhole(_ value: Double) -> Bool {
         value.magnitude <= 9_007_199_254_740_992 && value.rounded(.towardZero) == value && !(value == 0 && value.sign == .minus)
     }
 
-    public func encoded() -> [UInt8] {
-        var out = ByteWriter(capacity: 24 + channels.count * 12)
+    /// In the channel-count varint: the times are in ms.
+    static let msFlag: UInt64 = 1
+    /// In a channel's kind byte: min, max and sum are whole; the count is the cell's.
+    static let wholeFlag: UInt8 = 1
+    static let countIsCellsFlag: UInt8 = 2
+
+    /// The cell as stored under `start`.
+    public func encoded(start: Int64) -> [UInt8] {
+        var out = ByteWriter(capacity: 8 + channels.count * 10)
         out.varint(UInt64(max(0, samples)))
-        out.signed(first)
-        out.signed(last &- first)
-        out.varint(UInt64(channels.count))
+        let offset = first &- start, span = last &- first
+        let unit: Int64 = offset % 1000 == 0 && span % 1000 == 0 ? 1000 : 1
+        out.varint(UInt64(channels.count) << 1 | (unit == 1000 ? SummaryCell.msFlag : 0))
+        out.signed(offset / unit)
+        out.signed(span / unit)
         for (id, s) in channels {
             out.varint(UInt64(id))
-            out.varint(UInt64(max(0, s.count)))
-            if SummaryCell.isWhole(s.min), SummaryCell.isWhole(s.max), SummaryCell.isWhole(s.sum) {
-                out.byte(1)
+            let whole = SummaryCell.isWhole(s.min) && SummaryCell.isWhole(s.max) && SummaryCell.isWhole(s.sum)
+            let sameCount = s.count == samples
+            out.byte((whole ? SummaryCell.wholeFlag : 0) | (sameCount ? SummaryCell.countIsCellsFlag : 0))
+            if !sameCount { out.varint(UInt64(max(0, s.count))) }
+            if whole {
                 out.signed(Int64(s.min))
-                out.signed(Int64(s.max))
+                out.signed(Int64(s.max) - Int64(s.min))
                 out.signed(Int64(s.sum))
             } else {
-                out.byte(0)
                 out.double(s.min)
                 out.double(s.max)
                 out.double(s.sum)
@@ -85,7 +97,21 @@ extension SummaryCell {
         return out.bytes
     }
 
-    public init(decoding bytes: [UInt8]) throws {
+    /// A cell stored under `start`.
+    public init(decoding bytes: [UInt8], start: Int64) throws {
+        self.init()
+        try bytes.withUnsafeBytes { raw in
+            var cell = try EncodedSummaryCell(raw, start: start)
+            samples = cell.samples
+            first = cell.first
+            last = cell.last
+            while let channel = try cell.nextChannel() { channels.append(channel) }
+        }
+    }
+
+    /// A cell as schema 1 stored it (absolute µs times, every count, max as itself): read
+    /// once, when a store of schema 1 is brought up to date.
+    public init(decodingVersion1 bytes: [UInt8]) throws {
         var input = ByteReader(bytes)
         self.init()
         samples = Int64(clamping: try input.varint())
@@ -111,10 +137,12 @@ extension SummaryCell {
 
 /// The summary levels: cells of these widths, aligned to the epoch. Each is a whole number
 /// of the one before, so a range splits into whole cells of the coarsest level that fits.
-/// Level 0 (100 ms) is kept only where a second is dense enough for it to pay (a fast board);
-/// a query uses it for a second only when its cells add up to that second's count.
+/// Level 0 (250 ms) is kept only where a second is dense enough for it to pay (a fast board);
+/// a query uses it for a second only when its cells add up to that second's count. It is a
+/// quarter second, not a tenth, because its rows were the store's largest cost after the
+/// samples themselves; buckets narrower than it come from the samples.
 public enum SummaryLevel {
-    public static let widthsMicros: [Int64] = [100_000, 1_000_000, 10_000_000, 60_000_000, 600_000_000, 3_600_000_000]
+    public static let widthsMicros: [Int64] = [250_000, 1_000_000, 10_000_000, 60_000_000, 600_000_000, 3_600_000_000]
     /// Level 0's cells of a second are written when the part of the second written at once
     /// holds at least this many samples.
     public static let denseSecond: Int64 = 50
@@ -137,12 +165,15 @@ struct EncodedSummaryCell {
     let last: Int64
     private var channelsLeft: Int
 
-    init(_ bytes: UnsafeRawBufferPointer) throws {
+    init(_ bytes: UnsafeRawBufferPointer, start: Int64) throws {
         input = RawByteReader(bytes)
         samples = Int64(clamping: try input.varint())
-        first = try input.signed()
-        last = first &+ (try input.signed())
-        channelsLeft = try input.count(max: 4096)
+        let header = try input.varint()
+        guard header >> 1 <= 4096 else { throw StoreDataError("a count of \(header >> 1) channels is more than 4096") }
+        channelsLeft = Int(header >> 1)
+        let unit: Int64 = header & SummaryCell.msFlag != 0 ? 1000 : 1
+        first = start &+ (try input.signed()) &* unit
+        last = first &+ (try input.signed()) &* unit
     }
 
     /// The next channel's number and summary; nil after the last.
@@ -150,22 +181,20 @@ struct EncodedSummaryCell {
         guard channelsLeft > 0 else { return nil }
         channelsLeft -= 1
         let id = try input.count(max: Int(Int32.max))
-        let n = Int64(clamping: try input.varint())
-        switch try input.byte() {
-        case 1:
-            let low = Double(try input.signed()), high = Double(try input.signed()), sum = Double(try input.signed())
-            return (id, ChannelSummary(count: n, min: low, max: high, sum: sum))
-        case 0:
-            let low = try input.double(), high = try input.double(), sum = try input.double()
-            return (id, ChannelSummary(count: n, min: low, max: high, sum: sum))
-        case let kind:
-            throw StoreDataError("a summary of kind \(kind)")
+        let kind = try input.byte()
+        guard kind <= SummaryCell.wholeFlag | SummaryCell.countIsCellsFlag else { throw StoreDataError("a summary of kind \(kind)") }
+        let n = kind & SummaryCell.countIsCellsFlag != 0 ? samples : Int64(clamping: try input.varint())
+        if kind & SummaryCell.wholeFlag != 0 {
+            let low = try input.signed(), range = try input.signed(), sum = try input.signed()
+            return (id, ChannelSummary(count: n, min: Double(low), max: Double(low &+ range), sum: Double(sum)))
         }
+        let low = try input.double(), high = try input.double(), sum = try input.double()
+        return (id, ChannelSummary(count: n, min: low, max: high, sum: sum))
     }
 }
 
 extension SummaryCell {
-    /// Only the sample count of a stored cell (what a query checks before trusting 100 ms cells).
+    /// Only the sample count of a stored cell (what a query checks before trusting level-0 cells).
     public static func samples(of bytes: UnsafeRawBufferPointer) throws -> Int64 {
         var input = RawByteReader(bytes)
         return Int64(clamping: try input.varint())
