@@ -537,7 +537,7 @@
   };
 
   /// Where lines break between buckets. The data's own spacing is the median time between
-  /// samples inside buckets (or between single-sample buckets); a break is a step of more
+  /// samples inside buckets (or between single-sample buckets), at least 1 ms; a break is a step of more
   /// than 5 of those plus the requested bucket width, or a state change in between.
   function findBreaks(t0, t1, n, eventTimes, request) {
     const count = t0.length;
@@ -550,7 +550,9 @@
       else if (i > 0 && n[i] === 1 && n[i - 1] === 1) spacings.push(t0[i] - t1[i - 1]);
     }
     spacings.sort((a, b) => a - b);
-    const spacing = spacings.length ? spacings[spacings.length >> 1] : 0;
+    // The store keeps times to the ms: a faster board's samples share a ms, and a step of
+    // one ms is never a gap.
+    const spacing = Math.max(1, spacings.length ? spacings[spacings.length >> 1] : 0);
     const width = request && request.points ? (request.to - request.from) / request.points : 0;
     const limit = 5 * spacing + width;
     const events = eventTimes.slice().sort((a, b) => a - b);

@@ -67,6 +67,11 @@ test("lines break where the data stopped for much longer than its spacing, and a
   const singles = [0, 20, 40, 60, 80, 300, 320].map((t) => [t, t, 1, [t, t]]);
   const s = new H.HistoryResult(answer(singles, { exact: true }), { from: 0, to: 400, points: 1000 });
   assert.deepStrictEqual(Array.from(s.breakBefore), [1, 0, 0, 0, 0, 1, 0]);
+  // A 4 kHz board as the store keeps it (to the ms): four samples a ms, steps of 0 and 1 ms,
+  // zoomed to a pixel under a ms: one line; 3 ms missing breaks it.
+  const fast = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 8, 8].map((t) => [t, t, 1, [t, t]]);
+  const f = new H.HistoryResult(answer(fast, { exact: true }), { from: 0, to: 10, points: 1280 });
+  assert.deepStrictEqual(Array.from(f.breakBefore), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
 });
 
 test("finer layers draw where layers overlap; what the page holds is finest", () => {
