@@ -547,7 +547,8 @@ def check_bridge(bridge, naive, spans, buckets_each=25):
             notes.append("%d..%d: the buckets hold %d samples, the table %d" % (from_ms, to_ms, sum(answer["n"]), total))
         picks = random.Random(from_ms).sample(range(len(answer["t0"])), min(buckets_each, len(answer["t0"])))
         for k in sorted(picks):
-            lo_us, hi_us = round(answer["t0"][k] * 1000), round(answer["t1"][k] * 1000)
+            # The store keeps times to the ms (rounded down): t1's ms holds the µs up to t1 + 999.
+            lo_us, hi_us = round(answer["t0"][k] * 1000), round(answer["t1"][k] * 1000) + 999
             n, minmax = naive.bucket(lo_us, hi_us, hi_inclusive=True)
             got = [(answer["min"][c][k], answer["max"][c][k]) for c in range(3)]
             compared += 1

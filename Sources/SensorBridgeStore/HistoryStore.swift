@@ -89,9 +89,12 @@ public final class HistoryStore: Sendable {
             let update = try db.makeStatement(sql: "UPDATE summary SET data = ? WHERE source = ? AND level = ? AND start = ?")
             let delete = try db.makeStatement(sql: "DELETE FROM summary WHERE source = ? AND level = ? AND start = ?")
             for row in rows {
-                let key: [DatabaseValueConvertible] = [row[0] as Int64, row[1] as Int64, row[2] as Int64]
-                let start: Int64 = row[2]
-                if let data = row[3] as Data?, let cell = try? SummaryCell(decodingVersion1: [UInt8](data)) {
+                // Read without trusting the file: a hostile row is skipped, never trapped on.
+                let fields: [DatabaseValue] = (0..<4).map { row[$0] }
+                guard let source = Int64.fromDatabaseValue(fields[0]), let level = Int64.fromDatabaseValue(fields[1]),
+                      let start = Int64.fromDatabaseValue(fields[2]) else { continue }
+                let key: [DatabaseValueConvertible] = [source, level, start]
+                if let data = Data.fromDatabaseValue(fields[3]), let cell = try? SummaryCell(decodingVersion1: [UInt8](data)) {
                     try update.execute(arguments: StatementArguments([Data(cell.encoded(start: start))] + key))
                 } else {
                     try delete.execute(arguments: StatementArguments(key))  // damaged already: a misread would be worse

@@ -27,10 +27,11 @@ extension HistoryStore {
 
     /// Imports `path` as source `sourceName`. A raw capture (no time stamps) is timed at
     /// `rawLineRate` lines a second, ending at the file's modification time. `timeColumn` and
-    /// `counterColumn` choose the columns that are not series, as for a live board.
+    /// `counterColumn` choose the columns that are not series, as for a live board. Times are
+    /// stored to `timeUnitMicros` (ms unless `--store-micros`).
     public func importLog(path: String, sourceName: String, rawLineRate: Double,
                           timeColumn: BoardTimeColumn.Choice = .byName,
-                          counterColumn: LineCounterColumn.Choice = .byName) throws -> ImportResult {
+                          counterColumn: LineCounterColumn.Choice = .byName, timeUnitMicros: Int64 = 1_000) throws -> ImportResult {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StoreError("cannot read \(path): \(String(cString: strerror(errno)))")
         }
@@ -55,8 +56,9 @@ extension HistoryStore {
         let session = try startSession(source: source, now: start, kind: "import")
         // Two stages on two threads: this one reads and parses; the writer packs blocks and
         // summaries and commits, a chunk behind (at most two chunks wait between them).
-        let writer = ImportWriter(store: self, source: source, session: session,
-                                  builder: StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next))
+        var builder = StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next)
+        builder.timeUnitMicros = timeUnitMicros
+        let writer = ImportWriter(store: self, source: source, session: session, builder: builder)
         var reader = ReplayReader(rawLineRate: rawLineRate)
         var decoder = SampleDecoder(timeColumn: timeColumn, counterColumn: counterColumn)
         var sink = ImportSink()

@@ -20,6 +20,9 @@ public final class StoreWriter: Sendable {
         /// The most the file may hold (`--keep-size`); nil: no bound.
         public var maxBytes: Int64?
         public var flushMicros: Int64 = 500_000
+        /// Times are stored to this many µs (`StoreBatchBuilder.timeUnitMicros`; 1 with
+        /// `--store-micros`).
+        public var timeUnitMicros: Int64 = 1_000
         public var retentionEveryMicros: Int64 = 60_000_000
 
         public init(sourceName: String) { self.sourceName = sourceName }
@@ -53,7 +56,9 @@ public final class StoreWriter: Sendable {
         do {
             sourceID = try store.sourceID(named: settings.sourceName)
             let channels = try store.channelIDs(source: sourceID)
-            initialBuilder = StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next)
+            var builder = StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next)
+            builder.timeUnitMicros = settings.timeUnitMicros
+            initialBuilder = builder
             sessionID = try store.startSession(source: sourceID, now: WallClock.nowMicros())
             let sessions = try store.sessions().count
             let bytes = try store.usedBytes()

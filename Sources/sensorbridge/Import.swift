@@ -23,6 +23,9 @@ struct Import: ParsableCommand {
 
     @OptionGroup var columns: BoardColumnOptions
 
+    @Flag(help: "Store times to the µs, not the ms (a recording of a board faster than 1 kHz); about a byte a sample more.")
+    var storeMicros = false
+
     func validate() throws {
         guard !logs.isEmpty else { throw ValidationError("give at least one recording to import") }
         guard rate >= 0.001, rate <= 10_000_000 else { throw ValidationError("--rate must be 0.001…10000000 lines a second") }
@@ -41,7 +44,8 @@ struct Import: ParsableCommand {
             let began = WallClock.monotonicMicros()
             do {
                 let result = try history.importLog(path: log, sourceName: name.isEmpty ? "import" : name, rawLineRate: rate,
-                                                   timeColumn: columns.timeColumnChoice, counterColumn: columns.counterColumnChoice)
+                                                   timeColumn: columns.timeColumnChoice, counterColumn: columns.counterColumnChoice,
+                                                   timeUnitMicros: storeMicros ? 1 : 1_000)
                 let seconds = Double(WallClock.monotonicMicros() - began) / 1e6
                 var line = "imported \(log): \(result.samples) samples as source \(name) in \(String(format: "%.2f", seconds)) s"
                 if let first = result.first, let last = result.last {

@@ -5,7 +5,8 @@ import SensorBridgeCore
 import SensorBridgeStore
 import SensorBridgeStream
 
-/// The history store's options (`--store`, `--no-store`, `--keep`, `--keep-size`) and how a
+/// The history store's options (`--store`, `--no-store`, `--keep`, `--keep-size`,
+/// `--store-micros`) and how a
 /// serving bridge starts its writer.
 struct StoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
@@ -18,6 +19,9 @@ struct StoreOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Keep samples this long (e.g. 7d, 12h, 30d); summaries of a minute and coarser are kept ten times as long.", valueName: "duration"))
     var keep: String = "7d"
+
+    @Flag(help: "Store times to the µs, not the ms (a board that times its own samples faster than 1 kHz); about a byte a sample more.")
+    var storeMicros = false
 
     @Option(help: ArgumentHelp("The most the store's file may hold (e.g. 500M, 10G): the oldest samples go first.", valueName: "size"))
     var keepSize: String?
@@ -55,6 +59,7 @@ struct StoreOptions: ParsableArguments {
         settings.keepMicros = settingsKeepMicros
         settings.keepSummariesMicros = settingsKeepMicros.multipliedSaturating(by: 10)
         settings.maxBytes = keepSize.flatMap(ByteSizeText.bytes).map(Int64.init)
+        settings.timeUnitMicros = storeMicros ? 1 : 1_000
         let writer: StoreWriter
         do {
             writer = try StoreWriter(store: history, stream: stream, settings: settings, logger: logger)

@@ -116,6 +116,18 @@ func exportedRows(_ store: String) throws -> [[String]] {
         #expect((status["store"] as? [String: Any])?["state"] as? String == "archive")
         #expect(archive.stop() == 0)
 
+        // Times are stored to the ms (rounded down) unless --store-micros keeps the µs the
+        // recording has (0.020186 s after its start, …).
+        for (extra, micros) in [([String](), false), (["--store-micros"], true)] {
+            let file = folder.file("tilt-\(micros).sqlite")
+            #expect(try runBinary(["import", log, "--store", file] + extra).status == 0)
+            let csv = try runBinary(["export", "--store", file])
+            let times = csv.output.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] }
+            #expect(times.count == 3000)
+            #expect(times.contains { $0.contains(".") } == micros, "\(times.prefix(3))")
+            #expect(times.count > 1 && times[1].hasSuffix(micros ? "020.186" : "020"), "\(times.prefix(3))")
+        }
+
         // A replay keeps no history unless given --store.
         let replay = try BridgeProcess(["--replay", log])
         let off = try replay.get("/api/history")

@@ -323,6 +323,8 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
         _ = try store.importLog(path: fixtures + "version1.log", sourceName: "again", rawLineRate: 1000)
         try check(store, source: "again", samples: truth.map { (HistoryPlan.bucketStart($0.t, width: 1000), $0.v) })
         try check(store, source: "v1", samples: truth)
+        _ = try store.importLog(path: fixtures + "version1.log", sourceName: "micros", rawLineRate: 1000, timeUnitMicros: 1)
+        try check(store, source: "micros", samples: truth)
     }
 
     /// Times in a store are read from a file: the extremes of Int64 are answered, not trapped on.

@@ -79,7 +79,7 @@ struct SampleBlockTests {
             #expect((try? SampleBlock(decoding: block.encoded())) == block)
             for order in LinearPredictor.orders where order < values.count {
                 let integers = values.map { Int64($0) }
-                let fitted = integers.withUnsafeBufferPointer { LinearPredictor.fit($0, orders: [order]) }
+                let fitted = integers.withUnsafeBufferPointer { LinearPredictor.fit($0, orders: [order]) }.map(\.predictor)
                 for predictor in fitted {
                     var d = integers.withUnsafeBufferPointer { predictor.residuals($0) }.map { Int64(bitPattern: $0) }
                     d.insert(contentsOf: integers.prefix(order).map { $0 &- predictor.mean }, at: 0)

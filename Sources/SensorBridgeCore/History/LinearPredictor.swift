@@ -28,9 +28,17 @@ public struct LinearPredictor: Equatable, Sendable {
         self.coefficients = coefficients
     }
 
+    /// A fitted predictor and about how many bits its residuals and coefficients will take
+    /// (from the fit's residual energy, as for Gaussian noise): enough to choose an order
+    /// without computing every order's residuals.
+    public struct Fit: Sendable {
+        public var predictor: LinearPredictor
+        public var estimatedBits: Double
+    }
+
     /// Fitted predictors for each of `orders` that the block is long enough for and whose
     /// fit is sound, lowest order first.
-    public static func fit(_ values: UnsafeBufferPointer<Int64>, orders: [Int] = LinearPredictor.orders) -> [LinearPredictor] {
+    public static func fit(_ values: UnsafeBufferPointer<Int64>, orders: [Int] = LinearPredictor.orders) -> [Fit] {
         let n = values.count
         let top = orders.filter { $0 * 4 <= n }.max() ?? 0
         guard top > 0 else { return [] }
@@ -43,7 +51,9 @@ public struct LinearPredictor: Equatable, Sendable {
         // R[i][j] = Σ_{t=top}^{n-1} d[t-1-i] d[t-1-j]; r[i] = Σ d[t] d[t-1-i].
         var r = [Double](repeating: 0, count: top)
         var matrix = [Double](repeating: 0, count: top * top)
+        var energy = 0.0  // Σ d[t]², t from top
         d.withUnsafeBufferPointer { d in
+            for t in top..<n { energy += d[t] * d[t] }
             for i in 0..<top {
                 var a = 0.0, b = 0.0
                 for t in top..<n {
@@ -64,9 +74,14 @@ public struct LinearPredictor: Equatable, Sendable {
                 }
             }
         }
-        var fitted: [LinearPredictor] = []
+        var fitted: [Fit] = []
+        let m = Double(n - top)
         for order in orders where order <= top {
             guard let solution = solve(matrix: matrix, width: top, rhs: r, order: order) else { continue }
+            var left = energy
+            for i in 0..<order { left -= solution[i] * r[i] }
+            // A residual of variance σ² takes about log2(σ) + 2 bits Rice-coded.
+            let estimatedBits = m * (0.5 * log2Approximation(max(left / m, 0.25)) + 2) + Double(16 * order)
             let scale = Double(1 << shift)
             var coefficients: [Int64] = []
             for a in solution {
@@ -75,9 +90,16 @@ public struct LinearPredictor: Equatable, Sendable {
                 coefficients.append(Int64(q))
             }
             guard coefficients.count == order else { continue }
-            fitted.append(LinearPredictor(mean: mean, coefficients: coefficients))
+            fitted.append(Fit(predictor: LinearPredictor(mean: mean, coefficients: coefficients), estimatedBits: estimatedBits))
         }
         return fitted
+    }
+
+    /// log2 of a positive finite number, to about 0.1 (Core links no Foundation).
+    static func log2Approximation(_ x: Double) -> Double {
+        let exponent = Double(x.exponent)
+        let fraction = x.significand  // in [1, 2)
+        return exponent + (fraction - 1) * (1.3466 - 0.3466 * (fraction - 1))  // ≈ log2 on [1, 2)
     }
 
     /// The leading `order`×`order` system solved by Cholesky, with a little ridge so a flat
@@ -128,7 +150,10 @@ public struct LinearPredictor: Equatable, Sendable {
         let d = values.map { $0 &- mean }
         return coefficients.withUnsafeBufferPointer { c in
             d.withUnsafeBufferPointer { d in
-                (order..<n).map { t in zigzag(d[t] &- LinearPredictor.predict(d.baseAddress!, at: t, coefficients: c)) }
+                [UInt64](unsafeUninitializedCapacity: n - order) { out, initialized in
+                    for t in order..<n { out[t - order] = zigzag(d[t] &- LinearPredictor.predict(d.baseAddress!, at: t, coefficients: c)) }
+                    initialized = n - order
+                }
             }
         }
     }

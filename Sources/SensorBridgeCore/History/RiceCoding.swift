@@ -25,8 +25,7 @@ public enum RiceCoding {
         var sum: UInt64 = 0
         for v in values { sum = sum &+ min(v, 1 << 48) }
         let mean = sum / UInt64(max(1, values.count))
-        var best = max(0, 63 - (mean | 1).leadingZeroBitCount - 0)
-        best = min(best, 56)
+        var best = min(56, 63 - (mean | 1).leadingZeroBitCount)
         var bestCost = cost(values, k: best)
         for k in [best - 2, best - 1, best + 1, best + 2] where k >= 0 && k <= 56 {
             let c = cost(values, k: k)
@@ -35,7 +34,7 @@ public enum RiceCoding {
         return best
     }
 
-    /// Bits `encode` spends on `values` (to the byte, less the group padding).
+    /// Bits `encode` spends on `values`, but for each group's padding to a whole byte.
     public static func bits(_ values: [UInt64]) -> Int {
         values.withUnsafeBufferPointer { all in
             var bits = 0

@@ -144,14 +144,12 @@ extension SampleBlock {
     /// mean, coefficients, the first `order` values less the mean, residuals), when that
     /// takes fewer than `packedBits` (deltas bit-packed); nil otherwise.
     private static func predictedEncoding(_ integers: [Int64], scale: Int, unlessOver packedBits: Int) -> [UInt8]? {
-        let candidates = integers.withUnsafeBufferPointer { LinearPredictor.fit($0) }
-        var best: (bits: Int, predictor: LinearPredictor, residuals: [UInt64])? = nil
-        for predictor in candidates {
-            let residuals = integers.withUnsafeBufferPointer { predictor.residuals($0) }
-            let bits = RiceCoding.bits(residuals) + 16 * predictor.order
-            if best == nil || bits < best!.bits { best = (bits, predictor, residuals) }
-        }
-        guard let best, best.bits < packedBits else { return nil }
+        // The order the fits expect smallest, then its real cost.
+        let fits = integers.withUnsafeBufferPointer { LinearPredictor.fit($0) }
+        guard let chosen = fits.min(by: { $0.estimatedBits < $1.estimatedBits })?.predictor else { return nil }
+        let residuals = integers.withUnsafeBufferPointer { chosen.residuals($0) }
+        let best = (bits: RiceCoding.bits(residuals) + 16 * chosen.order, predictor: chosen, residuals: residuals)
+        guard best.bits < packedBits else { return nil }
         var out = ByteWriter(capacity: best.bits / 8 + 16 * best.predictor.order + 16)
         out.byte(UInt8(scale))
         out.varint(UInt64(best.predictor.order))
