@@ -819,7 +819,7 @@ def print_table(options, rows, spans, values, samples, widest, dropped, notes):
           "no new one after %.0f s (n= says how many ran when fewer than 10); each system's files read once before "
           "its queries (warm page cache for all)." % (POINTS, options.seed, options.queries, options.budget))
     print("- sensorbridge: `/api/history?points=2000` (min/max/mean/n per bucket; it picks the bucket width: range/2000 "
-          "below 100 ms, then 100, 200 or 500 ms, then the next of 1, 2, 5, 10, 20, 30, 60 s ..., so 1440 buckets for 24 h); VictoriaMetrics: "
+          "below 250 ms, then 250 or 500 ms, then the next of 1, 2, 5, 10, 20, 30, 60 s ..., so 1440 buckets for 24 h); VictoriaMetrics: "
           "one query_range of min_over_time and max_over_time (keep_metric_names), step = window = range/2000, nocache=1; "
           "naive: GROUP BY (t - from) / (range/2000) over the index on t.")
     print("- Ingest: sensorbridge `import` timed as a process (page cache dropped before it); VictoriaMetrics from the "

@@ -13,19 +13,20 @@ public final class HistoryStore: Sendable {
 
     /// Opens (or creates) the store at `path`. A file that is not a sensorbridge store, or
     /// one another bridge holds, is refused with a sentence.
-    /// - Parameter readOnly: serve what is there (`--archive`, `export`): no lock, no writes.
+    /// - Parameter readOnly: serve what is there (`--archive`, `export`): no lock, no writes;
+    ///   but a store of an older schema is first brought up to date, once, under the lock.
     public init(path: String, readOnly: Bool = false) throws(StoreError) {
         self.path = path
         if let refusal = StoreFile.refusal(path: path) { throw StoreError(refusal) }
         if readOnly {
             var info = stat()
             guard stat(path, &info) == 0, info.st_size > 0 else { throw StoreError("there is no store at \(path)") }
-            if let version = StoreFile.storedSchemaVersion(path: path), version < StoreFile.schemaVersion {
+            if let version = HistoryStore.schemaVersion(readingOnly: path), version < StoreFile.schemaVersion {
                 // An older store is brought up to date once, which needs the writer's lock.
                 do {
                     _ = try HistoryStore(path: path, readOnly: false)
                 } catch {
-                    throw StoreError("\(path) was written by an older sensorbridge (store schema \(version)) and must be brought up to date once before it can be read, which failed: \(error.description)")
+                    throw StoreError("\(path) was written by an older sensorbridge (store schema \(version)) and is brought up to date once, by the first sensorbridge of this version to open it, which failed: \(error.description)")
                 }
             }
             lock = nil
@@ -57,6 +58,15 @@ public final class HistoryStore: Sendable {
         }
     }
 
+    /// The schema a store says it has, read through SQLite (the file's header lags while its
+    /// WAL holds the change); nil when it cannot be read.
+    private static func schemaVersion(readingOnly path: String) -> Int32? {
+        var configuration = Configuration()
+        configuration.readonly = true
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
+        return try? queue.read { try Int32.fetchOne($0, sql: "PRAGMA user_version") }
+    }
+
     private static func createSchemaIfNew(_ pool: DatabasePool) throws {
         try pool.writeWithoutTransaction { db in
             let version = try Int32.fetchOne(db, sql: "PRAGMA user_version") ?? 0
@@ -82,25 +92,35 @@ public final class HistoryStore: Sendable {
     /// Schema 1 kept 100 ms cells at level 0 and cells with absolute times: its level-0
     /// cells go (a query reads those seconds from their samples) and every other cell is
     /// written anew, in one transaction. Its blocks read as they are.
+    ///
+    /// Old dense seconds then have no 250 ms cells: 250 and 500 ms buckets over them are read
+    /// from their samples (exact, slower). Rebuilding the cells would mean decoding every
+    /// block of the file at the first open.
     private static func upgradeFromSchema1(_ db: Database) throws {
         try db.inTransaction {
             try db.execute(sql: "DELETE FROM summary WHERE level = 0")
-            let rows = try Row.fetchAll(db, sql: "SELECT source, level, start, data FROM summary")
+            let page = try db.makeStatement(sql: "SELECT source, level, start, data FROM summary WHERE (source, level, start) > (?, ?, ?) ORDER BY source, level, start LIMIT 10000")
             let update = try db.makeStatement(sql: "UPDATE summary SET data = ? WHERE source = ? AND level = ? AND start = ?")
             let delete = try db.makeStatement(sql: "DELETE FROM summary WHERE source = ? AND level = ? AND start = ?")
-            for row in rows {
-                // Read without trusting the file: a hostile row is skipped, never trapped on.
-                let fields: [DatabaseValue] = (0..<4).map { row[$0] }
-                guard let source = Int64.fromDatabaseValue(fields[0]), let level = Int64.fromDatabaseValue(fields[1]),
-                      let start = Int64.fromDatabaseValue(fields[2]) else { continue }
-                let key: [DatabaseValueConvertible] = [source, level, start]
-                if let data = Data.fromDatabaseValue(fields[3]), let cell = try? SummaryCell(decodingVersion1: [UInt8](data)) {
-                    try update.execute(arguments: StatementArguments([Data(cell.encoded(start: start))] + key))
-                } else {
-                    try delete.execute(arguments: StatementArguments(key))  // damaged already: a misread would be worse
+            // A page at a time (a week of 1 s cells is 600 000 rows), keyed by the file's own
+            // values, so a row whose key is not an integer is still found and removed.
+            var after: [DatabaseValue] = [Int64.min.databaseValue, Int64.min.databaseValue, Int64.min.databaseValue]
+            while true {
+                let rows = try Row.fetchAll(page, arguments: StatementArguments(after))
+                guard let last = rows.last else { break }
+                for row in rows {
+                    let key: [DatabaseValue] = [row[0], row[1], row[2]]
+                    let data: DatabaseValue = row[3]
+                    if let start = Int64.fromDatabaseValue(key[2]), let bytes = Data.fromDatabaseValue(data),
+                       let cell = try? SummaryCell(decodingVersion1: [UInt8](bytes)) {
+                        try update.execute(arguments: StatementArguments([Data(cell.encoded(start: start)).databaseValue] + key))
+                    } else {
+                        try delete.execute(arguments: StatementArguments(key))  // damaged already: a misread would be worse
+                    }
                 }
+                after = [last[0], last[1], last[2]]
             }
-            try db.execute(sql: "PRAGMA user_version = 2")
+            try db.execute(sql: "PRAGMA user_version = \(StoreFile.schemaVersion)")
             return .commit
         }
     }
@@ -215,7 +235,7 @@ public final class HistoryStore: Sendable {
 
     // MARK: - Retention
 
-    /// Drops samples (and the 100 ms, 1 s and 10 s cells) older than `keepMicros`, coarser cells
+    /// Drops samples (and the 250 ms, 1 s and 10 s cells) older than `keepMicros`, coarser cells
     /// older than `keepSummariesMicros`, then the oldest blocks while the file holds more
     /// than `maxBytes`. Returns the samples dropped.
     @discardableResult

@@ -160,9 +160,12 @@ struct Serve: ParsableCommand {
         }
         if archive != nil {
             if device != nil || replay != nil || source != nil { throw ValidationError("--archive serves a store alone: give no DEVICE, --replay or --source with it") }
-            if record != nil || mqtt != nil || allowSend || storeOptions.store != nil {
-                throw ValidationError("--archive reads a store and writes nothing: --record, --mqtt, --allow-send and --store do not go with it")
+            if record != nil || mqtt != nil || allowSend || storeOptions.store != nil || storeOptions.storeMicros {
+                throw ValidationError("--archive reads a store and writes no samples: --record, --mqtt, --allow-send, --store and --store-micros do not go with it")
             }
+        }
+        if replay != nil, storeOptions.store == nil, storeOptions.storeMicros {
+            throw ValidationError("a replay keeps no history unless given --store FILE: --store-micros needs it")
         }
         if replay != nil, device != nil {
             throw ValidationError("give either a DEVICE or --replay FILE, not both")

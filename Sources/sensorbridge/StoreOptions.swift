@@ -6,8 +6,7 @@ import SensorBridgeStore
 import SensorBridgeStream
 
 /// The history store's options (`--store`, `--no-store`, `--keep`, `--keep-size`,
-/// `--store-micros`) and how a
-/// serving bridge starts its writer.
+/// `--store-micros`) and how a serving bridge starts its writer.
 struct StoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Keep every sample in this SQLite file (default: $XDG_STATE_HOME/sensorbridge/<source>.sqlite, ~/.local/state/... without it; a replay keeps none unless given this). The page scrolls back through it; /api/history and /api/export read it.",
@@ -28,6 +27,7 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         if store != nil, noStore { throw ValidationError("give either --store FILE or --no-store, not both") }
+        if storeMicros, noStore { throw ValidationError("--store-micros is for a store: it does not go with --no-store") }
         guard let seconds = DurationText.seconds(keep), seconds >= 60 else {
             throw ValidationError("--keep must be a duration of at least a minute, such as 7d or 12h")
         }

@@ -190,6 +190,20 @@ import TestSupport
         #expect(spacedError.contains("the token may hold only letters, digits and - . _ ~"))
     }
 
+    /// `--store-micros` is refused where no store is written, rather than quietly ignored.
+    @Test func storeMicrosWithoutAStoreIsRefused() throws {
+        let cases: [([String], String)] = [
+            (["--archive", "/nonexistent.sqlite", "--store-micros"], "--store-micros do not go with it"),
+            (["--replay", shippedLog, "--store-micros"], "--store-micros needs it"),
+            (["--replay", shippedLog, "--no-store", "--store-micros"], "does not go with --no-store"),
+        ]
+        for (arguments, message) in cases {
+            let (status, stderr) = try run(arguments)
+            #expect(status != 0, "\(arguments)")
+            #expect(stderr.contains(message), "\(arguments): \(stderr)")
+        }
+    }
+
     @Test func aTokenFromAFileGuardsTheStatus() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }

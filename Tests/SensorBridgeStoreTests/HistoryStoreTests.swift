@@ -283,6 +283,12 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
         let fixtures = BridgeProcess.packageRoot + "/Tests/Fixtures/store/"
         try FileManager.default.copyItem(atPath: fixtures + "version1.sqlite", toPath: path)
         #expect(StoreFile.storedSchemaVersion(path: path) == 1)
+        // A row an editor damaged (a key that is no integer, a cell that does not decode)
+        // goes, rather than being misread later or trapped on.
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "INSERT INTO summary(source, level, start, data) VALUES (1, 2, 'soon', x'01'), (1, 3, 7, x'ffff')")
+        }
+        #expect(StoreFile.storedSchemaVersion(path: path) == 1)
         // The recording itself is the oracle: start + each line's offset, three values.
         let log = try String(contentsOfFile: fixtures + "version1.log", encoding: .utf8).split(separator: "\n")
         let started = Int64(log[1].split(separator: " ")[2].split(separator: ".")[0])! * 1_000_000
@@ -318,6 +324,10 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
             #expect(StoreFile.storedSchemaVersion(path: path) == 2)
             try check(reader, source: nil, samples: truth)
         }
+        let damaged = try DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM summary WHERE typeof(start) != 'integer' OR (level = 3 AND start = 7)")
+        }
+        #expect(damaged == 0)
         let store = try HistoryStore(path: path)
         try check(store, source: nil, samples: truth)
         _ = try store.importLog(path: fixtures + "version1.log", sourceName: "again", rawLineRate: 1000)

@@ -106,7 +106,6 @@ struct SampleBlockTests {
             #expect(ok)
             #expect(back == values)
             #expect((try? input.byte()) == 0xAB)
-            #expect(RiceCoding.bits(values) <= 8 * out.bytes.count)
         }
     }
 

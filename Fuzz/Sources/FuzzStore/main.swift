@@ -104,9 +104,9 @@ private func plan(_ body: ArraySlice<UInt8>) {
     switch HistoryPlan.choose(from: from, to: to, points: points, samples: samples) {
     case .samples(let width):
         Fuzz.check(width >= 1, "sample buckets \(width) µs wide")
-        Fuzz.check(width < 100_000 || (samples ?? .max) <= HistoryPlan.samplesLimit, "samples read for a range that has cells")
+        Fuzz.check(width < SummaryLevel.widthsMicros[0] || (samples ?? .max) <= HistoryPlan.samplesLimit, "samples read for a range that has cells")
     case .fine(let width):
-        Fuzz.check([100_000, 200_000, 500_000].contains(width), "fine buckets \(width) µs wide")
+        Fuzz.check(width < 1_000_000 && width % SummaryLevel.widthsMicros[0] == 0, "fine buckets \(width) µs wide")
     case .cells(let width, let level):
         Fuzz.check(width % SummaryLevel.widthsMicros[level] == 0, "buckets of \(width) µs are not cells of level \(level)")
         var cursor = from

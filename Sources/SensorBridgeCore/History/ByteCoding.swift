@@ -11,7 +11,7 @@ public struct StoreDataError: Error, Equatable, CustomStringConvertible {
 }
 
 @inline(__always) public func unzigzag(_ value: UInt64) -> Int64 {
-    Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1)
+    Int64(bitPattern: value >> 1) ^ (0 &- Int64(bitPattern: value & 1))
 }
 
 /// Appends to a byte array.
@@ -104,8 +104,8 @@ public struct ByteWriter {
 
 /// Reads what `ByteWriter` wrote, checking every length against what is there.
 public struct ByteReader {
-    private let bytes: [UInt8]
-    public private(set) var offset: Int
+    let bytes: [UInt8]
+    public internal(set) var offset: Int
 
     public init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
@@ -121,16 +121,6 @@ public struct ByteReader {
     }
 
     public mutating func varint() throws -> UInt64 { try readVarint { try byte() } }
-
-    /// The next byte, or nil at the end (a bit reader filling ahead).
-    @inline(__always) mutating func nextByteIfAny() -> UInt8? {
-        guard offset < bytes.count else { return nil }
-        defer { offset += 1 }
-        return bytes[offset]
-    }
-
-    /// Steps back over bytes a bit reader filled ahead but did not use.
-    mutating func unread(bytes count: Int) { offset -= count }
 
     public mutating func signed() throws -> Int64 { unzigzag(try varint()) }
 

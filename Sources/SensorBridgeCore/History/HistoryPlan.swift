@@ -1,8 +1,9 @@
 /// How a history query over [from, to) in at most `points` buckets is answered: from the
-/// samples themselves when buckets would be narrower than a second, otherwise from whole
-/// summary cells, bucket by bucket, with only the ragged ends (the parts of the range that
-/// do not fill a cell) read from finer cells and, below a second, from samples. Every
-/// bucket is therefore exact, and a range of any length reads a few thousand rows.
+/// samples themselves when buckets would be narrower than the finest cells (or the range
+/// holds few samples), otherwise from whole summary cells, bucket by bucket, with only the
+/// ragged ends (the parts of the range that do not fill a cell) read from finer cells and,
+/// below a second, from samples. Every bucket is therefore exact, and a range of any length
+/// reads a few thousand rows.
 public enum HistoryPlan: Equatable, Sendable {
     /// Read every sample in range; buckets of equal width (µs, at least 1).
     case samples(bucketMicros: Int64)

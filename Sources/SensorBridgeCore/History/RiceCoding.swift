@@ -34,19 +34,35 @@ public enum RiceCoding {
         return best
     }
 
-    /// Bits `encode` spends on `values`, but for each group's padding to a whole byte.
-    public static func bits(_ values: [UInt64]) -> Int {
-        values.withUnsafeBufferPointer { all in
-            var bits = 0
-            var start = 0
-            while start < all.count {
-                let end = min(all.count, start + groupSize)
-                let group = UnsafeBufferPointer(rebasing: all[start..<end])
-                start = end
-                bits += 8 + (group.allSatisfy { $0 == 0 } ? 0 : cost(group, k: parameter(group)))
-            }
-            return bits
+    /// Up to 57 bits of `base` from `bit` on (zeros past `length` bytes).
+    @inline(__always) static func bits(_ base: UnsafeRawPointer, length: Int, at bit: Int) -> UInt64 {
+        let byte = bit >> 3
+        var w: UInt64 = 0
+        if length - byte >= 8 {
+            w = UInt64(littleEndian: (base + byte).loadUnaligned(as: UInt64.self))
+        } else if byte < length {
+            for i in 0..<(length - byte) { w |= UInt64(base.load(fromByteOffset: byte + i, as: UInt8.self)) << UInt64(8 * i) }
         }
+        return w >> UInt64(bit & 7)
+    }
+
+    /// One value read with every check: near the end of the data, a long quotient, the
+    /// escape.
+    static func slowValue(_ base: UnsafeRawPointer, length: Int, bit: inout Int, k: Int) throws -> UInt64 {
+        let zeros = bits(base, length: length, at: bit).trailingZeroBitCount
+        guard zeros <= Int(escapeQuotient) else { throw StoreDataError("a Rice quotient of \(zeros)") }
+        var value: UInt64
+        if zeros == Int(escapeQuotient) {
+            let low = bits(base, length: length, at: bit + zeros + 1) & 0xFFFF_FFFF
+            value = low | (bits(base, length: length, at: bit + zeros + 33) & 0xFFFF_FFFF) << 32
+            bit += zeros + 1 + 64
+        } else {
+            let lowMask: UInt64 = k == 0 ? 0 : (1 << UInt64(k)) - 1
+            value = UInt64(zeros) << UInt64(k) | bits(base, length: length, at: bit + zeros + 1) & lowMask
+            bit += zeros + 1 + k
+        }
+        guard bit <= length * 8 else { throw StoreDataError("the data ends early") }
+        return value
     }
 
     /// Every value of `values`, a parameter byte a group, then the group's bits.
@@ -114,78 +130,55 @@ public enum RiceCoding {
 }
 
 extension ByteReader {
-    /// `count` values written by `RiceCoding.encode`, into `out[0..<count]`.
+    /// `count` values written by `RiceCoding.encode`, into `out[0..<count]`. A query decodes
+    /// millions of them: each value is one unaligned eight-byte load (a quotient, its closing
+    /// bit and the low bits fit in the 57 bits it gives), with every check only near the end
+    /// of the data or for a long value.
     public mutating func riceDecode(count: Int, into out: UnsafeMutablePointer<UInt64>) throws {
-        var written = 0
-        while written < count {
-            let n = min(count - written, RiceCoding.groupSize)
-            let header = try byte()
-            if header == RiceCoding.zeroGroup {
-                (out + written).update(repeating: 0, count: n)
+        var at = offset
+        defer { offset = at }
+        try bytes.withUnsafeBufferPointer { all in
+            let end = all.count
+            var written = 0
+            while written < count {
+                let n = min(count - written, RiceCoding.groupSize)
+                guard at < end else { throw StoreDataError("the data ends early") }
+                let header = all[at]
+                at += 1
+                if header == RiceCoding.zeroGroup {
+                    (out + written).update(repeating: 0, count: n)
+                    written += n
+                    continue
+                }
+                guard header <= 56 else { throw StoreDataError("a Rice parameter of \(header)") }
+                let k = Int(header)
+                let lowMask: UInt64 = k == 0 ? 0 : (1 << UInt64(k)) - 1
+                let base = UnsafeRawPointer(all.baseAddress! + at)
+                let length = end - at  // bytes from the group's first byte to the end
+                var bit = 0
+                var i = 0
+                // While 16 bytes are left past the bit read: one load a value, no other check
+                // (a value takes at most 24 + 1 + 64 bits, within two loads).
+                while i < n, (bit >> 3) + 16 <= length {
+                    // Masking shifts (&>>, &<<): every amount here is under 64, and Swift's
+                    // plain shifts spend instructions on amounts that are not.
+                    let w = UInt64(littleEndian: (base + (bit &>> 3)).loadUnaligned(as: UInt64.self)) &>> UInt64(bit & 7)
+                    let zeros = w.trailingZeroBitCount
+                    if zeros < Int(RiceCoding.escapeQuotient), zeros + 1 + k <= 57 {
+                        out[written + i] = UInt64(zeros) &<< UInt64(k) | (w &>> UInt64(zeros + 1)) & lowMask
+                        bit += zeros + 1 + k
+                    } else {
+                        out[written + i] = try RiceCoding.slowValue(base, length: length, bit: &bit, k: k)
+                    }
+                    i += 1
+                }
+                while i < n {
+                    out[written + i] = try RiceCoding.slowValue(base, length: length, bit: &bit, k: k)
+                    i += 1
+                }
+                at += (bit + 7) >> 3  // a group ends on a byte boundary
                 written += n
-                continue
-            }
-            guard header <= 56 else { throw StoreDataError("a Rice parameter of \(header)") }
-            var bits = BitReader(self)
-            try bits.decodeGroup(k: Int(header), count: n, into: out + written)
-            self = bits.finish()
-            written += n
-        }
-    }
-}
-
-/// Reads bits least significant first from a `ByteReader`, keeping up to 64 in hand.
-struct BitReader {
-    private var reader: ByteReader
-    private var buffer: UInt64 = 0
-    private var available = 0
-
-    init(_ reader: ByteReader) { self.reader = reader }
-
-    /// The reader after this group's last whole byte.
-    func finish() -> ByteReader { reader }
-
-    /// Fills the buffer with as many whole bytes as fit; never throws (the end of the data
-    /// shows as fewer bits available).
-    @inline(__always) private mutating func refill() {
-        while available <= 56, let b = reader.nextByteIfAny() {
-            buffer |= UInt64(b) << UInt64(available)
-            available += 8
-        }
-    }
-
-    @inline(__always) private mutating func take(_ count: Int) throws -> UInt64 {
-        if available < count { refill() }
-        guard available >= count else { throw StoreDataError("the data ends early") }
-        let value = count == 64 ? buffer : buffer & ((1 << UInt64(count)) - 1)
-        buffer = count == 64 ? 0 : buffer >> UInt64(count)
-        available -= count
-        return value
-    }
-
-    mutating func decodeGroup(k: Int, count: Int, into out: UnsafeMutablePointer<UInt64>) throws {
-        for i in 0..<count {
-            if available < Int(RiceCoding.escapeQuotient) + 1 { refill() }
-            let zeros = buffer.trailingZeroBitCount
-            guard zeros < available else {
-                // Fewer bits than a whole quotient: the data ends within it.
-                throw StoreDataError("the data ends early")
-            }
-            let q = UInt64(zeros)
-            guard q <= RiceCoding.escapeQuotient else { throw StoreDataError("a Rice quotient of \(q)") }
-            buffer >>= q + 1
-            available -= zeros + 1
-            if q == RiceCoding.escapeQuotient {
-                let low = try take(32)
-                out[i] = low | (try take(32)) << 32  // written as 64 bits, read as two halves
-            } else {
-                out[i] = k == 0 ? q : q << UInt64(k) | (try take(k))
             }
         }
-        // The group ends on a byte boundary: what is left of the last byte is padding.
-        let spare = available % 8
-        buffer >>= UInt64(spare)
-        available -= spare
-        reader.unread(bytes: available / 8)
     }
 }

@@ -85,39 +85,44 @@ extension SampleBlock {
         let scale = decimalScale(of: present)
         // Scaled: deltas, or deltas of deltas where they pack smaller (a smooth vibration
         // does), or a predictor's residuals where those are smaller still.
-        var integers: [Int64] = [], deltas: [UInt64] = [], secondOrder: [UInt64] = []
-        var predicted: [UInt8]? = nil
+        // Scaled: deltas, or deltas of deltas where they pack smaller (a smooth vibration
+        // does), or a predictor's residuals where those take fewer bytes still.
+        var body: [UInt8]? = nil
+        var kind = ColumnKind.xor
         if let scale {
             let p = powersOfTen[scale]
-            integers = present.map { Int64($0 * p) }
+            let integers = present.map { Int64($0 * p) }
+            var deltas: [UInt64] = [], secondOrder: [UInt64] = []
             deltas.reserveCapacity(integers.count)
             secondOrder.reserveCapacity(integers.count)
             for i in 1..<max(1, integers.count) {
                 deltas.append(zigzag(integers[i] &- integers[i - 1]))
                 if i >= 2 { secondOrder.append(zigzag((integers[i] &- integers[i - 1]) &- (integers[i - 1] &- integers[i - 2]))) }
             }
-            let packed = min(packedBits(deltas), integers.count > 2 ? packedBits(secondOrder) : .max)
-            predicted = predictedEncoding(integers, scale: scale, unlessOver: packed)
+            var scaled = ByteWriter(capacity: 16 + integers.count)
+            let useSecond = integers.count > 2 && packedBits(secondOrder[...]) < packedBits(deltas.dropFirst())
+            scaled.byte(UInt8(scale) | (useSecond ? secondOrderFlag : 0))
+            scaled.signed(integers[0])
+            if useSecond {
+                scaled.signed(integers[1] &- integers[0])
+                scaled.packed(secondOrder)
+            } else {
+                scaled.packed(deltas)
+            }
+            if let predicted = predictedEncoding(integers, scale: scale), predicted.count < scaled.bytes.count {
+                (kind, body) = (.predicted, predicted)
+            } else {
+                (kind, body) = (.scaled, scaled.bytes)
+            }
         }
-        let kind: ColumnKind = scale == nil ? .xor : predicted == nil ? .scaled : .predicted
         out.byte(kind.rawValue | (gaps ? hasGapsFlag : 0))
         if gaps {
             var bits = [UInt8](repeating: 0, count: (column.count + 7) / 8)
             for (i, v) in column.enumerated() where !v.isNaN { bits[i >> 3] |= 1 << UInt8(i & 7) }
             out.bytes.append(contentsOf: bits)
         }
-        if let predicted {
-            out.bytes.append(contentsOf: predicted)
-        } else if let scale {
-            let useSecond = integers.count > 2 && packedBits(secondOrder[...]) < packedBits(deltas.dropFirst())
-            out.byte(UInt8(scale) | (useSecond ? secondOrderFlag : 0))
-            out.signed(integers[0])
-            if useSecond {
-                out.signed(integers[1] &- integers[0])
-                out.packed(secondOrder)
-            } else {
-                out.packed(deltas)
-            }
+        if let body {
+            out.bytes.append(contentsOf: body)
         } else {
             out.double(first)
             var previous = first.bitPattern
@@ -141,22 +146,20 @@ extension SampleBlock {
     }
 
     /// A scaled column as a predictor and its Rice-coded residuals (scale byte, order,
-    /// mean, coefficients, the first `order` values less the mean, residuals), when that
-    /// takes fewer than `packedBits` (deltas bit-packed); nil otherwise.
-    private static func predictedEncoding(_ integers: [Int64], scale: Int, unlessOver packedBits: Int) -> [UInt8]? {
+    /// mean, coefficients, the first `order` values less the mean, residuals); nil when the
+    /// column is too short or no fit is sound.
+    private static func predictedEncoding(_ integers: [Int64], scale: Int) -> [UInt8]? {
         // The order the fits expect smallest, then its real cost.
         let fits = integers.withUnsafeBufferPointer { LinearPredictor.fit($0) }
         guard let chosen = fits.min(by: { $0.estimatedBits < $1.estimatedBits })?.predictor else { return nil }
         let residuals = integers.withUnsafeBufferPointer { chosen.residuals($0) }
-        let best = (bits: RiceCoding.bits(residuals) + 16 * chosen.order, predictor: chosen, residuals: residuals)
-        guard best.bits < packedBits else { return nil }
-        var out = ByteWriter(capacity: best.bits / 8 + 16 * best.predictor.order + 16)
+        var out = ByteWriter(capacity: integers.count + 16 * chosen.order + 16)
         out.byte(UInt8(scale))
-        out.varint(UInt64(best.predictor.order))
-        out.signed(best.predictor.mean)
-        for c in best.predictor.coefficients { out.signed(c) }
-        for v in integers.prefix(best.predictor.order) { out.signed(v &- best.predictor.mean) }
-        RiceCoding.encode(best.residuals, into: &out)
+        out.varint(UInt64(chosen.order))
+        out.signed(chosen.mean)
+        for c in chosen.coefficients { out.signed(c) }
+        for v in integers.prefix(chosen.order) { out.signed(v &- chosen.mean) }
+        RiceCoding.encode(residuals, into: &out)
         return out.bytes
     }
 
