@@ -124,8 +124,8 @@ func exportedRows(_ store: String) throws -> [[String]] {
             let csv = try runBinary(["export", "--store", file])
             let times = csv.output.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] }
             #expect(times.count == 3000)
-            #expect(times.contains { $0.contains(".") } == micros, "\(times.prefix(3))")
-            #expect(times.count > 1 && times[1].hasSuffix(micros ? "020.186" : "020"), "\(times.prefix(3))")
+            #expect(times.allSatisfy { $0.hasSuffix(".000") } == !micros, "\(times.prefix(3))")
+            #expect(times.count > 1 && times[1].hasSuffix(micros ? "020.186" : "020.000"), "\(times.prefix(3))")
         }
 
         // A replay keeps no history unless given --store.
