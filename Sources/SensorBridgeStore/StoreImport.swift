@@ -53,7 +53,10 @@ extension HistoryStore {
         try handle.seek(toOffset: 0)
         let source = try sourceID(named: sourceName)
         let channels = try channelIDs(source: source)
-        let session = try startSession(source: source, now: start, kind: "import")
+        // Times as the store keeps them (the session's ends too, so the page never looks for a
+        // sample in the part of a ms after the last one).
+        func kept(_ time: Int64) -> Int64 { timeUnitMicros > 1 ? HistoryPlan.bucketStart(time, width: timeUnitMicros) : time }
+        let session = try startSession(source: source, now: kept(start), kind: "import")
         // Two stages on two threads: this one reads and parses; the writer packs blocks and
         // summaries and commits, a chunk behind (at most two chunks wait between them).
         var builder = StoreBatchBuilder(channelIDs: channels.ids, nextChannelID: channels.next)
@@ -95,7 +98,7 @@ extension HistoryStore {
             decoder.flushCounts()
             try writer.hand(sink.takeChunk())
             try writer.finish()
-            try endSession(session, at: sink.last)
+            try endSession(session, at: sink.last.map(kept))
         } catch let error as StoreError {
             throw error
         } catch {
@@ -105,8 +108,8 @@ extension HistoryStore {
         result.samples = sink.samples
         result.skippedLines = skipped
         result.rejectedLines = sink.rejected
-        result.first = sink.first
-        result.last = sink.last
+        result.first = sink.first.map(kept)
+        result.last = sink.last.map(kept)
         result.linesLost = sink.linesLost
         result.clock = decoder.timeColumn.current?.name
         result.clockUnit = decoder.timeColumn.current?.unit
