@@ -1062,10 +1062,10 @@ import { createTriggerView } from "./views/trigger-view.js";
   function exportCSV() {
     const t1 = Math.min(view.t1, liveEdge());
     // Stored samples shown that the page does not hold: the bridge's export has them. (The
-    // page's first sample is also the store's; the store keeps times to the µs, so a stored
-    // time within 0.01 ms of where the page's samples begin is that sample, not one before it.)
+    // page's first sample is also the store's; the store keeps times to the ms, rounded down,
+    // so a stored time within 1 ms before where the page's samples begin is that sample.)
     const beyond = !loader.off && drawnLayers.some((layer) => layer.result.count > 0
-      && layer.intervals.some((i) => layer.result.lowerBound(i[0]) < layer.result.count && layer.result.t0[layer.result.lowerBound(i[0])] < i[1] - 0.01));
+      && layer.intervals.some((i) => layer.result.lowerBound(i[0]) < layer.result.count && layer.result.t0[layer.result.lowerBound(i[0])] < i[1] - 1));
     if (beyond) {
       const query = new URLSearchParams();
       query.set("from", String(Math.floor(view.t0)));
