@@ -639,6 +639,11 @@ def fmt_ms(cell):
     return text + ("" if n >= 10 else " (n=%d)" % n)
 
 
+def live_measured(live):
+    """Whether both live runs were made (--live-runs 0 makes none)."""
+    return bool(live.get("store")) and bool(live.get("no-store"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", type=float, default=24, help="hours of 1 kHz × 3 data (default 24: 86.4 M samples)")
@@ -804,7 +809,7 @@ def print_table(options, rows, spans, values, samples, widest, dropped, notes):
             cells.append("%d of %d buckets" % (compared - wrong, compared))
         else:
             cells.append("(reference)" if name == "naive SQLite" else "–")
-        if "live" in row:
+        if "live" in row and live_measured(row["live"]):
             live = row["live"]
             extra = statistics.mean(live["store"]) - statistics.mean(live["no-store"])
             cells.append("%+.2f %% of a core (%s with, %s without; stored %s samples a run)" % (

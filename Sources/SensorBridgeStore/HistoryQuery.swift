@@ -154,7 +154,7 @@ extension HistoryStore {
                 var key = HistoryBuckets.SampleKey.width(width, origin: from)
                 var decoded: [(SampleBlock, [Int?])] = []
                 for (data, slots) in raw[half] {
-                    let block = try SampleBlock(decoding: data)
+                    let block = try SampleBlock(decoding: data, before: to, columns: slots.map { $0 != nil })
                     part.add(block: block, from: from, to: to, slots: slots, key: &key)
                     decoded.append((block, slots))
                 }
@@ -282,10 +282,13 @@ extension HistoryStore {
         }
     }
 
-    /// The blocks of `source` that may hold samples in [from, to), decoded, in the order
-    /// they begin, each with its columns' positions (`positions`: channel number → position).
+    /// The blocks of `source` that may hold samples in [from, to), decoded up to `to` (only
+    /// the columns asked for), in the order they begin, each with its columns' positions
+    /// (`positions`: channel number → position).
     func blocks(_ db: Database, source: Int, from: Int64, to: Int64, positions: [Int: Int]) throws -> [(SampleBlock, [Int?])] {
-        try rawBlocks(db, source: source, from: from, to: to, positions: positions).map { (try SampleBlock(decoding: $0.data), $0.slots) }
+        try rawBlocks(db, source: source, from: from, to: to, positions: positions).map {
+            (try SampleBlock(decoding: $0.data, before: to, columns: $0.slots.map { $0 != nil }), $0.slots)
+        }
     }
 
     /// The same, still encoded (decoding is the caller's, maybe on several threads).

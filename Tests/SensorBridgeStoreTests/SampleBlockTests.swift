@@ -90,22 +90,52 @@ struct SampleBlockTests {
         }
     }
 
-    /// Rice groups give back any numbers, the escape (quotients of 24 and more) included.
-    @Test func riceCodingRoundTripsAnyNumbers() async {
+    /// Rice groups give back any numbers in either layout, the escape (quotients of 24 and
+    /// more) included.
+    @Test(arguments: [RiceCoding.Layout.interleaved, .split])
+    func riceCodingRoundTripsAnyNumbers(layout: RiceCoding.Layout) async {
         let gen = Gen.oneOf(
             Gen.uint64(in: 0...15),
             Gen.uint64(in: 0...100_000),
             Gen.uint64(in: 0...UInt64.max)).array(of: 0...700)
         await propertyCheck(count: 300, input: gen) { values in
             var out = ByteWriter()
-            RiceCoding.encode(values, into: &out)
+            RiceCoding.encode(values, into: &out, layout: layout)
             out.byte(0xAB)  // what follows must be left where it is
             var input = ByteReader(out.bytes)
             var back = [UInt64](repeating: 7, count: values.count)
-            let ok = (try? back.withUnsafeMutableBufferPointer { try input.riceDecode(count: values.count, into: $0.baseAddress!) }) != nil
+            let ok = (try? back.withUnsafeMutableBufferPointer { try input.riceDecode(count: values.count, of: values.count, into: $0.baseAddress!, layout: layout) }) != nil
             #expect(ok)
             #expect(back == values)
             #expect((try? input.byte()) == 0xAB)
+            // The first few only, as a query that ends early reads them.
+            for count in Set([0, 1, values.count / 3, values.count - 1]) where count >= 0 && count <= values.count {
+                var again = ByteReader(out.bytes)
+                var first = [UInt64](repeating: 7, count: count)
+                let read = (try? first.withUnsafeMutableBufferPointer { try again.riceDecode(count: count, of: values.count, into: $0.baseAddress!, layout: layout) }) != nil
+                #expect(read)
+                #expect(first == Array(values.prefix(count)))
+            }
+        }
+    }
+
+    /// The split layout is the same size as the interleaved one but for the bytes each
+    /// group's two halves round up to, and a cut anywhere is an error.
+    @Test func splitRiceGroupsCostWhatInterleavedOnesDo() throws {
+        var random = SystemRandomNumberGenerator()
+        let values = (0..<1000).map { i in i == 500 ? UInt64(1) << 40 : UInt64.random(in: 0...40, using: &random) }
+        var split = ByteWriter(), interleaved = ByteWriter()
+        RiceCoding.encode(values, into: &split, layout: .split)
+        RiceCoding.encode(values, into: &interleaved, layout: .interleaved)
+        let groups = (values.count + RiceCoding.groupSize - 1) / RiceCoding.groupSize
+        // One byte more a group at most, and the escaped value's count byte.
+        #expect(split.bytes.count <= interleaved.bytes.count + groups + 1)
+        for cut in 0..<split.bytes.count {
+            var input = ByteReader(Array(split.bytes.prefix(cut)))
+            var back = [UInt64](repeating: 0, count: values.count)
+            #expect(throws: StoreDataError.self) {
+                try back.withUnsafeMutableBufferPointer { try input.riceDecode(count: values.count, of: values.count, into: $0.baseAddress!, layout: .split) }
+            }
         }
     }
 
@@ -146,6 +176,44 @@ struct SampleBlockTests {
             }
             let block = SampleBlock(times: times, columns: columns)
             #expect((try? SampleBlock(decoding: block.encoded())) == block)
+            #expect((try? SampleBlock(decoding: block.encoded(version: 2))) == block)
+        }
+    }
+
+    /// A query's decoding (the samples before a time, some columns) gives what decoding the
+    /// whole block and cutting it would, from blocks of this version and of version 2.
+    @Test func aBlockCutShortDecodesAsTheWholeBlockCut() async {
+        let value = Gen.oneOf(
+            Gen.int(in: -2000...2000).map { Double($0) },
+            Gen.int(in: -100_000...100_000).map { Double($0) / 100 },
+            Gen.double(in: -1e12...1e12),
+            Gen.always(Double.nan))
+        // Noise of ±20 counts: residuals of several bits (a silent column would hide where a
+        // group's quotients begin).
+        let vibration = Gen.int(in: 0...3).map { phase in
+            (0..<600).map { i in (512 + 300 * sin(Double(i + phase) * 0.7)).rounded() + Double((i * 7919 + phase * 31) % 41) - 20 }
+        }
+        let columns = Gen.oneOf(value.array(of: 600), vibration).array(of: 0...3)
+        let gen = zip(columns, Gen.int(in: -5...700), Gen.bool.array(of: 0...4), Gen.bool)
+        await propertyCheck(count: 200, input: gen) { columns, end, wanted, steady in
+            // Steady times, or times that go back now and then (a clock set back).
+            let times: [Int64] = (0..<600).map { (i: Int) -> Int64 in
+                let back = steady || i % 97 != 0 ? 0 : 50
+                return Int64(i - back)
+            }
+            let block = SampleBlock(times: times, columns: columns)
+            let kept = (times.lastIndex { $0 < Int64(end) } ?? -1) + 1
+            for version: UInt8 in [2, 3] {
+                guard let cut = try? SampleBlock(decoding: block.encoded(version: version), before: Int64(end), columns: wanted) else {
+                    Issue.record("version \(version) did not decode")
+                    continue
+                }
+                #expect(cut.times == Array(times.prefix(kept)))
+                for (k, column) in columns.enumerated() {
+                    let expected = k < wanted.count && wanted[k] ? Array(column.prefix(kept)) : []
+                    #expect(SampleBlock(times: [], columns: [cut.columns[k]]) == SampleBlock(times: [], columns: [expected]))
+                }
+            }
         }
     }
 
@@ -157,9 +225,10 @@ struct SampleBlockTests {
             let phase = 2 * Double.pi * Double(i) / 5
             return (512 + 300 * sin(phase)).rounded() + Double(i % 3)
         }
-        let predicted = SampleBlock(times: (0..<300).map { Int64($0) * 1000 }, columns: [vibration]).encoded()
+        let vibrating = SampleBlock(times: (0..<300).map { Int64($0) * 1000 }, columns: [vibration])
+        let predicted = vibrating.encoded()
         #expect(predicted.count < 150, "\(predicted.count as Int) bytes: the vibration is not coded as a predicted column")
-        for good in [small, predicted] {
+        for good in [small, predicted, vibrating.encoded(version: 2)] {
             for cut in 0..<good.count {
                 #expect(throws: StoreDataError.self) { try SampleBlock(decoding: Array(good.prefix(cut))) }
             }

@@ -3,7 +3,8 @@
 //   0  SampleBlock(decoding:) and SummaryCell(decoding:start:/decodingVersion1:) of any bytes (a torn or edited file):
 //      never a trap, and what decodes re-encodes to a block that decodes the same
 //   1  bytes read as times and values (vibrations too, and times of whole ms, so predicted
-//      columns and ms times are made) → SampleBlock.encoded() → decoded: bit for bit the same
+//      columns and ms times are made) → SampleBlock.encoded() → decoded: bit for bit the same;
+//      decoded up to a time with some columns (as a query does, versions 3 and 2): the block cut
 //   2  TimeArgument.micros (`from=`, `to=`, `--from`): never a trap; a number it accepts lies
 //      in years 0…9999 or is the relative time it says
 //   3  HistoryPlan.choose and pieces on any range: runs of whole cells (a second or coarser,
@@ -37,6 +38,11 @@ private func decodeAnything(_ body: ArraySlice<UInt8>) {
         Fuzz.check(block.columns.allSatisfy { $0.count == block.count }, "a column of another length than the times")
         let again = try? SampleBlock(decoding: block.encoded())
         Fuzz.check(again == block, "a decoded block does not survive encoding")
+    }
+    // Read as a query would: never a trap, columns as long as the times or left out.
+    let end = Int64(bitPattern: UInt64(bytes.last ?? 0) << 8)
+    if let cut = try? SampleBlock(decoding: bytes, before: end, columns: [true, false, true]) {
+        Fuzz.check(cut.columns.allSatisfy { $0.count == cut.count || $0.isEmpty }, "a column cut to another length than the times")
     }
     let start = Int64(bitPattern: UInt64(bytes.first ?? 0) << 56 | UInt64(bytes.count))
     if let cell = try? SummaryCell(decoding: bytes, start: start) {
@@ -79,8 +85,20 @@ private func roundTrip(_ body: ArraySlice<UInt8>) {
         columns.append(column)
     }
     let block = SampleBlock(times: times, columns: columns)
-    let decoded = try? SampleBlock(decoding: block.encoded())
+    let encoded = block.encoded()
+    let decoded = try? SampleBlock(decoding: encoded)
     Fuzz.check(decoded == block, "a block does not come back bit for bit")
+    // As a query reads it: the samples up to the last before a time, some columns; from this
+    // version's blob and an earlier bridge's.
+    let end = times.isEmpty ? 0 : times[Int((mode >> 40) % UInt64(times.count))] &+ Int64((mode >> 50) & 3) &- 1
+    let wanted = (0..<channels).map { mode >> UInt64(32 + $0) & 1 == 1 }
+    let kept = (times.lastIndex { $0 < end } ?? -1) + 1
+    let expected = SampleBlock(times: Array(times.prefix(kept)),
+                               columns: columns.enumerated().map { wanted[$0.offset] ? Array($0.element.prefix(kept)) : [] })
+    for blob in [encoded, block.encoded(version: 2)] {
+        let cut = try? SampleBlock(decoding: blob, before: end, columns: wanted)
+        Fuzz.check(cut == expected, "a block read up to \(end) is not the block cut there")
+    }
 }
 
 private func timeArgument(_ body: ArraySlice<UInt8>) {

@@ -161,40 +161,48 @@ public struct ByteReader {
                 }
                 let need = (n * width + 7) / 8
                 guard end - at >= need else { throw StoreDataError("the data ends early") }
-                let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
-                let base = all.baseAddress! + at
-                let room = end - at  // bytes readable from base (may run past this group)
-                var bit = 0
-                var i = 0
-                if width <= 56, room >= 8 {
-                    // One unchecked eight-byte load a value (a value of at most 56 bits lies
-                    // within the eight bytes from its first) for every value k whose load stays
-                    // in the data: its first byte, k × width / 8, at most room − 8.
-                    let fits = min(n, ((room - 8) * 8 + 7) / width + 1)
-                    while i < fits {
-                        let word = UInt64(littleEndian: UnsafeRawPointer(base + bit >> 3).loadUnaligned(as: UInt64.self))
-                        out[written + i] = (word >> UInt64(bit & 7)) & mask
-                        bit += width
-                        i += 1
-                    }
-                }
-                while i < n {
-                    let byteIndex = bit >> 3
-                    let shift = bit & 7
-                    // Up to 9 bytes may hold one value (64 bits at an odd offset).
-                    var word: UInt64 = 0
-                    for k in 0..<min(8, need - byteIndex) { word |= UInt64(base[byteIndex + k]) << UInt64(8 * k) }
-                    var value = word >> UInt64(shift)
-                    if shift + width > 64, byteIndex + 8 < need {
-                        value |= UInt64(base[byteIndex + 8]) << UInt64(64 - shift)
-                    }
-                    out[written + i] = value & mask
-                    bit += width
-                    i += 1
-                }
+                ByteReader.unpackBits(all.baseAddress! + at, room: end - at, width: width, count: n, into: out + written)
                 at += need
                 written += n
             }
+        }
+    }
+
+    /// `n` values of `width` (1…64) bits packed least significant first from `base`, whose
+    /// `(n × width + 7) / 8` bytes the caller has checked are there; `room` bytes are
+    /// readable from `base` (it may run past them). One unchecked eight-byte load a value
+    /// wherever eight bytes are there to load (a value of at most 56 bits lies within the
+    /// eight bytes from its first), byte by byte only at the very end of the data.
+    @inline(__always)
+    static func unpackBits(_ base: UnsafePointer<UInt8>, room: Int, width: Int, count n: Int, into out: UnsafeMutablePointer<UInt64>) {
+        let need = (n * width + 7) / 8
+        let mask: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
+        var bit = 0
+        var i = 0
+        if width <= 56, room >= 8 {
+            // Every value k whose load stays in the data: its first byte, k × width / 8, at
+            // most room − 8.
+            let fits = min(n, ((room - 8) * 8 + 7) / width + 1)
+            while i < fits {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + bit &>> 3).loadUnaligned(as: UInt64.self))
+                out[i] = (word &>> UInt64(bit & 7)) & mask
+                bit += width
+                i += 1
+            }
+        }
+        while i < n {
+            let byteIndex = bit >> 3
+            let shift = bit & 7
+            // Up to 9 bytes may hold one value (64 bits at an odd offset).
+            var word: UInt64 = 0
+            for k in 0..<min(8, need - byteIndex) { word |= UInt64(base[byteIndex + k]) << UInt64(8 * k) }
+            var value = word >> UInt64(shift)
+            if shift + width > 64, byteIndex + 8 < need {
+                value |= UInt64(base[byteIndex + 8]) << UInt64(64 - shift)
+            }
+            out[i] = value & mask
+            bit += width
+            i += 1
         }
     }
 }

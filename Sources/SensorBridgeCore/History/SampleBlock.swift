@@ -30,9 +30,10 @@ public struct SampleBlock: Equatable, Sendable {
 }
 
 extension SampleBlock {
-    /// Version 2 added the time unit and predicted columns; version 1 blocks (µs, no
-    /// prediction) still read.
-    static let version: UInt8 = 2
+    /// Version 2 added the time unit and predicted columns; version 3 each column's length
+    /// (a query skips the columns and the ends of columns it does not need) and the split
+    /// Rice layout. Blocks of versions 1 (µs, no prediction) and 2 still read.
+    public static let version: UInt8 = 3
     /// The most samples and channels a block may say it holds (a torn or hostile blob
     /// cannot make the reader allocate more).
     public static let maxSamples = 1 << 22
@@ -47,13 +48,21 @@ extension SampleBlock {
     private static let hasGapsFlag: UInt8 = 0x80
     private static let powersOfTen: [Double] = (0...9).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
 
-    public func encoded() -> [UInt8] {
+    /// The blob of the current version; `version` 2 (what earlier bridges wrote) only for
+    /// tests that old stores still read.
+    public func encoded(version: UInt8 = SampleBlock.version) -> [UInt8] {
+        precondition(version == 2 || version == 3, "blocks are written in version 2 or 3")
         var out = ByteWriter(capacity: 16 + count * (1 + columns.count))
-        out.byte(SampleBlock.version)
+        out.byte(version)
         out.varint(UInt64(count))
         out.varint(UInt64(columns.count))
         encodeTimes(into: &out)
-        for column in columns { SampleBlock.encode(column: column, into: &out) }
+        for column in columns {
+            var body = ByteWriter(capacity: 16 + count)
+            SampleBlock.encode(column: column, into: &body, layout: version >= 3 ? .split : .interleaved)
+            if version >= 3 { out.varint(UInt64(body.bytes.count)) }
+            out.bytes.append(contentsOf: body.bytes)
+        }
         return out.bytes
     }
 
@@ -75,7 +84,7 @@ extension SampleBlock {
         out.packed(dods)
     }
 
-    private static func encode(column: [Double], into out: inout ByteWriter) {
+    private static func encode(column: [Double], into out: inout ByteWriter, layout: RiceCoding.Layout) {
         let present = column.filter { !$0.isNaN }
         guard let first = present.first else {
             out.byte(ColumnKind.empty.rawValue)
@@ -83,8 +92,6 @@ extension SampleBlock {
         }
         let gaps = present.count < column.count
         let scale = decimalScale(of: present)
-        // Scaled: deltas, or deltas of deltas where they pack smaller (a smooth vibration
-        // does), or a predictor's residuals where those are smaller still.
         // Scaled: deltas, or deltas of deltas where they pack smaller (a smooth vibration
         // does), or a predictor's residuals where those take fewer bytes still.
         var body: [UInt8]? = nil
@@ -109,7 +116,7 @@ extension SampleBlock {
             } else {
                 scaled.packed(deltas)
             }
-            if let predicted = predictedEncoding(integers, scale: scale), predicted.count < scaled.bytes.count {
+            if let predicted = predictedEncoding(integers, scale: scale, layout: layout), predicted.count < scaled.bytes.count {
                 (kind, body) = (.predicted, predicted)
             } else {
                 (kind, body) = (.scaled, scaled.bytes)
@@ -148,7 +155,7 @@ extension SampleBlock {
     /// A scaled column as a predictor and its Rice-coded residuals (scale byte, order,
     /// mean, coefficients, the first `order` values less the mean, residuals); nil when the
     /// column is too short or no fit is sound.
-    private static func predictedEncoding(_ integers: [Int64], scale: Int) -> [UInt8]? {
+    private static func predictedEncoding(_ integers: [Int64], scale: Int, layout: RiceCoding.Layout) -> [UInt8]? {
         // The order the fits expect smallest, then its real cost.
         let fits = integers.withUnsafeBufferPointer { LinearPredictor.fit($0) }
         guard let chosen = fits.min(by: { $0.estimatedBits < $1.estimatedBits })?.predictor else { return nil }
@@ -159,7 +166,7 @@ extension SampleBlock {
         out.signed(chosen.mean)
         for c in chosen.coefficients { out.signed(c) }
         for v in integers.prefix(chosen.order) { out.signed(v &- chosen.mean) }
-        RiceCoding.encode(residuals, into: &out)
+        RiceCoding.encode(residuals, into: &out, layout: layout)
         return out.bytes
     }
 
@@ -209,9 +216,17 @@ extension SampleBlock {
     }
 
     public init(decoding bytes: [UInt8]) throws {
+        try self.init(decoding: bytes, before: nil, columns: nil)
+    }
+
+    /// Only what a query needs: the samples up to the last one timed before `end` (all when
+    /// nil), and the columns `wanted` marks (all when nil; the others come back empty). A
+    /// query of a minute ends within its last block, whose rest is then never decoded; from
+    /// version 3 on a column's length is written, so what is left out is skipped unread.
+    public init(decoding bytes: [UInt8], before end: Int64?, columns wanted: [Bool]?) throws {
         var input = ByteReader(bytes)
         let version = try input.byte()
-        guard version == 1 || version == SampleBlock.version else { throw StoreDataError("a block of version \(version)") }
+        guard version >= 1, version <= SampleBlock.version else { throw StoreDataError("a block of version \(version)") }
         let count = try input.count(max: SampleBlock.maxSamples)
         let channels = try input.count(max: SampleBlock.maxChannels)
         var unit: Int64 = 1
@@ -243,10 +258,38 @@ extension SampleBlock {
             }
             initialized = count
         }
+        var kept = count
+        if let end {
+            kept = 0
+            for i in stride(from: count - 1, through: 0, by: -1) where times[i] < end {
+                kept = i + 1
+                break
+            }
+        }
         var columns: [[Double]] = []
         columns.reserveCapacity(channels)
-        for _ in 0..<channels { columns.append(try SampleBlock.decodeColumn(count: count, from: &input)) }
-        self.init(times: times, columns: columns)
+        for k in 0..<channels {
+            let isWanted = wanted.map { k < $0.count && $0[k] } ?? true
+            guard version >= 3 else {
+                // No lengths: every column is read to find the next.
+                let column = try SampleBlock.decodeColumn(count: count, keeping: count, from: &input, layout: .interleaved)
+                columns.append(isWanted ? (kept < count ? Array(column.prefix(kept)) : column) : [])
+                continue
+            }
+            let length = try input.varint()
+            guard length <= UInt64(bytes.count - input.offset) else { throw StoreDataError("a column of \(length) bytes where \(bytes.count - input.offset) are left") }
+            let columnEnd = input.offset + Int(length)
+            if isWanted {
+                // The column's own bytes: a torn length cannot make it read the next one's.
+                var own = ByteReader(Array(bytes[input.offset..<columnEnd]))
+                columns.append(try SampleBlock.decodeColumn(count: count, keeping: kept, from: &own, layout: .split))
+                guard kept < count || own.isAtEnd else { throw StoreDataError("a column of \(length) bytes holds \(own.offset)") }
+            } else {
+                columns.append([])
+            }
+            input.offset = columnEnd
+        }
+        self.init(times: kept < count ? Array(times.prefix(kept)) : times, columns: columns)
     }
 
     /// Scaled integers, delta or delta-of-delta coded, back to their values: unpacked in place
@@ -298,12 +341,14 @@ extension SampleBlock {
         }
     }
 
-    /// A predicted column back to its values (see `predictedEncoding`).
-    private static func decodePredicted(count: Int, from input: inout ByteReader) throws -> [Double] {
+    /// The first `keeping` (or, when fewer, `order + 1`) of a predicted column's `present`
+    /// values (see `predictedEncoding`).
+    private static func decodePredicted(present: Int, keeping: Int, from input: inout ByteReader, layout: RiceCoding.Layout) throws -> [Double] {
         let scale = Int(try input.byte())
         guard scale < powersOfTen.count else { throw StoreDataError("a decimal scale of \(scale)") }
         let order = try input.count(max: LinearPredictor.maxOrder)
-        guard order >= 1, order < count else { throw StoreDataError("a predictor of order \(order) for \(count) values") }
+        guard order >= 1, order < present else { throw StoreDataError("a predictor of order \(order) for \(present) values") }
+        let count = max(keeping, order + 1)
         let mean = try input.signed()
         var coefficients: [Int64] = []
         for _ in 0..<order { coefficients.append(try input.signed()) }
@@ -313,7 +358,7 @@ extension SampleBlock {
             try buffer.baseAddress!.withMemoryRebound(to: Int64.self, capacity: count) { d in
                 for i in 0..<order { d[i] = try input.signed() }
                 try (d + order).withMemoryRebound(to: UInt64.self, capacity: count - order) { raw in
-                    try input.riceDecode(count: count - order, into: raw)
+                    try input.riceDecode(count: count - order, of: present - order, into: raw, layout: layout)
                 }
                 predictor.reconstruct(d, count: count)
                 let words = UnsafeMutableRawPointer(d).assumingMemoryBound(to: UInt64.self)
@@ -327,10 +372,12 @@ extension SampleBlock {
         }
     }
 
-    private static func decodeColumn(count: Int, from input: inout ByteReader) throws -> [Double] {
+    /// The first `keeping` values of a column of `count`; the reader is left past them, not
+    /// necessarily past the column.
+    private static func decodeColumn(count: Int, keeping: Int, from input: inout ByteReader, layout: RiceCoding.Layout) throws -> [Double] {
         let header = try input.byte()
         guard let kind = ColumnKind(rawValue: header & ~hasGapsFlag) else { throw StoreDataError("a column of kind \(header)") }
-        if kind == .empty { return [Double](repeating: .nan, count: count) }
+        if kind == .empty { return [Double](repeating: .nan, count: keeping) }
         var presence: [Bool]? = nil
         var present = count
         if header & hasGapsFlag != 0 {
@@ -346,9 +393,12 @@ extension SampleBlock {
             presence = flags
             present = flags.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
+        // The present values among the first `keeping` samples; the decoders may give a few
+        // more (a column's first values are written apart), never fewer.
+        let wanted = presence.map { flags in flags[..<keeping].reduce(0) { $0 + ($1 ? 1 : 0) } } ?? keeping
         var values: [Double] = []
         values.reserveCapacity(present)
-        if present > 0 {
+        if wanted > 0 {
             switch kind {
             case .scaled:
                 let scaleByte = try input.byte()
@@ -356,13 +406,13 @@ extension SampleBlock {
                 guard scale < powersOfTen.count else { throw StoreDataError("a decimal scale of \(scale)") }
                 let secondOrder = scaleByte & secondOrderFlag != 0
                 if secondOrder { guard present >= 3 else { throw StoreDataError("deltas of deltas of \(present) values") } }
-                values = try decodeScaled(count: present, scale: scale, secondOrder: secondOrder, from: &input)
+                values = try decodeScaled(count: min(present, max(wanted, 2)), scale: scale, secondOrder: secondOrder, from: &input)
             case .predicted:
-                values = try decodePredicted(count: present, from: &input)
+                values = try decodePredicted(present: present, keeping: wanted, from: &input, layout: layout)
             case .xor:
                 var previous = try input.double().bitPattern
                 values.append(Double(bitPattern: previous))
-                for _ in 1..<present {
+                for _ in 1..<wanted {
                     let header = try input.byte()
                     let trailing = Int(header & 0x0f), significant = Int(header >> 4)
                     guard trailing + significant <= 8 else { throw StoreDataError("a value header of \(header)") }
@@ -375,10 +425,10 @@ extension SampleBlock {
                 break
             }
         }
-        guard let presence else { return values }
-        var column = [Double](repeating: .nan, count: count)
+        guard let presence else { return values.count > keeping ? Array(values.prefix(keeping)) : values }
+        var column = [Double](repeating: .nan, count: keeping)
         var next = 0
-        for (i, isThere) in presence.enumerated() where isThere {
+        for (i, isThere) in presence[..<keeping].enumerated() where isThere {
             column[i] = values[next]
             next += 1
         }
