@@ -68,9 +68,10 @@ enum ShortDecimal {
             guard let most = digits(magnitude, high) else { return nil }
             found = (high, most)
             var low = 3  // digits(k) is nil below `low`, a number at `high`
-            // A mean of a few dozen readings mostly needs all 17 digits or one fewer: those
-            // two tried first settle most in two tries, where halving takes five.
-            if high > low {
+            // A mean of a few dozen readings mostly needs all 17 digits or one or two fewer:
+            // one digit less at a time, twice, settles most in two tries, where halving
+            // takes five.
+            for _ in 0..<2 where high > low {
                 if let d = digits(magnitude, high - 1) {
                     found = (high - 1, d)
                     high -= 1

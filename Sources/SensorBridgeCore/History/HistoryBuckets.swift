@@ -211,22 +211,53 @@ public struct HistoryBuckets: Sendable {
             block.columns[k].withUnsafeBufferPointer { column in
                 guard let values = column.baseAddress else { return }
                 for run in runs {
-                    var n: Int64 = 0, low = Double.infinity, high = -Double.infinity, total = 0.0
-                    // NaN (no value) fails both comparisons; only its count and sum need a check.
-                    for j in run.start..<run.end {
-                        let value = values[j]
-                        if value < low { low = value }
-                        if value > high { high = value }
-                        if !value.isNaN {
-                            n += 1
-                            total += value
+                    var (n, low, high, total) = HistoryBuckets.summary(values, run.start, run.end)
+                    if total.isNaN {
+                        // A value missing (NaN), or infinities of both signs: counted one by
+                        // one. NaN fails both comparisons; only its count and sum need a check.
+                        (n, low, high, total) = (0, .infinity, -.infinity, 0)
+                        for j in run.start..<run.end {
+                            let value = values[j]
+                            if value < low { low = value }
+                            if value > high { high = value }
+                            if !value.isNaN {
+                                n += 1
+                                total += value
+                            }
                         }
                     }
                     guard n > 0 else { continue }
-                    absorb(bucket: run.bucket, position: position, count: n, min: low, max: high, sum: total)
+                    absorb(bucket: run.bucket, position: position, count: Int64(n), min: low, max: high, sum: total)
                 }
             }
         }
+    }
+
+    /// Count, min, max and sum of `values[start..<end]`, supposing none is missing: the sum
+    /// is NaN when one is (the caller then counts again). Two lanes, even and odd samples:
+    /// each addition waits for the one before, so one sum would set the pace.
+    @inline(__always)
+    static func summary(_ values: UnsafePointer<Double>, _ start: Int, _ end: Int) -> (Int, Double, Double, Double) {
+        var low0 = Double.infinity, low1 = Double.infinity, high0 = -Double.infinity, high1 = -Double.infinity
+        var sum0 = 0.0, sum1 = 0.0
+        var j = start
+        while j &+ 1 < end {
+            let a = values[j], b = values[j &+ 1]
+            low0 = a < low0 ? a : low0
+            low1 = b < low1 ? b : low1
+            high0 = a > high0 ? a : high0
+            high1 = b > high1 ? b : high1
+            sum0 += a
+            sum1 += b
+            j &+= 2
+        }
+        if j < end {
+            let a = values[j]
+            low0 = a < low0 ? a : low0
+            high0 = a > high0 ? a : high0
+            sum0 += a
+        }
+        return (end &- start, Swift.min(low0, low1), Swift.max(high0, high1), sum0 + sum1)
     }
 
     /// Adds what `other` (buckets of the same channels) holds, bucket by bucket: a query's
