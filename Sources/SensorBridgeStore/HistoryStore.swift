@@ -21,7 +21,7 @@ public final class HistoryStore: Sendable {
         if readOnly {
             var info = stat()
             guard stat(path, &info) == 0, info.st_size > 0 else { throw StoreError("there is no store at \(path)") }
-            if let version = HistoryStore.schemaVersion(readingOnly: path), version < StoreFile.schemaVersion {
+            if let version = HistoryStore.schemaVersion(readingOnly: path), version < StoreFile.oldestReadAsItIs {
                 // An older store is brought up to date once, which needs the writer's lock.
                 do {
                     _ = try HistoryStore(path: path, readOnly: false)
@@ -73,7 +73,12 @@ public final class HistoryStore: Sendable {
             let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
             if version == 1 {
                 try upgradeFromSchema1(db)
-                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")  // the header says 2 from now on
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")  // the header says the new schema from now on
+            } else if version >= StoreFile.oldestReadAsItIs, version < StoreFile.schemaVersion {
+                // Its blocks read as they are; blocks written from now on are of the new
+                // version, which the older bridge could not read: the file says so.
+                try db.execute(sql: "PRAGMA user_version = \(StoreFile.schemaVersion)")
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
             }
             guard version == 0, tables == 0 else { return }
             try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")

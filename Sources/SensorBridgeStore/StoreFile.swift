@@ -8,8 +8,12 @@ public enum StoreFile {
     public static let applicationID: Int32 = 0x5342_7374
     /// The schema this build writes; a store of a newer one is refused, an older one is
     /// brought up to date when first opened (schema 2: ms times, 250 ms cells, cells coded
-    /// from their start).
-    public static let schemaVersion: Int32 = 2
+    /// from their start; schema 3: blocks of version 3, which a bridge of schema 2 cannot
+    /// read, so it refuses the file rather than failing at every query).
+    public static let schemaVersion: Int32 = 3
+    /// The oldest schema this build reads as it is: a reader (`--archive`, `export`) leaves
+    /// such a store unchanged, and only a writer marks it as its own.
+    public static let oldestReadAsItIs: Int32 = 2
 
     /// `$XDG_STATE_HOME/sensorbridge/NAME.sqlite` (`~/.local/state/...` without it; under
     /// systemd, `$STATE_DIRECTORY`), named after the source so two bridges never share one.

@@ -321,7 +321,7 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
         }
         do {
             let reader = try HistoryStore(path: path, readOnly: true)
-            #expect(StoreFile.storedSchemaVersion(path: path) == 2)
+            #expect(StoreFile.storedSchemaVersion(path: path) == StoreFile.schemaVersion)
             try check(reader, source: nil, samples: truth)
         }
         let damaged = try DatabaseQueue(path: path).read { db in
@@ -335,6 +335,67 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
         try check(store, source: "v1", samples: truth)
         _ = try store.importLog(path: fixtures + "version1.log", sourceName: "micros", rawLineRate: 1000, timeUnitMicros: 1)
         try check(store, source: "micros", samples: truth)
+    }
+
+    /// A store of schema 2 (`Tests/Fixtures/store/version2.sqlite`: the same 3 s imported as
+    /// source `v2` by the build before schema 3, its blocks of version 2) is read as it is,
+    /// unchanged, by a reader; a writer marks it schema 3 and writes blocks of version 3
+    /// beside the old ones, and both answer exactly.
+    @Test func aStoreOfSchema2IsReadAsItIsAndWrittenOn() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("two.sqlite")
+        let fixtures = BridgeProcess.packageRoot + "/Tests/Fixtures/store/"
+        try FileManager.default.copyItem(atPath: fixtures + "version2.sqlite", toPath: path)
+        #expect(StoreFile.storedSchemaVersion(path: path) == 2)
+        /// The versions of a source's blocks (each blob's first byte).
+        func versions(_ source: String) throws -> Set<UInt8> {
+            try DatabaseQueue(path: path).read { db in
+                let firsts = try Data.fetchAll(db, sql: "SELECT substr(data, 1, 1) FROM block JOIN source ON source.id = block.source WHERE source.name = ?", arguments: [source])
+                return Set(firsts.compactMap(\.first))
+            }
+        }
+        #expect(try versions("v2") == [2])
+        let log = try String(contentsOfFile: fixtures + "version1.log", encoding: .utf8).split(separator: "\n")
+        let started = Int64(log[1].split(separator: " ")[2].split(separator: ".")[0])! * 1_000_000
+        let truth: [(t: Int64, v: [Double])] = log.dropFirst(2).map { line in
+            let parts = line.split(separator: " ")
+            let offset = parts[0].split(separator: ".")
+            let micros = started + Int64(offset[0])! * 1_000_000 + Int64(offset[1])!
+            return (HistoryPlan.bucketStart(micros, width: 1000), parts[1].split(separator: ",").map { Double($0)! })
+        }
+        func check(_ store: HistoryStore, source: String) throws {
+            // Every sample (one a bucket), then buckets of a few, then the samples cut short.
+            let from = truth[0].t, to = truth.last!.t + 1
+            for (points, end) in [(5000, to), (40, to), (5000, truth[1234].t)] {
+                let answer = try store.history(source: source, from: from, to: end, points: points)
+                let inRange = truth.filter { $0.t < end }
+                #expect(answer.columns.n.reduce(0, +) == Int64(inRange.count), "\(source) points \(points)")
+                if answer.exact {
+                    // A sample a bucket, in order (times kept to the ms may repeat).
+                    #expect(answer.columns.t0 == inRange.map(\.t))
+                    for c in 0..<3 { #expect(answer.columns.min[c] == inRange.map { $0.v[c] }, "\(source) points \(points)") }
+                    continue
+                }
+                for b in answer.columns.t0.indices {
+                    let inside = inRange.filter { $0.t >= answer.columns.t0[b] && $0.t <= answer.columns.t1[b] }
+                    for c in 0..<3 {
+                        #expect(answer.columns.min[c][b] == inside.map { $0.v[c] }.min(), "\(source) points \(points) bucket \(b)")
+                        #expect(answer.columns.max[c][b] == inside.map { $0.v[c] }.max(), "\(source) points \(points) bucket \(b)")
+                    }
+                }
+            }
+        }
+        do {
+            let reader = try HistoryStore(path: path, readOnly: true)
+            try check(reader, source: "v2")
+        }
+        #expect(StoreFile.storedSchemaVersion(path: path) == 2)
+        let store = try HistoryStore(path: path)
+        #expect(StoreFile.storedSchemaVersion(path: path) == StoreFile.schemaVersion)
+        _ = try store.importLog(path: fixtures + "version1.log", sourceName: "v3", rawLineRate: 1000)
+        #expect(try versions("v3") == [SampleBlock.version])
+        try check(store, source: "v2")
+        try check(store, source: "v3")
     }
 
     /// Times in a store are read from a file: the extremes of Int64 are answered, not trapped on.
