@@ -55,8 +55,9 @@ enum ShortDecimal {
         // Below 0.001 `description` may switch to exponents; from 1e9 on it may need 17 digits.
         guard magnitude >= 0.001, magnitude < 1e9 else { return nil }
         var found: (k: Int, digits: UInt64)
-        // Readings have a decimal or two: tried first. Means need many: the fewest found by
-        // halving, as a decimal that reads back still does with a digit more.
+        // Readings have a decimal or two: tried first. Means need many: the fewest found
+        // from 17 down (two single steps, then halving), as a decimal that reads back still
+        // does with a digit more.
         if let d = digits(magnitude, 1) {
             found = (1, d)
         } else if let d = digits(magnitude, 2) {

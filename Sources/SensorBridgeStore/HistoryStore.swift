@@ -14,7 +14,8 @@ public final class HistoryStore: Sendable {
     /// Opens (or creates) the store at `path`. A file that is not a sensorbridge store, or
     /// one another bridge holds, is refused with a sentence.
     /// - Parameter readOnly: serve what is there (`--archive`, `export`): no lock, no writes;
-    ///   but a store of an older schema is first brought up to date, once, under the lock.
+    ///   but a store of a schema older than `StoreFile.oldestReadAsItIs` is first brought up
+    ///   to date, once, under the lock (a newer one of those is read as it is).
     public init(path: String, readOnly: Bool = false) throws(StoreError) {
         self.path = path
         if let refusal = StoreFile.refusal(path: path) { throw StoreError(refusal) }

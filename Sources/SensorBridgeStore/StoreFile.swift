@@ -7,7 +7,8 @@ public enum StoreFile {
     /// `PRAGMA application_id` of every sensorbridge store ("SBst").
     public static let applicationID: Int32 = 0x5342_7374
     /// The schema this build writes; a store of a newer one is refused, an older one is
-    /// brought up to date when first opened (schema 2: ms times, 250 ms cells, cells coded
+    /// brought up to date when first opened to write (and when opened to read, if older than
+    /// `oldestReadAsItIs`) (schema 2: ms times, 250 ms cells, cells coded
     /// from their start; schema 3: blocks of version 3, which a bridge of schema 2 cannot
     /// read, so it refuses the file rather than failing at every query).
     public static let schemaVersion: Int32 = 3

@@ -149,6 +149,8 @@ import TestSupport
         // Infinities of either sign, now and then together in a bucket (their sum is NaN),
         // and decimals whose sums depend on the order they are added in.
         for i in 0..<count where random.next() % 97 == 0 { columns[2][i] = random.next() % 2 == 0 ? .infinity : -.infinity }
+        // Zeros of both signs, which min and max must take as the samples come (the first).
+        for i in 0..<count where random.next() % 11 == 0 { columns[2][i] = random.next() % 2 == 0 ? 0.0 : -0.0 }
         for i in 0..<count where random.next() % 5 == 0 { columns[0][i] = Double(random.next() % 100_000) / 100 }
         let block = SampleBlock(times: times, columns: columns)
         let slots: [Int?] = [1, nil, 0]

@@ -272,6 +272,20 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
         }
     }
 
+    static let storeFixtures = BridgeProcess.packageRoot + "/Tests/Fixtures/store/"
+
+    /// The samples of `version1.log`, from which the stores of older schemas were made: the
+    /// recording itself is the oracle (start + each line's offset in µs, three values).
+    static func fixtureRecording() throws -> [(t: Int64, v: [Double])] {
+        let log = try String(contentsOfFile: storeFixtures + "version1.log", encoding: .utf8).split(separator: "\n")
+        let started = Int64(log[1].split(separator: " ")[2].split(separator: ".")[0])! * 1_000_000
+        return log.dropFirst(2).map { line in
+            let parts = line.split(separator: " ")
+            let offset = parts[0].split(separator: ".")
+            return (started + Int64(offset[0])! * 1_000_000 + Int64(offset[1])!, parts[1].split(separator: ",").map { Double($0)! })
+        }
+    }
+
     /// A store written by schema 1 (`Tests/Fixtures/store/version1.sqlite`: 3 s of the
     /// benchmark's 1 kHz accelerometer, imported from `version1.log` by the build before
     /// schema 2) is brought up to date when first opened, even by a reader, and then answers
@@ -280,7 +294,7 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
     @Test func aStoreOfSchema1IsBroughtUpToDateAndAnswersExactly() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("old.sqlite")
-        let fixtures = BridgeProcess.packageRoot + "/Tests/Fixtures/store/"
+        let fixtures = Self.storeFixtures
         try FileManager.default.copyItem(atPath: fixtures + "version1.sqlite", toPath: path)
         #expect(StoreFile.storedSchemaVersion(path: path) == 1)
         // A row an editor damaged (a key that is no integer, a cell that does not decode)
@@ -289,14 +303,7 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
             try db.execute(sql: "INSERT INTO summary(source, level, start, data) VALUES (1, 2, 'soon', x'01'), (1, 3, 7, x'ffff')")
         }
         #expect(StoreFile.storedSchemaVersion(path: path) == 1)
-        // The recording itself is the oracle: start + each line's offset, three values.
-        let log = try String(contentsOfFile: fixtures + "version1.log", encoding: .utf8).split(separator: "\n")
-        let started = Int64(log[1].split(separator: " ")[2].split(separator: ".")[0])! * 1_000_000
-        let truth: [(t: Int64, v: [Double])] = log.dropFirst(2).map { line in
-            let parts = line.split(separator: " ")
-            let offset = parts[0].split(separator: ".")
-            return (started + Int64(offset[0])! * 1_000_000 + Int64(offset[1])!, parts[1].split(separator: ",").map { Double($0)! })
-        }
+        let truth = try Self.fixtureRecording()
         #expect(truth.count == 3000)
         func check(_ store: HistoryStore, source: String?, samples: [(t: Int64, v: [Double])]) throws {
             let from = samples[0].t, to = samples.last!.t + 1
@@ -344,7 +351,7 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
     @Test func aStoreOfSchema2IsReadAsItIsAndWrittenOn() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("two.sqlite")
-        let fixtures = BridgeProcess.packageRoot + "/Tests/Fixtures/store/"
+        let fixtures = Self.storeFixtures
         try FileManager.default.copyItem(atPath: fixtures + "version2.sqlite", toPath: path)
         #expect(StoreFile.storedSchemaVersion(path: path) == 2)
         /// The versions of a source's blocks (each blob's first byte).
@@ -355,14 +362,8 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
             }
         }
         #expect(try versions("v2") == [2])
-        let log = try String(contentsOfFile: fixtures + "version1.log", encoding: .utf8).split(separator: "\n")
-        let started = Int64(log[1].split(separator: " ")[2].split(separator: ".")[0])! * 1_000_000
-        let truth: [(t: Int64, v: [Double])] = log.dropFirst(2).map { line in
-            let parts = line.split(separator: " ")
-            let offset = parts[0].split(separator: ".")
-            let micros = started + Int64(offset[0])! * 1_000_000 + Int64(offset[1])!
-            return (HistoryPlan.bucketStart(micros, width: 1000), parts[1].split(separator: ",").map { Double($0)! })
-        }
+        // Kept to the ms by schema 2 and since.
+        let truth = try Self.fixtureRecording().map { (t: HistoryPlan.bucketStart($0.t, width: 1000), v: $0.v) }
         func check(_ store: HistoryStore, source: String) throws {
             // Every sample (one a bucket), then buckets of a few, then the samples cut short.
             let from = truth[0].t, to = truth.last!.t + 1

@@ -122,8 +122,8 @@ struct SampleBlockTests {
     /// The split layout is the same size as the interleaved one but for the bytes each
     /// group's two halves round up to, and a cut anywhere is an error.
     @Test func splitRiceGroupsCostWhatInterleavedOnesDo() throws {
-        var random = SystemRandomNumberGenerator()
-        let values = (0..<1000).map { i in i == 500 ? UInt64(1) << 40 : UInt64.random(in: 0...40, using: &random) }
+        var random = SeededRandom(seed: 21)
+        let values = (0..<1000).map { i in i == 500 ? UInt64(1) << 40 : random.next() % 41 }
         var split = ByteWriter(), interleaved = ByteWriter()
         RiceCoding.encode(values, into: &split, layout: .split)
         RiceCoding.encode(values, into: &interleaved, layout: .interleaved)
@@ -137,6 +137,37 @@ struct SampleBlockTests {
                 try back.withUnsafeMutableBufferPointer { try input.riceDecode(count: values.count, of: values.count, into: $0.baseAddress!, layout: .split) }
             }
         }
+    }
+
+    /// Split groups that lie: an escape flag with no escapes or more than the group holds,
+    /// a parameter over 56, quotients that end early, an escape the list does not have, or
+    /// escapes the quotients never use: each an error, never a trap or a read past the end.
+    @Test func hostileSplitRiceGroupsThrow() {
+        func decode(_ bytes: [UInt8], count: Int = 4, of total: Int = 4) -> Bool {
+            var input = ByteReader(bytes)
+            var out = [UInt64](repeating: 0, count: count)
+            return (try? out.withUnsafeMutableBufferPointer { try input.riceDecode(count: count, of: total, into: $0.baseAddress!, layout: .split) }) != nil
+        }
+        // Four values at k = 1: low bits 0b1010 (one byte), quotients 0, 1, 0, 2 (1 01 1 001).
+        let good: [UInt8] = [0x01, 0b0000_1010, 0b0100_1101, 0x00]
+        #expect(decode(good))
+        #expect(decode(good, count: 2))
+        #expect(!decode([0x41, 0x00] + good.dropFirst()), "an escape flag with no escapes")
+        #expect(!decode([0x41, 0x05] + Array(repeating: 0, count: 40)), "more escapes than values")
+        #expect(!decode([0x39] + good.dropFirst()), "k = 57")
+        #expect(!decode([0x7F] + good.dropFirst()), "k = 63")
+        #expect(!decode([0x01, 0b0000_1010]), "no quotients at all")
+        #expect(!decode([0x01, 0b0000_1010, 0b0000_1101]), "quotients that end early")
+        // A quotient of 24 (the escape) with an empty list, and a list the quotients never use.
+        // (k = 0: no low bits; 24 zeros, then four ones: the escape and three zeros.)
+        #expect(!decode([0x00, 0x00, 0x00, 0x00, 0b0000_1111]), "an escape not listed")
+        #expect(!decode([0x40, 0x01, 7, 0, 0, 0, 0, 0, 0, 0, 0b0000_1111]), "an escape listed, never used")
+        let escaped: [UInt8] = [0x40, 0x01, 7, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0b0000_1111]
+        var input = ByteReader(escaped)
+        var out = [UInt64](repeating: 9, count: 4)
+        #expect((try? out.withUnsafeMutableBufferPointer { try input.riceDecode(count: 4, of: 4, into: $0.baseAddress!, layout: .split) }) != nil)
+        #expect(out == [7, 0, 0, 0], "an escape's quotient comes from its list")
+        for cut in 0..<escaped.count { #expect(!decode(Array(escaped.prefix(cut))), "cut at \(cut)") }
     }
 
     /// Times of whole ms are written in ms; a block of µs still keeps its µs.
@@ -193,7 +224,12 @@ struct SampleBlockTests {
         let vibration = Gen.int(in: 0...3).map { phase in
             (0..<600).map { i in (512 + 300 * sin(Double(i + phase) * 0.7)).rounded() + Double((i * 7919 + phase * 31) % 41) - 20 }
         }
-        let columns = Gen.oneOf(value.array(of: 600), vibration).array(of: 0...3)
+        // Whole columns of one kind (scaled: ADC counts or two decimals, with or without
+        // gaps), where a mixed column is mostly doubles XORed.
+        let gap = Gen.int(in: 0...9)
+        let counts = zip(Gen.int(in: 0...1023), gap).map { v, g in g == 0 ? Double.nan : Double(v) }.array(of: 600)
+        let decimals = Gen.int(in: -5000...5000).map { Double($0) / 100 }.array(of: 600)
+        let columns = Gen.oneOf(value.array(of: 600), vibration, counts, decimals).array(of: 0...3)
         let gen = zip(columns, Gen.int(in: -5...700), Gen.bool.array(of: 0...4), Gen.bool)
         await propertyCheck(count: 200, input: gen) { columns, end, wanted, steady in
             // Steady times, or times that go back now and then (a clock set back).

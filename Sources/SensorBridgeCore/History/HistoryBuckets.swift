@@ -206,15 +206,17 @@ public struct HistoryBuckets: Sendable {
             i = end
         }
         for (k, position) in slots.enumerated() {
-            // A column as long as the times (as every decoded block's is), read unchecked.
+            // A column as long as the times (as every decoded block's is, but for the columns
+            // a query left out, which are empty and skipped), read unchecked.
             guard let position, k < block.columns.count, position < channelCount, block.columns[k].count == times.count else { continue }
             block.columns[k].withUnsafeBufferPointer { column in
                 guard let values = column.baseAddress else { return }
                 for run in runs {
                     var (n, low, high, total) = HistoryBuckets.summary(values, run.start, run.end)
                     if total.isNaN {
-                        // A value missing (NaN), or infinities of both signs: counted one by
-                        // one. NaN fails both comparisons; only its count and sum need a check.
+                        // A value missing (NaN), infinities of both signs, zeros of both:
+                        // counted one by one. NaN fails both comparisons; only its count and
+                        // sum need a check.
                         (n, low, high, total) = (0, .infinity, -.infinity, 0)
                         for j in run.start..<run.end {
                             let value = values[j]
@@ -234,8 +236,10 @@ public struct HistoryBuckets: Sendable {
     }
 
     /// Count, min, max and sum of `values[start..<end]`, supposing none is missing: the sum
-    /// is NaN when one is (the caller then counts again). Two lanes, even and odd samples:
-    /// each addition waits for the one before, so one sum would set the pace.
+    /// is NaN when one is, and when the lanes' min or max are zeros of both signs (which one
+    /// the run met first decides): the caller then counts again, one by one. Two lanes,
+    /// even and odd samples: each addition waits for the one before, so one sum would set
+    /// the pace.
     @inline(__always)
     static func summary(_ values: UnsafePointer<Double>, _ start: Int, _ end: Int) -> (Int, Double, Double, Double) {
         var low0 = Double.infinity, low1 = Double.infinity, high0 = -Double.infinity, high1 = -Double.infinity
@@ -257,7 +261,8 @@ public struct HistoryBuckets: Sendable {
             high0 = a > high0 ? a : high0
             sum0 += a
         }
-        return (end &- start, Swift.min(low0, low1), Swift.max(high0, high1), sum0 + sum1)
+        let signedZeros = (low0 == low1 && low0.sign != low1.sign) || (high0 == high1 && high0.sign != high1.sign)
+        return (end &- start, Swift.min(low0, low1), Swift.max(high0, high1), signedZeros ? .nan : sum0 + sum1)
     }
 
     /// Adds what `other` (buckets of the same channels) holds, bucket by bucket: a query's

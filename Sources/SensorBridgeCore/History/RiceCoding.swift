@@ -2,8 +2,9 @@
 /// of 128 with a parameter each: a value `u` is `u >> k` as zero bits closed by a one bit,
 /// then its low `k` bits. Where the noise of a sensor is roughly Gaussian this spends about a
 /// bit less a value than packing at the group's widest, which is what brings the store under
-/// a byte a value. A quotient of `escapeQuotient` or more is written as the escape and the
-/// whole value in 64 bits, so no value and no hostile blob makes a run of unbounded length.
+/// a byte a value. A quotient of `escapeQuotient` or more is written as the escape, and the
+/// whole value in 64 bits (interleaved) or the quotient in 64 bits beside the group's low
+/// bits (split), so no value and no hostile blob makes a run of unbounded length.
 ///
 /// Two layouts of a group: `interleaved` (block version 2) writes each value's quotient and
 /// low bits together; `split` (version 3 on) writes all the low bits, packed at width `k`,
@@ -256,7 +257,8 @@ public enum RiceCoding {
 
 extension ByteReader {
     /// The first `count` of the `total` values written by `RiceCoding.encode` in `layout`,
-    /// into `out[0..<count]`. Past the last group read only when `count` is `total`.
+    /// into `out[0..<count]`. When `count` is `total` the reader is left past them; when it
+    /// is less, somewhere within the last group read (the caller skips to what follows).
     public mutating func riceDecode(count: Int, of total: Int, into out: UnsafeMutablePointer<UInt64>, layout: RiceCoding.Layout) throws {
         precondition(count <= total, "more values than were written")
         switch layout {

@@ -11,7 +11,8 @@
 public struct SampleBlock: Equatable, Sendable {
     /// µs since the epoch, one per sample.
     public var times: [Int64]
-    /// One array per channel, each as long as `times`; NaN where the sample had no value.
+    /// One array per channel, each as long as `times` (or empty: a column a query left out,
+    /// `init(decoding:before:columns:)`); NaN where the sample had no value.
     public var columns: [[Double]]
 
     public init(times: [Int64], columns: [[Double]]) {
@@ -223,6 +224,8 @@ extension SampleBlock {
     /// nil), and the columns `wanted` marks (all when nil; the others come back empty). A
     /// query of a minute ends within its last block, whose rest is then never decoded; from
     /// version 3 on a column's length is written, so what is left out is skipped unread.
+    /// What is read is checked as a whole decoding checks it; what is skipped is not, so a
+    /// damaged block may answer a query that `export` (every sample) refuses.
     public init(decoding bytes: [UInt8], before end: Int64?, columns wanted: [Bool]?) throws {
         var input = ByteReader(bytes)
         let version = try input.byte()
