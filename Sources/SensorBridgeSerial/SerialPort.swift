@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSerialSpeed
+import SensorBridgeCore
 import Synchronization
 
 /// An open serial device, set up the way an Arduino's USB serial needs it: raw bytes
@@ -94,7 +95,7 @@ public final class SerialPort: Sendable {
     /// that does not read its input (or flow control that holds) must not hold the writer.
     public func write(_ bytes: [UInt8], timeoutMilliseconds: Int32 = 200) throws {
         var written = 0
-        let deadline = WallClockDeadline(milliseconds: timeoutMilliseconds)
+        let deadline = WallClock.monotonicMicros() + Int64(timeoutMilliseconds) * 1000
         while written < bytes.count {
             let fileDescriptor = fileDescriptor
             let count = bytes[written...].withUnsafeBytes { Glibc.write(fileDescriptor, $0.baseAddress, $0.count) }
@@ -105,7 +106,7 @@ public final class SerialPort: Sendable {
             guard count < 0, errno == EAGAIN || errno == EINTR else {
                 throw SerialError(path: path, operation: "write", errno: count < 0 ? errno : EIO)
             }
-            let remaining = deadline.remainingMilliseconds
+            let remaining = Int32(clamping: max(0, deadline - WallClock.monotonicMicros() + 999) / 1000)
             var poller = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
             if remaining <= 0 || poll(&poller, 1, remaining) == 0 {
                 throw SerialError(path: path, operation: "write", errno: ETIMEDOUT)
@@ -148,18 +149,6 @@ public final class SerialPort: Sendable {
 
     private static func check(_ result: Int32, path: String, operation: String) throws {
         if result != 0 { throw SerialError(path: path, operation: operation, errno: errno) }
-    }
-}
-
-/// Milliseconds left of a wait, on the monotonic clock.
-private struct WallClockDeadline {
-    private let end: Double
-    init(milliseconds: Int32) { end = Self.now() + Double(milliseconds) / 1000 }
-    var remainingMilliseconds: Int32 { Int32(max(0, (end - Self.now()) * 1000).rounded(.up)) }
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
 

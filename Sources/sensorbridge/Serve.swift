@@ -241,6 +241,10 @@ struct Serve: ParsableCommand {
         } catch let error as SerialError {
             FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
             throw ExitCode(1)
+        } catch let error as SerialConfigurationError {
+            // A speed the port's driver will not take, found at the first open.
+            FileHandle.standardError.write(Data("sensorbridge: \(error.description)\n".utf8))
+            throw ExitCode(1)
         } catch let error as IOError {
             let message = ListenAddress.bindFailure(errno: error.errnoCode, host: host, port: port)
             FileHandle.standardError.write(Data("sensorbridge: \(message)\n".utf8))

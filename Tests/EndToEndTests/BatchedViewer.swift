@@ -24,8 +24,8 @@ final class Viewer {
         }
     }
 
-    /// Reads what has arrived (up to `seconds`) until `done` holds.
-    @discardableResult
+    /// Reads what has arrived (up to `seconds`) until `done` holds; whether it does (a
+    /// caller checks it: a wait whose end is not looked at proves nothing).
     func read(seconds: TimeInterval = 15, until done: (Viewer) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while !done(self), Date() < deadline {
@@ -52,6 +52,11 @@ final class Viewer {
             }
         }
         return done(self)
+    }
+
+    /// Reads whatever arrives for `seconds`: for a check that nothing of a kind comes.
+    func collect(seconds: TimeInterval) {
+        _ = read(seconds: seconds) { _ in false }
     }
 
     /// The samples' values without their time stamps.

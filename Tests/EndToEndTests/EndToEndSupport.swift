@@ -1,5 +1,6 @@
 import Foundation
 import TestSupport
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,9 +38,12 @@ func decodeSample(_ text: String) -> [Double]? {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Double]
 }
 
-/// Polls `/api/status` until `condition` holds (or 10 s pass) and returns the last report.
+/// Polls `/api/status` until `condition` holds and returns that report. When `timeout`
+/// passes first, the test fails there (with the last report seen) and the last report is
+/// returned: a caller that only waits cannot go on as if the wait had succeeded.
 @discardableResult
-func waitForStatus(_ bridge: BridgeProcess, timeout: TimeInterval = 10, until condition: ([String: Any]) -> Bool) -> [String: Any] {
+func waitForStatus(_ bridge: BridgeProcess, timeout: TimeInterval = 10, sourceLocation: SourceLocation = #_sourceLocation,
+                   until condition: ([String: Any]) -> Bool) -> [String: Any] {
     let deadline = Date().addingTimeInterval(timeout)
     var last: [String: Any] = [:]
     while Date() < deadline {
@@ -50,5 +54,6 @@ func waitForStatus(_ bridge: BridgeProcess, timeout: TimeInterval = 10, until co
         }
         usleep(50_000)
     }
+    Issue.record("the bridge's status did not come to what the test waited for in \(timeout) s; the last: \(last)", sourceLocation: sourceLocation)
     return last
 }

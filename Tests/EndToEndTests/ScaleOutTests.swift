@@ -70,7 +70,7 @@ import Glibc
         #expect(next == rows, "mosquitto_sub saw all \(rows) samples")
         // No board here to send to: the relay says where to send instead.
         try viewers[0].client.sendFrame(opcode: 1, payload: Array(#"{"type":"send","line":"?"}"#.utf8))
-        viewers[0].read(seconds: 5) { !$0.answers.isEmpty }
+        #expect(viewers[0].read(seconds: 5) { !$0.answers.isEmpty }, "the relay answers a send")
         #expect(viewers[0].answers.first?["type"] as? String == "send-refused")
         #expect((viewers[0].answers.first?["reason"] as? String)?.contains("relays another bridge") == true)
         for bridge in [edge] + relays { #expect(bridge.stop() == 0) }
@@ -124,10 +124,10 @@ import Glibc
         let local = try Viewer(edge)
         let remote = try Viewer(relay)
         let board = PacedBoard(pty, intervalMicros: 10_000)  // 100 lines a second
-        remote.read(seconds: 10) { $0.samples.count >= 50 }
+        #expect(remote.read(seconds: 10) { $0.samples.count >= 50 }, "the relay's viewers get samples: \(remote.samples.count)")
         broker.kill()
         #expect(remote.read(seconds: 10) { $0.lastState == "disconnected" }, "the relay's viewers are told the broker is gone: \(remote.statuses)")
-        local.read(seconds: 2) { _ in false }
+        local.collect(seconds: 2)
         #expect(local.lastState == "connected", "the edge's own viewers see nothing of it")
         try broker.start()
         let before = remote.samples.count

@@ -101,7 +101,11 @@ struct HistoryRingTests {
             }
             for value in 0..<total { ring.append(value) }
             for await (received, missed) in group {
-                #expect(received >= 0, "a reader saw items out of order")
+                // A reader that saw items out of order says -1: a failure, not a trap here.
+                guard received >= 0 else {
+                    Issue.record("a reader saw items out of order")
+                    continue
+                }
                 #expect(UInt64(received) + missed == UInt64(total))
             }
         }
