@@ -62,8 +62,10 @@ func exportedRows(_ store: String) throws -> [[String]] {
         // It opens again: a new bridge adds a second session after the first.
         let again = try BridgeProcess([pty.slavePath, "--baud", "115200", "--store", store])
         waitForStatus(again) { ($0["store"] as? [String: Any])?["state"] as? String == "writing" }
-        pty.write("7,7,7\r\n")
-        waitForStatus(again) { ($0["store"] as? [String: Any])?["samplesStored"] as? Int == 1 }
+        // Two lines: a stream's first line waits for the next (which times it) before it is
+        // a sample, so one line alone never reaches the store.
+        pty.write("7,7,7\r\n8,8,8\r\n")
+        waitForStatus(again) { ($0["store"] as? [String: Any])?["samplesStored"] as? Int ?? 0 >= 1 }
         let sessions = try #require(try json(again, "/api/sessions").value as? [[String: Any]])
         #expect(sessions.count == 2)
         #expect(sessions.first?["open"] as? Bool == false && sessions.last?["open"] as? Bool == true)
