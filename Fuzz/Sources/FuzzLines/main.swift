@@ -70,7 +70,12 @@ private final class Run {
                 self.samples.append(sample)
             })
         // The layout in force is the one of the newest sample: it changes only with a sample.
-        Fuzz.check(decoder.layout === lastLayout, "layout \(String(describing: decoder.layout)) is not the last sample's \(String(describing: lastLayout))")
+        // A sample leaves out a column on trial as the board's clock or line counter (`t`,
+        // `n`, ...), which the layout in force still names.
+        let current = decoder.layout
+        let sameNames = current.map { current in lastLayout.map { Set($0.names).isSubset(of: current.names) && current.names.count - $0.names.count <= 2 } ?? false } ?? false
+        Fuzz.check(current === lastLayout || sameNames,
+                   "layout \(String(describing: current)) is not the last sample's \(String(describing: lastLayout))")
     }
 
     func checkCounters(bytes: Int) {
