@@ -274,6 +274,13 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
 
     static let storeFixtures = BridgeProcess.packageRoot + "/Tests/Fixtures/store/"
 
+    /// A copy of the store fixture `name` in `folder` (an upgrade changes the file).
+    static func copyOfFixture(_ name: String, in folder: TemporaryFolder) throws -> String {
+        let path = folder.file(name)
+        try FileManager.default.copyItem(atPath: storeFixtures + name, toPath: path)
+        return path
+    }
+
     /// The samples of `version1.log`, from which the stores of older schemas were made: the
     /// recording itself is the oracle (start + each line's offset in µs, three values).
     static func fixtureRecording() throws -> [(t: Int64, v: [Double])] {
@@ -293,9 +300,8 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
     /// and beside them samples written since (kept to the ms).
     @Test func aStoreOfSchema1IsBroughtUpToDateAndAnswersExactly() throws {
         let folder = try TemporaryFolder()
-        let path = folder.file("old.sqlite")
+        let path = try Self.copyOfFixture("version1.sqlite", in: folder)
         let fixtures = Self.storeFixtures
-        try FileManager.default.copyItem(atPath: fixtures + "version1.sqlite", toPath: path)
         #expect(StoreFile.storedSchemaVersion(path: path) == 1)
         // A row an editor damaged (a key that is no integer, a cell that does not decode)
         // goes, rather than being misread later or trapped on.
@@ -350,9 +356,8 @@ func keptAsStored(_ samples: [Sample]) -> [Sample] {
     /// beside the old ones, and both answer exactly.
     @Test func aStoreOfSchema2IsReadAsItIsAndWrittenOn() throws {
         let folder = try TemporaryFolder()
-        let path = folder.file("two.sqlite")
+        let path = try Self.copyOfFixture("version2.sqlite", in: folder)
         let fixtures = Self.storeFixtures
-        try FileManager.default.copyItem(atPath: fixtures + "version2.sqlite", toPath: path)
         #expect(StoreFile.storedSchemaVersion(path: path) == 2)
         /// The versions of a source's blocks (each blob's first byte).
         func versions(_ source: String) throws -> Set<UInt8> {
