@@ -82,6 +82,21 @@ import TestSupport
         merged.merge(halves[1])
         #expect(merged.columns() == hashed.columns())
         #expect(merged.bucketCount == hashed.bucketCount && merged.sampleCount == 20_000)
+        // Two halves on one lattice with every key on it, as a query's two threads fill them,
+        // both touching the same buckets: merged slot by slot, they hold what one set holds.
+        var threads = [HistoryBuckets(channelCount: 2, lattice: lattice), HistoryBuckets(channelCount: 2, lattice: lattice)]
+        var one = HistoryBuckets(channelCount: 2)
+        for i in 0..<20_000 {
+            let key = keys[Int(random.next() % 80)]
+            let values = [random.next() % 5 == 0 ? .nan : Double(random.next() % 1024), Double(random.next() % 1024) - 512]
+            one.add(key: key, time: Int64(i), values: values, positions: [0, 1])
+            threads[i % 3 == 0 ? 1 : 0].add(key: key, time: Int64(i), values: values, positions: [0, 1])
+        }
+        var joined = threads[0]
+        joined.merge(threads[1])
+        #expect(joined.columns() == one.columns())
+        #expect(joined.bucketCount == one.bucketCount && joined.sampleCount == 20_000)
+        #expect(joined.columns().n.count == 80)
         // The lattice a query asks for: its first and last keys are the range's ends' buckets.
         let covering = HistoryBuckets.Lattice.covering(from: 1_001, to: 9_999, width: 1_000, limit: 100)
         #expect(covering == HistoryBuckets.Lattice(origin: 1_000, width: 1_000, count: 9))
@@ -181,6 +196,12 @@ import TestSupport
         var one = HistoryBuckets.SampleKey.fixed(42)
         fixed.add(block: block, from: from, to: to, slots: slots, key: &one)
         #expect(fixed.bucketCount == 1 && fixed.sampleCount == Int64(inRange.count))
+        // No channel asked for: times and counts only.
+        var none = HistoryBuckets(channelCount: 0, lattice: .covering(from: from, to: to, width: width, limit: 1_000))
+        var noneKey = HistoryBuckets.SampleKey.width(width, origin: 0)
+        none.add(block: block, from: from, to: to, slots: [nil, nil, nil], key: &noneKey)
+        let counted = none.columns()
+        #expect(counted.t0 == a.t0 && counted.n == a.n && counted.min.isEmpty)
     }
 
     /// Runs of a bucket end exactly at its last µs: times on, just before and just after
