@@ -82,21 +82,32 @@ import TestSupport
         merged.merge(halves[1])
         #expect(merged.columns() == hashed.columns())
         #expect(merged.bucketCount == hashed.bucketCount && merged.sampleCount == 20_000)
-        // Two halves on one lattice with every key on it, as a query's two threads fill them,
-        // both touching the same buckets: merged slot by slot, they hold what one set holds.
+        // Two halves on one lattice with every key on it, as a query's two threads fill them:
+        // merged slot by slot, they hold what one set holds, means to the bit. Buckets both
+        // touch, buckets only the second touches (keys 60…69), buckets neither does (70…79);
+        // channel 0 has no value in the second half; some buckets hold zeros of one sign.
         var threads = [HistoryBuckets(channelCount: 2, lattice: lattice), HistoryBuckets(channelCount: 2, lattice: lattice)]
         var one = HistoryBuckets(channelCount: 2)
         for i in 0..<20_000 {
-            let key = keys[Int(random.next() % 80)]
-            let values = [random.next() % 5 == 0 ? .nan : Double(random.next() % 1024), Double(random.next() % 1024) - 512]
-            one.add(key: key, time: Int64(i), values: values, positions: [0, 1])
-            threads[i % 3 == 0 ? 1 : 0].add(key: key, time: Int64(i), values: values, positions: [0, 1])
+            let second = i % 3 == 0
+            let slot = second ? Int(random.next() % 70) : Int(random.next() % 60)
+            let zero = slot % 10 == 5  // these buckets hold -0.0 alone
+            let values = [second || random.next() % 5 == 0 ? .nan : (zero ? -0.0 : Double(random.next() % 1024)),
+                          zero ? -0.0 : Double(random.next() % 1024) - 512]
+            one.add(key: keys[slot], time: Int64(i), values: values, positions: [0, 1])
+            threads[second ? 1 : 0].add(key: keys[slot], time: Int64(i), values: values, positions: [0, 1])
         }
         var joined = threads[0]
         joined.merge(threads[1])
-        #expect(joined.columns() == one.columns())
-        #expect(joined.bucketCount == one.bucketCount && joined.sampleCount == 20_000)
-        #expect(joined.columns().n.count == 80)
+        let (merged2, one2) = (joined.columns(), one.columns())
+        #expect(merged2 == one2)
+        let sameBits = merged2.mean.joined().map(\.bitPattern) == one2.mean.joined().map(\.bitPattern)
+        #expect(sameBits, "merged means differ in their bits from one set's")
+        #expect(merged2.n.count == 70 && joined.sampleCount == 20_000)
+        #expect(merged2.mean[0][65].isNaN && merged2.mean[1][65] == 0)
+        var empty = HistoryBuckets(channelCount: 2, lattice: HistoryBuckets.Lattice(origin: 0, width: 1, count: -3))
+        empty.merge(HistoryBuckets(channelCount: 2, lattice: HistoryBuckets.Lattice(origin: 0, width: 1, count: -3)))
+        #expect(empty.bucketCount == 0)
         // The lattice a query asks for: its first and last keys are the range's ends' buckets.
         let covering = HistoryBuckets.Lattice.covering(from: 1_001, to: 9_999, width: 1_000, limit: 100)
         #expect(covering == HistoryBuckets.Lattice(origin: 1_000, width: 1_000, count: 9))

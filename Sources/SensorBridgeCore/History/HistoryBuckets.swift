@@ -212,7 +212,7 @@ public struct HistoryBuckets: Sendable {
             for (k, position) in slots.enumerated() {
                 // A column as long as the times (as every decoded block's is, but for the
                 // columns a query left out, which are empty and skipped), read unchecked.
-                guard let position, k < block.columns.count, position < channels, block.columns[k].count == times.count else { continue }
+                guard let position, k < block.columns.count, position >= 0, position < channels, block.columns[k].count == times.count else { continue }
                 block.columns[k].withUnsafeBufferPointer { column in
                     guard let values = column.baseAddress else { return }
                     for run in runs {
@@ -295,7 +295,7 @@ public struct HistoryBuckets: Sendable {
     /// halves filled on two threads become one answer.
     public mutating func merge(_ other: HistoryBuckets) {
         precondition(other.channelCount == channelCount, "buckets of other channels")
-        if let lattice, lattice == other.lattice, index.isEmpty, other.index.isEmpty {
+        if let lattice, lattice.count > 0, lattice == other.lattice, index.isEmpty, other.index.isEmpty {
             mergeOnLattice(other, slots: lattice.count)
             return
         }
