@@ -36,7 +36,7 @@ let package = Package(
         // Pure Swift: samples, line framing and parsing, the ring, log formats. No I/O frameworks.
         .target(name: "SensorBridgeCore", swiftSettings: optimizedAlways),
         // The stream at the heart: the history of samples and source-state events with a
-        // cursor per subscriber, the ingest path (framer → parser → recorder → stream), and
+        // cursor per subscriber, the ingest path (framer → recorder and parser → stream), and
         // the sources' common shape (`ByteSource`, `SourceThread`) with the replay. No NIO.
         .target(
             name: "SensorBridgeStream",
