@@ -59,7 +59,7 @@ measure("replay reader (recording → timed lines)") {
 }
 
 @MainActor func ingestRun(formats: [any WireFormat]) -> Int {
-    let stream = SensorStream(source: SourceStatus(kind: "replay", name: "bench", baud: nil), capacity: 65_536)
+    let stream = SensorStream(source: SourceStatus(kind: .replay, name: "bench", baud: nil), capacity: 65_536)
     let pipeline = IngestPipeline(stream: stream, logger: logger)
     let logs = formats.map { FrameLog(format: $0, stream: stream) }
     var cursors = logs.map { _ in UInt64(0) }

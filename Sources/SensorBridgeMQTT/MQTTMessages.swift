@@ -27,7 +27,7 @@ public enum MQTTMessages {
         out.append(contentsOf: #","seq":"#.utf8)
         JSONText.appendInteger(nextSample, to: &out)
         out.append(contentsOf: #","source":{"kind":"#.utf8)
-        JSONText.appendString(source.kind, to: &out)
+        JSONText.appendString(source.kind.rawValue, to: &out)
         out.append(contentsOf: #","name":"#.utf8)
         JSONText.appendString(source.name, to: &out)
         out.append(contentsOf: #","baud":"#.utf8)

@@ -38,7 +38,7 @@ public final class MQTTRelay: Sendable {
 
     /// How a relay presents its source before the edge has said anything.
     public static func sourceStatus(for address: MQTTAddress) -> SourceStatus {
-        SourceStatus(kind: "mqtt", name: address.displayed, baud: nil, state: .starting,
+        SourceStatus(kind: .mqtt, name: address.displayed, baud: nil, state: .starting,
                      detail: "connecting to the broker")
     }
 

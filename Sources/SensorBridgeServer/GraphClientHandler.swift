@@ -203,7 +203,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         var refusal = sendRefusal
         if refusal == nil, clients.sender == nil {
-            refusal = clients.stream.sourceStatus.kind == "mqtt"
+            refusal = clients.stream.sourceStatus.kind.boardIsElsewhere
                 ? "this bridge relays another bridge's stream through a broker; send at the bridge the board is plugged into"
                 : "sending to the board is off; start the bridge with --allow-send"
         }

@@ -5,8 +5,7 @@ public struct SourceStatus: Sendable, Equatable, Codable {
         case starting, connected, disconnected, finished, stopped
     }
 
-    /// `serial`, `replay`, or `mqtt` (a relay: the stream comes from another bridge through a broker).
-    public var kind: String
+    public var kind: SourceKind
     /// The device path or the replayed file.
     public var name: String
     /// The device's baud rate; nil for a replay.
@@ -15,7 +14,7 @@ public struct SourceStatus: Sendable, Equatable, Codable {
     /// A sentence for people: what happened last.
     public var detail: String
 
-    public init(kind: String, name: String, baud: Int?, state: State = .starting, detail: String = "") {
+    public init(kind: SourceKind, name: String, baud: Int?, state: State = .starting, detail: String = "") {
         self.kind = kind
         self.name = name
         self.baud = baud

@@ -373,7 +373,7 @@ struct Serve: ParsableCommand {
         } catch {
             throw CommandError(error.description)
         }
-        let stream = SensorStream(source: SourceStatus(kind: "archive", name: path, baud: nil), capacity: 16, historySeconds: 0)
+        let stream = SensorStream(source: SourceStatus(kind: .archive, name: path, baud: nil), capacity: 16, historySeconds: 0)
         stream.updateSource(state: .finished, detail: "an archive: the history of \(path), no board")
         try startServerAndWait(
             clients: GraphClients(stream: stream, history: StoreService(store: store, writer: nil)),
@@ -428,9 +428,9 @@ struct Serve: ParsableCommand {
 
     private func describeSource(device: String?) -> SourceStatus {
         if let replay {
-            return SourceStatus(kind: "replay", name: replay, baud: nil)
+            return SourceStatus(kind: .replay, name: replay, baud: nil)
         }
-        return SourceStatus(kind: "serial", name: device ?? "", baud: baud)
+        return SourceStatus(kind: .serial, name: device ?? "", baud: baud)
     }
 
     /// No device given: the one Arduino-class board plugged in, else say what there is (exit 2).

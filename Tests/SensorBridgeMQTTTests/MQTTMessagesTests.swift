@@ -93,7 +93,7 @@ struct MQTTMessagesTests {
     }
 
     @Test func statusCarriesTheRunTheSourceAndThePresence() throws {
-        let source = SourceStatus(kind: "serial", name: "/dev/ttyACM0", baud: 115_200, state: .connected, detail: "opened \"it\"")
+        let source = SourceStatus(kind: .serial, name: "/dev/ttyACM0", baud: 115_200, state: .connected, detail: "opened \"it\"")
         let payload = MQTTMessages.status(source, stream: "abc", nextSample: 7, presence: .online)
         #expect(text(payload) == #"{"type":"status","state":"connected","detail":"opened \"it\"","stream":"abc","seq":7,"source":{"kind":"serial","name":"/dev/ttyACM0","baud":115200},"bridge":"online"}"#)
         guard case .status(let status) = try MQTTMessages.decode(payload) else { Issue.record("not a status"); return }
@@ -173,7 +173,7 @@ struct MQTTMessagesTests {
     @Test func aLongDetailIsCut() throws {
         for length in [1000, 100_000] {
             let long = String(repeating: "é", count: length)
-            let payload = MQTTMessages.status(SourceStatus(kind: "serial", name: "/dev/x", baud: 9600, state: .connected, detail: long),
+            let payload = MQTTMessages.status(SourceStatus(kind: .serial, name: "/dev/x", baud: 9600, state: .connected, detail: long),
                                               stream: "s", nextSample: 0, presence: .online)
             guard case .status(let status) = try MQTTMessages.decode(payload) else { Issue.record("not a status"); return }
             #expect(status.detail.utf8.count <= MQTTMessages.Limits.standard.maxDetailBytes && status.detail.hasSuffix("…"))

@@ -7,7 +7,7 @@ import Testing
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
 private func makeStream() -> SensorStream {
-    SensorStream(source: SourceStatus(kind: "serial", name: "/dev/ttyACM0", baud: 9600))
+    SensorStream(source: SourceStatus(kind: .serial, name: "/dev/ttyACM0", baud: 9600))
 }
 
 private func describe(_ messages: [PublisherState.Message]) -> [String] {

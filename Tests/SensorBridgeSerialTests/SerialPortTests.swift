@@ -83,7 +83,7 @@ struct SerialPortTests {
 
     @Test func theReaderReportsVanishingAndKeepsTrying() throws {
         let pty = try PseudoTerminal()
-        let stream = SensorStream(source: SourceStatus(kind: "serial", name: pty.slavePath, baud: 9600))
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: pty.slavePath, baud: 9600))
         let pipeline = IngestPipeline(stream: stream, logger: Logger(label: "test"))
         let reader = SerialReader(path: pty.slavePath, baud: 9600, logger: Logger(label: "test"))
         try reader.start(into: pipeline)

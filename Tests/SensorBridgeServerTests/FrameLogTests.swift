@@ -36,7 +36,7 @@ private func frames(_ bytes: ByteBuffer, framing: Framing = .webSocket) -> [Stri
 private let xyz = ChannelLayout.defaultNames(count: 3)
 
 private func testStream(capacity: Int = 1024) -> SensorStream {
-    SensorStream(source: SourceStatus(kind: "test", name: "unit", baud: nil, state: .connected), capacity: capacity)
+    SensorStream(source: SourceStatus(kind: .serial, name: "unit", baud: nil, state: .connected), capacity: capacity)
 }
 
 @Suite struct WireFormatTests {

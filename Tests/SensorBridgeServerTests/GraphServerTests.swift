@@ -18,7 +18,7 @@ final class RunningServer {
     init(capacity: Int = 1024, history: Double = 5, configure: (inout GraphServer.Configuration) -> Void = { _ in }) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        stream = SensorStream(source: SourceStatus(kind: "test", name: "unit", baud: 9600, state: .connected),
+        stream = SensorStream(source: SourceStatus(kind: .serial, name: "unit", baud: 9600, state: .connected),
                               capacity: capacity, historySeconds: history)
         var configuration = GraphServer.Configuration(host: "127.0.0.1", port: 0)
         configure(&configuration)

@@ -16,7 +16,7 @@ import Testing
 /// must leave the pipeline as it was.
 @Suite struct PipelineRebuildTests {
     private let stream = SensorStream(
-        source: SourceStatus(kind: "test", name: "unit", baud: nil, state: .connected), capacity: 64)
+        source: SourceStatus(kind: .serial, name: "unit", baud: nil, state: .connected), capacity: 64)
 
     private func connection(_ clients: GraphClients) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()

@@ -141,7 +141,7 @@ struct HistoryRingByteBoundTests {
     }
 
     @Test func aStreamOfWideSamplesStaysWithinItsBytes() {
-        let stream = SensorStream(source: SourceStatus(kind: "mqtt", name: "x", baud: nil), capacity: 65_536, maxBytes: 1 << 20)
+        let stream = SensorStream(source: SourceStatus(kind: .mqtt, name: "x", baud: nil), capacity: 65_536, maxBytes: 1 << 20)
         let wide = ChannelLayout.defaultNames(count: 64)
         for index in 0..<10_000 {
             stream.publish(Sample(timeMicros: Int64(index), values: Array(repeating: 1, count: 64), layout: wide))

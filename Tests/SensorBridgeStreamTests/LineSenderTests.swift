@@ -77,7 +77,7 @@ struct LineSenderTests {
     }
 
     @Test func theIngestPathFeedsTheMonitor() {
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "unit", baud: nil, state: .connected), capacity: 16)
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "unit", baud: nil, state: .connected), capacity: 16)
         let monitor = LineMonitor()
         let pipeline = IngestPipeline(stream: stream, monitor: monitor, logger: logger)
         pipeline.ingest(ArraySlice(Array("1,2,3\r\n4,5,6\r\nhello there\r\n# ok\r\n".utf8)), receivedMicros: 7)

@@ -21,7 +21,7 @@ private func describe(_ events: [StreamEvent]) -> [String] {
 
 struct SensorStreamTests {
     @Test func samplesAndStateChangesKeepOneOrderAndSamplesKeepDenseNumbers() {
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil))
         stream.updateSource(state: .connected, detail: "on")
         stream.publish(sample([1], at: 10))
         stream.publish(sample([2], at: 20))
@@ -37,7 +37,7 @@ struct SensorStreamTests {
     }
 
     @Test func everySubscriberIsWokenUntilItsSubscriptionEnds() {
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil))
         let first = Atomic<Int>(0), second = Atomic<Int>(0)
         let one = stream.subscribe { first.add(1, ordering: .relaxed) }
         var two: StreamSubscription? = stream.subscribe { second.add(1, ordering: .relaxed) }
@@ -54,7 +54,7 @@ struct SensorStreamTests {
     }
 
     @Test func aLateJoinerStartsAtTheHistoryItAskedForOrResumesAfterItsLastSample() {
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil), capacity: 8, historySeconds: 2)
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil), capacity: 8, historySeconds: 2)
         let now: Int64 = 100_000_000
         for second in 0..<5 { stream.publish(sample([Double(second)], at: now - Int64(4 - second) * 1_000_000)) }
         stream.updateSource(state: .disconnected, detail: "gone", nowMicros: now)
@@ -76,7 +76,7 @@ struct SensorStreamTests {
 
     @Test func aHistoryStartKeepsInsideAFullRingSoItsOldestSamplesAreStillThereWhenRead() {
         let capacity = 64
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil), capacity: capacity, historySeconds: 600)
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil), capacity: capacity, historySeconds: 600)
         let now: Int64 = 100_000_000
         // Not full: all of it, from the oldest.
         for index in 0..<40 { stream.publish(sample([Double(index)], at: now - 1_000 + Int64(index))) }
@@ -98,7 +98,7 @@ struct SensorStreamTests {
 
     @Test func aRingBoundedByBytesStillGivesANewcomerNearlyAllItHolds() {
         // A million events allowed, 1 MiB: the bytes bind long before the count.
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil), capacity: 1_000_000, maxBytes: 1 << 20,
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil), capacity: 1_000_000, maxBytes: 1 << 20,
                                   historySeconds: 600)
         let now: Int64 = 100_000_000
         for index in 0..<20_000 { stream.publish(sample([1, 2, 3], at: now - 20_000 + Int64(index))) }
@@ -110,7 +110,7 @@ struct SensorStreamTests {
     }
 
     @Test func linesLostOnTheWireGoIntoTheStreamBeforeTheSampleAfterThemAndAreCounted() {
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil))
         stream.publish(sample([1], at: 1))
         var after = sample([2], at: 2)
         after.linesLostBefore = 3
@@ -132,7 +132,7 @@ struct SensorStreamTests {
     }
 
     @Test func theRateCountsOnlySamplesOfTheWindow() {
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil))
         for index in 0..<10 { stream.publish(sample([1], at: Int64(index) * 100)) }
         stream.updateSource(state: .stopped, detail: "", nowMicros: 1_000)
         #expect(stream.samples(sinceMicros: 500) == 5)
@@ -142,7 +142,7 @@ struct SensorStreamTests {
 
 struct IngestPipelineTests {
     @Test func bytesBecomeCountedSamplesInTheStreamAndRecordedLines() throws {
-        let stream = SensorStream(source: SourceStatus(kind: "test", name: "t", baud: nil))
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID()).log").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let recorder = try Recorder(path: path, source: "test", logger: Logger(label: "test"))
@@ -176,7 +176,7 @@ struct ReplaySourceTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID()).raw").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try (0..<500).map { "\($0),\($0 * 2)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
-        let stream = SensorStream(source: SourceStatus(kind: "replay", name: path, baud: nil), capacity: 1024)
+        let stream = SensorStream(source: SourceStatus(kind: .replay, name: path, baud: nil), capacity: 1024)
         let pipeline = IngestPipeline(stream: stream, logger: Logger(label: "test"))
         let replay = ReplaySource(file: ReplayFile(path: path, rawLineRate: 50), speed: 0, loop: false, logger: Logger(label: "test"))
         try replay.start(into: pipeline)
@@ -195,7 +195,7 @@ struct ReplaySourceTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID()).raw").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try (0..<500).map { "\($0)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
-        let stream = SensorStream(source: SourceStatus(kind: "replay", name: path, baud: nil), capacity: 1024)
+        let stream = SensorStream(source: SourceStatus(kind: .replay, name: path, baud: nil), capacity: 1024)
         let pipeline = IngestPipeline(stream: stream, logger: Logger(label: "test"))
         // 50 lines a second: 10 s of lines, stopped after a few.
         let replay = ReplaySource(file: ReplayFile(path: path, rawLineRate: 50), speed: 1, loop: false, logger: Logger(label: "test"))
@@ -213,7 +213,7 @@ struct ReplaySourceTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let replay = ReplaySource(file: ReplayFile(path: path, rawLineRate: 50), speed: 1, loop: false, logger: Logger(label: "test"))
-        let stream = SensorStream(source: SourceStatus(kind: "replay", name: path, baud: nil))
+        let stream = SensorStream(source: SourceStatus(kind: .replay, name: path, baud: nil))
         #expect(throws: SourceError.self) { try replay.start(into: IngestPipeline(stream: stream, logger: Logger(label: "test"))) }
     }
 }

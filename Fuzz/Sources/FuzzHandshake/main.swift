@@ -81,7 +81,7 @@ public func FuzzHandshake(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let publishing = flags & 0x80 == 0
 
     let stream = SensorStream(
-        source: SourceStatus(kind: "serial", name: "/dev/ttyACM0", baud: 115_200, state: .connected), capacity: 64)
+        source: SourceStatus(kind: .serial, name: "/dev/ttyACM0", baud: 115_200, state: .connected), capacity: 64)
     let bytes = replacing(input.body, "@ID@", with: stream.streamID)
 
     if publishing {

@@ -1,0 +1,17 @@
+/// What feeds a stream. What a source can do follows from its kind, decided where the kind is
+/// and not by comparing names where it matters; the raw value is what `/api/status` and the
+/// MQTT status messages say (`"kind":"serial"`).
+public enum SourceKind: String, Sendable, Codable, CaseIterable {
+    /// A board on a serial port (or a pseudo-terminal standing in for one).
+    case serial
+    /// A recording played back (`--replay`).
+    case replay
+    /// Another bridge's stream, read through a broker (`--source mqtt://…`).
+    case mqtt
+    /// A history store served with no source at all (`--archive`).
+    case archive
+
+    /// Whether the board that makes the stream is somewhere else: lines for it must be sent
+    /// at the bridge it is plugged into.
+    public var boardIsElsewhere: Bool { self == .mqtt }
+}
