@@ -526,7 +526,7 @@ import { createTriggerView } from "./views/trigger-view.js";
         const was = conn.source.state;
         conn.source = { name: conn.source.name, state: message.state, detail: message.detail || "" };
         if (message.state !== "connected" && was === "connected") {
-          const text = { finished: "replay finished", stopped: "bridge stopped", disconnected: "board disconnected" }[message.state];
+          const text = { finished: "replay finished", stopped: "bridge stopped", disconnected: "board disconnected", released: "released for upload" }[message.state];
           store.breakAll(bridgeNow(), message.state, text || message.state);
         }
         break;
@@ -587,6 +587,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     const source = conn.source;
     if (conn.kind === "archive") return { name: "archive", text: "archive", detail: source.detail };
     if (source.state === "disconnected") return { name: "disconnected", text: "board disconnected", detail: source.detail };
+    if (source.state === "released") return { name: "released", text: "released for upload", detail: source.detail };
     if (source.state === "finished") return { name: "finished", text: "replay finished", detail: source.detail };
     if (source.state === "stopped") return { name: "stopped", text: "source stopped", detail: source.detail };
     const silent = (Date.now() - client.lastMessageAt) / 1000;

@@ -16,7 +16,9 @@ import SensorBridgeStream
 public final class MQTTRelay: Sendable {
     public let counters: BrokerLinkCounters
     private let connection: BrokerConnection
-    private let stream: SensorStream
+    /// Where the edge's samples enter, as any source's do; states go to its stream.
+    private let pipeline: IngestPipeline
+    private var stream: SensorStream { pipeline.stream }
     private let logger: Logger
     private let limits: MQTTMessages.Limits
     private let linkThread = SourceThread()
@@ -26,8 +28,8 @@ public final class MQTTRelay: Sendable {
     private let rejections: ThrottledLog
     private let notes: ThrottledLog
 
-    public init(stream: SensorStream, connection: BrokerConnection, limits: MQTTMessages.Limits = .standard, logger: Logger) {
-        self.stream = stream
+    public init(pipeline: IngestPipeline, connection: BrokerConnection, limits: MQTTMessages.Limits = .standard, logger: Logger) {
+        self.pipeline = pipeline
         self.connection = connection
         self.limits = limits
         self.logger = logger
@@ -130,16 +132,11 @@ public final class MQTTRelay: Sendable {
             for action in actions {
                 switch action {
                 case .publish(let samples):
-                    var tally = StreamStatistics.Tally()
-                    tally.countRelayed(samples: samples.count, bytes: 0)
-                    stream.statistics.add(tally)
-                    for sample in samples {
-                        if sample.linesLostBefore > 0 {
-                            let lines = sample.linesLostBefore
-                            notes.warning("MQTT: \(lines) line\(lines == 1 ? "" : "s") lost on the wire at the edge (its sketch's line counter skipped)")
-                        }
-                        stream.publish(sample)
+                    for sample in samples where sample.linesLostBefore > 0 {
+                        let lines = sample.linesLostBefore
+                        notes.warning("MQTT: \(lines) line\(lines == 1 ? "" : "s") lost on the wire at the edge (its sketch's line counter skipped)")
                     }
+                    pipeline.ingest(parsed: samples)
                     counters.update { $0.samplesReceived = $0.samplesReceived.addingSaturating(UInt64(samples.count)) }
                 case .missed(let count, let from):
                     counters.update { $0.samplesMissed = $0.samplesMissed.addingSaturating(count) }

@@ -1,5 +1,6 @@
 import CMosquitto
 import Foundation
+import SensorBridgeCore
 
 /// libmosquitto, driven from one thread: the caller's `loop` runs the network and the
 /// callbacks, which only note what happened for the caller to act on afterwards. No thread
@@ -186,7 +187,8 @@ final class MosquittoClient {
 }
 
 /// Why a broker connection cannot be set up or used, as one sentence.
-public struct MQTTLinkError: Error, CustomStringConvertible {
+public struct MQTTLinkError: UserFacingError {
     public let description: String
+    public var sentence: String { "MQTT: " + description }
     public init(_ description: String) { self.description = description }
 }

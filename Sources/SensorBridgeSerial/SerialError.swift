@@ -1,9 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SensorBridgeCore
 
 /// Why a device could not be used, worded as what the user should do about it.
-public struct SerialError: Error, CustomStringConvertible, Equatable {
+public struct SerialError: UserFacingError, Equatable {
     public let path: String
     public let operation: String
     public let errno: Int32

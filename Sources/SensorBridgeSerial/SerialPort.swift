@@ -153,7 +153,7 @@ public final class SerialPort: Sendable {
 }
 
 /// A setting that cannot work, found before touching the device.
-public struct SerialConfigurationError: Error, CustomStringConvertible {
+public struct SerialConfigurationError: UserFacingError {
     public let message: String
     public var description: String { message }
 }

@@ -15,8 +15,9 @@ import Glibc
 /// same path (a symlink is resolved again), or, for a plain `/dev/ttyACM*` name, wherever
 /// the board's USB serial number now is (`ReconnectTarget`). It notices the return from a
 /// udev event where udevd runs, else by looking four times a second; opens that fail back
-/// off up to 2 s. Server and clients carry on meanwhile.
-public final class SerialReader: ByteSource, LineTarget {
+/// off up to 2 s. Server and clients carry on meanwhile. It hands the port over for an
+/// upload on request (`PortRelease`) and takes it back the same way it finds a replugged board.
+public final class SerialReader: ByteSource, LineTarget, PortRelease {
     public let path: String
     public let baud: Int
     private let logger: Logger
@@ -24,6 +25,9 @@ public final class SerialReader: ByteSource, LineTarget {
     private let thread = SourceThread()
     /// The device while it is open: lines to the board are written to it (`writeLine`).
     private let openPort = Mutex<SerialPort?>(nil)
+    /// A request to hand the port over (`release`), and its wake-up for the reading thread.
+    private let hold = Mutex(ReleaseHold())
+    private let releaseSignal = StopSignal()
 
     /// How often a missing device is looked for when no udev event says it is back.
     static let lookInterval: Int32 = 250
@@ -60,6 +64,14 @@ public final class SerialReader: ByteSource, LineTarget {
         var announceConnected = true
         var backoff = Backoff()
         while !thread.isStopping {
+            if hold.withLock({ $0.isHeld(nowMicros: WallClock.monotonicMicros()) }) {
+                openPort.withLock { $0 = nil }
+                port?.close()
+                port = nil
+                waitWhileReleased(sink: sink)
+                backoff = Backoff()
+                continue
+            }
             guard let open = port else {
                 port = reopen(target: target, monitor: monitor, backoff: &backoff)
                 announceConnected = port != nil
@@ -73,6 +85,7 @@ public final class SerialReader: ByteSource, LineTarget {
             }
             let ready = waitForInput(device: open.fileDescriptor, monitor: monitor, milliseconds: -1)
             guard !ready.stop else { break }
+            guard !ready.release else { continue }
             do {
                 if ready.device {
                     let count = try open.readAvailable(into: &buffer)
@@ -94,6 +107,43 @@ public final class SerialReader: ByteSource, LineTarget {
         sink.sourceChanged(.stopped, detail: "stopped reading \(path)")
     }
 
+    // MARK: - Handing the port over
+
+    public func release(forSeconds seconds: Double, by holder: String) throws {
+        let ticket = hold.withLock { $0.request(seconds: seconds, by: holder, nowMicros: WallClock.monotonicMicros()) }
+        releaseSignal.raise()
+        let deadline = WallClock.monotonicMicros() + 3_000_000
+        while !hold.withLock({ $0.isConfirmed(ticket) }) {
+            guard WallClock.monotonicMicros() < deadline, !thread.isStopping else {
+                throw SourceError("\(path) was not let go of within 3 s (is the bridge stopping?)")
+            }
+            usleep(2_000)
+        }
+    }
+
+    public func reclaim() {
+        hold.withLock { $0.reclaim() }
+        releaseSignal.raise()
+    }
+
+    /// The port is closed: says so, confirms to the askers, and waits until the hold ends
+    /// (renewals confirmed as they come) or the bridge stops.
+    private func waitWhileReleased(sink: any ByteSink) {
+        let holder = hold.withLock { $0.confirm(); return $0.holder }
+        sink.sourceChanged(.released, detail: "released for upload (\(holder)): \(path) is closed until the upload ends")
+        while !thread.isStopping {
+            let left = hold.withLock { state -> Int64 in
+                state.confirm()
+                return state.remainingMicros(nowMicros: WallClock.monotonicMicros())
+            }
+            guard left > 0 else { break }
+            let ready = waitForInput(device: -1, monitor: nil, milliseconds: Int32(min(left / 1_000 + 1, 1_000)))
+            if ready.stop { return }
+        }
+        guard !thread.isStopping else { return }
+        sink.sourceChanged(.disconnected, detail: "the upload ended; reopening \(path)")
+    }
+
     /// Writes a line to the board, if it is connected.
     public func writeLine(_ bytes: [UInt8]) throws {
         guard let port = openPort.withLock({ $0 }) else {
@@ -109,17 +159,20 @@ public final class SerialReader: ByteSource, LineTarget {
     /// Which of the device, udev's monitor and the stop request have something; waits up to
     /// `milliseconds` (-1: until one does). A device of -1 is not waited for.
     private func waitForInput(device: Int32, monitor: HotplugMonitor?, milliseconds: Int32)
-        -> (device: Bool, udev: Bool, stop: Bool)
+        -> (device: Bool, udev: Bool, stop: Bool, release: Bool)
     {
         var descriptors = [
             pollfd(fd: stopSignal.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: device, events: Int16(POLLIN), revents: 0),
             pollfd(fd: monitor?.fileDescriptor ?? -1, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: releaseSignal.fileDescriptor, events: Int16(POLLIN), revents: 0),
         ]
         let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
         // EINTR or a time-out: nothing to do but look again.
-        guard ready > 0 else { return (false, false, thread.isStopping) }
-        return (descriptors[1].revents != 0, descriptors[2].revents != 0, descriptors[0].revents != 0 || thread.isStopping)
+        guard ready > 0 else { return (false, false, thread.isStopping, false) }
+        let release = descriptors[3].revents != 0
+        if release { releaseSignal.clear() }
+        return (descriptors[1].revents != 0, descriptors[2].revents != 0, descriptors[0].revents != 0 || thread.isStopping, release)
     }
 
     /// One look for the board: wait for a udev event or the look interval, find where the
@@ -127,7 +180,7 @@ public final class SerialReader: ByteSource, LineTarget {
     private func reopen(target: ReconnectTarget, monitor: HotplugMonitor?, backoff: inout Backoff) -> SerialPort? {
         let ready = waitForInput(device: -1, monitor: monitor, milliseconds: Self.lookInterval)
         if ready.udev, let monitor, !monitor.pending().isEmpty { backoff.reset() }
-        guard !ready.stop, !thread.isStopping,
+        guard !ready.stop, !ready.release, !thread.isStopping,
               let candidate = target.path(among: SerialDeviceScanner.scan()),
               let node = SerialPort.deviceNode(candidate) else { return nil }
         guard backoff.allowsAttempt(on: node) else { return nil }

@@ -29,4 +29,10 @@ final class StopSignal: Sendable {
         var byte: UInt8 = 1
         _ = write(writeEnd, &byte, 1)
     }
+
+    /// Empties the pipe, for a signal raised more than once (a release; a stop never is).
+    func clear() {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        while read(fileDescriptor, &bytes, bytes.count) > 0 {}
+    }
 }

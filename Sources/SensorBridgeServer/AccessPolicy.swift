@@ -17,7 +17,7 @@ public struct AccessPolicy: Sendable, Equatable {
     /// Lower-case names and addresses (no port), or `*` for any.
     public var allowedHosts: Set<String>
     public var token: String?
-    /// Paths that need the token when one is set.
+    /// Paths that need the token when one is set (and every path under `/api/sources`).
     public static let protectedPaths: Set<String> = ["/graph", "/api/status", "/api/lines", "/metrics", "/api/sessions", "/api/history", "/api/export"]
 
     public init(allowedOrigins: [String] = [], allowedHosts: [String] = [], token: String? = nil) {
@@ -70,7 +70,7 @@ public struct AccessPolicy: Sendable, Equatable {
         if let origin = request.origin, !allowsOrigin(origin, host: host) {
             return .refuse(status: 403, reason: "pages from \(origin) may not read this stream; start the bridge with --allow-origin \(origin) to allow them")
         }
-        if let token, Self.protectedPaths.contains(request.path) {
+        if let token, Self.protectedPaths.contains(request.path) || request.path.hasPrefix("/api/sources") {
             guard let offered = Self.offeredToken(query: request.query, authorization: request.authorization) else {
                 return .refuse(status: 401, reason: "this bridge needs its access token: add ?token=… to the address (it was printed when the bridge started)")
             }

@@ -33,9 +33,17 @@ public final class GraphClients: Sendable {
     /// The history store behind `/api/sessions`, `/api/history`, `/api/export`; nil with `--no-store`.
     public let history: (any HistoryService)?
 
+    /// The port handed over for uploads (`/api/sources/NAME/release`); nil when the source has none.
+    public let release: (any PortRelease)?
+    /// What `/api/sources` calls the source.
+    public let sourceName: String
+
     public init(stream: SensorStream, sender: LineSender? = nil, monitor: LineMonitor? = nil, brokerLinks: [BrokerLinkCounters] = [],
-                history: (any HistoryService)? = nil) {
+                history: (any HistoryService)? = nil, release: (any PortRelease)? = nil, sourceName: String? = nil) {
         self.history = history
+        self.release = release
+        let source = stream.sourceStatus
+        self.sourceName = sourceName ?? SourceName.derived(kind: source.kind, location: source.name)
         self.stream = stream
         self.sender = sender
         self.monitor = monitor

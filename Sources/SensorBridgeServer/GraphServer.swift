@@ -137,7 +137,7 @@ public final class GraphServer: Sendable {
             let timeout = RequestTimeoutHandler(timeout: configuration.handshakeTimeout, log: log)
             let guardHandler = AccessGuard(policy: configuration.access, log: log)
             let http = HTTPHandler(clients: clients, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger, log: log,
-                                   stallTimeout: configuration.clientTimeout)
+                                   stallTimeout: configuration.clientTimeout, access: configuration.access)
             let upgrade = WebSocketUpgradeHandler(
                 clients: clients,
                 settings: .init(

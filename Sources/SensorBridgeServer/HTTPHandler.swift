@@ -25,9 +25,13 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// How long an export may wait for its client to take the next piece.
     private let stallTimeout: TimeAmount
 
+    /// `/api/sources`, under the same rule as sending lines to the board.
+    private let sources: SourceRequests
+
     init(clients: GraphClients, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: ThrottledLog,
-         stallTimeout: TimeAmount = .seconds(30)) {
+         stallTimeout: TimeAmount = .seconds(30), access: AccessPolicy = .open) {
         self.stallTimeout = stallTimeout
+        self.sources = SourceRequests(clients: clients, access: access, log: log)
         self.clients = clients
         self.pages = pages
         self.maxHeaderBytes = maxHeaderBytes
@@ -61,6 +65,10 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             request = nil
             if Self.isPolicyReport(head) {
                 answerPolicyReport(head, context: context)
+                return
+            }
+            if head.path.hasPrefix(SourceEndpoint.prefix) {
+                sources.answer(head, context: context)
                 return
             }
             if HistoryEndpoint.paths.contains(String(head.path)), head.method == .GET || head.method == .HEAD {

@@ -58,7 +58,7 @@ public final class SourceThread: Sendable {
 }
 
 /// Why a source or the recorder cannot start or go on, as one sentence for the user.
-public struct SourceError: Error, CustomStringConvertible {
+public struct SourceError: UserFacingError {
     public let description: String
 
     public init(_ description: String) { self.description = description }

@@ -63,6 +63,15 @@ public final class IngestPipeline: ByteSink {
         }
     }
 
+    /// Samples another bridge parsed (a relay's): counted and published as a device's are,
+    /// so statistics, the store and every client see them alike.
+    public func ingest(parsed samples: [Sample]) {
+        var tally = StreamStatistics.Tally()
+        tally.countRelayed(samples: samples.count, bytes: 0)
+        stream.statistics.add(tally)
+        for sample in samples { stream.publish(sample) }
+    }
+
     /// What the decoder made of the columns that are not series, to log what changed.
     private struct ColumnsSeen {
         var clock: String?
@@ -111,6 +120,8 @@ public final class IngestPipeline: ByteSink {
             logger.info("\(detail)")
         case .disconnected:
             logger.warning("\(detail)")
+        case .released:
+            logger.notice("\(detail)")
         case .starting, .finished, .stopped:
             break
         }

@@ -14,4 +14,17 @@ public enum SourceKind: String, Sendable, Codable, CaseIterable {
     /// Whether the board that makes the stream is somewhere else: lines for it must be sent
     /// at the bridge it is plugged into.
     public var boardIsElsewhere: Bool { self == .mqtt }
+
+    /// Whether the source holds a port another program may want for a while (an upload).
+    public var canBeReleased: Bool { self == .serial }
+
+    /// Why a source of this kind cannot be released, for the user; nil when it can.
+    public var releaseRefusal: String? {
+        switch self {
+        case .serial: nil
+        case .replay: "a replay reads a file: there is no port to release"
+        case .mqtt: "this bridge relays another bridge's stream: release the port at the bridge the board is plugged into"
+        case .archive: "an archive has no source: there is no port to release"
+        }
+    }
 }

@@ -2,7 +2,8 @@
 /// batched stream's status messages.
 public struct SourceStatus: Sendable, Equatable, Codable {
     public enum State: String, Sendable, Codable {
-        case starting, connected, disconnected, finished, stopped
+        /// `released`: the port was handed over for an upload (`sensorbridge release`).
+        case starting, connected, disconnected, released, finished, stopped
     }
 
     public var kind: SourceKind

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SensorBridgeServer
+import SensorBridgeCore
 
 /// `sensorbridge`: stream a serial accelerometer to browsers.
 @main
@@ -12,6 +13,7 @@ struct SensorBridge: ParsableCommand {
             Serve a recorded log:    sensorbridge --replay hardware/recordings/tilt-60s-50hz.log [--loop]
             Record while serving:    sensorbridge /dev/ttyACM0 --record session.log
             List serial devices:     sensorbridge list
+            Upload while serving:    sensorbridge release -- arduino-cli upload -p /dev/ttyACM0 ...
             Browse a store:          sensorbridge --archive ~/.local/state/sensorbridge/ttyACM0.sqlite
             Import old recordings:   sensorbridge import session.log --store history.sqlite
             Export a range:          sensorbridge export --store history.sqlite --from -1h --to now > last-hour.csv
@@ -19,7 +21,7 @@ struct SensorBridge: ParsableCommand {
             Then open the printed page URL. WebSocket clients connect to ws://HOST:PORT/graph.
             """,
         version: BuildInfo.version,
-        subcommands: [Serve.self, List.self, Import.self, Export.self],
+        subcommands: [Serve.self, List.self, Import.self, Export.self, Release.self],
         defaultSubcommand: Serve.self
     )
 
@@ -38,12 +40,12 @@ struct SensorBridge: ParsableCommand {
     }
 }
 /// A failure to report to the user as one sentence, with exit status 1 (or the one given).
-struct CommandError: Error, CustomStringConvertible {
+struct CommandError: UserFacingError {
     let description: String
-    let exitCode: Int32
+    let exitStatus: Int32
 
     init(_ description: String, exitCode: Int32 = 1) {
         self.description = description
-        self.exitCode = exitCode
+        self.exitStatus = exitCode
     }
 }

@@ -1,0 +1,119 @@
+import Dispatch
+import Logging
+import SensorBridgeMQTT
+import SensorBridgeSerial
+import SensorBridgeServer
+import SensorBridgeStore
+import SensorBridgeStream
+
+/// Which parts a `serve` starts, and in what order, for each kind of source: the store
+/// before the source that fills it, the source (its device opened, or its log checked)
+/// before anything is served, the server last.
+extension Serve {
+    /// Starts every part into `bridge`; returns the clients the server is to serve.
+    func assemble(into bridge: Bridge, logger: Logger) throws -> GraphClients {
+        if let archive = source.archive { return try archiveClients(archive) }
+        if let relay = source.source { return try relayClients(relay, bridge: bridge, logger: logger) }
+        return try deviceClients(bridge: bridge, logger: logger)
+    }
+
+    /// A device, or a replayed log: bytes through the ingest path.
+    private func deviceClients(bridge: Bridge, logger: Logger) throws -> GraphClients {
+        let device = try source.device ?? (source.replay == nil ? detectBoard(logger: logger) : nil)
+        let status = source.status(device: device)
+        let stream = limits.makeStream(source: status)
+        let history = try bridge.start({
+            try storeOptions.startWriter(stream: stream, sourceName: source.storeName(device: device),
+                                         isReplay: source.replay != nil, logger: logger)
+        }, stop: { $0?.stop() })
+        let monitor = LineMonitor()
+        let pipeline = try bridge.start({
+            let recorder = try source.record.map {
+                try Recorder(path: $0, source: "\(status.name) baud \(status.baud.map(String.init) ?? "-")", logger: logger)
+            }
+            return IngestPipeline(
+                stream: stream, recorder: recorder, monitor: monitor, forgetSeriesAfterMicros: source.forgetSeriesAfterMicros,
+                timeColumn: source.columns.timeColumnChoice, counterColumn: source.columns.counterColumnChoice, logger: logger)
+        }, stop: { $0.close() })
+        let bytes: any ByteSource = if let replay = source.replay {
+            ReplaySource(file: ReplayFile(path: replay, rawLineRate: source.rate), speed: source.speed, loop: source.loop, logger: logger)
+        } else {
+            SerialReader(path: device!, baud: source.baud, logger: logger)  // without --replay, a device was given or detected above
+        }
+        try bridge.start({ try bytes.start(into: pipeline) }, stop: { bytes.stop() })
+        if let device, let facts = USBDeviceFacts.lookUp(path: device) {
+            logger.info("\(device) is \(facts)")
+        }
+        let sender = access.allowSend ? LineSender(target: bytes as? any LineTarget, monitor: monitor, logger: logger) : nil
+        let publisher = try startPublisher(stream: stream, bridge: bridge, logger: logger)
+        // A flood of skipped lines or refused sends that stopped is still reported, within a second.
+        try bridge.start({
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            timer.schedule(deadline: .now() + 1, repeating: 1)
+            timer.setEventHandler {
+                pipeline.flushLog()
+                sender?.flushLog()
+            }
+            timer.resume()
+            return timer
+        }, stop: { $0.cancel() })
+        return GraphClients(stream: stream, sender: sender, monitor: monitor, brokerLinks: publisher.map { [$0.counters] } ?? [],
+                            history: history, release: bytes as? any PortRelease)
+    }
+
+    /// `--source mqtt://…`: no device; another bridge's samples, through the broker and the
+    /// same ingest path.
+    private func relayClients(_ url: String, bridge: Bridge, logger: Logger) throws -> GraphClients {
+        let address = try mqtt.address(url, option: "--source")
+        let stream = limits.makeStream(source: MQTTRelay.sourceStatus(for: address))
+        let history = try bridge.start({
+            try storeOptions.startWriter(stream: stream, sourceName: address.displayed, isReplay: false, logger: logger)
+        }, stop: { $0?.stop() })
+        let pipeline = try bridge.start({ IngestPipeline(stream: stream, logger: logger) }, stop: { $0.close() })
+        let relay = try bridge.start({
+            let relay = MQTTRelay(
+                pipeline: pipeline,
+                connection: BrokerConnection(address: address, clientID: mqtt.clientID(role: "relay", alsoRelaying: mqtt.mqtt != nil),
+                                             caFile: mqtt.mqttCa),
+                logger: logger)
+            try relay.start()
+            return relay
+        }, stop: { $0.stop() })
+        let publisher = try startPublisher(stream: stream, bridge: bridge, logger: logger)
+        return GraphClients(stream: stream, brokerLinks: [relay.counters] + (publisher.map { [$0.counters] } ?? []), history: history)
+    }
+
+    /// `--archive FILE`: no source; the page, history and export of a store.
+    private func archiveClients(_ path: String) throws -> GraphClients {
+        let store: HistoryStore
+        do {
+            store = try HistoryStore(path: path, readOnly: true)
+        } catch {
+            throw CommandError(error.description)
+        }
+        let stream = SensorStream(source: SourceStatus(kind: .archive, name: path, baud: nil), capacity: 16, historySeconds: 0)
+        stream.updateSource(state: .finished, detail: "an archive: the history of \(path), no board")
+        return GraphClients(stream: stream, history: StoreService(store: store, writer: nil))
+    }
+
+    /// `--mqtt URL`: the sink that publishes the stream, started before serving.
+    private func startPublisher(stream: SensorStream, bridge: Bridge, logger: Logger) throws -> MQTTPublisher? {
+        try bridge.start({
+            guard let url = mqtt.mqtt, let publisher = try mqtt.publisher(for: stream, logger: logger) else { return nil }
+            try publisher.start()
+            let address = try mqtt.address(url, option: "--mqtt")
+            logger.info("publishing to \(address.displayed) (\(address.samplesTopic), \(address.channelsTopic), \(address.statusTopic))")
+            return publisher
+        }, stop: { $0?.stop() })
+    }
+
+    /// No device given: the one Arduino-class board plugged in, else say what there is (exit 2).
+    private func detectBoard(logger: Logger) throws -> String {
+        let choice = DeviceChoice(devices: SerialDeviceScanner.scan())
+        guard case .one(let board) = choice else {
+            throw CommandError("no device given, and " + (choice.explanation ?? ""), exitCode: 2)
+        }
+        logger.info("no device given; using the only Arduino-class board: \(board.summary.trimmingCharacters(in: .whitespaces))")
+        return board.preferredPath
+    }
+}
