@@ -115,7 +115,7 @@ public final class UDPSource: ByteSource {
                     let arrived = WallClock.monotonicMicros()
                     guard budget.admit(byteCount: count, nowMicros: arrived) else {
                         dropped.add(1, ordering: .relaxed)
-                        drops.dropped(nowMicros: arrived)
+                        drops.dropped()
                         continue
                     }
                     received.add(1, ordering: .relaxed)
@@ -154,7 +154,7 @@ public final class UDPSource: ByteSource {
         private var unsaid = 0
         private var lastSaidMicros: Int64?
 
-        mutating func dropped(nowMicros: Int64) { unsaid += 1 }
+        mutating func dropped() { unsaid += 1 }
 
         /// How many to say now, if any are due.
         mutating func report(nowMicros: Int64) -> Int? {
