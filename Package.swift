@@ -92,6 +92,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Boards on the network as byte sources: a TCP connection the bridge keeps open, a UDP
+        // port it listens on. Plain sockets on a `SourceThread`, like the serial reader; no NIO.
+        .target(
+            name: "SensorBridgeNetwork",
+            dependencies: [
+                "SensorBridgeCore", "SensorBridgeStream",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The graph page, embedded in the binary so an installed sensorbridge needs no files beside it.
         .target(
             name: "SensorBridgeWeb",
@@ -174,6 +183,12 @@ let package = Package(
             ]),
         .testTarget(name: "SensorBridgeStreamTests", dependencies: ["SensorBridgeStream", "SensorBridgeCore"]),
         .testTarget(name: "SensorBridgeMQTTTests", dependencies: ["SensorBridgeMQTT", "SensorBridgeStream", "SensorBridgeCore", "TestSupport"]),
+        .testTarget(
+            name: "SensorBridgeNetworkTests",
+            dependencies: [
+                "SensorBridgeNetwork", "SensorBridgeStream", "SensorBridgeCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "SensorBridgeStream", "TestSupport"]),
         .testTarget(
             name: "SensorBridgeServerTests",

@@ -10,6 +10,12 @@ public enum SourceKind: String, Sendable, Codable, CaseIterable {
     case mqtt
     /// A history store served with no source at all (`--archive`).
     case archive
+    /// A board (or ser2net, ESP-Link) serving its lines over a TCP connection the bridge opens
+    /// (`tcp://HOST:PORT`); lines can be sent back on it.
+    case tcp
+    /// Boards sending their lines as UDP datagrams to a port the bridge listens on
+    /// (`udp://[ADDRESS]:PORT`); nothing can be sent back.
+    case udp
 
     /// Whether the board that makes the stream is somewhere else: lines for it must be sent
     /// at the bridge it is plugged into.

@@ -6,7 +6,7 @@ import Testing
 /// the words docs/protocol.md lists.
 struct SourceKindTests {
     @Test func kindsAreTheProtocolsWords() throws {
-        #expect(SourceKind.allCases.map(\.rawValue) == ["serial", "replay", "mqtt", "archive"])
+        #expect(SourceKind.allCases.map(\.rawValue) == ["serial", "replay", "mqtt", "archive", "tcp", "udp"])
         for kind in SourceKind.allCases {
             let status = SourceStatus(kind: kind, name: "x", baud: nil)
             let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(status)) as? [String: Any]

@@ -3,12 +3,13 @@ import Glibc
 #endif
 
 /// A descriptor that becomes readable when `raise()` is called (a pipe): a thread sleeping in
-/// `poll()` on its device wakes at once to stop, instead of at its next time-out.
-final class StopSignal: Sendable {
-    let fileDescriptor: Int32
+/// `poll()` on its device wakes at once to stop, instead of at its next time-out. Shared by
+/// the sources that wait in `poll()` (serial, network).
+public final class StopSignal: Sendable {
+    public let fileDescriptor: Int32
     private let writeEnd: Int32
 
-    init() {
+    public init() {
         var ends: [Int32] = [-1, -1]
         let made = pipe(&ends)
         precondition(made == 0, "pipe failed: \(String(cString: strerror(errno)))")
@@ -25,7 +26,7 @@ final class StopSignal: Sendable {
         close(writeEnd)
     }
 
-    func raise() {
+    public func raise() {
         var byte: UInt8 = 1
         _ = write(writeEnd, &byte, 1)
     }
