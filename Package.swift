@@ -148,7 +148,7 @@ let package = Package(
             name: "sensorbridge",
             dependencies: [
                 "SensorBridgeCore", "SensorBridgeStream", "SensorBridgeSerial", "SensorBridgeServer", "SensorBridgeWeb",
-                "SensorBridgeMQTT", "SensorBridgeStore", "CMalloc",
+                "SensorBridgeMQTT", "SensorBridgeStore", "SensorBridgeNetwork", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -186,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "SensorBridgeNetworkTests",
             dependencies: [
-                "SensorBridgeNetwork", "SensorBridgeStream", "SensorBridgeCore",
+                "SensorBridgeNetwork", "SensorBridgeStream", "SensorBridgeCore", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "SensorBridgeSerialTests", dependencies: ["SensorBridgeSerial", "SensorBridgeStream", "TestSupport"]),

@@ -71,15 +71,19 @@ public struct SendGate: Sendable {
 public final class LineSender: Sendable {
     private let gate: Mutex<SendGate>
     private let target: (any LineTarget)?
+    /// Why nothing can be sent when there is no target.
+    private let unwritable: String
     private let monitor: LineMonitor?
     private let logger: Logger
     /// Refusals come as fast as a page can send; the log gets a few a second.
     private let refusals: ThrottledLog
 
-    /// - Parameter target: nil when the source cannot be written to (a recording).
-    public init(target: (any LineTarget)?, monitor: LineMonitor?, gate: SendGate = SendGate(), logger: Logger) {
+    /// - Parameter target: nil when the source cannot be written to (a recording, UDP).
+    /// - Parameter kind: the source's, for why nothing can be sent without a target.
+    public init(target: (any LineTarget)?, kind: SourceKind = .replay, monitor: LineMonitor?, gate: SendGate = SendGate(), logger: Logger) {
         self.gate = Mutex(gate)
         self.target = target
+        self.unwritable = kind.sendRefusal ?? "this source cannot be written to"
         self.monitor = monitor
         self.logger = logger
         self.refusals = ThrottledLog(logger: logger, subject: "refused or failed sends", linesPerSecond: 3)
@@ -91,7 +95,7 @@ public final class LineSender: Sendable {
     /// Sends `line` with `ending`; throws `SendRefusal` when it was not sent, and why.
     public func send(_ line: String, ending: LineEnding, from client: String, nowMicros: Int64 = WallClock.nowMicros()) throws {
         guard let target else {
-            throw SendRefusal("the bridge is replaying a recording: there is no board to send to")
+            throw SendRefusal(unwritable)
         }
         try gate.withLock { gate in
             if let refusal = gate.admit(line, nowMicros: nowMicros) {

@@ -21,6 +21,18 @@ public enum SourceKind: String, Sendable, Codable, CaseIterable {
     /// at the bridge it is plugged into.
     public var boardIsElsewhere: Bool { self == .mqtt }
 
+    /// Why lines cannot be sent to a source of this kind, for the person who typed one; nil
+    /// when they can (a serial board, a TCP peer).
+    public var sendRefusal: String? {
+        switch self {
+        case .serial, .tcp: nil
+        case .replay: "the bridge is replaying a recording: there is no board to send to"
+        case .udp: "the board sends its lines over UDP: nothing can be sent back to it"
+        case .mqtt: "this bridge relays another bridge's stream through a broker; send at the bridge the board is plugged into"
+        case .archive: "an archive has no board to send to"
+        }
+    }
+
     /// Whether the source holds a port another program may want for a while (an upload).
     public var canBeReleased: Bool { self == .serial }
 
@@ -31,6 +43,7 @@ public enum SourceKind: String, Sendable, Codable, CaseIterable {
         case .replay: "a replay reads a file: there is no port to release"
         case .mqtt: "this bridge relays another bridge's stream: release the port at the bridge the board is plugged into"
         case .archive: "an archive has no source: there is no port to release"
+        case .tcp, .udp: "the board is on the network: there is no serial port here to release"
         }
     }
 }

@@ -32,7 +32,7 @@ public final class StopSignal: Sendable {
     }
 
     /// Empties the pipe, for a signal raised more than once (a release; a stop never is).
-    func clear() {
+    public func clear() {
         var bytes = [UInt8](repeating: 0, count: 64)
         while read(fileDescriptor, &bytes, bytes.count) > 0 {}
     }

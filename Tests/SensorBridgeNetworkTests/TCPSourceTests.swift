@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SensorBridgeStream
 import Testing
+import TestSupport
 @testable import SensorBridgeNetwork
 
 /// A real `TCPSource` against real servers on 127.0.0.1, into a real pipeline and stream.

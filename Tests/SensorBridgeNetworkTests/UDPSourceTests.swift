@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SensorBridgeStream
 import Testing
+import TestSupport
 @testable import SensorBridgeNetwork
 #if canImport(Glibc)
 import Glibc

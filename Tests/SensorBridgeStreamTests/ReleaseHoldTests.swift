@@ -43,6 +43,12 @@ import Testing
         (.archive, "/var/lib/x/ttyACM0.sqlite", "ttyACM0"),
         (.serial, "/dev/tty with space?", "tty-with-space-"),
         (.serial, "", "serial"),
+        (.tcp, "tcp://esp32.local:23", "esp32.local-23"),
+        (.tcp, "tcp://[fe80::1]:23", "fe80--1-23"),
+        (.udp, "udp://:4210", "udp-4210"),
+        (.udp, "udp://[::]:4210", "udp-4210"),
+        (.udp, "udp://0.0.0.0:4210", "udp-4210"),
+        (.udp, "udp://192.168.1.5:4210", "192.168.1.5-4210"),
     ])
     func theNameIsWhatIsLeftOfTheLocation(kind: SourceKind, location: String, name: String) {
         #expect(SourceName.derived(kind: kind, location: location) == name)

@@ -25,9 +25,8 @@ struct SendDesk {
         }
         var refusal = originRefusal
         if refusal == nil, clients.sender == nil {
-            refusal = clients.stream.sourceStatus.kind.boardIsElsewhere
-                ? "this bridge relays another bridge's stream through a broker; send at the bridge the board is plugged into"
-                : "sending to the board is off; start the bridge with --allow-send"
+            let kind = clients.stream.sourceStatus.kind
+            refusal = kind.boardIsElsewhere ? kind.sendRefusal : "sending to the board is off; start the bridge with --allow-send"
         }
         if refusal == nil, let sender = clients.sender {
             do {

@@ -1,6 +1,7 @@
 import Dispatch
 import Logging
 import SensorBridgeMQTT
+import SensorBridgeNetwork
 import SensorBridgeSerial
 import SensorBridgeServer
 import SensorBridgeStore
@@ -17,7 +18,7 @@ extension Serve {
         return try deviceClients(bridge: bridge, logger: logger)
     }
 
-    /// A device, or a replayed log: bytes through the ingest path.
+    /// A device, a board on the network, or a replayed log: bytes through the ingest path.
     private func deviceClients(bridge: Bridge, logger: Logger) throws -> GraphClients {
         let device = try source.device ?? (source.replay == nil ? detectBoard(logger: logger) : nil)
         let status = source.status(device: device)
@@ -37,14 +38,19 @@ extension Serve {
         }, stop: { $0.close() })
         let bytes: any ByteSource = if let replay = source.replay {
             ReplaySource(file: ReplayFile(path: replay, rawLineRate: source.rate), speed: source.speed, loop: source.loop, logger: logger)
+        } else if let network = source.network {
+            switch network.transport {
+            case .tcp: TCPSource(address: network, logger: logger)
+            case .udp: UDPSource(address: network, logger: logger)
+            }
         } else {
             SerialReader(path: device!, baud: source.baud, logger: logger)  // without --replay, a device was given or detected above
         }
         try bridge.start({ try bytes.start(into: pipeline) }, stop: { bytes.stop() })
-        if let device, let facts = USBDeviceFacts.lookUp(path: device) {
+        if let device, source.network == nil, let facts = USBDeviceFacts.lookUp(path: device) {
             logger.info("\(device) is \(facts)")
         }
-        let sender = access.allowSend ? LineSender(target: bytes as? any LineTarget, monitor: monitor, logger: logger) : nil
+        let sender = access.allowSend ? LineSender(target: bytes as? any LineTarget, kind: status.kind, monitor: monitor, logger: logger) : nil
         let publisher = try startPublisher(stream: stream, bridge: bridge, logger: logger)
         // A flood of skipped lines or refused sends that stopped is still reported, within a second.
         try bridge.start({

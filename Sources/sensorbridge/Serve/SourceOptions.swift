@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import SensorBridgeCore
+import SensorBridgeNetwork
 import SensorBridgeSerial
 import SensorBridgeStream
 
 /// Where the samples come from: a device (or the one board plugged in), a recorded log, a
 /// broker (a relay) or a store alone, and how its lines are read.
 struct SourceOptions: ParsableArguments {
-    @Argument(help: "The serial device, e.g. /dev/ttyACM0 or a /dev/serial/by-id/ link. Without it: the one Arduino-class board plugged in.")
+    @Argument(help: "The serial device, e.g. /dev/ttyACM0 or a /dev/serial/by-id/ link; or a board on the network: tcp://HOST:PORT (a board, ser2net or ESP-Link serving lines; reconnected with backoff) or udp://[ADDRESS]:PORT (listens; each datagram ends its line). Without it: the one Arduino-class board plugged in.")
     var device: String?
 
     @Option(help: "Baud rate of the device; must match the sketch's Serial.begin().")
@@ -45,8 +46,21 @@ struct SourceOptions: ParsableArguments {
 
     @OptionGroup var columns: BoardColumnOptions
 
+    /// A `tcp://` or `udp://` DEVICE (checked by `validate`).
+    var network: NetworkSourceAddress? {
+        guard let device, device.hasPrefix("tcp:") || device.hasPrefix("udp:") else { return nil }
+        return try? NetworkSourceAddress(parsing: device)
+    }
+
     func validate() throws {
-        if replay == nil, source == nil, let problem = BaudRate.problem(with: baud) {
+        if let device, device.hasPrefix("tcp:") || device.hasPrefix("udp:") {
+            do {
+                _ = try NetworkSourceAddress(parsing: device)
+            } catch {
+                throw ValidationError("\(device.shortened(toUTF8Bytes: 200)): \(error.description)")
+            }
+        }
+        if replay == nil, source == nil, network == nil, let problem = BaudRate.problem(with: baud) {
             throw ValidationError(problem)
         }
         if archive != nil, device != nil || replay != nil || source != nil {
@@ -76,6 +90,7 @@ struct SourceOptions: ParsableArguments {
     /// What the status calls the source before it has said anything.
     func status(device: String?) -> SourceStatus {
         if let replay { return SourceStatus(kind: .replay, name: replay, baud: nil) }
+        if let network { return SourceStatus(kind: network.transport == .tcp ? .tcp : .udp, name: network.displayed, baud: nil) }
         return SourceStatus(kind: .serial, name: device ?? "", baud: baud)
     }
 
@@ -85,6 +100,7 @@ struct SourceOptions: ParsableArguments {
             let name = (replay as NSString).lastPathComponent
             return (name as NSString).deletingPathExtension.isEmpty ? name : (name as NSString).deletingPathExtension
         }
+        if let network { return SourceName.derived(kind: network.transport == .tcp ? .tcp : .udp, location: network.displayed) }
         return device ?? "serial"
     }
 }
