@@ -130,7 +130,7 @@ public final class SerialReader: ByteSource, LineTarget, PortRelease {
     /// (renewals confirmed as they come) or the bridge stops.
     private func waitWhileReleased(sink: any ByteSink) {
         let holder = hold.withLock { $0.confirm(); return $0.holder }
-        sink.sourceChanged(.released, detail: "released for upload (\(holder)): \(path) is closed until the upload ends")
+        sink.sourceChanged(.released, detail: "\(path) is closed for an upload (asked by \(holder)); reopened when it ends")
         while !thread.isStopping {
             let left = hold.withLock { state -> Int64 in
                 state.confirm()

@@ -5,7 +5,7 @@
 public protocol PortRelease: Sendable {
     /// Closes the port (now, if open) and keeps it closed for `seconds` more, or until
     /// `reclaim()`; returns once it is closed. A second call while released renews it.
-    /// - Parameter by: who asked, for the state shown to viewers and the log.
+    /// - Parameter by: who asked (an address), for the state shown to viewers and the log.
     func release(forSeconds seconds: Double, by: String) throws
     /// Ends a release: the port is reopened as after a replug (within the reopen interval).
     func reclaim()

@@ -16,7 +16,7 @@ def test_the_page_says_released_for_upload_then_goes_on(browser, feeder, bridges
     try:
         wait_for(lambda: browser.js("window.sensorbridge.state") == "released", timeout=5, message="released")
         assert browser.js("window.sensorbridge.stateText") == "released for upload"
-        assert "is closed until the upload ends" in browser.js("document.getElementById('state').title")
+        assert "is closed for an upload (asked by 127.0.0.1:" in browser.js("document.getElementById('state').title")
         save_screenshot(browser, "released-for-upload")
         # Nothing is read while the command has the port, however long it takes to end.
         held = browser.js("window.sensorbridge.samples")

@@ -65,7 +65,8 @@ import Glibc
         #expect(ended.stderr.contains("released \(name)"), "\(ended.stderr)")
         #expect(pty.readAvailable(milliseconds: 500).contains("uploaded"), "the uploader wrote to the port")
         #expect(viewer.read(seconds: 10) { $0.statuses.contains { $0.state == "released" } }, "\(viewer.statuses)")
-        #expect(viewer.statuses.first { $0.state == "released" }?.detail.contains("released for upload") == true)
+        #expect(viewer.statuses.first { $0.state == "released" }?.detail.contains("\(pty.slavePath) is closed for an upload (asked by 127.0.0.1:") == true,
+                "\(viewer.statuses)")
 
         // Reopened within 2 s of the command's end (a little more allowed for a busy machine).
         #expect(state(waitForStatus(bridge, timeout: 4) { state($0) == "connected" }) == "connected")

@@ -58,7 +58,7 @@ struct SourceRequests {
             let answered = loop.makePromise(of: PlainResponse.self)
             DispatchQueue.global().async {
                 do {
-                    try release.release(forSeconds: seconds, by: "asked by \(peer)")
+                    try release.release(forSeconds: seconds, by: peer)
                     log.info("released \(name) for \(Int(seconds)) s at the request of \(peer)")
                     answered.succeed(PlainResponse(status: .ok, text: "released \(name) for \(Int(seconds)) s"))
                 } catch {
