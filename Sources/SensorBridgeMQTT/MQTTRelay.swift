@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SensorBridgeCore
 import SensorBridgeStream
+import Synchronization
 
 /// The source of a bridge with no device: it subscribes to an edge bridge's base topic and
 /// puts what arrives into this bridge's stream, so `/graph`, the page, `/api/status` and
@@ -24,6 +25,7 @@ public final class MQTTRelay: Sendable {
     private let linkThread = SourceThread()
     private let readerThread = SourceThread()
     private let inbox = RelayInbox()
+    private let stopped = Atomic<Bool>(false)
     /// Refused messages, and the relay's notes on the edge (gaps, restarts): a few lines a second.
     private let rejections: ThrottledLog
     private let notes: ThrottledLog
@@ -51,7 +53,10 @@ public final class MQTTRelay: Sendable {
         linkThread.start(name: "mqtt-relay") { [self] in keepLink(client: box.take()) }
     }
 
+    /// Stops once: a second call (the bridge stops a source before its publisher, then in
+    /// its own turn) does nothing.
     public func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         linkThread.stop()
         readerThread.stop()
         stream.updateSource(state: .stopped, detail: "the relay stopped")

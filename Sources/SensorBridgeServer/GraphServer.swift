@@ -50,8 +50,9 @@ public final class GraphServer: Sendable {
         }
     }
 
-    /// Who is watching, and the server's subscription to the stream.
-    public let clients: GraphClients
+    /// Each source's watchers and the server's subscription to its stream; the first source's.
+    public var clients: GraphClients { sources.first }
+    public let sources: BridgeSources
     private let pages: PageFiles
     private let configuration: Configuration
     private let logger: Logger
@@ -66,11 +67,19 @@ public final class GraphServer: Sendable {
     public var port: Int { channel.localAddress?.port ?? configuration.port }
 
     /// Binds and starts serving. Throws when the address cannot be bound.
-    public init(
+    public convenience init(
         clients: GraphClients, pages: PageFiles, configuration: Configuration, logger: Logger,
         group: MultiThreadedEventLoopGroup? = nil
     ) throws {
-        self.clients = clients
+        try self.init(sources: BridgeSources([clients]), pages: pages, configuration: configuration, logger: logger, group: group)
+    }
+
+    /// Binds and starts serving several sources (`/graph?source=NAME`).
+    public init(
+        sources: BridgeSources, pages: PageFiles, configuration: Configuration, logger: Logger,
+        group: MultiThreadedEventLoopGroup? = nil
+    ) throws {
+        self.sources = sources
         self.pages = pages
         self.configuration = configuration
         self.logger = logger
@@ -107,7 +116,7 @@ public final class GraphServer: Sendable {
             .childChannelOption(.socketOption(.so_sndbuf), value: 256 * 1024)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
-                Self.initialize(channel, clients: clients, pages: pages, configuration: configuration, logger: logger,
+                Self.initialize(channel, sources: sources, pages: pages, configuration: configuration, logger: logger,
                                 log: floodLog, slots: slots, limiter: limiter)
             }
         do {
@@ -122,7 +131,7 @@ public final class GraphServer: Sendable {
     /// HTTP first; `WebSocketUpgradeHandler` replaces the HTTP handlers when a handshake succeeds.
     /// Public, not private: the pipeline-rebuild tests and the fuzz target FuzzHandshake build connections with it.
     public static func initialize(
-        _ channel: Channel, clients: GraphClients, pages: PageFiles, configuration: Configuration, logger: Logger,
+        _ channel: Channel, sources: BridgeSources, pages: PageFiles, configuration: Configuration, logger: Logger,
         log: ThrottledLog, slots: ClientSlots, limiter: ConnectionLimiter
     ) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
@@ -136,10 +145,10 @@ public final class GraphServer: Sendable {
             let encoder = HTTPResponseEncoder()
             let timeout = RequestTimeoutHandler(timeout: configuration.handshakeTimeout, log: log)
             let guardHandler = AccessGuard(policy: configuration.access, log: log)
-            let http = HTTPHandler(clients: clients, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger, log: log,
+            let http = HTTPHandler(sources: sources, pages: pages, maxHeaderBytes: configuration.maxHeaderBytes, logger: logger, log: log,
                                    stallTimeout: configuration.clientTimeout, access: configuration.access)
             let upgrade = WebSocketUpgradeHandler(
-                clients: clients,
+                sources: sources,
                 settings: .init(
                     maxGraphFrameBytes: configuration.maxClientFrameSize,
                     maxEchoMessageBytes: 32 << 20,
@@ -162,7 +171,7 @@ public final class GraphServer: Sendable {
             defer { wasStopped = true }
             return !wasStopped
         }) else { return }
-        let closes = clients.closeAll()
+        let closes = sources.closeAll()
         for close in closes { _ = try? close.wait() }
         try? channel.close().wait()
         // History answers and exports under way end before the loops they write to.

@@ -33,9 +33,6 @@ public enum SourceKind: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// Whether the source holds a port another program may want for a while (an upload).
-    public var canBeReleased: Bool { self == .serial }
-
     /// Why a source of this kind cannot be released, for the user; nil when it can.
     public var releaseRefusal: String? {
         switch self {

@@ -17,9 +17,13 @@ final class Viewer {
     /// Lines lost on the wire (`lost` messages), with the sample each came before.
     private(set) var lost: [(lines: Int, before: Int)] = []
 
-    init(_ bridge: BridgeProcess) throws {
+    convenience init(_ bridge: BridgeProcess) throws { try self.init(bridge, source: nil) }
+
+    /// - Parameter source: the bridge's source to watch (`/graph?source=NAME`); nil: the first.
+    init(_ bridge: BridgeProcess, source: String?) throws {
         client = try TestWebSocketClient(port: bridge.port, receiveTimeout: 0.05)
-        guard try client.handshake(protocols: ["sensorbridge.batch.v1"]).statusCode == 101 else {
+        let path = "/graph" + (source.map { "?source=" + $0 } ?? "")
+        guard try client.handshake(path: path, protocols: ["sensorbridge.batch.v1"]).statusCode == 101 else {
             throw NSError(domain: "no upgrade", code: 1)
         }
     }

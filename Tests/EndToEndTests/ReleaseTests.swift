@@ -118,6 +118,25 @@ import Glibc
         #expect(own.status == 200, "the bridge's own page may: \(own)")
     }
 
+    @Test func aBridgeWithATokenReleasesOnlyWithIt() throws {
+        let pty = try PseudoTerminal()
+        let bridge = try BridgeProcess([pty.slavePath, "--baud", "115200", "--no-store", "--require-token"])
+        let token = try #require(bridge.standardOutput.range(of: "?token=").map { found in
+            String(bridge.standardOutput[found.upperBound...].prefix { !$0.isWhitespace })
+        })
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("release-token-ran-\(getpid())").path
+        let without = try release(["--port", "\(bridge.port)", "--", "touch", marker])
+        #expect(without.status == 1)
+        #expect(without.stderr.contains("needs its access token"), "\(without.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the command ran")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("release-token-\(getpid())").path
+        try token.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let with = try release(["--port", "\(bridge.port)", "--token", file, "--", "sh", "-c", "exit 0"])
+        #expect(with.status == 0, "\(with.stderr)")
+        #expect(with.stderr.contains("is reopening"), "\(with.stderr)")
+    }
+
     @Test func withNoBridgeTheCommandRunsAnyway() throws {
         let unused = try BridgeProcess(["--replay", BridgeProcess.packageRoot + "/hardware/recordings/tilt-60s-50hz.log"])
         let port = unused.port

@@ -55,7 +55,7 @@ import Testing
 
     @Test func theTokenGuardsTheDataEndpointsOnly() {
         let guarded = AccessPolicy(token: "s3cret-42")
-        for path in ["/graph", "/api/status", "/metrics"] {
+        for path in ["/graph", "/api/status", "/metrics", "/api/sources", "/api/sources/ttyACM0/release", "/api/lines"] {
             #expect(decide(guarded, host: "localhost", path: path) == .refuse(
                 status: 401, reason: "this bridge needs its access token: add ?token=… to the address (it was printed when the bridge started)"))
             #expect(decide(guarded, host: "localhost", path: path, query: "token=wrong") == .refuse(status: 401, reason: "wrong access token"))

@@ -102,7 +102,7 @@ private func run(_ count: Int, layout: ChannelLayout = xyz) -> [Sample] {
         #expect(cursor.nextChunk == 2 && cursor.nextEvent == 8 && cursor.nextSample == 8)
     }
 
-    @Test func itFollowsARealFrameLog() {
+    @Test func itFollowsARealFrameLog() throws {
         let stream = SensorStream(source: SourceStatus(kind: .serial, name: "unit", baud: nil, state: .connected), capacity: 64)
         let log = FrameLog(format: BatchedFormat(framing: .webSocket), stream: stream)
         for index in 0..<3 { stream.publish(Sample(timeMicros: Int64(index), values: [1, 2, 3], layout: xyz)) }
@@ -111,6 +111,7 @@ private func run(_ count: Int, layout: ChannelLayout = xyz) -> [Sample] {
         stream.updateSource(state: .connected, detail: "")
         stream.publish(Sample(timeMicros: 9, values: [4, 5], layout: ab))
         let steps = log.read(from: 0, maxSamples: .max).map { cursor.deliver($0) }
+        try #require(steps.count == 4, "three samples, two state changes, one more sample: four chunks")
         #expect(steps.map(\.writes) == [true, false, true, true], "the state change before the join is skipped")
         #expect(steps[0].channels === xyz && steps[3].channels == nil, "the change to a, b is in the shared bytes")
         #expect(cursor.nextSample == 4 && cursor.nextEvent == stream.nextEvent && cursor.announcedLayout === ab)

@@ -23,7 +23,7 @@ import Testing
         let configuration = GraphServer.Configuration()
         let logger = Logger(label: "test")
         try GraphServer.initialize(
-            channel, clients: clients, pages: .embedded(["/": (Array("<html>graph</html>".utf8), "text/html")]),
+            channel, sources: BridgeSources([clients]), pages: .embedded(["/": (Array("<html>graph</html>".utf8), "text/html")]),
             configuration: configuration, logger: logger, log: ThrottledLog(logger: logger),
             slots: ClientSlots(limit: 10), limiter: ConnectionLimiter(maxConnections: 100, maxPerAddress: 10)
         ).wait()

@@ -125,7 +125,7 @@ public func FuzzHandshake(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 
     do {
         try GraphServer.initialize(
-            channel, clients: clients, pages: pages, configuration: configuration, logger: logger,
+            channel, sources: BridgeSources([clients]), pages: pages, configuration: configuration, logger: logger,
             log: .init(logger: logger), slots: .init(limit: configuration.maxClients),
             limiter: .init(maxConnections: 100, maxPerAddress: 4)
         ).wait()

@@ -12,7 +12,8 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let clients: GraphClients
+    /// The bridge's sources; `source=NAME` picks one, the first answers otherwise.
+    private let bridgeSources: BridgeSources
     private let pages: PageFiles
     private let maxHeaderBytes: Int
     private let logger: Logger
@@ -28,11 +29,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// `/api/sources`, under the same rule as sending lines to the board.
     private let sources: SourceRequests
 
-    init(clients: GraphClients, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: ThrottledLog,
+    init(sources: BridgeSources, pages: PageFiles, maxHeaderBytes: Int, logger: Logger, log: ThrottledLog,
          stallTimeout: TimeAmount = .seconds(30), access: AccessPolicy = .open) {
         self.stallTimeout = stallTimeout
-        self.sources = SourceRequests(clients: clients, access: access, log: log)
-        self.clients = clients
+        self.sources = SourceRequests(sources: sources, access: access, log: log)
+        self.bridgeSources = sources
         self.pages = pages
         self.maxHeaderBytes = maxHeaderBytes
         self.logger = logger
@@ -98,6 +99,7 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// the history pool, never on the event loop; an export is written as it is read, at
     /// the pace the client takes it (chunked, each piece waiting for the one before).
     private func answerFromHistory(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let (clients, query) = bridgeSources.route(QueryParameters.parse(uri: head.uri))
         guard let history = clients.history else {
             let body = Array(#"{"error":"history is off: this bridge runs with --no-store"}"#.utf8)
             PlainResponse(status: .notFound, body: ByteBuffer(bytes: body), contentType: "application/json")
@@ -105,7 +107,6 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let path = String(head.path)
-        let query = QueryParameters.parse(uri: head.uri)
         let loop = context.eventLoop
         let channel = context.channel
         let box = NIOLoopBound(context, eventLoop: loop)
@@ -191,18 +192,23 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         if path == "/api/status" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let body = (try? encoder.encode(clients.statusReport())) ?? Data("{}".utf8)
+            var report = bridgeSources.first.statusReport()
+            report.sources = bridgeSources.all.map(\.summary)
+            let body = (try? encoder.encode(report)) ?? Data("{}".utf8)
             return PlainResponse(status: .ok, body: ByteBuffer(bytes: body), contentType: "application/json")
         }
         if path == "/api/lines" {
             let after = StreamRequest(uri: head.uri).resumeAfter ?? 0  // the same `after=` as /graph's
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
+            guard let clients = bridgeSources.requested(by: head.uri) else {
+                return PlainResponse(status: .notFound, text: bridgeSources.refusal(for: head.uri))
+            }
             let body = (try? encoder.encode(MonitorLines(clients.monitor?.entries(after: after) ?? []))) ?? Data("{}".utf8)
             return PlainResponse(status: .ok, body: ByteBuffer(bytes: body), contentType: "application/json")
         }
         if path == "/metrics" {
-            return PlainResponse(status: .ok, body: ByteBuffer(bytes: MetricsText.render(clients.statusReport())),
+            return PlainResponse(status: .ok, body: ByteBuffer(bytes: MetricsText.render(bridgeSources.first.statusReport())),
                                  contentType: MetricsText.contentType)
         }
         if let file = pages.file(for: path) {

@@ -42,7 +42,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         case finished
     }
 
-    private let clients: GraphClients
+    private let sources: BridgeSources
     private let settings: Settings
     private let httpHandlers: [RemovableChannelHandler]
     private let logger: Logger
@@ -51,8 +51,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     /// - Parameter httpHandlers: every HTTP handler to take out of the pipeline on upgrade
     ///   (the request decoder last, so that the bytes it holds go to the WebSocket side).
-    init(clients: GraphClients, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger, log: ThrottledLog) {
-        self.clients = clients
+    init(sources: BridgeSources, settings: Settings, httpHandlers: [RemovableChannelHandler], logger: Logger, log: ThrottledLog) {
+        self.sources = sources
         self.settings = settings
         self.httpHandlers = httpHandlers
         self.logger = logger
@@ -107,8 +107,12 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         case (.hixie76, .echo):
             refuse(head, status: .upgradeRequired, reason: "the echo endpoint speaks RFC 6455 (version 13) only", context: context)
         case (.hybi(let handshake), .echo):
-            upgradeHybi(handshake, head: head, endpoint: endpoint, slot: nil, context: context)
+            upgradeHybi(handshake, head: head, endpoint: endpoint, clients: nil, slot: nil, context: context)
         case (.hybi, .graph), (.hixie76, .graph):
+            guard let clients = sources.requested(by: head.uri) else {
+                refuse(head, status: .notFound, reason: sources.refusal(for: head.uri), context: context)
+                return
+            }
             guard let slot = settings.slots.take() else {
                 var headers = HTTPHeaders()
                 headers.add(name: "Retry-After", value: "5")
@@ -117,9 +121,9 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
                 return
             }
             if case .hybi(let handshake) = verdict {
-                upgradeHybi(handshake, head: head, endpoint: .graph, slot: slot, context: context)
+                upgradeHybi(handshake, head: head, endpoint: .graph, clients: clients, slot: slot, context: context)
             } else if case .hixie76(let handshake) = verdict {
-                upgradeHixie(handshake, head: head, slot: slot, context: context)
+                upgradeHixie(handshake, head: head, clients: clients, slot: slot, context: context)
             }
         }
     }
@@ -137,8 +141,9 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         PlainResponse(status: status, text: reason, headers: headers).write(to: context, answering: head, keepAlive: false)
     }
 
-    private func upgradeHybi(_ handshake: HybiHandshake, head: HTTPRequestHead, endpoint: Endpoint, slot: ClientSlot?,
-                             context: ChannelHandlerContext) {
+    /// - Parameter clients: the source a graph client watches (nil for the echo endpoint).
+    private func upgradeHybi(_ handshake: HybiHandshake, head: HTTPRequestHead, endpoint: Endpoint, clients: GraphClients?,
+                             slot: ClientSlot?, context: ChannelHandlerContext) {
         let response = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: handshake.responseHeaders)
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.head(response)), promise: nil)
         let handlers: [ChannelHandler]
@@ -150,7 +155,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
                 WebSocketProtocolErrorHandler(),
                 ClientFrameValidator(),
                 TextFrameUTF8Validator(),
-                makeClient(handshake.facts, framing: .webSocket, head: head, slot: slot!, context: context),
+                makeClient(handshake.facts, framing: .webSocket, head: head, clients: clients!, slot: slot!, context: context),
             ]
         case .echo:
             logger.info("conformance client connected to /echo", metadata: ["user-agent": "\(handshake.facts.userAgent ?? "-")"])
@@ -169,9 +174,9 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         switchProtocols(to: handlers, context: context)
     }
 
-    private func upgradeHixie(_ handshake: Hixie76Handshake, head: HTTPRequestHead, slot: ClientSlot,
+    private func upgradeHixie(_ handshake: Hixie76Handshake, head: HTTPRequestHead, clients: GraphClients, slot: ClientSlot,
                               context: ChannelHandlerContext) {
-        let client = makeClient(handshake.facts, framing: .hixie76, head: head, slot: slot, context: context)
+        let client = makeClient(handshake.facts, framing: .hixie76, head: head, clients: clients, slot: slot, context: context)
         let codec = HixieFrameCodec(
             handshake: handshake, streamHandler: client, maxFrameBytes: settings.maxGraphFrameBytes,
             timeout: settings.handshakeTimeout, log: log)
@@ -180,8 +185,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
 
     /// The slot goes with the client handler: it is given back when the client leaves, or,
     /// if the handler is never added (a hixie-76 client that never sends its key3), when it is freed.
-    private func makeClient(_ facts: HandshakeFacts, framing: Framing, head: HTTPRequestHead, slot: ClientSlot,
-                            context: ChannelHandlerContext) -> GraphClientHandler {
+    private func makeClient(_ facts: HandshakeFacts, framing: Framing, head: HTTPRequestHead, clients: GraphClients,
+                            slot: ClientSlot, context: ChannelHandlerContext) -> GraphClientHandler {
         let record = ClientRecord(
             id: clients.makeClientID(), remoteAddress: context.peerName,
             connectedMicros: WallClock.nowMicros(), handshake: facts)

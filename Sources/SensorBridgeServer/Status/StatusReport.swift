@@ -67,10 +67,13 @@ public struct StatusReport: Codable, Sendable {
     public var mqtt: [BrokerLinkReport] = []
     /// The history store's writer (null with `--no-store`).
     public var store: StoreReport?
+    /// Every source of the bridge, this one first (the report is this one's); set by the
+    /// server, which knows them all.
+    public var sources: [SourceSummary]?
 
     private enum CodingKeys: String, CodingKey {
         case source, baud, channels, samples, rate, parseErrors, parseErrorsByKind, lastRejectedLine
-        case lines, bytes, historySeconds, bufferCapacity, bufferMaxBytes, bufferBytes, uptimeSeconds, clients, clientsEvicted, reconnects, linesLost, delivery, mqtt, store
+        case lines, bytes, historySeconds, bufferCapacity, bufferMaxBytes, bufferBytes, uptimeSeconds, clients, clientsEvicted, reconnects, linesLost, delivery, mqtt, store, sources
     }
 
     /// Written by hand only so that `baud` and `lastRejectedLine` appear as `null` rather than
@@ -99,5 +102,6 @@ public struct StatusReport: Codable, Sendable {
         try container.encode(delivery, forKey: .delivery)
         try container.encode(mqtt, forKey: .mqtt)
         try container.encode(store, forKey: .store)
+        try container.encode(sources ?? [], forKey: .sources)
     }
 }

@@ -48,7 +48,13 @@ struct Release: ParsableCommand {
     }
 
     func run() throws {
-        let bridge = BridgeRequest(host: host, port: port, token: try token.map(AccessToken.read))
+        let bridge: BridgeRequest
+        do {
+            bridge = BridgeRequest(host: host, port: port, token: try token.map(AccessToken.read))
+        } catch {
+            say("\(error)")
+            throw ExitCode(1)
+        }
         let name: String
         let path: String
         do {
@@ -115,8 +121,12 @@ struct Release: ParsableCommand {
             say("cannot run \(command[0]): \(error.localizedDescription)")
             return 127
         }
+        // One queue for the renewals, waited on after the command: a renewal still on its way
+        // when the command ends would otherwise reach the bridge after the reopen, and hold
+        // the port again.
+        let renewals = DispatchQueue(label: "sensorbridge.release.renewals")
         let renewer = renew.map { renew in
-            let timer = DispatchSource.makeTimerSource(queue: .global())
+            let timer = DispatchSource.makeTimerSource(queue: renewals)
             let every = Double(hold) / 3
             timer.schedule(deadline: .now() + every, repeating: every)
             timer.setEventHandler { renew() }
@@ -125,6 +135,7 @@ struct Release: ParsableCommand {
         }
         process.waitUntilExit()
         renewer?.cancel()
+        renewals.sync {}
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 

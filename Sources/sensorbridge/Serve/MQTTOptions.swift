@@ -71,10 +71,13 @@ struct MQTTOptions: ParsableArguments {
     }
 
     /// `--mqtt URL`: the sink that publishes the stream, or nil without it. Not started.
-    func publisher(for stream: SensorStream, logger: Logger) throws -> MQTTPublisher? {
+    /// - Parameter subtopic: one of several sources publishes below the base, under its name.
+    func publisher(for stream: SensorStream, subtopic: String? = nil, logger: Logger) throws -> MQTTPublisher? {
         guard let mqtt else { return nil }
+        var address = try address(mqtt, option: "--mqtt")
+        if let subtopic { address.base += "/" + subtopic }
         var settings = MQTTPublisher.Settings(connection: BrokerConnection(
-            address: try address(mqtt, option: "--mqtt"), clientID: clientID(role: "edge"), caFile: mqttCa))
+            address: address, clientID: clientID(role: "edge") + (subtopic.map { "-" + $0 } ?? ""), caFile: mqttCa))
         settings.tickHertz = mqttRate
         settings.homeAssistantPrefix = homeassistant ? homeassistantPrefix : nil
         return MQTTPublisher(stream: stream, settings: settings, logger: logger)

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import SensorBridgeCore
+import SensorBridgeServer
 
 /// The main job: read a device (or replay a log) and serve the page and the stream. Its
 /// options come in groups, one per part; what involves two groups is checked here.
@@ -33,6 +34,9 @@ struct Serve: ParsableCommand {
                 throw ValidationError("--mqtt names the topic this relay reads (--source): it would read its own messages")
             }
         }
+        if source.devices.count > 1, let store = storeOptions.store {
+            throw ValidationError("--store \(store) holds one source's history; with several sources each keeps its own file (the default), or give --no-store")
+        }
         if mqtt.mqttPasswordFile != nil, mqtt.mqtt == nil, source.source == nil {
             throw ValidationError("--mqtt-password-file goes with --mqtt or --source")
         }
@@ -51,10 +55,10 @@ struct Serve: ParsableCommand {
             let token = try access.loadToken()
             var serve = self
             serve.mqtt = try mqtt.withPassword()
-            let clients = try serve.assemble(into: bridge, logger: logger)
-            let graphServer = try bridge.serve({ try serve.startServer(clients: clients, token: token, logger: logger) },
+            let sources = BridgeSources(try serve.assemble(into: bridge, logger: logger))
+            let graphServer = try bridge.serve({ try serve.startServer(sources: sources, token: token, logger: logger) },
                                                stop: { $0.shutdown() })
-            printBanner(source: clients.stream.sourceStatus.name, port: graphServer.port, token: token)
+            printBanner(sources: sources, port: graphServer.port, token: token)
         } catch let error as any UserFacingError {
             FileHandle.standardError.write(Data("sensorbridge: \(error.sentence)\n".utf8))
             throw ExitCode(error.exitStatus)
