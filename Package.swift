@@ -119,6 +119,7 @@ let package = Package(
                 .embedInCode("page/settings.js"),
                 .embedInCode("page/download.js"),
                 .embedInCode("page/axis.js"),
+                .embedInCode("page/sources.js"),
                 .embedInCode("views/spectrum-view.js"),
                 .embedInCode("views/trigger-view.js"),
                 .embedInCode("maths/statistics.js"),

@@ -20,6 +20,7 @@ public enum WebAssets {
         "/page/settings.js": Asset(bytes: PackageResources.settings_js, contentType: "text/javascript; charset=utf-8"),
         "/page/download.js": Asset(bytes: PackageResources.download_js, contentType: "text/javascript; charset=utf-8"),
         "/page/axis.js": Asset(bytes: PackageResources.axis_js, contentType: "text/javascript; charset=utf-8"),
+        "/page/sources.js": Asset(bytes: PackageResources.sources_js, contentType: "text/javascript; charset=utf-8"),
         "/views/spectrum-view.js": Asset(bytes: PackageResources.spectrum_view_js, contentType: "text/javascript; charset=utf-8"),
         "/views/trigger-view.js": Asset(bytes: PackageResources.trigger_view_js, contentType: "text/javascript; charset=utf-8"),
         "/maths/statistics.js": Asset(bytes: PackageResources.statistics_js, contentType: "text/javascript; charset=utf-8"),

@@ -8,6 +8,7 @@ import { measure, cursorDelta } from "./maths/statistics.js";
 import { ADXL335_UNO } from "./maths/calibration.js";
 import { SeriesTransform } from "./page/series-transform.js";
 import { StreamClient } from "./page/stream-client.js";
+import { readSources, offersChoice, isListed, currentSource, fillSourceSelect, SOURCES_REFRESH_MS } from "./page/sources.js";
 import { stamp, download } from "./page/download.js";
 import { readSettings, writeSettings, showInControls, windowSetting, MIN_SPAN, MAX_SPAN } from "./page/settings.js";
 import { createSpectrumView } from "./views/spectrum-view.js";
@@ -67,6 +68,9 @@ import { createTriggerView } from "./views/trigger-view.js";
                  selection: null, marked: [null, null] };
   // History: what the bridge's store holds (sessions), and the loader of its buckets.
   const stored = { sessions: [], sessionsError: null, sessionsLoaded: false, off: false, source: settings.source };
+  // The bridge's sources (page/sources.js): its last list, and the name the stream last asked
+  // for ("" for none: the bridge's first).
+  const bridgeSources = { list: [], streamed: "" };
   const loader = new History.HistoryLoader({
     fetch: window.fetch.bind(window),
     url: historyURL,
@@ -112,6 +116,9 @@ import { createTriggerView } from "./views/trigger-view.js";
   function loadSessions() {
     const query = new URLSearchParams();
     if (settings.token) query.set("token", settings.token);
+    // A bridge of several sources answers from the one named (its first when none is).
+    const asked = stored.source;
+    if (offersChoice(bridgeSources.list) && asked) query.set("source", asked);
     const text = query.toString();
     fetch("api/sessions" + (text ? "?" + text : ""), { cache: "no-store" })
       .then((response) => response.text().then(function (text) {
@@ -125,10 +132,11 @@ import { createTriggerView } from "./views/trigger-view.js";
         return body;
       }))
       .then(function (list) {
+        if (stored.source !== asked) return;      // another source was chosen meanwhile
         if (!Array.isArray(list)) throw new Error("the bridge's sessions are not a list");
         const sources = Array.from(new Set(list.map((s) => s.source)));
-        // With several sources and none chosen, the newest session's.
-        if (!settings.source && sources.length > 1) stored.source = list[list.length - 1].source;
+        // With several sources in the store and none chosen (here or in the Source select), the newest session's.
+        if (!settings.source && !offersChoice(bridgeSources.list) && sources.length > 1) stored.source = list[list.length - 1].source;
         stored.sessions = list.filter((s) => !stored.source || sources.length < 2 || s.source === stored.source)
           .map((s) => ({ id: s.id, source: s.source, start: Number(s.start), end: Number(s.end), open: s.open === true,
                          channels: s.channels || [], samples: s.samples || 0 }))
@@ -140,6 +148,7 @@ import { createTriggerView } from "./views/trigger-view.js";
         requestDraw();
       })
       .catch(function (error) {
+        if (stored.source !== asked) return;
         stored.sessionsError = error.message || String(error);
         if (error.status === 404) { stored.off = true; loader.off = true; loader.error = stored.sessionsError; }
         requestDraw();
@@ -250,11 +259,17 @@ import { createTriggerView } from "./views/trigger-view.js";
       const query = new URLSearchParams();
       query.set("history", String(settings.history));
       if (settings.token) query.set("token", settings.token);
+      bridgeSources.streamed = chosenSource();
+      if (bridgeSources.streamed) query.set("source", bridgeSources.streamed);
       return query;
     },
     WebSocket: window.WebSocket,
     setTimeout: window.setTimeout.bind(window),
-    onOpen: function () { conn.bridgeStopped = false; conn.refusal = null; },
+    onOpen: function () {
+      conn.bridgeStopped = false;
+      conn.refusal = null;
+      loadSources();                    // a bridge back after a restart may serve other sources
+    },
     onMessage: function (message) {
       handle(message);
       if (message.type !== "samples") requestDraw();
@@ -284,6 +299,104 @@ import { createTriggerView } from "./views/trigger-view.js";
       .then((response) => response.ok ? null : response.text().then((text) => text.trim() || "HTTP " + response.status))
       .then((reason) => { conn.refusal = reason; requestDraw(); })
       .catch(() => { conn.refusal = null; });
+  }
+
+  // ---- The bridge's sources (page/sources.js) ----
+  // One source: no Source select, and nothing below changes what the page asks for. Several:
+  // the select chooses the one shown, the address keeps it (`?source=NAME`), and the stream,
+  // the history and the serial monitor ask for it.
+  let streamStarted = false;
+
+  /// The bridge's source the page streams by name: "" (the bridge's first, unnamed) unless the
+  /// bridge offers a choice.
+  function chosenSource() {
+    return offersChoice(bridgeSources.list) ? currentSource(bridgeSources.list, settings.source) : "";
+  }
+
+  /// Asks the bridge for its sources (at start, every 10 s, at each reconnect). An older
+  /// bridge, or one that refuses, leaves the list empty: one source, as always.
+  function loadSources() {
+    const url = "api/sources" + (settings.token ? "?token=" + encodeURIComponent(settings.token) : "");
+    return fetch(url, { cache: "no-store" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((body) => { if (body) sourcesListed(readSources(body)); })
+      .catch(function () {});
+  }
+
+  function sourcesListed(list) {
+    const known = offersChoice(bridgeSources.list);
+    bridgeSources.list = list;
+    const several = offersChoice(list);
+    el("source-box").hidden = !several;
+    if (!several) return;
+    const current = currentSource(list, settings.source);
+    fillSourceSelect(el("source-choice"), list, current);
+    // The stream asked for another (a name the bridge no longer has, or none before the list
+    // was known while the address named one): it starts over on the one shown.
+    if (streamStarted && (bridgeSources.streamed || list[0].name) !== current) { showSource(current); return; }
+    // The history of the source shown, by name; until the list was known the sessions were
+    // asked for without one (the bridge's first source's). A name that is none of the
+    // bridge's stays: the store's source, as before there were several.
+    const historySource = settings.source || current;
+    if (!known || stored.source !== historySource) {
+      stored.source = historySource;
+      forgetHistory();
+      loadSessions();
+    }
+  }
+
+  /// Shows the bridge's source `name` (the Source select): the address keeps it, and the page
+  /// starts over with a fresh stream of it, its sessions and its history; nothing held of the
+  /// source shown before stays (its samples must not continue the new one's lines).
+  function showSource(name) {
+    settings.source = name;
+    editQuery((out) => out.set("source", name));
+    el("source-choice").value = name;
+    store.reset();
+    conn.columns = [];
+    conn.channelNames = [];
+    conn.source = { name: name, state: "starting", detail: "" };
+    conn.lossMarked = false;
+    conn.restartMarkPending = false;
+    tiltState.key = "";
+    measured.job = null;
+    measured.key = "";
+    measured.values = {};
+    // Paused, the view stays where it is and shows whatever of the new source arrives in it.
+    if (view.paused) view.heldAtPause = Infinity;
+    stored.source = name;
+    forgetHistory();
+    rebuildLegend();
+    for (const v of Object.values(views)) if (v.valuesChanged) v.valuesChanged();
+    loadSessions();
+    serial.reset();
+    if (streamStarted) client.restart();
+    requestDraw();
+  }
+
+  /// The history of the source shown before: its sessions, answers and any error go.
+  function forgetHistory() {
+    stored.sessions = [];
+    stored.sessionsLoaded = false;
+    stored.sessionsError = null;
+    stored.off = false;
+    loader.forget();
+    loader.error = null;
+    loader.off = false;
+    drawnLayers = [];
+  }
+
+  /// Opens the stream, once. A source named in the address is looked up first (for at most
+  /// 2 s), so the stream opens on it: the bridge refuses a name it does not have, and the
+  /// name may be one of the store's instead (the setting's older meaning).
+  function startStream() {
+    function start() {
+      if (streamStarted) return;
+      streamStarted = true;
+      client.connect();
+    }
+    if (settings.source) Promise.race([loadSources(), new Promise((done) => setTimeout(done, 2000))]).then(start);
+    else { start(); loadSources(); }
   }
 
   function mapColumns(names) {
@@ -879,6 +992,7 @@ import { createTriggerView } from "./views/trigger-view.js";
       });
     });
     el("view").addEventListener("change", function () { showView(el("view").value); });
+    el("source-choice").addEventListener("change", function () { showSource(el("source-choice").value); });
     el("export-csv").addEventListener("click", exportCSV);
     el("export-png").addEventListener("click", exportPNG);
 
@@ -1527,6 +1641,15 @@ import { createTriggerView } from "./views/trigger-view.js";
     get state() { return pageState().name; },
     get stateText() { return el("state").textContent; },
     get source() { return Object.assign({}, conn.source); },
+    /// The bridge's sources as `api/sources` last listed them; the one shown when it has several ("" otherwise).
+    get sources() { return bridgeSources.list.map((s) => Object.assign({}, s)); },
+    get chosenSource() { return chosenSource(); },
+    /// As the Source select: shows another of the bridge's sources (false for a name it does not have).
+    chooseSource: function (name) {
+      if (!offersChoice(bridgeSources.list) || !isListed(bridgeSources.list, name)) return false;
+      if (name !== chosenSource()) showSource(name);
+      return true;
+    },
     get series() { return store.names.slice(); },
     get visibleSeries() { return visibleSeries().map((s) => s.name); },
     get samples() { return store.length; },
@@ -1623,6 +1746,7 @@ import { createTriggerView } from "./views/trigger-view.js";
 
   const serial = window.SerialPanel({
     token: settings.token,
+    source: chosenSource,
     open: params.get("serial") === "1",
     send: function (line, ending) {
       return client.send({ type: "send", line: line, ending: ending });
@@ -1639,7 +1763,8 @@ import { createTriggerView } from "./views/trigger-view.js";
   saveSettings();
   loadSessions();
   setInterval(loadSessions, 30000);
-  client.connect();
+  startStream();
+  setInterval(loadSources, SOURCES_REFRESH_MS);
   requestAnimationFrame(frame);
   // Hidden or throttled tabs may not run animation frames; keep the state current anyway.
   setInterval(function () { if (Date.now() - frames.lastDraw > 500) draw(); }, 500);

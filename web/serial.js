@@ -7,18 +7,21 @@
   const MAX_SHOWN = 200;
   const ENDINGS = ["lf", "crlf", "cr", "none"];
 
-  /// options.send(line, ending) → false when there is no open connection to send on.
+  /// options.send(line, ending) → false when there is no open connection to send on;
+  /// options.source() → the bridge's source to monitor ("" for its first: one source, or none chosen).
   function SerialPanel(options) {
     const el = (id) => document.getElementById(id);
     const panel = el("serial"), list = el("monitor"), form = el("send-form"), input = el("send-line");
     const endingSelect = el("send-ending"), answer = el("send-answer"), toggle = el("serial-toggle");
-    const state = { after: 0, timer: null, lines: [], pending: [], lastAnswer: null };
+    const state = { after: 0, timer: null, lines: [], pending: [], lastAnswer: null, round: 0 };
     const stored = (function () { try { return localStorage.getItem("sensorbridge.ending"); } catch (e) { return null; } })();
     endingSelect.value = ENDINGS.includes(stored) ? stored : "lf";
 
     function linesURL() {
       let url = "api/lines?after=" + state.after;
       if (options.token) url += "&token=" + encodeURIComponent(options.token);
+      const source = options.source ? options.source() : "";
+      if (source) url += "&source=" + encodeURIComponent(source);
       return url;
     }
 
@@ -53,21 +56,25 @@
     }
 
     function poll() {
+      // An answer for the source shown before a reset is dropped, and polls no further.
+      const round = state.round;
       fetch(linesURL(), { cache: "no-store" })
         .then((response) => (response.ok ? response.json() : { lines: [] }))
         .then(function (body) {
+          if (round !== state.round) return;
           const lines = body.lines || [];
           if (lines.length) state.after = lines[lines.length - 1].n;
           show(lines);
         })
         .catch(function () {})
-        .finally(function () { if (!panel.hidden) state.timer = setTimeout(poll, 250); });
+        .finally(function () { if (round === state.round && !panel.hidden) state.timer = setTimeout(poll, 250); });
     }
 
     function setOpen(open) {
       panel.hidden = !open;
       toggle.setAttribute("aria-pressed", String(open));
       clearTimeout(state.timer);
+      state.round++;                  // a poll on its way ends its loop; this one starts anew
       if (open) poll();
     }
 
@@ -103,6 +110,13 @@
       },
       get open() { return !panel.hidden; },
       setOpen: setOpen,
+      /// Another source is shown: the monitor starts over with its lines.
+      reset: function () {
+        state.after = 0;
+        state.lines = [];
+        list.innerHTML = "";
+        setOpen(!panel.hidden);
+      },
       get lines() { return state.lines.map((l) => ({ kind: l.kind, text: l.text, reason: l.reason || null })); },
       get lastAnswer() { return state.lastAnswer; },
     };

@@ -81,6 +81,14 @@ import Glibc
         #expect(bridge.stop() == 0)
     }
 
+    /// No board plugged in here (the tests' machines have none): `--all` says what it found.
+    @Test func allWithNoBoardSaysSo() throws {
+        let bridge = try BridgeProcess(["--all", "--no-store"], waitForListening: false)
+        #expect(bridge.waitForExit(timeout: 15) == 2)
+        usleep(100_000)
+        #expect(bridge.standardError.contains("--all, and no Arduino-class board found"), "\(bridge.standardError)")
+    }
+
     @Test(arguments: [
         (["a=/dev/null", "a=/dev/zero"], "two sources are named a"),
         (["/dev/null", "/dev/null"], "/dev/null is given twice"),

@@ -36,7 +36,9 @@ export const SCHEMA = [
   { field: "zero", key: "zero", default: 338, parse: (t) => (number(t) || null), readOnly: true },   // ADXL335 zero-g: 1.65 V of 5 V in 1024
   { field: "history", key: "history", default: 600, parse: (t) => (number(t) > 0 ? Math.min(3600, number(t)) : null), readOnly: true },
   { field: "token", key: "token", default: null, parse: (t) => t, readOnly: true },
-  { field: "source", key: "source", default: "", parse: (t) => t, readOnly: true },   // the store's source to read history of
+  // The store's source to read history of; on a bridge of several sources, the one shown
+  // (page/sources.js; the Source select writes it itself, since it starts the page over).
+  { field: "source", key: "source", default: "", parse: (t) => t, readOnly: true },
 ];
 
 const initial = (entry) => (typeof entry.default === "function" ? entry.default() : entry.default);

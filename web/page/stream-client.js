@@ -65,6 +65,7 @@ export class StreamClient {
     this.reconnects = 0;
     this.openedAt = 0;
     this.lastMessageAt = 0;
+    this.generation = 0;         // one more at each restart: a retry of an earlier one opens nothing
   }
 
   /// The address to open: resuming after the newest sample held, once there is one.
@@ -87,12 +88,14 @@ export class StreamClient {
     this.socket = socket;
     let opened = false;
     socket.onopen = () => {
+      if (this.socket !== socket) return;
       opened = true;
       this.retryDelay = 500;
       this.openedAt = this.now();
       this.onOpen();
     };
     socket.onmessage = (event) => {
+      if (this.socket !== socket) return;   // a connection given up (restart) says nothing more
       this.lastMessageAt = this.now();
       let message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
@@ -112,6 +115,19 @@ export class StreamClient {
   /// Drops the connection as a network would; it reopens and resumes.
   drop() { if (this.socket) this.socket.close(); }
 
+  /// Starts anew at once, as a fresh stream: nothing of the old one is resumed or counted
+  /// (another source: its sequence numbers are its own). The old connection is closed
+  /// without an onClose, and a retry already waiting opens nothing.
+  restart() {
+    const old = this.socket;
+    this.socket = null;
+    this.generation++;
+    this.sequence = new SequenceTracker();
+    this.retryDelay = 500;
+    if (old) old.close();
+    this.connect();
+  }
+
   /// Sends a message on the open connection; false when there is none.
   send(message) {
     if (!this.open) return false;
@@ -122,7 +138,12 @@ export class StreamClient {
   retry() {
     this.state = "unreachable";
     this.retryAt = this.now() + this.retryDelay;
-    this.setTimeout(() => { this.reconnects++; this.connect(); }, this.retryDelay);
+    const generation = this.generation;
+    this.setTimeout(() => {
+      if (generation !== this.generation) return;
+      this.reconnects++;
+      this.connect();
+    }, this.retryDelay);
     this.retryDelay = Math.min(this.retryDelay * 2, 5000);
   }
 }

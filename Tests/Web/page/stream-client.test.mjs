@@ -90,3 +90,42 @@ test("a close of a socket already replaced changes nothing; drop closes as a net
   opened[0].onclose({ code: 1006 });   // a late second close of the old one
   assert.equal(t.list.length, 0, "no second retry");
 });
+
+test("restart: a fresh stream at once; the old connection and a waiting retry say and open nothing", () => {
+  const { opened, FakeSocket } = fakeSockets();
+  const t = timers();
+  const messages = [], closes = [];
+  let source = "a";
+  const client = new StreamClient({
+    base: "ws://h/graph", query: () => new URLSearchParams("source=" + source), WebSocket: FakeSocket, setTimeout: t.setTimeout,
+    onMessage: (m) => messages.push(m.type), onClose: (e) => closes.push(e),
+  });
+  client.connect();
+  opened[0].open();
+  opened[0].message({ type: "hello", stream: "s1" });
+  client.sequence.hello("s1");
+  client.sequence.take(99);
+  source = "b";
+  client.restart();
+  assert.equal(opened.length, 2);
+  assert.equal(opened[1].url, "ws://h/graph?source=b", "nothing of the old stream resumed");
+  assert.equal(opened[0].readyState, 3, "the old connection is closed");
+  assert.deepEqual(closes, [], "its close is not the page's business");
+  assert.equal(t.list.length, 0, "and no retry follows it");
+  opened[0].message({ type: "samples", seq: 100 });
+  assert.deepEqual(messages, ["hello"], "a late message of the old connection is dropped");
+  assert.equal(client.sequence.stream, null);
+  assert.equal(client.state, "connecting");
+
+  // A restart while a retry waits: the retry opens nothing.
+  opened[1].close();
+  assert.equal(t.list.length, 1);
+  client.restart();
+  assert.equal(opened.length, 3);
+  t.run();
+  assert.equal(opened.length, 3, "the waiting retry of the connection before opened no second one");
+  assert.equal(client.reconnects, 0);
+  opened[2].open();
+  opened[2].message({ type: "hello", stream: "s2" });
+  assert.equal(client.state, "open");
+});
