@@ -175,9 +175,11 @@ class Reader(threading.Thread):
 
     def __init__(self, port):
         super().__init__(daemon=True)
-        sock, status, rest = handshake(port, "/graph?history=0", protocol="chat", timeout=30)
+        # From the stream's first sample (it joins a moment after the bridge opened the board).
+        sock, status, rest = handshake(port, "/graph?history=600", protocol="chat", timeout=30)
         assert status == 101, status
         self.frames = FrameReader(sock, rest)
+        self.first = None
         self.last = None
         self.received = 0
         self.missing = 0
@@ -192,6 +194,8 @@ class Reader(threading.Thread):
                 n = int(json.loads(payload)[1])
                 if self.last is not None and n != self.last + 1:
                     self.missing += max(0, n - self.last - 1)
+                if self.first is None:
+                    self.first = n
                 self.last = n
                 self.received += 1
         except Exception as error:  # noqa: BLE001 - reported as a failure
@@ -345,12 +349,18 @@ def run_phases(options, feeder, bridge, timeout, soft, hard):
 
     time.sleep(0.5)
     feeder.stopped.set()
-    print("reader: %d samples received, %d missing, last %s of %d sent%s" % (
-        reader.received, reader.missing, reader.last, feeder.sent,
+    time.sleep(0.5)
+    read = bridge.status()["samples"]
+    print("reader: %d samples received (from line %s), %d missing, last %s; the bridge read %d of %d sent%s" % (
+        reader.received, reader.first, reader.missing, reader.last, read, feeder.sent,
         "; error: %s" % reader.error if reader.error else ""))
-    # The reader joined a moment after the feeder started, and the last lines may be in flight.
-    # (Judged before the bridge stops: its closing ends the reader.)
-    delivered = reader.error is None and reader.missing == 0 and reader.received >= feeder.sent - 100
+    # Every sample the bridge read, from its first (the history brings those before the reader
+    # joined; lines written before the bridge opened the board are flushed at the open, so what
+    # the bridge read is the measure, not what the feeder wrote), and the bridge read all the
+    # feeder wrote after its first 2 s. (Judged before the bridge stops: its closing ends the
+    # reader.)
+    delivered = (reader.error is None and reader.missing == 0 and reader.received >= read
+                 and read >= feeder.sent - 2 * int(options.rate))
     alive = bridge.alive()
     status = bridge.stop() if alive else bridge.process.returncode
     print("bridge %s; exit status %s" % ("alive to the end" if alive else "DIED", status))
