@@ -16,7 +16,8 @@ def test_the_page_says_released_for_upload_then_goes_on(browser, feeder, bridges
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: browser.js("window.sensorbridge.state") == "released", timeout=5, message="released")
-        assert browser.js("window.sensorbridge.stateText") == "released for upload"
+        # The pill is redrawn on the page's next update, a moment after the state is known.
+        wait_for(lambda: browser.js("window.sensorbridge.stateText") == "released for upload", timeout=2, message="the pill")
         assert "is closed for an upload (asked by 127.0.0.1:" in browser.js("document.getElementById('state').title")
         save_screenshot(browser, "released-for-upload")
         # Nothing is read while the command has the port (the board goes on writing).
