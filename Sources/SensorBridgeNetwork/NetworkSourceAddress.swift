@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SensorBridgeStream
 
 /// Where a board on the network is, as the user writes it: `tcp://HOST:PORT` (a board,
 /// ser2net or ESP-Link serving lines; the bridge connects) or `udp://[ADDRESS]:PORT` (boards
@@ -110,6 +111,9 @@ public struct NetworkSourceAddress: Sendable, Equatable, CustomStringConvertible
         }
         return nil
     }
+
+    /// The kind of source this address makes, for its status and name.
+    public var sourceKind: SourceKind { transport == .tcp ? .tcp : .udp }
 
     /// Whether a UDP source listens on every address of the machine.
     public var listensEverywhere: Bool { host.isEmpty }

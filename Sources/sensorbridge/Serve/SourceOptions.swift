@@ -106,7 +106,7 @@ struct SourceOptions: ParsableArguments {
     func status(location: String?) -> SourceStatus {
         if let replay { return SourceStatus(kind: .replay, name: replay, baud: nil) }
         if let location, let network = Self.network(location) {
-            return SourceStatus(kind: network.transport == .tcp ? .tcp : .udp, name: network.displayed, baud: nil)
+            return SourceStatus(kind: network.sourceKind, name: network.displayed, baud: nil)
         }
         return SourceStatus(kind: .serial, name: location ?? "", baud: baud)
     }
@@ -118,7 +118,7 @@ struct SourceOptions: ParsableArguments {
             return (name as NSString).deletingPathExtension.isEmpty ? name : (name as NSString).deletingPathExtension
         }
         if let location, let network = Self.network(location) {
-            return SourceName.derived(kind: network.transport == .tcp ? .tcp : .udp, location: network.displayed)
+            return SourceName.derived(kind: network.sourceKind, location: network.displayed)
         }
         return location ?? "serial"
     }
