@@ -122,6 +122,7 @@ let package = Package(
                 .embedInCode("page/sources.js"),
                 .embedInCode("views/spectrum-view.js"),
                 .embedInCode("views/trigger-view.js"),
+                .embedInCode("views/source-panels.js"),
                 .embedInCode("maths/statistics.js"),
                 .embedInCode("maths/timing.js"),
                 .embedInCode("maths/fft.js"),

@@ -23,6 +23,7 @@ public enum WebAssets {
         "/page/sources.js": Asset(bytes: PackageResources.sources_js, contentType: "text/javascript; charset=utf-8"),
         "/views/spectrum-view.js": Asset(bytes: PackageResources.spectrum_view_js, contentType: "text/javascript; charset=utf-8"),
         "/views/trigger-view.js": Asset(bytes: PackageResources.trigger_view_js, contentType: "text/javascript; charset=utf-8"),
+        "/views/source-panels.js": Asset(bytes: PackageResources.source_panels_js, contentType: "text/javascript; charset=utf-8"),
         "/maths/statistics.js": Asset(bytes: PackageResources.statistics_js, contentType: "text/javascript; charset=utf-8"),
         "/maths/timing.js": Asset(bytes: PackageResources.timing_js, contentType: "text/javascript; charset=utf-8"),
         "/maths/fft.js": Asset(bytes: PackageResources.fft_js, contentType: "text/javascript; charset=utf-8"),

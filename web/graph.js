@@ -13,6 +13,7 @@ import { stamp, download } from "./page/download.js";
 import { readSettings, writeSettings, showInControls, windowSetting, MIN_SPAN, MAX_SPAN } from "./page/settings.js";
 import { createSpectrumView } from "./views/spectrum-view.js";
 import { createTriggerView } from "./views/trigger-view.js";
+import { createSourcePanels, panelNames } from "./views/source-panels.js";
 
 (function () {
   "use strict";
@@ -328,6 +329,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     bridgeSources.list = list;
     const several = offersChoice(list);
     el("source-box").hidden = !several;
+    showPanels();
     if (!several) return;
     const current = currentSource(list, settings.source);
     fillSourceSelect(el("source-choice"), list, current);
@@ -371,7 +373,58 @@ import { createTriggerView } from "./views/trigger-view.js";
     loadSessions();
     serial.reset();
     if (streamStarted) client.restart();
+    showPanels();
     requestDraw();
+  }
+
+  // ---- The other sources, stacked under the plot (views/source-panels.js) ----
+  const sourcePanels = createSourcePanels({
+    container: el("source-panels"),
+    Plot: window.Plot, SeriesStore: window.SeriesStore, History: History,
+    WebSocket: window.WebSocket, setTimeout: window.setTimeout.bind(window), fetch: window.fetch.bind(window),
+    streamBase: (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/graph",
+    streamQuery: function (name) {
+      const query = new URLSearchParams();
+      query.set("history", String(settings.history));
+      if (settings.token) query.set("token", settings.token);
+      query.set("source", name);
+      return query;
+    },
+    apiURL: function (path, fields) {
+      const query = new URLSearchParams();
+      for (const [key, value] of Object.entries(fields)) query.set(key, String(value));
+      if (settings.token) query.set("token", settings.token);
+      return path + "?" + query.toString();
+    },
+    now: () => bridgeNow(),
+    colors: COLORS,
+    historySeconds: settings.history,
+    requestDraw: () => requestDraw(),
+    zoom: (factor, t) => zoom(factor, t === null ? undefined : t),
+    dragStart: function () { if (!view.paused) setPaused(true); return { t0: view.t0, t1: view.t1 }; },
+    dragTo: function (t0, t1) { view.t0 = t0; view.t1 = t1; saveView(); requestDraw(); },
+    dragEnd: function () { followIfAtEdge(); saveView(); },
+    hover: function (t) { if (t !== null || !view.paused) { view.cursorT = t; requestDraw(); } },
+    resetZoom: () => resetZoom(),
+  });
+
+  /// The panels the page shows: with "others below" on and a bridge of several, one for each
+  /// source but the one the main plot shows; none otherwise.
+  function showPanels() {
+    const stacked = settings.stack && offersChoice(bridgeSources.list);
+    el("stack").checked = settings.stack;
+    sourcePanels.show(bridgeSources.list, stacked ? panelNames(bridgeSources.list, chosenSource()) : []);
+    el("graph").classList.toggle("with-panels", sourcePanels.count > 0);
+    // Among the panels' heads, the main plot's source is named too.
+    el("main-head").hidden = sourcePanels.count === 0;
+    el("main-name").textContent = chosenSource();
+    requestDraw();
+  }
+
+  function setStacked(on) {
+    settings.stack = !!on;
+    saveSettings();
+    showPanels();
   }
 
   /// The history of the source shown before: its sessions, answers and any error go.
@@ -993,6 +1046,7 @@ import { createTriggerView } from "./views/trigger-view.js";
     });
     el("view").addEventListener("change", function () { showView(el("view").value); });
     el("source-choice").addEventListener("change", function () { showSource(el("source-choice").value); });
+    el("stack").addEventListener("change", function () { setStacked(el("stack").checked); });
     el("export-csv").addEventListener("click", exportCSV);
     el("export-png").addEventListener("click", exportPNG);
 
@@ -1381,7 +1435,17 @@ import { createTriggerView } from "./views/trigger-view.js";
       fixedMin: settings.min, fixedMax: settings.max, cursorT: view.cursorT, theme: themeColors, overlay: overlay,
       selection: view.selection, cursors: [{ name: "A", t: view.marked[0] }, { name: "B", t: view.marked[1] }],
       xy: [byName(settings.xy[0] || store.names[0]), byName(settings.xy[1] || store.names[1])],
+      minLeft: sourcePanels.margins.left, minRight: sourcePanels.margins.right,
     });
+    // The other sources on the same window; their margins settle on the next frame.
+    const panelView = { t0: view.t0, t1: view.t1, limit: view.paused ? view.heldAtPause : Infinity, cursorT: view.cursorT,
+                        selection: view.selection, theme: themeColors };
+    try {
+      if (sourcePanels.draw(panelView, plot.layout)) requestDraw();
+    } catch (error) {
+      counters.viewErrors++;
+      console.error("the source panels failed:", error);
+    }
     historyShown = { layers: plot.layout.history || [], at: performance.now() };
     drawnLayers = layers;
     updateText(state, series);
@@ -1644,6 +1708,10 @@ import { createTriggerView } from "./views/trigger-view.js";
     /// The bridge's sources as `api/sources` last listed them; the one shown when it has several ("" otherwise).
     get sources() { return bridgeSources.list.map((s) => Object.assign({}, s)); },
     get chosenSource() { return chosenSource(); },
+    /// The other sources' panels (views/source-panels.js), in the bridge's order; [] when not stacked.
+    get panels() { return sourcePanels.describe(); },
+    /// As the "others below" box.
+    setStacked: setStacked,
     /// As the Source select: shows another of the bridge's sources (false for a name it does not have).
     chooseSource: function (name) {
       if (!offersChoice(bridgeSources.list) || !isListed(bridgeSources.list, name)) return false;

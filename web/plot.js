@@ -528,8 +528,11 @@
     measure(10, 72);
     // Many scales on a phone: smaller labels and shorter names before a narrower plot.
     if (leftEdge + rightEdge > size.width / 2) { fontSize = 10; measure(6, 44); }
-    const left = Math.max(perSeries ? 40 : LEFT, leftEdge), right = size.width - Math.max(RIGHT, rightEdge - 4);
-    return { panels: panels, columns: columns, fontSize: fontSize, left: left, plotW: Math.max(20, right - left) };
+    // The margins the labels need; a page drawing several plots on one time axis may ask for
+    // wider ones (`minLeft`, `minRight`), so every plot's x is the same function of time.
+    const ownLeft = Math.max(perSeries ? 40 : LEFT, leftEdge), ownRight = Math.max(RIGHT, rightEdge - 4);
+    const left = Math.max(ownLeft, view.minLeft || 0), right = size.width - Math.max(ownRight, view.minRight || 0);
+    return { panels: panels, columns: columns, fontSize: fontSize, left: left, plotW: Math.max(20, right - left), ownLeft: ownLeft, ownRight: ownRight };
   }
 
   Plot.prototype.renderTime = function (view, size, labels) {
@@ -562,9 +565,10 @@
     // The scales need the columns, and the plot's width (so the columns) needs the scales'
     // labels: start at the default margins and take the width the labels leave until it
     // stays (at once, unless the labels are wider than the default margins).
-    let data = columnsFor(Math.max(20, size.width - LEFT - RIGHT)), panels, columns, fontSize, left, plotW;
+    let data = columnsFor(Math.max(20, size.width - Math.max(LEFT, view.minLeft || 0) - Math.max(RIGHT, view.minRight || 0)));
+    let panels, columns, fontSize, left, plotW, ownLeft, ownRight;
     for (let pass = 0; ; pass++) {
-      ({ panels, columns, fontSize, left, plotW } = arrangeTime(view, size, labels, groups, panelH, perSeries, data.get));
+      ({ panels, columns, fontSize, left, plotW, ownLeft, ownRight } = arrangeTime(view, size, labels, groups, panelH, perSeries, data.get));
       if (plotW === data.plotW || pass === 2) break;
       data = columnsFor(plotW);
     }
@@ -575,7 +579,7 @@
       inside[0] = firstInColumn(store, data.ms, data.k0, 0, end);
       inside[1] = firstInColumn(store, data.ms, data.k0 + data.width, inside[0], end);
     }
-    const layout = { kind: "time", left: left, right: left + plotW, t0: t0, t1: t1, panels: [] };
+    const layout = { kind: "time", left: left, right: left + plotW, t0: t0, t1: t1, panels: [], ownLeft: ownLeft, ownRight: ownRight };
     const x = (t) => left + (t - t0) / (t1 - t0) * plotW;
 
     // Time ticks first: their grid lines go under the data of every panel.

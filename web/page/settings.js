@@ -32,6 +32,8 @@ export const SCHEMA = [
   { field: "hidden", key: "hide", default: () => new Set(), parse: (t) => (names(t) ? new Set(names(t)) : null), format: (v) => Array.from(v).join(",") },
   { field: "xy", key: "xy", default: () => [], parse: names, format: (v, s) => (s.mode === "xy" ? v.join(",") : "") },
   { field: "view", key: "view", default: "time", parse: choice("time", "spectrum", "trigger"), control: "view" },
+  // A bridge of several sources: the others in stacked panels under the plot (views/source-panels.js).
+  { field: "stack", key: "stack", default: false, parse: (t) => (t === "1" ? true : t === "0" ? false : null), format: (v) => (v ? "1" : "") },
   // Read only: set by the person or the bridge's printed address, never written back.
   { field: "zero", key: "zero", default: 338, parse: (t) => (number(t) || null), readOnly: true },   // ADXL335 zero-g: 1.65 V of 5 V in 1024
   { field: "history", key: "history", default: 600, parse: (t) => (number(t) > 0 ? Math.min(3600, number(t)) : null), readOnly: true },
