@@ -1675,14 +1675,7 @@ import { createSourcePanels, panelNames } from "./views/source-panels.js";
 
   /// The value of series s at time t: from what the page holds, or the history bucket there.
   function lookup(s, t) {
-    const maxAge = Math.max(1000, (view.t1 - view.t0) / 50);
-    if (store.length && t >= store.firstTime()) return store.valueAt(s.index, t, maxAge);
-    for (const layer of drawnLayers) {
-      if (!layer.intervals.some((i) => t >= i[0] && t <= i[1])) continue;
-      const c = layer.result.index.get(s.name);
-      if (c !== undefined) return layer.result.valueAt(c, t, maxAge);
-    }
-    return store.length ? store.valueAt(s.index, t, maxAge) : null;
+    return History.valueAt(store, drawnLayers, s, t, Math.max(1000, (view.t1 - view.t0) / 50));
   }
 
   function frame() {

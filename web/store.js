@@ -773,7 +773,21 @@
     if (this.waiting) { this.clearTimeout(this.waiting.timer); this.waiting = null; }
   };
 
+  /// The value of series `s` ({index, name}) at time t: from what the page holds (`store`)
+  /// when t is within it, else from the history layer drawn there; null when neither has one
+  /// within `maxAge` ms.
+  function valueAt(store, layers, s, t, maxAge) {
+    if (store.length && t >= store.firstTime()) return store.valueAt(s.index, t, maxAge);
+    for (const layer of layers) {
+      if (!layer.intervals.some((i) => t >= i[0] && t <= i[1])) continue;
+      const c = layer.result.index.get(s.name);
+      if (c !== undefined) return layer.result.valueAt(c, t, maxAge);
+    }
+    return store.length ? store.valueAt(s.index, t, maxAge) : null;
+  }
+
   global.SensorHistory = {
+    valueAt: valueAt,
     parseTime: parseTime, HistoryResult: HistoryResult, findBreaks: findBreaks,
     assignIntervals: assignIntervals, planFetch: planFetch, sessionGaps: sessionGaps, HistoryLoader: HistoryLoader,
   };

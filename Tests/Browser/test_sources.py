@@ -1,5 +1,6 @@
 """A bridge of several sources: the page's Source select, in Chromium and Firefox, against the
 real binary reading two pseudo-terminals (see conftest.py). A bridge of one has no select."""
+import contextlib
 import json
 import time
 import urllib.request
@@ -32,12 +33,21 @@ def page_sources(browser):
     return browser.js("Array.from(document.getElementById('source-choice').options).map(o => [o.value, o.textContent])")
 
 
-def test_the_select_chooses_the_source_shown_and_the_address_keeps_it(browser, feeder, bridges):
+@contextlib.contextmanager
+def two_boards(feeder, bridges):
+    """The first board on `feeder`, a second on a pseudo-terminal of its own, one bridge of both:
+    (the second feeder, the bridge)."""
     second = Feeder()
     try:
         feeder.start(first_board)
         second.start(second_board)
-        bridge = bridges([feeder.path, second.path])
+        yield second, bridges([feeder.path, second.path])
+    finally:
+        second.close()
+
+
+def test_the_select_chooses_the_source_shown_and_the_address_keeps_it(browser, feeder, bridges):
+    with two_boards(feeder, bridges) as (second, bridge):
         sources = listed(bridge)
         assert [s["location"] for s in sources] == [feeder.path, second.path]
         one, two = sources[0]["name"], sources[1]["name"]
@@ -103,8 +113,6 @@ def test_the_select_chooses_the_source_shown_and_the_address_keeps_it(browser, f
         feeder.close()
         wait_for(lambda: page_sources(browser)[0][1] == one + " — disconnected", timeout=25, message="the first source's state")
         assert browser.js("window.sensorbridge.state") == "live", "the source shown goes on"
-    finally:
-        second.close()
 
 
 def test_a_bridge_of_one_source_has_no_select(browser, feeder, bridges):
@@ -241,11 +249,7 @@ def test_the_other_sources_stack_under_the_plot_on_its_time_axis(browser, feeder
 
 
 def test_a_panel_reads_its_own_source_history_past_what_it_holds(browser, feeder, bridges):
-    second = Feeder()
-    try:
-        feeder.start(first_board)
-        second.start(second_board)
-        bridge = bridges([feeder.path, second.path])
+    with two_boards(feeder, bridges) as (_, bridge):
         two = listed(bridge)[1]["name"]
         time.sleep(4)
         # The page keeps 2 s: the panel's first 4 s come from the second source's store.
@@ -257,5 +261,3 @@ def test_a_panel_reads_its_own_source_history_past_what_it_holds(browser, feeder
         assert panel["history"]["error"] is None
         assert panel["series"] == ["c", "d"]
         assert panel["firstTime"] > browser.js("Date.now()") - 4000, "the panel holds about 2 s itself"
-    finally:
-        second.close()

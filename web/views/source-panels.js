@@ -179,16 +179,7 @@ class SourcePanel {
     const series = this.series();
     let overlay = state.name === "live" ? null : state.text + (this.source.detail ? ": " + this.source.detail : "");
     if (!store.length && !layers.length && state.name === "live") overlay = "waiting for samples…";
-    const lookup = (s, t) => {
-      const maxAge = Math.max(1000, (view.t1 - view.t0) / 50);
-      if (store.length && t >= store.firstTime()) return store.valueAt(s.index, t, maxAge);
-      for (const layer of layers) {
-        if (!layer.intervals.some((i) => t >= i[0] && t <= i[1])) continue;
-        const c = layer.result.index.get(s.name);
-        if (c !== undefined) return layer.result.valueAt(c, t, maxAge);
-      }
-      return store.length ? store.valueAt(s.index, t, maxAge) : null;
-    };
+    const lookup = (s, t) => History.valueAt(store, layers, s, t, Math.max(1000, (view.t1 - view.t0) / 50));
     this.plot.render({
       history: layers, heldFrom: layers.length && heldFrom !== undefined ? heldFrom : undefined, gaps: [], marks: [], lookup: lookup,
       store: store, t0: view.t0, t1: view.t1, limit: view.limit, series: series, mode: "shared", scale: "auto",
