@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side fan-out benchmark: sensorbridge (per-sample and batched streams) against
+# Side-by-side fan-out benchmark: sensorbridge (per-sample and batched streams) against the
+# limit (scripts/bench/limit_server.c: a bare C broadcast server, this machine's anchor) and
 # node ws, Python websockets and gevent-websocket broadcast servers on the same feeder,
 # measured by a C load client. Run by a person (minutes); docs/benchmarks.md has a table.
 #
@@ -33,6 +34,7 @@ python3 -m pip install -q --disable-pip-version-check -r scripts/bench/requireme
 swift build -c release --product sensorbridge
 mkdir -p .build
 gcc -O2 -Wall -o .build/loadclient scripts/bench/loadclient.c
+gcc -O2 -Wall -o .build/limit_server scripts/bench/limit_server.c
 ulimit -n "$(ulimit -Hn)"
 case "${1:-}" in
   mqtt) shift; exec python3 scripts/bench/bench_mqtt.py "$@" ;;

@@ -51,11 +51,12 @@ SENSORBRIDGE_BINARY="$(swift build --show-bin-path)/sensorbridge" \
 # The soak's short version: idle sockets, stalled readers, churn and serial fuzz, 5 s each,
 # while a reader must get every sample (the long one: scripts/soak.py, docs/reliability.md).
 python3 scripts/soak.py --binary "$(swift build --show-bin-path)/sensorbridge" --seconds 5 --idle 400 --stalled 50
-# The fan-out benchmark's smoke run: our C load client against both streams (the full
-# side-by-side table with node ws, websockets and gevent: scripts/bench.sh).
+# The fan-out benchmark's smoke run: our C load client against both streams and the C limit
+# server (the full side-by-side table with node ws, websockets and gevent: scripts/bench.sh).
 gcc -O2 -Wall -o .build/loadclient scripts/bench/loadclient.c
+gcc -O2 -Wall -o .build/limit_server scripts/bench/limit_server.c
 python3 scripts/bench/bench.py --binary "$(swift build --show-bin-path)/sensorbridge" --loadclient .build/loadclient \
-  --servers "sensorbridge per-sample,sensorbridge batched" --clients 50 --seconds 3 --rate 200
+  --limit .build/limit_server --servers "limit C batched,sensorbridge per-sample,sensorbridge batched" --clients 50 --seconds 3 --rate 200
 # The scale-out benchmark's smoke run: edge → Mosquitto → two relays, clients on each.
 python3 scripts/bench/bench_mqtt.py --binary "$(swift build --show-bin-path)/sensorbridge" --loadclient .build/loadclient \
   --clients 20 --seconds 3 --rate 200

@@ -4,6 +4,10 @@ count, a feeder writes `seq,stamp` lines into a fresh pty at --rate lines per se
 server reads it and broadcasts, and loadclient (C, epoll, one thread) holds N WebSocket
 clients and counts what each receives. Prints one table.
 
+The first rows of each client count are the limit: scripts/bench/limit_server.c, a bare C
+broadcast server (one thread, epoll, framed once, gathered for 8 ms as the bridge): what this
+machine can do with the same feeder, load client, rate and clients (issue 23).
+
 Columns: server CPU per delivered sample (µs: the server's user+system time over the run
 divided by the samples all clients received), in time (what the average client received
 by the end, of what the feeder wrote in the run: a server that falls behind scores low),
@@ -58,11 +62,14 @@ def wait_listening(port, process, timeout=30):
 
 
 SERVERS = {
-    "sensorbridge per-sample": lambda binary, port, pty: [binary, pty, "--port", str(port), "--log-level", "warning"],
-    "sensorbridge batched": lambda binary, port, pty: [binary, pty, "--port", str(port), "--log-level", "warning"],
-    "node ws": lambda binary, port, pty: ["node", os.path.join(HERE, "peer_node_ws.js"), str(port), pty],
-    "python websockets": lambda binary, port, pty: [sys.executable, os.path.join(HERE, "peer_websockets.py"), str(port), pty],
-    "gevent-websocket": lambda binary, port, pty: [sys.executable, os.path.join(HERE, "peer_gevent.py"), str(port), pty],
+    # The anchor (issue 23): a bare C broadcast server, one thread, framed once, gathered as the bridge.
+    "limit C per-sample": lambda options, port, pty: [options.limit, str(port), pty],
+    "limit C batched": lambda options, port, pty: [options.limit, str(port), pty],
+    "sensorbridge per-sample": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning"],
+    "sensorbridge batched": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning"],
+    "node ws": lambda options, port, pty: ["node", os.path.join(HERE, "peer_node_ws.js"), str(port), pty],
+    "python websockets": lambda options, port, pty: [sys.executable, os.path.join(HERE, "peer_websockets.py"), str(port), pty],
+    "gevent-websocket": lambda options, port, pty: [sys.executable, os.path.join(HERE, "peer_gevent.py"), str(port), pty],
 }
 
 
@@ -71,7 +78,7 @@ def run(name, clients, options):
                               stdout=subprocess.PIPE, text=True)
     pty = feeder.stdout.readline().strip()
     port = free_port()
-    server = subprocess.Popen(SERVERS[name](options.binary, port, pty), stdout=subprocess.DEVNULL,
+    server = subprocess.Popen(SERVERS[name](options, port, pty), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
         wait_listening(port, server)
@@ -106,6 +113,7 @@ def common_arguments(parser):
     """The options every benchmark here shares: what to run, and the feeder's pace."""
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "sensorbridge"))
     parser.add_argument("--loadclient", default=os.path.join(ROOT, ".build", "loadclient"))
+    parser.add_argument("--limit", default=os.path.join(ROOT, ".build", "limit_server"), help="the C anchor (scripts/bench/limit_server.c)")
     parser.add_argument("--rate", type=float, default=1000, help="lines per second into the pty")
     parser.add_argument("--seconds", type=float, default=20, help="how long the clients listen")
 
