@@ -692,8 +692,8 @@ import { createSourcePanels, panelNames } from "./views/source-panels.js";
         const was = conn.source.state;
         conn.source = { name: conn.source.name, state: message.state, detail: message.detail || "" };
         if (message.state !== "connected" && was === "connected") {
-          const text = { finished: "replay finished", stopped: "bridge stopped", disconnected: "board disconnected", released: "released for upload" }[message.state];
-          store.breakAll(bridgeNow(), message.state, text || message.state);
+          const said = { finished: "replay finished", stopped: "bridge stopped", disconnected: "board disconnected", released: "released for upload" };
+          store.breakAll(bridgeNow(), message.state, Object.hasOwn(said, message.state) ? said[message.state] : String(message.state));
         }
         break;
       }
@@ -759,16 +759,10 @@ import { createSourcePanels, panelNames } from "./views/source-panels.js";
     const silent = (Date.now() - client.lastMessageAt) / 1000;
     const lastSample = store.length ? (bridgeNow() - store.lastTime()) / 1000 : Infinity;
     if (source.state === "starting") return { name: "stale", text: "waiting for the source" };
-    if (lastSample > Math.max(3, 5 * typicalInterval() / 1000)) {
+    if (lastSample > store.silentAfter()) {
       return { name: "stale", text: store.length ? "no data for " + Math.round(Math.min(lastSample, silent + lastSample)) + " s" : "no data yet" };
     }
     return { name: "live", text: "live" };
-  }
-
-  function typicalInterval() {
-    const n = Math.min(store.length, 50);
-    if (n < 2) return 1000;
-    return (store.lastTime() - store.timeAt(store.length - n)) / (n - 1);
   }
 
   /// The series that is an accelerometer's axis `letter` (x, ax, AcX, accel_x, …), if any.
@@ -1438,8 +1432,10 @@ import { createSourcePanels, panelNames } from "./views/source-panels.js";
       minLeft: sourcePanels.margins.left, minRight: sourcePanels.margins.right,
     });
     // The other sources on the same window; their margins settle on the next frame.
-    const panelView = { t0: view.t0, t1: view.t1, limit: view.paused ? view.heldAtPause : Infinity, cursorT: view.cursorT,
-                        selection: view.selection, theme: themeColors };
+    // Paused, each panel shows what it had by the pause (its own newest sample then): the main
+    // source's newest may be long before, should its board be unplugged.
+    const panelView = { t0: view.t0, t1: view.t1, paused: view.paused, pausedAt: view.pausedAt, pausedShowsAll: view.heldAtPause === Infinity,
+                        cursorT: view.cursorT, selection: view.selection, theme: themeColors };
     try {
       if (sourcePanels.draw(panelView, plot.layout)) requestDraw();
     } catch (error) {

@@ -298,6 +298,19 @@
   /// rate, and a window the length of `windowMs` keeps a burst after a stall from reading
   /// as a higher one. When the newest sample is older than a few of its intervals the
   /// source has stalled: the window ends at `now`, so the rate falls to 0 as it empties.
+  /// The time between samples lately (ms): over the newest 50, 1000 with fewer than two.
+  SeriesStore.prototype.typicalInterval = function () {
+    const n = Math.min(this.length, 50);
+    if (n < 2) return 1000;
+    return (this.lastTime() - this.timeAt(this.length - n)) / (n - 1);
+  };
+
+  /// How long without a sample (s) before a source is said to be silent: three seconds, or
+  /// five of its intervals for a slow one (a line every 5 s is not "no data").
+  SeriesStore.prototype.silentAfter = function () {
+    return Math.max(3, 5 * this.typicalInterval() / 1000);
+  };
+
   SeriesStore.prototype.rate = function (now, windowMs) {
     windowMs = windowMs || 2000;
     if (this.length < 2) return 0;

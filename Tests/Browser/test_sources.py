@@ -232,6 +232,22 @@ def test_the_other_sources_stack_under_the_plot_on_its_time_axis(browser, feeder
         wait_for(lambda: "board disconnected" in browser.js("document.querySelectorAll('.source-panel')[1].textContent"),
                  message="the head saying so")
 
+        # The main plot's board unplugged, then a pause: each panel shows what it held at the
+        # pause (its own newest sample), not only what came before the main board went.
+        second.close()
+        wait_for(lambda: browser.js("window.sensorbridge.state") == "disconnected", message="the main plot's board gone")
+        time.sleep(1)
+        browser.js("window.sensorbridge.pause()")
+        browser.js("window.sensorbridge.draw()")
+        main_last, live_panel = browser.js("window.sensorbridge.lastTime"), panels(browser)[0]
+        assert live_panel["name"] == one and live_panel["state"] == "live"
+        # Taken at the first frame after the pause: within a moment of its newest sample now.
+        assert live_panel["lastTime"] - 1000 < live_panel["shownUpTo"] <= live_panel["lastTime"], live_panel
+        assert live_panel["shownUpTo"] > main_last + 500, (live_panel["shownUpTo"], main_last)
+        browser.js("window.sensorbridge.resume()")
+        browser.js("window.sensorbridge.draw()")
+        assert panels(browser)[0]["shownUpTo"] is None
+
         # A reload keeps the panels; unticked, they go and the address forgets them.
         browser.js("window.beforeReload = true")
         browser.open(browser.js("location.href"))

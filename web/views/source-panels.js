@@ -27,20 +27,42 @@ export function alignedMargins(layouts) {
   return { left: left, right: right };
 }
 
+const SAID = new Map([["disconnected", "board disconnected"], ["released", "released for upload"], ["finished", "replay finished"], ["stopped", "source stopped"]]);
+
 /// What a panel says of its source, as the main plot's pill does: `{name, text}`. `client`:
 /// its stream's state; `source`: the state the bridge sent; `quietSeconds`: since its newest
-/// sample (Infinity when none).
-export function panelState(client, source, quietSeconds) {
+/// sample (Infinity when none); `silentAfter`: when quiet means silent (SeriesStore.silentAfter);
+/// `bridgeStopped`: the bridge closed the stream as it stopped (1001), not a network's drop.
+export function panelState(client, source, quietSeconds, silentAfter = 3, bridgeStopped = false) {
+  if (bridgeStopped && client !== "open") return { name: "stopped", text: "bridge stopped, retrying…" };
   if (client === "unreachable") return { name: "unreachable", text: "unreachable, retrying" };
   if (client === "connecting") return { name: "connecting", text: "connecting…" };
-  const said = { disconnected: "board disconnected", released: "released for upload", finished: "replay finished", stopped: "source stopped" };
-  if (said[source.state]) return { name: source.state, text: said[source.state] };
+  if (SAID.has(source.state)) return { name: source.state, text: SAID.get(source.state) };
   if (source.state === "starting") return { name: "stale", text: "waiting for the source" };
-  if (quietSeconds > 3) return { name: "stale", text: quietSeconds === Infinity ? "no data yet" : "no data for " + Math.round(quietSeconds) + " s" };
+  if (quietSeconds > silentAfter) return { name: "stale", text: quietSeconds === Infinity ? "no data yet" : "no data for " + Math.round(quietSeconds) + " s" };
   return { name: "live", text: "live" };
 }
 
-const STATE_BREAKS = { finished: "replay finished", stopped: "bridge stopped", disconnected: "board disconnected", released: "released for upload" };
+/// How long a narrower margin must be all that every plot needs before the plots take it
+/// (ms). Wider ones are taken at once. A plot's labels can depend on its width (a sample at
+/// the window's edge in or out of its last column), so without the wait two margins could
+/// take turns every frame.
+export const SHRINK_AFTER_MS = 2000;
+
+/// The shared margins after a frame whose plots needed `needed` ({left, right}), given those
+/// in use and since when a narrower need was first seen (`narrowerSince`, null when none):
+/// `{margins, narrowerSince, redraw}`; redraw when the plots must be drawn again to line up.
+export function settleMargins(current, needed, narrowerSince, now) {
+  const wider = needed.left > current.left || needed.right > current.right;
+  if (wider) return { margins: { left: Math.max(current.left, needed.left), right: Math.max(current.right, needed.right) }, narrowerSince: null, redraw: true };
+  if (needed.left === current.left && needed.right === current.right) return { margins: current, narrowerSince: null, redraw: false };
+  if (narrowerSince === null) return { margins: current, narrowerSince: now, redraw: false };
+  if (now - narrowerSince < SHRINK_AFTER_MS) return { margins: current, narrowerSince: narrowerSince, redraw: false };
+  return { margins: needed, narrowerSince: null, redraw: true };
+}
+
+const STATE_BREAKS = new Map([["finished", "replay finished"], ["stopped", "bridge stopped"], ["disconnected", "board disconnected"], ["released", "released for upload"]]);
+const text = (value, fallback) => (typeof value === "string" ? value : fallback);
 
 function element(doc, tag, className, text) {
   const out = doc.createElement(tag);
@@ -81,14 +103,24 @@ class SourcePanel {
       onChange: () => host.requestDraw(),
     });
     this.layers = [];
+    this.lossMarked = false;           // one mark per outage, as the main plot
+    this.bridgeStopped = false;
+    this.bornAt = host.now();
+    this.pause = null;                 // {at, limit}: what it shows while the page is paused
     this.client = new StreamClient({
       base: host.streamBase,
       query: () => host.streamQuery(this.name),
       WebSocket: host.WebSocket,
       setTimeout: host.setTimeout,
       onMessage: (message) => { this.handle(message); if (message.type !== "samples") host.requestDraw(); },
-      onClose: () => {
-        if (this.store.length && this.source.state === "connected") this.store.breakAll(host.now(), "lost", "connection lost");
+      // No break: a reconnect to the same stream resumes without losing a sample (a restart or
+      // a gap breaks the line when the stream says so). One mark per outage.
+      onClose: (event) => {
+        if (event.code === 1001) this.bridgeStopped = true;
+        if (this.store.length && this.source.state === "connected" && !this.lossMarked) {
+          this.store.mark(host.now(), this.bridgeStopped ? "stopped" : "lost", this.bridgeStopped ? "bridge stopped" : "connection lost");
+          this.lossMarked = true;
+        }
         host.requestDraw();
       },
     });
@@ -101,7 +133,9 @@ class SourcePanel {
       case "hello": {
         const stream = this.client.sequence.hello(message.stream);
         if (stream.changed && stream.restarted) this.store.breakAll(this.host.now(), "restart", "bridge restarted");
-        this.source = { state: message.state || "connected", detail: message.detail || "" };
+        this.source = { state: text(message.state, "connected"), detail: text(message.detail, "") };
+        this.lossMarked = false;
+        this.bridgeStopped = false;
         this.mapColumns(message.channels);
         break;
       }
@@ -121,9 +155,9 @@ class SourcePanel {
         break;
       case "status": {
         const was = this.source.state;
-        this.source = { state: message.state, detail: message.detail || "" };
-        if (message.state !== "connected" && was === "connected") {
-          this.store.breakAll(this.host.now(), message.state, STATE_BREAKS[message.state] || message.state);
+        this.source = { state: text(message.state, "connected"), detail: text(message.detail, "") };
+        if (this.source.state !== "connected" && was === "connected") {
+          this.store.breakAll(this.host.now(), this.source.state, STATE_BREAKS.get(this.source.state) || this.source.state);
         }
         break;
       }
@@ -160,7 +194,19 @@ class SourcePanel {
     return this.store.names.map((name, index) => ({ name: name, index: index, color: colors[index % colors.length], label: name }));
   }
 
-  /// Draws the window `view` ({t0, t1, limit, cursorT, selection, minLeft, minRight, theme}).
+  /// What it shows of what it holds: everything while live; paused, what it had by the pause
+  /// (a panel opened since, or a pause on a range asked for, whatever arrives in it).
+  limitFor(view) {
+    if (!view.paused) { this.pause = null; return Infinity; }
+    if (!this.pause || this.pause.at !== view.pausedAt) {
+      const all = view.pausedShowsAll || this.bornAt > view.pausedAt;
+      this.pause = { at: view.pausedAt, limit: all ? Infinity : this.store.length ? this.store.lastTime() : -Infinity };
+    }
+    return this.pause.limit;
+  }
+
+  /// Draws the window `view` ({t0, t1, paused, pausedAt, pausedShowsAll, cursorT, selection,
+  /// minLeft, minRight, theme}).
   draw(view) {
     const store = this.store, History = this.host.History;
     const width = this.plot.layout && this.plot.layout.right > this.plot.layout.left ? this.plot.layout.right - this.plot.layout.left : 600;
@@ -182,7 +228,7 @@ class SourcePanel {
     const lookup = (s, t) => History.valueAt(store, layers, s, t, Math.max(1000, (view.t1 - view.t0) / 50));
     this.plot.render({
       history: layers, heldFrom: layers.length && heldFrom !== undefined ? heldFrom : undefined, gaps: [], marks: [], lookup: lookup,
-      store: store, t0: view.t0, t1: view.t1, limit: view.limit, series: series, mode: "shared", scale: "auto",
+      store: store, t0: view.t0, t1: view.t1, limit: this.limitFor(view), series: series, mode: "shared", scale: "auto",
       cursorT: view.cursorT, selection: view.selection, theme: view.theme, overlay: overlay,
       minLeft: view.minLeft, minRight: view.minRight,
     });
@@ -191,7 +237,7 @@ class SourcePanel {
 
   state() {
     const quiet = this.store.length ? (this.host.now() - this.store.lastTime()) / 1000 : Infinity;
-    return panelState(this.client.state, this.source, quiet);
+    return panelState(this.client.state, this.source, quiet, this.store.silentAfter(), this.bridgeStopped);
   }
 
   showHead(state, series) {
@@ -237,6 +283,8 @@ class SourcePanel {
       drag = { id: event.pointerId, x: event.clientX, window: null };
     });
     canvas.addEventListener("pointermove", (event) => {
+      // A mouse whose button is up no longer drags (its release was missed elsewhere).
+      if (drag && event.pointerType === "mouse" && !(event.buttons & 1)) end(event);
       if (drag && drag.id === event.pointerId && Math.abs(event.clientX - drag.x) >= 4) {
         if (!drag.window) drag.window = host.dragStart();
         const layout = this.plot.layout;
@@ -254,6 +302,7 @@ class SourcePanel {
     };
     canvas.addEventListener("pointerup", end);
     canvas.addEventListener("pointercancel", end);
+    canvas.addEventListener("lostpointercapture", end);
     canvas.addEventListener("pointerleave", () => { if (!drag) host.hover(null); });
     canvas.addEventListener("dblclick", () => host.resetZoom());
   }
@@ -274,7 +323,8 @@ class SourcePanel {
       name: this.name, state: this.state().name, stateText: this.pill.textContent, samples: this.store.length,
       received: this.counters.received, duplicates: this.counters.duplicates, series: this.store.names.slice(),
       stream: this.client.sequence.stream, firstTime: this.store.length ? this.store.firstTime() : null,
-      lastTime: this.store.length ? this.store.lastTime() : null, latest: this.latest(),
+      lastTime: this.store.length ? this.store.lastTime() : null, latest: this.latest(), marks: this.store.events.map((e) => e.kind),
+      shownUpTo: this.pause ? this.pause.limit : null,
       layout: layout ? { left: layout.left, right: layout.right, t0: layout.t0, t1: layout.t1 } : null,
       history: { requests: this.loader.requests, url: this.loader.lastURL, error: this.loader.error, layers: this.layers.length },
     };
@@ -296,7 +346,7 @@ class SourcePanel {
 /// colors, historySeconds, requestDraw, and the window's zoom, drag, hover and resetZoom.
 export function createSourcePanels(host) {
   const panels = new Map();      // name → SourcePanel, in the bridge's order
-  let margins = { left: 0, right: 0 };
+  let margins = { left: 0, right: 0 }, narrowerSince = null;
 
   /// The panels for `names` (panelNames): new ones opened, gone ones closed, order kept.
   function show(sources, names) {
@@ -304,12 +354,13 @@ export function createSourcePanels(host) {
     for (const [name, panel] of panels) if (!wanted.has(name)) { panel.close(); panels.delete(name); }
     const kept = new Map(panels);
     panels.clear();
-    // In the bridge's order, on the page too.
     for (const name of names) {
-      const panel = kept.get(name) || new SourcePanel(sources.find((s) => s.name === name) || { name: name, location: "" }, host);
-      panels.set(name, panel);
-      host.container.appendChild(panel.box);
+      panels.set(name, kept.get(name) || new SourcePanel(sources.find((s) => s.name === name) || { name: name, location: "" }, host));
     }
+    // In the bridge's order on the page too; boxes move only when it changed (moving one ends
+    // a drag on it).
+    const boxes = Array.from(panels.values(), (panel) => panel.box);
+    if (boxes.some((box, k) => host.container.children[k] !== box)) for (const box of boxes) host.container.appendChild(box);
     host.container.hidden = panels.size === 0;
   }
 
@@ -319,14 +370,15 @@ export function createSourcePanels(host) {
     /// The margins to draw every plot with this frame (the main plot's too).
     get margins() { return panels.size ? margins : { left: 0, right: 0 }; },
     /// Draws each panel over the main plot's window, then settles the shared margins from what
-    /// every plot needed: true when they changed (one more frame lines them up).
+    /// every plot needed (settleMargins): true when the plots must be drawn again to line up.
     draw(view, mainLayout) {
       if (!panels.size) return false;
       for (const panel of panels.values()) panel.draw(Object.assign({}, view, { minLeft: margins.left, minRight: margins.right }));
-      const next = alignedMargins([mainLayout].concat(Array.from(panels.values(), (p) => p.plot.layout)));
-      const changed = next.left !== margins.left || next.right !== margins.right;
-      margins = next;
-      return changed;
+      const needed = alignedMargins([mainLayout].concat(Array.from(panels.values(), (p) => p.plot.layout)));
+      const settled = settleMargins(margins, needed, narrowerSince, host.now());
+      margins = settled.margins;
+      narrowerSince = settled.narrowerSince;
+      return settled.redraw;
     },
     describe() { return Array.from(panels.values(), (panel) => panel.describe()); },
     close() { show([], []); },
