@@ -25,6 +25,8 @@ pkg-config --exists simavr 2>/dev/null || need+=(libsimavr-dev)
 [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# Instruction counts of the data path (scripts/instructions.sh).
+command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   echo "test: installing ${need[*]}"
@@ -57,6 +59,9 @@ gcc -O2 -Wall -o .build/loadclient scripts/bench/loadclient.c
 gcc -O2 -Wall -o .build/limit_server scripts/bench/limit_server.c
 python3 scripts/bench/bench.py --binary "$(swift build --show-bin-path)/sensorbridge" --loadclient .build/loadclient \
   --limit .build/limit_server --servers "limit C batched,sensorbridge per-sample,sensorbridge batched" --clients 50 --seconds 3 --rate 200
+# Instructions per line through ingest and framing (callgrind, release build of the
+# microbench): fails when a stage grew by more than 10 % over the recorded baseline.
+bash scripts/instructions.sh --check
 # The scale-out benchmark's smoke run: edge → Mosquitto → two relays, clients on each.
 python3 scripts/bench/bench_mqtt.py --binary "$(swift build --show-bin-path)/sensorbridge" --loadclient .build/loadclient \
   --clients 20 --seconds 3 --rate 200

@@ -1,13 +1,23 @@
 // The data path's stages, release-built, on a synthetic recording held in memory:
 //   swift run -c release sensorbridge-microbench [lines]
 // Prints lines per second for each stage added in turn, best of three runs (docs/benchmarks.md).
+//   sensorbridge-microbench --once STAGE LINES
+// runs one stage once and prints nothing: what scripts/instructions.sh counts under callgrind
+// (STAGE: replay, ingest, batched, per-sample, both).
 import Logging
 import NIOCore
 import SensorBridgeCore
 import SensorBridgeServer
 import SensorBridgeStream
 
-let lineCount = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 2_000_000
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+/// `--once STAGE LINES`: one stage, once, silent.
+let onceStage: String? = arguments.first == "--once" && arguments.count == 3 ? arguments[1] : nil
+let lineCount = (onceStage != nil ? arguments.last : arguments.first).flatMap(Int.init) ?? 2_000_000
 
 /// A recording as `--record` writes it: 3 channels of 10-bit readings, 1 ms apart.
 func recording(lines: Int) -> [UInt8] {
@@ -50,9 +60,8 @@ let logger: Logger = {
     return logger
 }()
 let bytes = recording(lines: lineCount)
-print("\(lineCount) lines, \(bytes.count / 1_000_000) MB of recording; best of 3")
 
-measure("replay reader (recording → timed lines)") {
+func replayOnly() -> Int {
     var lines = 0
     replay(bytes) { _ in lines += 1 }
     return lines
@@ -79,7 +88,26 @@ measure("replay reader (recording → timed lines)") {
     return lines
 }
 
-measure("+ framer, parser, statistics, stream") { ingestRun(formats: []) }
-measure("+ encoded and framed: batched stream") { ingestRun(formats: [BatchedFormat(framing: .webSocket)]) }
-measure("+ encoded and framed: per-sample stream") { ingestRun(formats: [PerSampleFormat(framing: .webSocket)]) }
-measure("+ both streams") { ingestRun(formats: [BatchedFormat(framing: .webSocket), PerSampleFormat(framing: .webSocket)]) }
+/// Each stage: what the lines go through, added in turn.
+let stages: [(key: String, title: String, run: @MainActor () -> Int)] = [
+    ("replay", "replay reader (recording → timed lines)", replayOnly),
+    ("ingest", "+ framer, parser, statistics, stream", { ingestRun(formats: []) }),
+    ("batched", "+ encoded and framed: batched stream", { ingestRun(formats: [BatchedFormat(framing: .webSocket)]) }),
+    ("per-sample", "+ encoded and framed: per-sample stream", { ingestRun(formats: [PerSampleFormat(framing: .webSocket)]) }),
+    ("both", "+ both streams", { ingestRun(formats: [BatchedFormat(framing: .webSocket), PerSampleFormat(framing: .webSocket)]) }),
+]
+
+/// The stage's run alone: scripts/instructions.sh has callgrind count inside this function only
+/// (`--toggle-collect`), not the recording's making.
+@inline(never) @MainActor func countedRun(_ run: @MainActor () -> Int) -> Int { run() }
+
+if let onceStage {
+    guard let stage = stages.first(where: { $0.key == onceStage }) else {
+        print("no stage \(onceStage); one of: \(stages.map(\.key).joined(separator: ", "))")
+        exit(2)
+    }
+    _ = countedRun(stage.run)
+} else {
+    print("\(lineCount) lines, \(bytes.count / 1_000_000) MB of recording; best of 3")
+    for stage in stages { measure(stage.title) { stage.run() } }
+}
