@@ -65,8 +65,8 @@ SERVERS = {
     # The anchor (issue 23): a bare C broadcast server, one thread, framed once, gathered as the bridge.
     "limit C per-sample": lambda options, port, pty: [options.limit, str(port), pty],
     "limit C batched": lambda options, port, pty: [options.limit, str(port), pty],
-    "sensorbridge per-sample": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning"],
-    "sensorbridge batched": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning"],
+    "sensorbridge per-sample": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning"] + options.bridge_args.split(),
+    "sensorbridge batched": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning"] + options.bridge_args.split(),
     "node ws": lambda options, port, pty: ["node", os.path.join(HERE, "peer_node_ws.js"), str(port), pty],
     "python websockets": lambda options, port, pty: [sys.executable, os.path.join(HERE, "peer_websockets.py"), str(port), pty],
     "gevent-websocket": lambda options, port, pty: [sys.executable, os.path.join(HERE, "peer_gevent.py"), str(port), pty],
@@ -123,6 +123,7 @@ def main():
     common_arguments(parser)
     parser.add_argument("--clients", default="100,500")
     parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--bridge-args", default="", help="more options for sensorbridge, e.g. --no-store")
     options = parser.parse_args()
 
     print("%d lines/s for %.0f s per run; one run per row (2 cores, shared: compare within a table)" % (
