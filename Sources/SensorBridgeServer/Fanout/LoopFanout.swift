@@ -29,8 +29,6 @@ final class LoopFanout: Sendable {
     private let clients: NIOLoopBoundBox<[ObjectIdentifier: GraphClientHandler]>
     private let turns: NIOLoopBoundBox<Turns>
     private let wakePending = Atomic<Bool>(false)
-    /// When the last wake-up came (monotonic µs; 0: none yet), for `WakeGathering`.
-    private let lastWakeMicros = Atomic<Int64>(0)
 
     /// Who waits for a turn, in order, and whether one is scheduled. A client marks itself
     /// queued, so a wake-up adds each client once without hashing it.
@@ -66,21 +64,15 @@ final class LoopFanout: Sendable {
         clients.value[ObjectIdentifier(client)] = nil
     }
 
-    /// Callable from any thread. Served after `gatherDelay`, or at once after a quiet spell
-    /// (`WakeGathering`): one wake-up of the loop a sample at a low rate, not two.
+    /// Callable from any thread.
     func wake() {
         guard wakePending.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        let now = WallClock.monotonicMicros()
-        let previous = lastWakeMicros.exchange(now, ordering: .relaxed)
-        let delay = WakeGathering.delayMicros(nowMicros: now, previousMicros: previous == 0 ? nil : previous,
-                                              gatherMicros: Self.gatherDelay.nanoseconds / 1000)
-        let serve = {
+        eventLoop.scheduleTask(in: Self.gatherDelay) {
             self.wakePending.store(false, ordering: .releasing)
             for client in self.clients.value.values { self.turns.value.enqueue(client) }
             self.runTurn()
         }
-        if delay == 0 { eventLoop.execute(serve) } else { eventLoop.scheduleTask(in: .microseconds(delay), serve) }
     }
 
     /// On the loop: `client` has something to send (it was just added, or can write again).
