@@ -26,9 +26,16 @@ strip --strip-debug "$counted"
 few=20000
 many=120000
 count() {
-    # Inside the stage's run only (countedRun), so making the recording does not count.
-    valgrind --tool=callgrind --callgrind-out-file=/dev/null '--toggle-collect=*countedRun*' \
-        "$counted" --once "$1" "$2" 2>&1 | awk '/Collected/ {print $4}' || true
+    # Inside the stage's run only (countedRun), so making the recording does not count. A run
+    # that fails (an unknown stage, a trap) counts nothing: its partial figure is not a count.
+    local out
+    if ! out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --error-exitcode=99 '--toggle-collect=*countedRun*' \
+        "$counted" --once "$1" "$2" 2>&1); then
+        echo "instructions: the microbench failed for $1 $2:" >&2
+        echo "$out" | tail -5 >&2
+        return 0
+    fi
+    echo "$out" | awk '/Collected/ {print $4}'
 }
 status=0
 table=""
@@ -38,6 +45,9 @@ for stage in replay ingest batched per-sample both; do
     b=$(count "$stage" "$many")
     if [ -z "$a" ] || [ -z "$b" ]; then echo "instructions: callgrind counted nothing for $stage" >&2; exit 1; fi
     per=$(( (b - a) / (many - few) ))
+    # Nothing counted (countedRun renamed, so --toggle-collect never matched) is a broken
+    # measurement, not a cheaper data path.
+    if [ "$per" -le 0 ]; then echo "instructions: $stage counted $a and $b instructions: not a measurement" >&2; exit 1; fi
     table+="$stage $per"$'\n'
     line=$(printf '%-12s %6d instructions a line' "$stage" "$per")
     if [ "$mode" = --check ]; then
@@ -46,6 +56,9 @@ for stage in replay ingest batched per-sample both; do
             line+="   (no baseline)"
         elif [ $(( per * 100 )) -gt $(( was * 110 )) ]; then
             line+="   GREW from $was (more than 10 %)"
+            status=1
+        elif [ $(( per * 100 )) -lt $(( was * 50 )) ]; then
+            line+="   under half of $was: a cheaper path (record a new baseline) or a broken count"
             status=1
         else
             line+="   (baseline $was)"

@@ -216,7 +216,9 @@ static void handshake(struct client *c) {
                          "\"channels\":[\"seq\",\"stamp\"],\"seq\":%lld,\"history\":0,\"state\":\"connected\"}", next_seq);
         frame(&out, hello, h);
     }
-    c->in.used = 0;
+    /* The request is done with: a client holds no buffer it no longer needs. */
+    free(c->in.data);
+    c->in = (struct bytes){0};
     send_to(c, out.data, out.used);
     free(out.data);
 }
