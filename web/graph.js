@@ -7,7 +7,7 @@
 import { measure, cursorDelta } from "./maths/statistics.js";
 import { ADXL335_UNO } from "./maths/calibration.js";
 import { SeriesTransform } from "./page/series-transform.js";
-import { StreamClient } from "./page/stream-client.js";
+import { StreamClient, stateBreakText } from "./page/stream-client.js";
 import { readSources, offersChoice, isListed, currentSource, fillSourceSelect, SOURCES_REFRESH_MS } from "./page/sources.js";
 import { stamp, download } from "./page/download.js";
 import { readSettings, writeSettings, showInControls, windowSetting, MIN_SPAN, MAX_SPAN } from "./page/settings.js";
@@ -692,8 +692,7 @@ import { createSourcePanels, panelNames } from "./views/source-panels.js";
         const was = conn.source.state;
         conn.source = { name: conn.source.name, state: message.state, detail: message.detail || "" };
         if (message.state !== "connected" && was === "connected") {
-          const said = { finished: "replay finished", stopped: "bridge stopped", disconnected: "board disconnected", released: "released for upload" };
-          store.breakAll(bridgeNow(), message.state, Object.hasOwn(said, message.state) ? said[message.state] : String(message.state));
+          store.breakAll(bridgeNow(), message.state, stateBreakText(message.state));
         }
         break;
       }

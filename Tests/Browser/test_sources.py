@@ -231,6 +231,8 @@ def test_the_other_sources_stack_under_the_plot_on_its_time_axis(browser, feeder
         # The head is redrawn with the panel, on the page's next frame.
         wait_for(lambda: "board disconnected" in browser.js("document.querySelectorAll('.source-panel')[1].textContent"),
                  message="the head saying so")
+        browser.js("document.querySelectorAll('.source-panel')[1].scrollIntoView()")
+        save_screenshot(browser, "sources-stacked-unplugged")
 
         # The main plot's board unplugged, then a pause: each panel shows what it held at the
         # pause (its own newest sample), not only what came before the main board went.

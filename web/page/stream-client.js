@@ -7,6 +7,15 @@
 
 export const PROTOCOL = "sensorbridge.batch.v1";
 
+const BREAK_TEXT = new Map([["finished", "replay finished"], ["stopped", "bridge stopped"],
+                            ["disconnected", "board disconnected"], ["released", "released for upload"]]);
+
+/// The mark where a source's state change (a `status` message) breaks the lines; a state the
+/// page does not know is marked by its name.
+export function stateBreakText(state) {
+  return BREAK_TEXT.get(state) || String(state);
+}
+
 /// Which samples of a stream are new: each has a sequence number one above the one before;
 /// a number not above the newest held is a duplicate (a reconnect's overlap), one further
 /// above says how many are missing before it.

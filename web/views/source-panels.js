@@ -7,7 +7,7 @@
 // plot's, by series name, and another board's series are other quantities). The plot's
 // margins are shared (alignedMargins), so a time is at the same x in every panel.
 // It reads the page only through the host graph.js gives it.
-import { StreamClient } from "../page/stream-client.js";
+import { StreamClient, stateBreakText } from "../page/stream-client.js";
 
 /// The sources that get a panel: every one the bridge lists but the one the main plot shows,
 /// in the bridge's order.
@@ -61,7 +61,6 @@ export function settleMargins(current, needed, narrowerSince, now) {
   return { margins: needed, narrowerSince: null, redraw: true };
 }
 
-const STATE_BREAKS = new Map([["finished", "replay finished"], ["stopped", "bridge stopped"], ["disconnected", "board disconnected"], ["released", "released for upload"]]);
 const text = (value, fallback) => (typeof value === "string" ? value : fallback);
 
 function element(doc, tag, className, text) {
@@ -95,7 +94,7 @@ class SourcePanel {
     this.columns = [];
     this.source = { state: "starting", detail: "" };
     this.legendKey = "";
-    this.counters = { received: 0, duplicates: 0, gaps: 0 };
+    this.counters = { received: 0, duplicates: 0 };
     const History = host.History;
     this.loader = new History.HistoryLoader({
       fetch: host.fetch,
@@ -146,7 +145,6 @@ class SourcePanel {
         this.ingest(message.seq, message.samples || []);
         break;
       case "gap":
-        this.counters.gaps++;
         if (this.store.length) this.store.breakAll(this.store.lastTime(), "gap", "gap: " + message.missed + " skipped");
         this.client.sequence.skipTo(message.seq);
         break;
@@ -157,7 +155,7 @@ class SourcePanel {
         const was = this.source.state;
         this.source = { state: text(message.state, "connected"), detail: text(message.detail, "") };
         if (this.source.state !== "connected" && was === "connected") {
-          this.store.breakAll(this.host.now(), this.source.state, STATE_BREAKS.get(this.source.state) || this.source.state);
+          this.store.breakAll(this.host.now(), this.source.state, stateBreakText(this.source.state));
         }
         break;
       }
