@@ -147,11 +147,7 @@ public final class StoreWriter: Sendable {
                 retain()
             }
             let wait = paused ? 1_000_000 : settings.flushMicros
-            var slept: Int64 = 0
-            while slept < wait, !thread.isStopping {
-                usleep(50_000)
-                slept += 50_000
-            }
+            thread.sleep(untilMonotonicMicros: began + wait)
         }
         _ = flush()
         do {

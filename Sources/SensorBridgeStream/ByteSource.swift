@@ -26,6 +26,9 @@ public final class SourceThread: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
+    /// Signalled by `stop()`, so a thread sleeping in `sleep(untilMonotonicMicros:)` wakes at
+    /// once rather than polling the flag (each poll is a wake-up of an idle thread).
+    private let stopSignal = DispatchSemaphore(value: 0)
 
     public init() {}
 
@@ -44,15 +47,20 @@ public final class SourceThread: Sendable {
     /// - Parameter interrupt: wakes the body from whatever it waits on (e.g. a pipe write).
     public func stop(interrupt: () -> Void = {}) {
         stopping.store(true, ordering: .releasing)
+        stopSignal.signal()
         interrupt()
         if running.exchange(false, ordering: .acquiringAndReleasing) { finished.wait() }
     }
 
-    /// Sleeps until the monotonic clock reads `deadline`, in short steps so a stop is
-    /// noticed within 0.1 s.
+    /// Sleeps until the monotonic clock reads `deadline`, or until `stop()`.
     public func sleep(untilMonotonicMicros deadline: Int64) {
-        while !isStopping, WallClock.monotonicMicros() < deadline {
-            WallClock.sleep(untilMonotonicMicros: min(deadline, WallClock.monotonicMicros() + 100_000))
+        while !isStopping {
+            let left = deadline - WallClock.monotonicMicros()
+            guard left > 0 else { return }
+            // The signal is kept once given, so every later sleep of a stopping thread ends at once.
+            if stopSignal.wait(timeout: .now() + .microseconds(Int(min(left, 3_600_000_000)))) == .success {
+                stopSignal.signal()
+            }
         }
     }
 }

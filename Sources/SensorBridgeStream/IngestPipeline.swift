@@ -40,6 +40,10 @@ public final class IngestPipeline: ByteSink {
         let recorder = self.recorder
         let monitor = self.monitor
         state.withLock { state in
+            // Published together once the read is parsed (in order, under the lock), so
+            // subscribers are woken once a read.
+            var samples: [Sample] = []
+            defer { stream.publish(contentsOf: samples) }
             let rejectedLog = state.rejectedLog
             let before = ColumnsSeen(state.decoder)
             defer { noteColumns(ColumnsSeen(state.decoder), before: before, log: rejectedLog.log, nowMicros: receivedMicros) }
@@ -57,7 +61,7 @@ public final class IngestPipeline: ByteSink {
                     if sample.linesLostBefore > 0 {
                         rejectedLog.log.warning("\(sample.linesLostBefore) line\(sample.linesLostBefore == 1 ? "" : "s") lost on the wire (the sketch's line counter skipped); a full USB buffer or a noisy cable?", nowMicros: receivedMicros)
                     }
-                    stream.publish(sample)
+                    samples.append(sample)
                 }
             )
         }
@@ -69,7 +73,7 @@ public final class IngestPipeline: ByteSink {
         var tally = StreamStatistics.Tally()
         tally.countRelayed(samples: samples.count, bytes: 0)
         stream.statistics.add(tally)
-        for sample in samples { stream.publish(sample) }
+        stream.publish(contentsOf: samples)
     }
 
     /// What the decoder made of the columns that are not series, to log what changed.

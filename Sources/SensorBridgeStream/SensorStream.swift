@@ -59,14 +59,24 @@ public final class SensorStream: Sendable {
 
     /// Appends a sample and wakes the subscribers. Never blocks on a reader.
     public func publish(_ sample: Sample) {
+        publish(contentsOf: CollectionOfOne(sample))
+    }
+
+    /// Appends what one read of the source gave, then wakes the subscribers once: a
+    /// subscriber woken per sample could serve the first alone and the rest a moment later
+    /// (two writes a client for one read), and each wake-up costs a thread's time.
+    public func publish(contentsOf samples: some Collection<Sample>) {
+        guard !samples.isEmpty else { return }
         writer.withLock { state in
-            if sample.linesLostBefore > 0 {
-                ring.append(StreamEvent(kind: .lost(lines: sample.linesLostBefore), timeMicros: sample.timeMicros, sampleSequence: state.samples))
-                state.linesLost = state.linesLost.addingSaturating(sample.linesLostBefore)
+            for sample in samples {
+                if sample.linesLostBefore > 0 {
+                    ring.append(StreamEvent(kind: .lost(lines: sample.linesLostBefore), timeMicros: sample.timeMicros, sampleSequence: state.samples))
+                    state.linesLost = state.linesLost.addingSaturating(sample.linesLostBefore)
+                }
+                ring.append(StreamEvent(kind: .sample(sample), timeMicros: sample.timeMicros, sampleSequence: state.samples))
+                state.samples += 1
+                state.layout = sample.layout
             }
-            ring.append(StreamEvent(kind: .sample(sample), timeMicros: sample.timeMicros, sampleSequence: state.samples))
-            state.samples += 1
-            state.layout = sample.layout
         }
         wakeSubscribers()
     }

@@ -14,7 +14,8 @@ import Synchronization
 final class LoopFanout: Sendable {
     /// A few milliseconds of writes: a handshake waits for at most one turn.
     static let samplesPerTurn = 2048
-    /// How long a wake-up gathers samples before the clients are served. Each client costs
+    /// How long a wake-up gathers samples before the clients are served (unless it comes
+    /// after a quiet spell, `WakeGathering`). Each client costs
     /// a write (a system call, and the receiving side's work in the kernel) per turn, so
     /// serving at once would mean a write per sample per client; 8 ms makes it one per eight
     /// at 1000 samples/s, and a browser draws a frame only every 16 ms.
@@ -29,6 +30,10 @@ final class LoopFanout: Sendable {
     private let clients: NIOLoopBoundBox<[ObjectIdentifier: GraphClientHandler]>
     private let turns: NIOLoopBoundBox<Turns>
     private let wakePending = Atomic<Bool>(false)
+    /// When the source last woke this loop (monotonic µs; 0: never), for `WakeGathering`.
+    /// Set by every wake-up, also those folded into one already pending: a loop that lags
+    /// behind a fast source must not read its own lag as the source's silence.
+    private let lastWakeMicros = Atomic<Int64>(0)
 
     /// Who waits for a turn, in order, and whether one is scheduled. A client marks itself
     /// queued, so a wake-up adds each client once without hashing it.
@@ -64,15 +69,22 @@ final class LoopFanout: Sendable {
         clients.value[ObjectIdentifier(client)] = nil
     }
 
-    /// Callable from any thread.
+    /// Callable from any thread (the source's, once a read). Served after `gatherDelay`, or
+    /// at once after a quiet spell (`WakeGathering`): one wake-up of the loop a sample at a
+    /// low rate, not two.
     func wake() {
+        let now = WallClock.monotonicMicros()
+        let previous = lastWakeMicros.exchange(now, ordering: .relaxed)
         guard wakePending.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        eventLoop.scheduleTask(in: Self.gatherDelay) {
+        let delay = WakeGathering.delayMicros(nowMicros: now, previousMicros: previous == 0 ? nil : previous,
+                                              gatherMicros: Self.gatherDelay.nanoseconds / 1000)
+        let serve = {
             self.wakePending.store(false, ordering: .releasing)
             for client in self.clients.value.values { self.turns.value.enqueue(client) }
             self.runTurn()
         }
+        if delay == 0 { eventLoop.execute(serve) } else { eventLoop.scheduleTask(in: .microseconds(delay), serve) }
     }
 
     /// On the loop: `client` has something to send (it was just added, or can write again).
