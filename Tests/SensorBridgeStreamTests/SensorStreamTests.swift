@@ -141,6 +141,30 @@ struct SensorStreamTests {
 }
 
 struct IngestPipelineTests {
+    /// A subscriber woken per sample could serve the first of a read alone and the rest a
+    /// moment later; one read is one wake-up, with every sample of it already in the stream.
+    @Test func oneReadWakesTheSubscribersOnceWithAllItsSamples() {
+        let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil))
+        let pipeline = IngestPipeline(stream: stream, logger: Logger(label: "test"))
+        let wakes = Atomic<Int>(0)
+        let seenAtFirstWake = Atomic<Int>(-1)
+        let subscription = stream.subscribe {
+            if wakes.wrappingAdd(1, ordering: .relaxed).oldValue == 0 {
+                seenAtFirstWake.store(Int(stream.sampleWindow.next), ordering: .relaxed)
+            }
+        }
+        pipeline.ingest(ArraySlice("1,2\n3,4\n5,6\nnot a number\n7,8\n".utf8), receivedMicros: 1_000_000)
+        #expect(wakes.load(ordering: .relaxed) == 1)
+        #expect(seenAtFirstWake.load(ordering: .relaxed) == 4)
+        // A read with no whole line wakes nobody.
+        pipeline.ingest(ArraySlice("9,1".utf8), receivedMicros: 1_001_000)
+        #expect(wakes.load(ordering: .relaxed) == 1)
+        pipeline.ingest(ArraySlice("0\n".utf8), receivedMicros: 1_002_000)
+        #expect(wakes.load(ordering: .relaxed) == 2)
+        #expect(stream.sampleWindow.next == 5)
+        subscription.cancel()
+    }
+
     @Test func bytesBecomeCountedSamplesInTheStreamAndRecordedLines() throws {
         let stream = SensorStream(source: SourceStatus(kind: .serial, name: "t", baud: nil))
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID()).log").path
