@@ -19,12 +19,15 @@ public struct BoardTimeColumn: Sendable {
 
     public let choice: Choice
     private var clock: BoardClock?
-    private var clockColumn: String?
+    private var clockColumn: String? { didSet { revision &+= 1 } }
     private var column = ColumnOutOfLayout()
     private var unit: BoardClock.Unit = .milliseconds
     private var trial = Trial()
     /// A column by a clock's name that did not behave like one (kept as a series), for the log.
-    public private(set) var refused: String?
+    public private(set) var refused: String? { didSet { revision &+= 1 } }
+    /// Counts changes of what `current` and `refused` say, so a caller that logs them
+    /// compares a number a read instead of the names.
+    public private(set) var revision: UInt64 = 0
 
     static let probationLines = 8
     static let probationArrivalMicros: Int64 = 100_000

@@ -22,9 +22,12 @@ public struct LineCounterColumn: Sendable {
     private var expected: UInt64?
     private var column = ColumnOutOfLayout()
     /// The counter's column, once taken.
-    public private(set) var name: String?
+    public private(set) var name: String? { didSet { revision &+= 1 } }
     /// A column by that name that did not count lines (kept as a series), for the log.
-    public private(set) var refused: String?
+    public private(set) var refused: String? { didSet { revision &+= 1 } }
+    /// Counts changes of `name` and `refused`, so a caller that logs them compares a number
+    /// a read instead of the names.
+    public private(set) var revision: UInt64 = 0
     private var trial = Trial()
 
     /// Readings in a row, each one more than the last, that make a column found by name a counter.

@@ -20,6 +20,18 @@ public struct SampleDecoder: Sendable {
         self.statistics = statistics
     }
 
+    /// Changes whenever what the clock's or the counter's column says changes (taken,
+    /// refused, the clock started again): cheap to compare after every read.
+    public var columnsRevision: ColumnsRevision {
+        ColumnsRevision(time: timeColumn.revision, clockResets: timeColumn.resets, counter: counterColumn.revision)
+    }
+
+    public struct ColumnsRevision: Equatable, Sendable {
+        let time: UInt64
+        let clockResets: Int
+        let counter: UInt64
+    }
+
     /// The channel layout in force, if any line has set one (the board's clock included).
     public var layout: ChannelLayout? { parser.layout }
 
@@ -46,9 +58,11 @@ public struct SampleDecoder: Sendable {
         onSample: (Sample) -> Void
     ) {
         flushCounts()
-        var parser = self.parser
-        // Moved out, not copied: a copy would share the clock's candidate delays with `self`,
-        // and its first change would copy them, once a feed.
+        // Moved out, not copied: a copy would share the parser's tables and the clock's
+        // candidate delays with `self`, and its first change would copy them, once a feed.
+        // The stand-ins left behind hold no storage.
+        var parser = LineParser()
+        swap(&parser, &self.parser)
         var timeColumn = BoardTimeColumn(self.timeColumn.choice)
         swap(&timeColumn, &self.timeColumn)
         var counterColumn = LineCounterColumn(self.counterColumn.choice)

@@ -9,6 +9,18 @@ public final class IngestPipeline: ByteSink {
     private struct State {
         var decoder: SampleDecoder
         var rejectedLog: RejectedLineLog
+        /// The samples of the read being parsed, published together; kept for its capacity.
+        var pending: [Sample] = []
+        /// What the columns that are not series said when last logged, and its revision.
+        var columnsSeen: ColumnsSeen
+        var columnsRevision: SampleDecoder.ColumnsRevision
+
+        init(decoder: SampleDecoder, rejectedLog: RejectedLineLog) {
+            self.decoder = decoder
+            self.rejectedLog = rejectedLog
+            self.columnsSeen = ColumnsSeen(decoder)
+            self.columnsRevision = decoder.columnsRevision
+        }
     }
     private let state: Mutex<State>
     public let stream: SensorStream
@@ -42,11 +54,25 @@ public final class IngestPipeline: ByteSink {
         state.withLock { state in
             // Published together once the read is parsed (in order, under the lock), so
             // subscribers are woken once a read.
-            var samples: [Sample] = []
-            defer { stream.publish(contentsOf: samples) }
+            var samples = state.pending
+            state.pending = []
+            samples.removeAll(keepingCapacity: true)
+            defer {
+                stream.publish(contentsOf: samples)
+                samples.removeAll(keepingCapacity: true)
+                state.pending = samples
+            }
             let rejectedLog = state.rejectedLog
-            let before = ColumnsSeen(state.decoder)
-            defer { noteColumns(ColumnsSeen(state.decoder), before: before, log: rejectedLog.log, nowMicros: receivedMicros) }
+            defer {
+                // Compared by number: building the names a read cost as much as parsing a line.
+                let revision = state.decoder.columnsRevision
+                if revision != state.columnsRevision {
+                    let now = ColumnsSeen(state.decoder)
+                    noteColumns(now, before: state.columnsSeen, log: rejectedLog.log, nowMicros: receivedMicros)
+                    state.columnsSeen = now
+                    state.columnsRevision = revision
+                }
+            }
             state.decoder.feed(
                 bytes, receivedMicros: receivedMicros,
                 onLine: { line in
@@ -77,7 +103,7 @@ public final class IngestPipeline: ByteSink {
     }
 
     /// What the decoder made of the columns that are not series, to log what changed.
-    private struct ColumnsSeen {
+    fileprivate struct ColumnsSeen {
         var clock: String?
         var clockUnit: String?
         var clockRefused: String?
@@ -85,7 +111,9 @@ public final class IngestPipeline: ByteSink {
         var counter: String?
         var counterRefused: String?
 
-        init(_ decoder: SampleDecoder) {
+        /// Borrowed: an initializer owns its arguments, so a plain parameter copied the
+        /// whole decoder (its buffers retained and released).
+        init(_ decoder: borrowing SampleDecoder) {
             clock = decoder.timeColumn.current?.name
             clockUnit = decoder.timeColumn.current?.unit.rawValue
             clockRefused = decoder.timeColumn.refused
