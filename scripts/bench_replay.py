@@ -3,7 +3,11 @@
 it with `--speed 0` through the built bridge, samples its resident memory until the replay
 has finished, and prints the peak and the lines per second.
 
-    python3 scripts/bench_replay.py [--binary PATH] [--megabytes 1024] [--keep FILE]
+    python3 scripts/bench_replay.py [--binary PATH] [--megabytes 1024] [--keep FILE] [--raw]
+                                    [--bridge-args=--no-store]
+
+--raw writes a raw capture (the lines alone, as `cat /dev/ttyACM0 > file` keeps them)
+instead of a recording (each line with its time).
 
 Replay streams the file a block at a time, so the peak should not grow with the file.
 """
@@ -20,18 +24,20 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def write_recording(path, megabytes):
-    """Lines like `12.340000 512,498,620,-3,14,0`, 50 Hz, until the file has the size asked."""
+def write_recording(path, megabytes, raw=False):
+    """Lines like `12.340000 512,498,620,-3,14,0`, 50 Hz, until the file has the size asked
+    (without the time and the header when `raw`)."""
     target = megabytes * 1_000_000
     lines = 0
     with open(path, "w") as out:
-        out.write("# sensorbridge recording v1\n# started 1763683200.000000 source bench baud 115200\n")
+        if not raw:
+            out.write("# sensorbridge recording v1\n# started 1763683200.000000 source bench baud 115200\n")
         written = 0
         block = []
         while written < target:
             n = lines
-            line = "%d.%06d %d,%d,%d,%d,%d,%d\n" % (n // 50, (n % 50) * 20000, 512 + n % 97, 498 - n % 89,
-                                                    620 + n % 13, -(n % 7), n % 1000, n % 2)
+            values = "%d,%d,%d,%d,%d,%d\n" % (512 + n % 97, 498 - n % 89, 620 + n % 13, -(n % 7), n % 1000, n % 2)
+            line = values if raw else "%d.%06d %s" % (n // 50, (n % 50) * 20000, values)
             block.append(line)
             written += len(line)
             lines += 1
@@ -60,14 +66,17 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "sensorbridge"))
     parser.add_argument("--megabytes", type=int, default=1024)
     parser.add_argument("--keep", help="write the recording here and keep it (default: a temporary file)")
+    parser.add_argument("--raw", action="store_true", help="a raw capture: the lines without their times")
+    parser.add_argument("--bridge-args", default="", help="more arguments for the bridge, e.g. --bridge-args=--no-store")
     options = parser.parse_args()
 
     path = options.keep or os.path.join(tempfile.gettempdir(), "sensorbridge-bench-%d.log" % os.getpid())
     started = time.monotonic()
-    lines = write_recording(path, options.megabytes)
+    lines = write_recording(path, options.megabytes, options.raw)
     size = os.path.getsize(path)
-    print("recording: %s, %.0f MB, %d lines (written in %.0f s)" % (path, size / 1e6, lines, time.monotonic() - started))
-    bridge = subprocess.Popen([options.binary, "--replay", path, "--speed", "0", "--port", "0", "--buffer", "65536"],
+    print("%s: %s, %.0f MB, %d lines (written in %.0f s)" % ("raw capture" if options.raw else "recording", path, size / 1e6, lines, time.monotonic() - started))
+    bridge = subprocess.Popen([options.binary, "--replay", path, "--speed", "0", "--port", "0", "--buffer", "65536"]
+                              + options.bridge_args.split(),
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         port = None
@@ -82,7 +91,7 @@ def main():
             samples = report["samples"]
             if report["source"]["state"] == "finished":
                 break
-            time.sleep(0.5)
+            time.sleep(0.05)
         elapsed = time.monotonic() - started
         print("replayed %d samples in %.1f s (%.0f lines/s); RSS peak while replaying %.1f MB, VmHWM %.1f MB" % (
             samples, elapsed, samples / elapsed, peak, rss_mb(bridge.pid, "VmHWM")))
