@@ -45,6 +45,34 @@ private func run(_ count: Int, layout: ChannelLayout = xyz) -> [Sample] {
         #expect(cursor.samplesBehind(next: 32) == 2 && cursor.samplesBehind(next: 20) == 0)
     }
 
+    @Test func chunksOwedOnlyTheirSharedBytesAreTakenTogetherAndAnythingElseMovesNothing() {
+        var cursor = ClientCursor(joinEvent: 5, event: 10, sample: 10, chunk: 3, layout: xyz)
+        let plain = [Chunk.samples(3, events: 10..<18, samples: 10..<18, layout: xyz),
+                     Chunk.stateChange(4, event: 18, sample: 18, layout: xyz),
+                     Chunk.samples(5, events: 19..<27, samples: 18..<26, layout: xyz)]
+        let took = cursor.deliverPlain(plain)
+        #expect(took)
+        #expect(cursor.nextChunk == 6 && cursor.nextSample == 26 && cursor.hasAll(streamNextEvent: 27))
+        // A gap, new channels, or a state change older than the greeting each need their own
+        // writes: the cursor stays where it was, for the chunk-by-chunk path.
+        let refused: [[Chunk]] = [
+            [Chunk.samples(6, events: 27..<30, samples: 26..<29, layout: xyz), Chunk.samples(7, events: 30..<32, samples: 40..<42, layout: xyz)],
+            [Chunk.samples(6, events: 27..<30, samples: 26..<29, layout: xyz), Chunk.samples(7, events: 30..<32, samples: 29..<31, layout: ab)],
+        ]
+        for chunks in refused {
+            let before = cursor
+            let tookThese = cursor.deliverPlain(chunks)
+            #expect(!tookThese)
+            #expect(cursor == before)
+        }
+        var late = ClientCursor(joinEvent: 40, event: 27, sample: 26, chunk: 6, layout: xyz)
+        let before = late
+        let tookOld = late.deliverPlain([Chunk.stateChange(6, event: 27, sample: 26, layout: xyz),
+                                         Chunk.samples(7, events: 28..<30, samples: 26..<28, layout: xyz)])
+        #expect(!tookOld)
+        #expect(late == before)
+    }
+
     @Test func aChangeOfChannelsIsAnnouncedOnce() {
         var cursor = ClientCursor(layout: xyz)
         #expect(cursor.deliver(Chunk.samples(0, events: 0..<2, samples: 0..<2, layout: xyz)).channels == nil,

@@ -87,6 +87,31 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
         #expect(first[0].firstSample == 0 && first[0].endSample == 2)
     }
 
+    @Test func aTurnReadsEachPlaceOnceAndJoinsItsChunksIntoOneBuffer() {
+        let stream = testStream()
+        let log = FrameLog(format: PerSampleFormat(framing: .webSocket), stream: stream)
+        stream.publish(Sample(timeMicros: 1_000, values: [1, 2, 3], layout: xyz))
+        _ = log.read(from: 0, maxSamples: 100)
+        stream.updateSource(state: .disconnected, detail: "unplugged")
+        stream.publish(Sample(timeMicros: 2_000, values: [4, 5, 6], layout: xyz))
+        let reads = TurnReads()
+        let first = reads.read(log, from: 0, maxSamples: 100)
+        #expect(first.chunks.count == 3, "a run, the state change (no bytes in this format), a run")
+        #expect(frames(first.joined) == ["[1.000,1,2,3]", "[2.000,4,5,6]"])
+        #expect(first.count.frames == 2 && first.count.payloadBytes == first.chunks.map(\.count.payloadBytes).reduce(0, +))
+        // Later in the turn another client at the same place is handed the same buffer.
+        stream.publish(Sample(timeMicros: 3_000, values: [7, 8, 9], layout: xyz))
+        let second = reads.read(log, from: 0, maxSamples: 100)
+        let same = first.joined.withUnsafeReadableBytes { a in second.joined.withUnsafeReadableBytes { b in a.baseAddress == b.baseAddress } }
+        #expect(same && second.chunks.count == 3, "one read a place a turn; the newer sample waits for the next")
+        reads.clear()
+        #expect(frames(reads.read(log, from: 0, maxSamples: 100).joined) == ["[1.000,1,2,3]", "[2.000,4,5,6]", "[3.000,7,8,9]"])
+        // One chunk with bytes: its own buffer, not a copy.
+        let single = TurnReads.join(Array(first.chunks.prefix(2)))
+        let shared = single.joined.withUnsafeReadableBytes { a in first.chunks[0].bytes.withUnsafeReadableBytes { b in a.baseAddress == b.baseAddress } }
+        #expect(shared)
+    }
+
     @Test func aStateChangeIsAChunkOfItsOwnAndRunsAreCut() {
         let stream = testStream()
         let log = FrameLog(format: BatchedFormat(framing: .hixie76), stream: stream)

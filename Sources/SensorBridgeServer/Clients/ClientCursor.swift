@@ -71,6 +71,19 @@ struct ClientCursor: Equatable {
         return Step(gap: gap, channels: channels, writes: true)
     }
 
+    /// The chunks in a row, if each is owed exactly its shared bytes (no gap before it, no
+    /// channels to announce, no state change older than the greeting): then the cursor moves
+    /// past them all and the bytes can go out as one write. Otherwise nothing moves.
+    mutating func deliverPlain(_ chunks: [some CursorChunk]) -> Bool {
+        var probe = self
+        for chunk in chunks {
+            let step = probe.deliver(chunk)
+            guard step.gap == nil, step.channels == nil, step.writes else { return false }
+        }
+        self = probe
+        return true
+    }
+
     /// One piece of the history before the first whole chunk, encoded for this client
     /// alone. A lost-lines notice is part of that history: the client draws the break where
     /// it was (after any gap before it, so the numbers still add up in order).

@@ -47,16 +47,23 @@ struct ClientDelivery {
     /// Writes the log's chunks beyond the cursor, `samplesPerPass` at a time, while the
     /// socket takes more (`isWritable`) and `budget` (samples, shared by the clients of a
     /// loop's turn) allows. Returns whether it stopped for the budget with more to send.
-    mutating func deliver(budget: inout Int, samplesPerPass: Int, stream: SensorStream, isWritable: () -> Bool) -> Bool {
+    /// `reads` shares the log's chunks, joined, among the clients of a turn at the same place.
+    mutating func deliver(budget: inout Int, samplesPerPass: Int, stream: SensorStream, reads: TurnReads,
+                          isWritable: () -> Bool) -> Bool {
         guard let frameLog else { return false }
         while isWritable() {
             guard budget > 0 else { return !cursor.hasAll(streamNextEvent: stream.nextEvent) }
-            let chunks = frameLog.read(from: cursor.nextChunk, maxSamples: min(budget, samplesPerPass))
-            guard !chunks.isEmpty else { break }
+            let read = reads.read(frameLog, from: cursor.nextChunk, maxSamples: min(budget, samplesPerPass))
+            guard !read.chunks.isEmpty else { break }
             var samples = 0
-            for chunk in chunks {
-                deliver(chunk)
-                samples += Int(chunk.samples)
+            for chunk in read.chunks { samples += Int(chunk.samples) }
+            if read.chunks.count > 1, cursor.deliverPlain(read.chunks) {
+                // Owed exactly the shared bytes: one write for them all.
+                wire.write(read.joined, count: read.count)
+                record.samplesSent.wrappingAdd(UInt64(samples), ordering: .relaxed)
+                record.cursor.store(cursor.nextSample, ordering: .relaxed)
+            } else {
+                for chunk in read.chunks { deliver(chunk) }
             }
             budget -= max(1, samples)
         }

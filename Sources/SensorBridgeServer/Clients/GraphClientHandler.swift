@@ -134,9 +134,9 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// `budget` (samples, shared by the clients of this loop's turn) allows, then flushes
     /// once. Returns whether it stopped with more to send and room to send it: then it
     /// wants another turn.
-    func pump(budget: inout Int) -> Bool {
+    func pump(budget: inout Int, reads: TurnReads) -> Bool {
         guard let context, !closing else { return false }
-        let wantsMore = delivery.deliver(budget: &budget, samplesPerPass: Self.samplesPerPass, stream: stream) {
+        let wantsMore = delivery.deliver(budget: &budget, samplesPerPass: Self.samplesPerPass, stream: stream, reads: reads) {
             context.channel.isWritable
         }
         context.flush()

@@ -29,6 +29,8 @@ final class LoopFanout: Sendable {
     /// Touched only on `eventLoop` (the boxes check).
     private let clients: NIOLoopBoundBox<[ObjectIdentifier: GraphClientHandler]>
     private let turns: NIOLoopBoundBox<Turns>
+    /// The logs' chunks read this turn, shared by the clients at the same place.
+    private let reads: NIOLoopBound<TurnReads>
     private let wakePending = Atomic<Bool>(false)
     /// When the source last woke this loop (monotonic µs; 0: never), for `WakeGathering`.
     /// Set by every wake-up, also those folded into one already pending: a loop that lags
@@ -53,6 +55,7 @@ final class LoopFanout: Sendable {
         self.eventLoop = eventLoop
         self.clients = NIOLoopBoundBox([:], eventLoop: eventLoop)
         self.turns = NIOLoopBoundBox(Turns(), eventLoop: eventLoop)
+        self.reads = NIOLoopBound(TurnReads(), eventLoop: eventLoop)
         // Stalled clients are looked for once a second; the task ends with the loop.
         eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
             guard let self else { return }
@@ -111,10 +114,13 @@ final class LoopFanout: Sendable {
         for client in waiting { client.isQueued = false }
         var served = 0
         var wantMore: [GraphClientHandler] = []
+        let reads = self.reads.value
+        reads.clear()
+        defer { reads.clear() }
         for client in waiting {
             guard budget > 0 else { break }
             served += 1
-            if client.pump(budget: &budget) { wantMore.append(client) }
+            if client.pump(budget: &budget, reads: reads) { wantMore.append(client) }
         }
         // Those not reached go first next time, then those that had some already.
         for client in waiting[served...] { turns.value.enqueue(client) }
