@@ -35,6 +35,10 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     public let maxBytes: Int
     private let cost: @Sendable (Element) -> Int
     private let storage: Mutex<Storage>
+    /// `nextSequence` as last stored under the lock, for readers that only ask how far the
+    /// ring goes (every client of every loop, after each write): without the lock the
+    /// source's thread and the loops do not queue for it.
+    private let published = Atomic<UInt64>(0)
 
     /// - Parameters:
     ///   - capacity: items held at most.
@@ -66,6 +70,7 @@ public final class HistoryRing<Element: Sendable>: Sendable {
             }
             storage.bytes += added
             storage.nextSequence = sequence + 1
+            published.store(sequence + 1, ordering: .releasing)
             while storage.bytes > maxBytes, storage.oldest < sequence {
                 let index = Int(storage.oldest % UInt64(capacity))
                 if let dropped = storage.slots[index] { storage.bytes -= cost(dropped) }
@@ -77,7 +82,7 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     }
 
     /// The sequence number the next appended item will get (= how many were ever appended).
-    public var nextSequence: UInt64 { storage.withLock { $0.nextSequence } }
+    public var nextSequence: UInt64 { published.load(ordering: .acquiring) }
 
     /// The oldest sequence number still held.
     public var oldestSequence: UInt64 { storage.withLock { $0.oldest } }

@@ -27,6 +27,9 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let sendDesk: SendDesk
     private var stallWatch: StallWatch
     private var context: ChannelHandlerContext?
+    /// `context.channel`, kept: each pump asks it whether it takes more, and the context
+    /// finds it through the pipeline every time. Let go on removal (it holds the pipeline).
+    private var channel: Channel?
     private var delivery: ClientDelivery
     private var fanout: LoopFanout?
     private var closing = false
@@ -52,6 +55,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.channel = context.channel
         delivery.attach(to: context.pipeline.syncOperations)
         let frameLog = clients.frameLog(record.stream, framing: delivery.format.framing)
         let joinEvent = stream.nextEvent
@@ -89,6 +93,7 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             "skipped": "\(record.samplesSkipped.load(ordering: .relaxed))",
         ])
         context = nil
+        channel = nil
         delivery.detach()
     }
 
@@ -135,29 +140,29 @@ final class GraphClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// once. Returns whether it stopped with more to send and room to send it: then it
     /// wants another turn.
     func pump(budget: inout Int, reads: TurnReads) -> Bool {
-        guard let context, !closing else { return false }
+        guard let context, let channel, !closing else { return false }
         let wantsMore = delivery.deliver(budget: &budget, samplesPerPass: Self.samplesPerPass, stream: stream, reads: reads) {
-            context.channel.isWritable
+            channel.isWritable
         }
         context.flush()
         delivery.publishCounts()
-        stallWatch.observe(caughtUp: isCaughtUp(context), nowMicros: WallClock.nowMicros())
+        stallWatch.observe(caughtUp: isCaughtUp(channel), nowMicros: WallClock.nowMicros())
         return wantsMore
     }
 
     /// Has everything, and its socket takes more: one whose socket stays full is stuck even
     /// when no sample comes (it pings or sends and never reads).
-    private func isCaughtUp(_ context: ChannelHandlerContext) -> Bool {
-        delivery.cursor.hasAll(streamNextEvent: stream.nextEvent) && context.channel.isWritable
+    private func isCaughtUp(_ channel: Channel) -> Bool {
+        delivery.cursor.hasAll(streamNextEvent: stream.nextEvent) && channel.isWritable
     }
 
     // MARK: - Closing
 
     /// Called every second on the loop: closes the client if it has been behind for too long.
     func evictIfStalled(nowMicros: Int64) {
-        guard let context, !closing else { return }
+        guard let context, let channel, !closing else { return }
         // A writable client that is behind is only waiting for its next pump.
-        stallWatch.observe(caughtUp: isCaughtUp(context), nowMicros: nowMicros)
+        stallWatch.observe(caughtUp: isCaughtUp(channel), nowMicros: nowMicros)
         guard stallWatch.isOverdue(nowMicros: nowMicros) else { return }
         closing = true
         let behind = delivery.cursor.samplesBehind(next: stream.sampleWindow.next)

@@ -14,6 +14,10 @@ import Synchronization
 final class LoopFanout: Sendable {
     /// A few milliseconds of writes: a handshake waits for at most one turn.
     static let samplesPerTurn = 2048
+    /// And at most this many clients: at 50 Hz a client owes one sample a wake-up, so the
+    /// sample budget alone let a turn write to 2048 clients (tens of milliseconds) while
+    /// connections waited to be accepted.
+    static let clientsPerTurn = 256
     /// How long a wake-up gathers samples before the clients are served (unless it comes
     /// after a quiet spell, `WakeGathering`). Each client costs
     /// a write (a system call, and the receiving side's work in the kernel) per turn, so
@@ -118,7 +122,7 @@ final class LoopFanout: Sendable {
         reads.clear()
         defer { reads.clear() }
         for client in waiting {
-            guard budget > 0 else { break }
+            guard budget > 0, served < Self.clientsPerTurn else { break }
             served += 1
             if client.pump(budget: &budget, reads: reads) { wantMore.append(client) }
         }
