@@ -84,7 +84,7 @@ public final class GraphServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.ownsGroup = group == nil
-        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: Int(getenv("SB_LOOPS").map { String(cString: $0) } ?? "") ?? System.coreCount)
+        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         self.group = group
         let floodLog = ThrottledLog(logger: logger)
         self.floodLog = floodLog

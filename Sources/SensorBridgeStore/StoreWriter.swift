@@ -147,7 +147,9 @@ public final class StoreWriter: Sendable {
                 retain()
             }
             let wait = paused ? 1_000_000 : settings.flushMicros
-            thread.sleep(untilMonotonicMicros: began + wait)
+            // At least 50 ms even when a flush took longer than the wait (a busy database):
+            // retries never run back to back.
+            thread.sleep(untilMonotonicMicros: max(began.addingSaturating(wait), WallClock.monotonicMicros() + 50_000))
         }
         _ = flush()
         do {

@@ -55,7 +55,7 @@ public final class SourceThread: Sendable {
     /// Sleeps until the monotonic clock reads `deadline`, or until `stop()`.
     public func sleep(untilMonotonicMicros deadline: Int64) {
         while !isStopping {
-            let left = deadline - WallClock.monotonicMicros()
+            let left = deadline.subtractingSaturating(WallClock.monotonicMicros())
             guard left > 0 else { return }
             // The signal is kept once given, so every later sleep of a stopping thread ends at once.
             if stopSignal.wait(timeout: .now() + .microseconds(Int(min(left, 3_600_000_000)))) == .success {

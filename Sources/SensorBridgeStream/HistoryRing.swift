@@ -70,7 +70,8 @@ public final class HistoryRing<Element: Sendable>: Sendable {
             }
             storage.bytes += added
             storage.nextSequence = sequence + 1
-            published.store(sequence + 1, ordering: .releasing)
+            // Sequentially consistent: see `LoopFanout.wake`, whose flag is read after it.
+            published.store(sequence + 1, ordering: .sequentiallyConsistent)
             while storage.bytes > maxBytes, storage.oldest < sequence {
                 let index = Int(storage.oldest % UInt64(capacity))
                 if let dropped = storage.slots[index] { storage.bytes -= cost(dropped) }
@@ -82,7 +83,7 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     }
 
     /// The sequence number the next appended item will get (= how many were ever appended).
-    public var nextSequence: UInt64 { published.load(ordering: .acquiring) }
+    public var nextSequence: UInt64 { published.load(ordering: .sequentiallyConsistent) }
 
     /// The oldest sequence number still held.
     public var oldestSequence: UInt64 { storage.withLock { $0.oldest } }

@@ -108,7 +108,8 @@ public final class SensorStream: Sendable {
 
     // MARK: - Subscribing
 
-    /// Registers `wake`, called on the writer's thread after each new event: it must only
+    /// Registers `wake`, called on the writer's thread after each publish (a read's samples
+    /// together) and each change of state: it must only
     /// signal (schedule a task, write to a pipe), never read the stream or block. Keep the
     /// subscription; the wake-ups stop when it is cancelled or freed.
     public func subscribe(wake: @escaping @Sendable () -> Void) -> StreamSubscription {

@@ -24,8 +24,11 @@ struct WakeGatheringTests {
 
     @Test func aClockThatWentBackGathers() {
         #expect(WakeGathering.delayMicros(nowMicros: 4_000_000, previousMicros: 5_000_000, gatherMicros: gather) == gather)
-        // Far apart readings do not overflow.
+        // Readings too far apart to subtract do not trap; whatever the wrapped difference,
+        // the answer is one of the two delays, and gathering when it reads as backwards.
         #expect(WakeGathering.delayMicros(nowMicros: .min, previousMicros: .max, gatherMicros: gather) == gather)
         #expect(WakeGathering.delayMicros(nowMicros: .max, previousMicros: .min, gatherMicros: gather) == gather)
+        #expect(WakeGathering.delayMicros(nowMicros: 1 << 62, previousMicros: -(1 << 62), gatherMicros: gather) == gather)
+        #expect(WakeGathering.delayMicros(nowMicros: -(1 << 62), previousMicros: 1 << 62, gatherMicros: gather) == gather)
     }
 }

@@ -241,3 +241,33 @@ struct ReplaySourceTests {
         #expect(throws: SourceError.self) { try replay.start(into: IngestPipeline(stream: stream, logger: Logger(label: "test"))) }
     }
 }
+
+struct SourceThreadTests {
+    /// The store's writer sleeps half a second between flushes: a stop must not wait for it
+    /// (nor, as before, cost a wake-up every 50 ms to notice).
+    @Test func aLongSleepEndsAtOnceWhenTheThreadIsStopped() {
+        let thread = SourceThread()
+        let woke = Atomic<Int64>(0)
+        let began = WallClock.monotonicMicros()
+        thread.start(name: "sleeper") {
+            thread.sleep(untilMonotonicMicros: began + 60_000_000)
+            woke.store(WallClock.monotonicMicros(), ordering: .releasing)
+            // A stopped thread's later sleeps end at once too.
+            thread.sleep(untilMonotonicMicros: WallClock.monotonicMicros() + 60_000_000)
+        }
+        usleep(50_000)
+        #expect(woke.load(ordering: .acquiring) == 0, "still asleep before the stop")
+        thread.stop()
+        let elapsed = WallClock.monotonicMicros() - began
+        #expect(woke.load(ordering: .acquiring) > 0)
+        #expect(elapsed < 30_000_000, "stopped after \(elapsed) µs, not after the minute it slept for")
+    }
+
+    @Test func aSleepToAPassedOrAbsurdDeadlineReturnsAtOnce() {
+        let thread = SourceThread()
+        let began = WallClock.monotonicMicros()
+        thread.sleep(untilMonotonicMicros: began - 1_000_000)
+        thread.sleep(untilMonotonicMicros: .min)
+        #expect(WallClock.monotonicMicros() - began < 5_000_000)
+    }
+}

@@ -53,7 +53,9 @@ struct ClientDelivery {
         guard let frameLog else { return false }
         while isWritable() {
             guard budget > 0 else { return !cursor.hasAll(streamNextEvent: stream.nextEvent) }
-            let read = reads.read(frameLog, from: cursor.nextChunk, maxSamples: min(budget, samplesPerPass))
+            // A whole pass whatever the budget left (a turn may go over it by one pass), so
+            // every client at this place shares one read.
+            let read = reads.read(frameLog, from: cursor.nextChunk, maxSamples: samplesPerPass)
             guard !read.chunks.isEmpty else { break }
             var samples = 0
             for chunk in read.chunks { samples += Int(chunk.samples) }

@@ -3,13 +3,14 @@ import SensorBridgeCore
 import Synchronization
 
 /// The graph clients living on one event loop, and the one wake-up that tells them all new
-/// events are in the stream. The source's thread only flips a flag and, if it was clear,
-/// schedules one task a few milliseconds ahead (`gatherDelay`); it never touches a client,
-/// never waits, and a burst of samples costs one task per loop and one write per client.
+/// events are in the stream. The source's thread (once a read) only flips a flag and, if it
+/// was clear, hands the loop one task: at once after a quiet spell, else a few milliseconds
+/// ahead (`gatherDelay`, `WakeGathering`); it never touches a client, never waits, and a
+/// burst of samples costs one task per loop and one write per client.
 ///
-/// Clients are served in turns: a turn writes at most `samplesPerTurn` samples over all the
-/// clients that want some, round-robin, and what is left waits for the next turn, a task
-/// due `pauseBetweenTurns` later. Between two turns the loop does its I/O, so accepts and
+/// Clients are served in turns: a turn writes at most `samplesPerTurn` samples to at most
+/// `clientsPerTurn` of the clients that want some, round-robin, and what is left waits for
+/// the next turn, a task due `pauseBetweenTurns` later. Between two turns the loop does its I/O, so accepts and
 /// handshakes are never starved by thousands of clients being served.
 final class LoopFanout: Sendable {
     /// A few milliseconds of writes: a handshake waits for at most one turn.
@@ -82,12 +83,15 @@ final class LoopFanout: Sendable {
     func wake() {
         let now = WallClock.monotonicMicros()
         let previous = lastWakeMicros.exchange(now, ordering: .relaxed)
-        guard wakePending.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        // Sequentially consistent with the ring's published end (`HistoryRing.nextSequence`):
+        // a serve that clears the flag and then reads the ring, and a source that advances
+        // the ring and then finds the flag set, cannot both miss each other.
+        guard wakePending.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
         else { return }
         let delay = WakeGathering.delayMicros(nowMicros: now, previousMicros: previous == 0 ? nil : previous,
                                               gatherMicros: Self.gatherDelay.nanoseconds / 1000)
         let serve = {
-            self.wakePending.store(false, ordering: .releasing)
+            self.wakePending.store(false, ordering: .sequentiallyConsistent)
             for client in self.clients.value.values { self.turns.value.enqueue(client) }
             self.runTurn()
         }

@@ -4,10 +4,10 @@
 /// only costs the loop a second wake-up per sample (its timer after the one that set it) and
 /// the clients 8 ms. So a wake-up that comes longer than two gathering delays after the one
 /// before is served at once; one sooner gathers.
-public enum WakeGathering {
+enum WakeGathering {
     /// How long a wake-up at `nowMicros` waits before serving (µs, 0: at once), given when the
     /// wake-up before it came (`previousMicros`, nil for the first).
-    public static func delayMicros(nowMicros: Int64, previousMicros: Int64?, gatherMicros: Int64) -> Int64 {
+    static func delayMicros(nowMicros: Int64, previousMicros: Int64?, gatherMicros: Int64) -> Int64 {
         guard let previousMicros else { return 0 }
         // A clock that went back (it is monotonic, but the value may come from another thread's
         // reading) counts as recent: gathering is the safe side.
