@@ -54,9 +54,9 @@ public final class IngestPipeline: ByteSink {
         state.withLock { state in
             // Published together once the read is parsed (in order, under the lock), so
             // subscribers are woken once a read.
+            // Taken out (it is always left empty), so appending never copies it.
             var samples = state.pending
             state.pending = []
-            samples.removeAll(keepingCapacity: true)
             defer {
                 stream.publish(contentsOf: samples)
                 samples.removeAll(keepingCapacity: true)

@@ -57,17 +57,14 @@ struct ClientDelivery {
             // every client at this place shares one read.
             let read = reads.read(frameLog, from: cursor.nextChunk, maxSamples: samplesPerPass)
             guard !read.chunks.isEmpty else { break }
-            var samples = 0
-            for chunk in read.chunks { samples += Int(chunk.samples) }
             if read.chunks.count > 1, cursor.deliverPlain(read.chunks) {
                 // Owed exactly the shared bytes: one write for them all.
                 wire.write(read.joined, count: read.count)
-                record.samplesSent.wrappingAdd(UInt64(samples), ordering: .relaxed)
-                record.cursor.store(cursor.nextSample, ordering: .relaxed)
+                countSent(samples: UInt64(read.samples))
             } else {
                 for chunk in read.chunks { deliver(chunk) }
             }
-            budget -= max(1, samples)
+            budget -= max(1, read.samples)
         }
         return false
     }
@@ -82,7 +79,12 @@ struct ClientDelivery {
         guard step.writes else { return }
         wire.write(chunk.bytes, count: chunk.count)
         guard !chunk.isStateChange else { return }
-        record.samplesSent.wrappingAdd(chunk.samples, ordering: .relaxed)
+        countSent(samples: chunk.samples)
+    }
+
+    /// Shared samples written: counted, and the cursor published, for `/api/status`.
+    private func countSent(samples: UInt64) {
+        record.samplesSent.wrappingAdd(samples, ordering: .relaxed)
         record.cursor.store(cursor.nextSample, ordering: .relaxed)
     }
 

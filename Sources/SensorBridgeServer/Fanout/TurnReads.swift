@@ -12,6 +12,8 @@ final class TurnReads {
         /// The chunks' bytes back to back: the first chunk's own buffer when there is one.
         let joined: ByteBuffer
         let count: FrameCount
+        /// The chunks' samples together (state changes have none).
+        let samples: Int
     }
 
     private struct Key: Hashable {
@@ -42,7 +44,9 @@ final class TurnReads {
         var count = FrameCount()
         var size = 0
         var withBytes = 0
+        var samples = 0
         for chunk in chunks {
+            samples += Int(chunk.samples)
             count.frames += chunk.count.frames
             count.payloadBytes += chunk.count.payloadBytes
             size += chunk.bytes.readableBytes
@@ -50,13 +54,13 @@ final class TurnReads {
         }
         guard withBytes > 1 else {
             let only = chunks.first { $0.bytes.readableBytes > 0 }?.bytes ?? ByteBuffer()
-            return Read(chunks: chunks, joined: only, count: count)
+            return Read(chunks: chunks, joined: only, count: count, samples: samples)
         }
         var joined = ByteBufferAllocator().buffer(capacity: size)
         for chunk in chunks {
             var bytes = chunk.bytes
             joined.writeBuffer(&bytes)
         }
-        return Read(chunks: chunks, joined: joined, count: count)
+        return Read(chunks: chunks, joined: joined, count: count, samples: samples)
     }
 }
