@@ -75,9 +75,10 @@ def main():
     lines = write_recording(path, options.megabytes, options.raw)
     size = os.path.getsize(path)
     print("%s: %s, %.0f MB, %d lines (written in %.0f s)" % ("raw capture" if options.raw else "recording", path, size / 1e6, lines, time.monotonic() - started))
+    log = tempfile.TemporaryFile(mode="w+")
     bridge = subprocess.Popen([options.binary, "--replay", path, "--speed", "0", "--port", "0", "--buffer", "65536"]
                               + options.bridge_args.split(),
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                              stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         port = None
         while port is None:
@@ -95,6 +96,13 @@ def main():
         elapsed = time.monotonic() - started
         print("replayed %d samples in %.1f s (%.0f lines/s); RSS peak while replaying %.1f MB, VmHWM %.1f MB" % (
             samples, elapsed, samples / elapsed, peak, rss_mb(bridge.pid, "VmHWM")))
+        # The bridge's own timing, from the replay's start to its last line, to the ms: the
+        # polling above starts once the bridge listens and ends up to 50 ms late.
+        log.seek(0)
+        own = re.search(r"finished: (\d+) lines in (\d+\.\d+) s", log.read())
+        if own:
+            lines, seconds = int(own.group(1)), float(own.group(2))
+            print("the bridge's own timing: %d lines in %.3f s (%.0f lines/s)" % (lines, seconds, lines / max(seconds, 0.001)))
     finally:
         bridge.terminate()
         bridge.wait()

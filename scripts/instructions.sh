@@ -1,6 +1,7 @@
 #!/bin/bash
 # Instructions per line through each stage of the data path (the replay reader; framer, parser,
-# statistics and stream; encoding and framing for the batched and per-sample streams), counted
+# statistics and stream, a line a read and, as a replay at --speed 0 gives them, 16 KiB a read;
+# encoding and framing for the batched and per-sample streams), counted
 # by valgrind's callgrind in the release-built microbench: repeatable where times on a shared
 # machine are not (docs/benchmarks.md).
 #   bash scripts/instructions.sh            # the table
@@ -39,7 +40,7 @@ count() {
 }
 status=0
 table=""
-for stage in replay ingest batched per-sample both; do
+for stage in replay ingest replay-ingest batched per-sample both; do
     # Two runs that differ only in the number of lines: what the run costs once cancels out.
     a=$(count "$stage" "$few")
     b=$(count "$stage" "$many")
@@ -49,7 +50,7 @@ for stage in replay ingest batched per-sample both; do
     # measurement, not a cheaper data path.
     if [ "$per" -le 0 ]; then echo "instructions: $stage counted $a and $b instructions: not a measurement" >&2; exit 1; fi
     table+="$stage $per"$'\n'
-    line=$(printf '%-12s %6d instructions a line' "$stage" "$per")
+    line=$(printf '%-14s %6d instructions a line' "$stage" "$per")
     if [ "$mode" = --check ]; then
         was=$(awk -v s="$stage" '$1 == s {print $2}' "$baseline")
         if [ -z "$was" ]; then

@@ -3,7 +3,7 @@
 // Prints lines per second for each stage added in turn, best of three runs (docs/benchmarks.md).
 //   sensorbridge-microbench --once STAGE LINES
 // runs one stage once and prints nothing: what scripts/instructions.sh counts under callgrind
-// (STAGE: replay, ingest, batched, per-sample, both).
+// (STAGE: replay, ingest, replay-ingest, batched, per-sample, both).
 import Logging
 import NIOCore
 import SensorBridgeCore
@@ -88,10 +88,44 @@ func replayOnly() -> Int {
     return lines
 }
 
+/// A replay at `--speed 0`: the reader's lines, where they lie in each block, gathered into
+/// reads of about `ReplaySource.batchBytes` (16 KiB) for the pipeline, as `ReplaySource` does.
+func replayIngestRun() -> Int {
+    let stream = SensorStream(source: SourceStatus(kind: .replay, name: "bench", baud: nil), capacity: 65_536)
+    let pipeline = IngestPipeline(stream: stream, logger: logger)
+    var reader = ReplayReader(rawLineRate: 50)
+    var batch: [UInt8] = []
+    batch.reserveCapacity(32 * 1024)
+    var lines = 0
+    let received: Int64 = 1_763_683_200_000_000
+    func deliver() {
+        pipeline.ingest(batch[...], receivedMicros: received + Int64(lines))
+        batch.removeAll(keepingCapacity: true)
+    }
+    func take(_ offset: Int64, _ line: ArraySlice<UInt8>) {
+        batch.append(contentsOf: line)
+        batch.append(UInt8(ascii: "\n"))
+        lines += 1
+        if batch.count >= 16 * 1024 { deliver() }
+    }
+    var offset = 0
+    while offset < bytes.count {
+        let end = min(offset + 65_536, bytes.count)
+        reader.feed(bytes[offset..<end], entry: take, emit: { _ in })
+        deliver()
+        offset = end
+    }
+    reader.finish(entry: take, emit: { _ in })
+    deliver()
+    precondition(stream.statistics.snapshot.samples == UInt64(lineCount), "every line is a sample")
+    return lines
+}
+
 /// Each stage: what the lines go through, added in turn.
 let stages: [(key: String, title: String, run: @MainActor () -> Int)] = [
     ("replay", "replay reader (recording → timed lines)", replayOnly),
     ("ingest", "+ framer, parser, statistics, stream", { ingestRun(formats: []) }),
+    ("replay-ingest", "replay at --speed 0: lines gathered, then ingest", replayIngestRun),
     ("batched", "+ encoded and framed: batched stream", { ingestRun(formats: [BatchedFormat(framing: .webSocket)]) }),
     ("per-sample", "+ encoded and framed: per-sample stream", { ingestRun(formats: [PerSampleFormat(framing: .webSocket)]) }),
     ("both", "+ both streams", { ingestRun(formats: [BatchedFormat(framing: .webSocket), PerSampleFormat(framing: .webSocket)]) }),

@@ -23,6 +23,13 @@ public struct LineFramer: Sendable {
         pending.reserveCapacity(128)
     }
 
+    /// A framer with no storage, to leave in place of one moved out for a moment.
+    static var standIn: LineFramer { LineFramer(unreservedMaxLineLength: 1) }
+
+    private init(unreservedMaxLineLength: Int) {
+        self.maxLineLength = unreservedMaxLineLength
+    }
+
     /// Feeds a piece of the stream and calls `emit` for each line it completes.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes, emit: (Output) -> Void) where Bytes.Element == UInt8 {
         for byte in bytes {

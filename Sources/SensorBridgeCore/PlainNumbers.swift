@@ -14,8 +14,18 @@ enum PlainNumbers {
     /// labels, `|`, two hard separators in a row, a leading one) is left to the general path.
     static func parse(_ line: UnsafeBufferPointer<UInt8>, count: Int) -> [Double]? {
         guard count > 0, count <= LineParser.maxChannels else { return nil }
-        var values: [Double] = []
-        values.reserveCapacity(count)
+        // Read onto the stack, then made an array of exactly the values: one allocation, and
+        // none for a line that is not plain.
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: count) { values in
+            guard let read = read(line, into: values), read == count else { return nil }
+            return Array(values)
+        }
+    }
+
+    /// How many values `line` held, written to `values`; nil when it is not plain numbers or
+    /// holds more than `values` has room for.
+    private static func read(_ line: UnsafeBufferPointer<UInt8>, into values: UnsafeMutableBufferPointer<Double>) -> Int? {
+        var read = 0
         let end = line.count
         var index = 0
         var tokenSinceHardSeparator = false
@@ -63,11 +73,12 @@ enum PlainNumbers {
                     || next == UInt8(ascii: ";")
                 else { return nil }
             }
-            guard values.count < count else { return nil }
+            guard read < values.count else { return nil }
             let magnitude = decimals == 0 ? Double(mantissa) : Double(mantissa) / powersOfTen[decimals]
-            values.append(negative ? -magnitude : magnitude)
+            values.initializeElement(at: read, to: negative ? -magnitude : magnitude)
+            read += 1
             tokenSinceHardSeparator = true
         }
-        return values.count == count ? values : nil
+        return read
     }
 }

@@ -18,6 +18,10 @@ public enum RecordingFormat {
     /// One log line for `line` (without terminator) received `offsetMicros` after the start;
     /// before it (`-0.250000`) when the wall clock stepped back while recording.
     public static func entry(offsetMicros: Int64, line: [UInt8]) -> [UInt8] {
+        entry(offsetMicros: offsetMicros, line: line[...])
+    }
+
+    public static func entry(offsetMicros: Int64, line: ArraySlice<UInt8>) -> [UInt8] {
         let magnitude = offsetMicros.magnitude
         var out = Array("\(offsetMicros < 0 ? "-" : "")\(magnitude / 1_000_000).\(pad6(Int64(magnitude % 1_000_000))) ".utf8)
         out.reserveCapacity(out.count + line.count + 1)

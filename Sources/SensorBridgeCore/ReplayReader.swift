@@ -36,18 +36,23 @@ public struct ReplayReader {
 
     /// The same for a block read from the file: not generic, so it runs specialized code.
     public mutating func feed(_ bytes: ArraySlice<UInt8>, emit: (Event) -> Void) {
-        feed(bytes, entry: { offset, line in
-            var chunk: [UInt8] = []
-            chunk.reserveCapacity(line.count + 1)
-            chunk.append(contentsOf: line)
-            chunk.append(UInt8(ascii: "\n"))
-            emit(.chunk(TimedChunk(offsetMicros: offset, bytes: chunk)))
-        }, emit: emit)
+        feed(bytes, entry: { emit(Self.chunk($0, $1)) }, emit: emit)
     }
 
-    /// The same, but a recording's lines go to `entry` (offset, the line without a newline:
-    /// a slice of `bytes` when it is whole there and unescaped), with no copy per line; the
-    /// rest (a raw capture's chunks, skipped lines) to `emit` as before.
+    /// An entry as the chunk of bytes the framer is to see: the line and its newline.
+    private static func chunk(_ offset: Int64, _ line: ArraySlice<UInt8>) -> Event {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(line.count + 1)
+        bytes.append(contentsOf: line)
+        bytes.append(UInt8(ascii: "\n"))
+        return .chunk(TimedChunk(offsetMicros: offset, bytes: bytes))
+    }
+
+    /// The same, but lines go to `entry` (offset, the line without its final newline: a
+    /// slice of `bytes` when it is whole there and, in a recording, unescaped), with no copy
+    /// per line; the stream's bytes are the line and a `\n`. What is not such a line (a raw
+    /// capture's piece ended by a lone `\r` or cut at `maxLineBytes`, skipped lines) goes to
+    /// `emit` as before.
     public mutating func feed(_ bytes: ArraySlice<UInt8>, entry: (Int64, ArraySlice<UInt8>) -> Void,
                               emit: (Event) -> Void) {
         var rest = bytes
@@ -71,7 +76,20 @@ public struct ReplayReader {
             }
             appendToLine(rest)
         case .rawCapture:
-            for byte in rest { rawByte(byte, emit: emit) }
+            while let newline = ByteScan.firstIndex(of: UInt8(ascii: "\n"), in: rest) {
+                let piece = rest[...newline]
+                rest = rest[(newline + 1)...]
+                // Nearly every line: whole in this block, ended by `\n` or `\r\n`, no `\r`
+                // before that. Handed on where it lies; anything else byte by byte.
+                let beforeEnd = piece.dropLast(2)
+                if pending.isEmpty, !pendingCR, piece.count <= Self.maxLineBytes,
+                   ByteScan.firstIndex(of: UInt8(ascii: "\r"), in: beforeEnd) == nil {
+                    entry(nextRawOffset(), piece.dropLast())
+                } else {
+                    for byte in piece { rawByte(byte, entry: entry, emit: emit) }
+                }
+            }
+            for byte in rest { rawByte(byte, entry: entry, emit: emit) }
         case nil:
             break
         }
@@ -79,9 +97,14 @@ public struct ReplayReader {
 
     /// The end of the file: what is left is a last line without its newline.
     public mutating func finish(emit: (Event) -> Void) {
+        finish(entry: { emit(Self.chunk($0, $1)) }, emit: emit)
+    }
+
+    /// The same, with lines for `entry` as `feed(_:entry:emit:)` gives them.
+    public mutating func finish(entry: (Int64, ArraySlice<UInt8>) -> Void, emit: (Event) -> Void) {
         if kind == nil {
             // Nothing here ends a line, so no recording line comes of it; a raw capture's may.
-            decideKind(final: true, entry: { _, _ in }, emit: emit)
+            decideKind(final: true, entry: entry, emit: emit)
         }
         switch kind {
         case .recording:
@@ -92,7 +115,7 @@ public struct ReplayReader {
         case .rawCapture:
             if !pending.isEmpty || pendingCR {
                 if pendingCR { pending.append(UInt8(ascii: "\r")) }
-                emitRaw(emit)
+                emitRaw(entry: entry, emit: emit)
             }
         case nil:
             break
@@ -154,29 +177,40 @@ public struct ReplayReader {
 
     /// Splits after each line terminator (`\n`, `\r\n` or `\r`), keeping it, so the framer
     /// sees exactly what the board sent; line `i` is timed at `i / rate`.
-    private mutating func rawByte(_ byte: UInt8, emit: (Event) -> Void) {
+    private mutating func rawByte(_ byte: UInt8, entry: (Int64, ArraySlice<UInt8>) -> Void, emit: (Event) -> Void) {
         if pendingCR {
             pendingCR = false
             pending.append(UInt8(ascii: "\r"))
             if byte == UInt8(ascii: "\n") {
                 pending.append(byte)
-                emitRaw(emit)
+                emitRaw(entry: entry, emit: emit)
                 return
             }
-            emitRaw(emit)
+            emitRaw(entry: entry, emit: emit)
         }
         if byte == UInt8(ascii: "\r") {
             pendingCR = true
             return
         }
         pending.append(byte)
-        if byte == UInt8(ascii: "\n") || pending.count >= Self.maxLineBytes { emitRaw(emit) }
+        if byte == UInt8(ascii: "\n") || pending.count >= Self.maxLineBytes { emitRaw(entry: entry, emit: emit) }
     }
 
-    private mutating func emitRaw(_ emit: (Event) -> Void) {
+    /// Line `i` of a raw capture is timed at `i / rate`.
+    private mutating func nextRawOffset() -> Int64 {
         let offset = Int64(saturating: (Double(rawLines) * 1_000_000 / rawLineRate).rounded())
         rawLines += 1
-        emit(.chunk(TimedChunk(offsetMicros: offset, bytes: pending)))
+        return offset
+    }
+
+    /// What `pending` holds: to `entry` without its `\n` when it ends in one, else as a chunk.
+    private mutating func emitRaw(entry: (Int64, ArraySlice<UInt8>) -> Void, emit: (Event) -> Void) {
+        let offset = nextRawOffset()
+        if pending.last == UInt8(ascii: "\n") {
+            entry(offset, pending.dropLast())
+        } else {
+            emit(.chunk(TimedChunk(offsetMicros: offset, bytes: pending)))
+        }
         pending.removeAll(keepingCapacity: true)
     }
 }

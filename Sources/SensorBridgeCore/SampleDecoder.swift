@@ -41,7 +41,7 @@ public struct SampleDecoder: Sendable {
     public mutating func feed<Bytes: Collection>(
         _ bytes: Bytes,
         receivedMicros: Int64,
-        onLine: ([UInt8]) -> Void = { _ in },
+        onLine: (ArraySlice<UInt8>) -> Void = { _ in },
         onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
         onSample: (Sample) -> Void
     ) where Bytes.Element == UInt8 {
@@ -53,22 +53,49 @@ public struct SampleDecoder: Sendable {
     public mutating func feed(
         _ bytes: ArraySlice<UInt8>,
         receivedMicros: Int64,
-        onLine: ([UInt8]) -> Void = { _ in },
+        onLine: (ArraySlice<UInt8>) -> Void = { _ in },
         onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
         onSample: (Sample) -> Void
     ) {
         flushCounts()
-        // Moved out, not copied: a copy would share the parser's tables and the clock's
-        // candidate delays with `self`, and its first change would copy them, once a feed.
-        // The stand-ins left behind hold no storage.
-        var parser = LineParser()
-        swap(&parser, &self.parser)
-        var timeColumn = BoardTimeColumn(self.timeColumn.choice)
-        swap(&timeColumn, &self.timeColumn)
-        var counterColumn = LineCounterColumn(self.counterColumn.choice)
-        swap(&counterColumn, &self.counterColumn)
         var tally = StreamStatistics.Tally()
         tally.countBytes(bytes.count)
+        // A read of many lines (a replay's block, a busy board's burst) is taken a whole line
+        // at a time where it lies: a plain sample of the confirmed layout is parsed in place,
+        // with no copy of its bytes; any other line goes through the framer, exactly as before.
+        var start = bytes.startIndex
+        while let newline = ByteScan.firstIndex(of: UInt8(ascii: "\n"), in: bytes[start...]) {
+            var end = newline
+            if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            let line = bytes[start..<end]
+            if framer.isAtLineStart, line.count <= framer.maxLineLength,
+               let values = line.withUnsafeBufferPointer({ parser.plainSample($0) }) {
+                tally.countLine()
+                onLine(line)
+                tally.countSample()
+                if let sample = Self.sample(values, parser.layout!, receivedMicros, &timeColumn, &counterColumn) { onSample(sample) }
+            } else {
+                feedFramer(bytes[start...newline], receivedMicros: receivedMicros, tally: &tally,
+                           onLine: onLine, onError: onError, onSample: onSample)
+            }
+            start = newline + 1
+        }
+        feedFramer(bytes[start...], receivedMicros: receivedMicros, tally: &tally,
+                   onLine: onLine, onError: onError, onSample: onSample)
+        statistics.add(tally)
+    }
+
+    /// Bytes the in-place path does not take, through the framer and the parser's general path.
+    private mutating func feedFramer(
+        _ bytes: ArraySlice<UInt8>, receivedMicros: Int64, tally: inout StreamStatistics.Tally,
+        onLine: (ArraySlice<UInt8>) -> Void, onError: (ParseErrorKind, [UInt8]?) -> Void, onSample: (Sample) -> Void
+    ) {
+        guard !bytes.isEmpty else { return }
+        // The framer is moved out (a stand-in holding no storage left behind), so the parser
+        // and the columns can be changed in place while it runs: a copy of any of them would
+        // share its storage with `self`, and its first change would copy that.
+        var framer = LineFramer.standIn
+        swap(&framer, &self.framer)
         framer.feed(bytes) { output in
             switch output {
             case .overlong:
@@ -76,7 +103,7 @@ public struct SampleDecoder: Sendable {
                 onError(.lineTooLong, nil)
             case .line(let line):
                 tally.countLine()
-                onLine(line)
+                onLine(line[...])
                 parser.parse(line, receivedMicros: receivedMicros) { event in
                     tally.count(event)
                     switch event {
@@ -90,10 +117,7 @@ public struct SampleDecoder: Sendable {
                 }
             }
         }
-        self.parser = parser
-        self.timeColumn = timeColumn
-        self.counterColumn = counterColumn
-        statistics.add(tally)
+        swap(&framer, &self.framer)
     }
 
     /// Exactly `feed(line + "\n")` without `onLine`: one whole line (a recording's entry),
@@ -105,8 +129,10 @@ public struct SampleDecoder: Sendable {
         onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
         onSample: (Sample) -> Void
     ) {
-        if line.count <= framer.maxLineLength, framer.isAtLineStart,
-           let values = line.withUnsafeBufferPointer({ parser.plainSample($0) }) {
+        // A raw capture's `\r\n` line comes without its `\n`: the framer would drop the `\r` too.
+        let text = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
+        if text.count <= framer.maxLineLength, framer.isAtLineStart,
+           let values = text.withUnsafeBufferPointer({ parser.plainSample($0) }) {
             // Counted here and added to `statistics` every few thousand lines: its lock per
             // line would cost as much as the line.
             unflushedLines += 1

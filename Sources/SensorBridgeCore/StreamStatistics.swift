@@ -37,6 +37,9 @@ public final class StreamStatistics: Sendable {
         /// One complete line arrived (what it became is counted as the parser decides).
         public mutating func countLine() { lines += 1 }
 
+        /// A line that was a sample, taken without a parser event (the in-place path).
+        mutating func countSample() { samples += 1 }
+
         public mutating func count(_ event: LineParser.Event) {
             switch event {
             case .sample: samples += 1

@@ -23,6 +23,9 @@ public final class HistoryRing<Element: Sendable>: Sendable {
         /// Grows to `capacity`, then each item replaces the oldest: memory is taken as the
         /// history fills, not all at start. nil once dropped for the byte bound.
         var slots: [Element?]
+        /// What each slot's item cost when stored (0 once dropped): read back when it goes,
+        /// rather than asked of an item copied out of its slot.
+        var costs: [Int] = []
         var nextSequence: UInt64 = 0
         /// The oldest sequence number still held.
         var oldest: UInt64 = 0
@@ -57,29 +60,48 @@ public final class HistoryRing<Element: Sendable>: Sendable {
     /// full, and drops the oldest ones while the held items cost more than `maxBytes`.
     @discardableResult
     public func append(_ element: Element) -> UInt64 {
-        let added = cost(element)
-        return storage.withLock { storage in
-            let sequence = storage.nextSequence
-            if storage.slots.count < capacity {
-                storage.slots.append(element)
-            } else {
-                let index = Int(sequence % UInt64(capacity))
-                if let replaced = storage.slots[index] { storage.bytes -= cost(replaced) }
-                storage.slots[index] = element
-                storage.oldest = max(storage.oldest, sequence + 1 - UInt64(capacity))
-            }
-            storage.bytes += added
-            storage.nextSequence = sequence + 1
+        storage.withLock { storage in
+            let sequence = store(element, in: &storage)
             // Sequentially consistent: see `LoopFanout.wake`, whose flag is read after it.
             published.store(sequence + 1, ordering: .sequentiallyConsistent)
-            while storage.bytes > maxBytes, storage.oldest < sequence {
-                let index = Int(storage.oldest % UInt64(capacity))
-                if let dropped = storage.slots[index] { storage.bytes -= cost(dropped) }
-                storage.slots[index] = nil
-                storage.oldest += 1
-            }
             return sequence
         }
+    }
+
+    /// Stores what `produce` hands to the function it is given, in order, under one lock,
+    /// and makes them readable together: what a read of the source brought (thousands, in a
+    /// replay) costs one lock, not one each.
+    public func append(gathering produce: ((consuming Element) -> Void) -> Void) {
+        storage.withLock { storage in
+            produce { element in store(element, in: &storage) }
+            published.store(storage.nextSequence, ordering: .sequentiallyConsistent)
+        }
+    }
+
+    /// Taken, not copied: a copy of an item holding references costs a retain and a release each.
+    private func store(_ element: consuming Element, in storage: inout Storage) -> UInt64 {
+        let added = cost(element)
+        let sequence = storage.nextSequence
+        if storage.slots.count < capacity {
+            storage.slots.append(element)
+            storage.costs.append(added)
+        } else {
+            let index = Int(sequence % UInt64(capacity))
+            storage.bytes -= storage.costs[index]
+            storage.slots[index] = element
+            storage.costs[index] = added
+            storage.oldest = max(storage.oldest, sequence + 1 - UInt64(capacity))
+        }
+        storage.bytes += added
+        storage.nextSequence = sequence + 1
+        while storage.bytes > maxBytes, storage.oldest < sequence {
+            let index = Int(storage.oldest % UInt64(capacity))
+            storage.bytes -= storage.costs[index]
+            storage.slots[index] = nil
+            storage.costs[index] = 0
+            storage.oldest += 1
+        }
+        return sequence
     }
 
     /// The sequence number the next appended item will get (= how many were ever appended).

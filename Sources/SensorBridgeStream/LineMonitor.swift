@@ -52,12 +52,16 @@ public final class LineMonitor: Sendable {
     }
 
     public func received(_ line: [UInt8], micros: Int64) {
+        received(line[...], micros: micros)
+    }
+
+    public func received(_ line: ArraySlice<UInt8>, micros: Int64) {
         let kind: Kind = line.first == UInt8(ascii: "#") ? .message : .received
         record(line, micros: micros, kind: kind)
     }
 
     public func sent(_ line: [UInt8], micros: Int64) {
-        record(line, micros: micros, kind: .sent)
+        record(line[...], micros: micros, kind: .sent)
     }
 
     /// Marks the newest unmarked entry holding `line` as rejected (a line the parser held
@@ -102,7 +106,7 @@ public final class LineMonitor: Sendable {
         return StreamStatistics.printable(bytes, limit: bytes.count)
     }
 
-    private func record(_ line: [UInt8], micros: Int64, kind: Kind) {
+    private func record(_ line: ArraySlice<UInt8>, micros: Int64, kind: Kind) {
         ring.withLock { ring in
             let index = Int(ring.next % UInt64(capacity))
             ring.slots[index].bytes.removeAll(keepingCapacity: true)

@@ -49,7 +49,7 @@ public final class Recorder: Sendable {
     }
 
     /// Records `line` received at `receivedMicros`. Called on the source's thread only.
-    public func record(_ line: [UInt8], receivedMicros: Int64) {
+    public func record(_ line: ArraySlice<UInt8>, receivedMicros: Int64) {
         queue.withLock { queue in
             if queue.startMicros == nil {
                 queue.startMicros = receivedMicros

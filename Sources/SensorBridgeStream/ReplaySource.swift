@@ -14,11 +14,11 @@ public final class ReplaySource: ByteSource {
     private let thread = SourceThread()
     /// Skipped lines shown one by one before only counting them.
     private static let skippedLinesShown = 5
-    /// A round of a loop takes at least this long: a file of lines timed microseconds apart
-    /// would otherwise loop as fast as a core goes.
-    private static let minRoundMicros: Int64 = 20_000
     /// A wait longer than this is said in the log: a replay that seems stuck is waiting for a line timed far ahead.
-    private static let longWaitMicros: Int64 = 60_000_000
+    static let longWaitMicros: Int64 = 60_000_000
+    /// Due lines gathered into one ingest up to about this many bytes: enough that a read's
+    /// fixed costs vanish, few enough that one publish does not flood a small ring.
+    static let batchBytes = 16 * 1024
 
     public init(file: ReplayFile, speed: Double, loop: Bool, logger: Logger) {
         self.file = file
@@ -38,20 +38,15 @@ public final class ReplaySource: ByteSource {
     private func run(kind: ReplayReader.Kind, sink: any ByteSink) {
         let path = file.path
         sink.sourceChanged(.connected, detail: "replaying \(path) (\(kind.rawValue))")
-        let start = WallClock.monotonicMicros()
-        // Where the current round starts on the replay's time line, and the first round's
-        // shape (for the pause between rounds: one line interval).
-        var roundBase: Int64 = 0
+        var playing = Playing(timeline: ReplayTimeline(speed: speed), start: WallClock.monotonicMicros(),
+                              sink: sink, thread: thread, logger: logger, path: path)
         var skipped = 0
         var round = 0
-        var delivered = 0
-        var toldOfLongWait = false
         repeat {
-            var firstOffset: Int64?
-            var lastOffset: Int64 = .min
-            var lines = 0
             do {
-                try file.stream(until: { thread.isStopping }) { event in
+                try file.stream(until: { thread.isStopping },
+                                onLine: { offset, line in playing.take(offset, line, newline: true) },
+                                afterBlock: { playing.deliver() }) { event in
                     switch event {
                     case .skipped(let line, let reason):
                         guard round == 0 else { return }
@@ -62,47 +57,88 @@ public final class ReplaySource: ByteSource {
                             logger.warning("more unreadable lines in \(path); counting them without showing each")
                         }
                     case .chunk(let chunk):
-                        let first = firstOffset ?? chunk.offsetMicros
-                        firstOffset = first
-                        // A line timed before the one before it plays right after it.
-                        lastOffset = max(lastOffset, chunk.offsetMicros)
-                        lines += 1
-                        if speed > 0 {
-                            // A recording's times are outside numbers: any of them may be absurd.
-                            let at = roundBase.addingSaturating(lastOffset.subtractingSaturating(first))
-                            let deadline = start.addingSaturating(Int64(saturating: Double(at) / speed))
-                            let wait = deadline.subtractingSaturating(WallClock.monotonicMicros())
-                            if wait > Self.longWaitMicros, !toldOfLongWait {
-                                toldOfLongWait = true
-                                logger.notice("\(path): the next line is timed \(wait / 1_000_000) s later; waiting for it (--speed 0 replays without waiting)")
-                            }
-                            thread.sleep(untilMonotonicMicros: deadline)
-                        }
-                        if thread.isStopping { return }
-                        sink.ingest(chunk.bytes[...], receivedMicros: WallClock.nowMicros())
-                        delivered += 1
+                        playing.take(chunk.offsetMicros, chunk.bytes[...], newline: false)
                     }
                 }
             } catch {
+                playing.deliver()
                 logger.error("replay stopped: \(error)")
                 sink.sourceChanged(.finished, detail: "replay of \(path) stopped: \(error)")
                 return
             }
-            if lines == 0 { break }  // the file lost its lines since it was checked
-            let duration = lastOffset.subtractingSaturating(firstOffset ?? 0)
-            // The pause before the next round: one line's usual interval, or 20 ms when the
-            // times say none (one line, or all timed alike).
-            let lineInterval = lines > 1 && duration > 0 ? max(1, duration / Int64(lines - 1)) : 20_000
-            roundBase = roundBase.addingSaturating(max(duration.addingSaturating(lineInterval), Self.minRoundMicros))
+            playing.deliver()
+            if playing.timeline.linesThisRound == 0 { break }  // the file lost its lines since it was checked
+            playing.timeline.endRound()
             round += 1
         } while loop && !thread.isStopping
+        let delivered = playing.delivered
         if thread.isStopping {
             // Stopped by the bridge (SIGTERM, Ctrl-C), not finished: say so, as a serial source does.
             sink.sourceChanged(.stopped, detail: "replay of \(path) stopped after \(delivered) lines")
             return
         }
         let skippedNote = skipped > 0 ? "; skipped \(skipped) unreadable line\(skipped == 1 ? "" : "s")" : ""
-        logger.info("replay of \(path) finished: \(delivered) lines\(skippedNote); still serving (Ctrl-C to stop)")
+        // How long it took (to the ms: what a benchmark of a replay at full speed reads).
+        let millis = WallClock.monotonicMicros().subtractingSaturating(playing.start) / 1000
+        let fraction = String(millis % 1000)
+        let took = "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) s"
+        logger.info("replay of \(path) finished: \(delivered) lines in \(took)\(skippedNote); still serving (Ctrl-C to stop)")
         sink.sourceChanged(.finished, detail: "replay of \(path) finished after \(delivered) lines\(skippedNote)")
+    }
+
+    /// A replay under way: waits for each line's time, and hands the lines that are due to
+    /// the sink together, as one read of a serial port brings several: at `--speed 0` a
+    /// block of the file is one ingest, not thousands. One value the reading closures
+    /// share, so a line costs no check of several captured variables.
+    private struct Playing {
+        var timeline: ReplayTimeline
+        /// The monotonic clock at the replay's start: the time line's zero.
+        let start: Int64
+        let sink: any ByteSink
+        let thread: SourceThread
+        let logger: Logger
+        let path: String
+        var batch: [UInt8] = []
+        var delivered = 0
+        var toldOfLongWait = false
+
+        init(timeline: ReplayTimeline, start: Int64, sink: any ByteSink, thread: SourceThread, logger: Logger, path: String) {
+            self.timeline = timeline
+            self.start = start
+            self.sink = sink
+            self.thread = thread
+            self.logger = logger
+            self.path = path
+            batch.reserveCapacity(ReplaySource.batchBytes + ReplayReader.maxLineBytes + 1)
+        }
+
+        /// One line, `offset` into the file (with `newline`: its bytes lack their `\n`).
+        mutating func take(_ offset: Int64, _ bytes: ArraySlice<UInt8>, newline: Bool) {
+            if let due = timeline.due(offset: offset) {
+                let deadline = start.addingSaturating(due)
+                let wait = deadline.subtractingSaturating(WallClock.monotonicMicros())
+                if wait > 0 {
+                    // What is due goes now, not after the wait.
+                    deliver()
+                    if wait > ReplaySource.longWaitMicros, !toldOfLongWait {
+                        toldOfLongWait = true
+                        logger.notice("\(path): the next line is timed \(wait / 1_000_000) s later; waiting for it (--speed 0 replays without waiting)")
+                    }
+                    thread.sleep(untilMonotonicMicros: deadline)
+                }
+            }
+            if thread.isStopping { return }
+            batch.append(contentsOf: bytes)
+            if newline { batch.append(UInt8(ascii: "\n")) }
+            delivered += 1
+            if batch.count >= ReplaySource.batchBytes { deliver() }
+        }
+
+        /// Hands on what is gathered, stamped now.
+        mutating func deliver() {
+            guard !batch.isEmpty else { return }
+            sink.ingest(batch[...], receivedMicros: WallClock.nowMicros())
+            batch.removeAll(keepingCapacity: true)
+        }
     }
 }

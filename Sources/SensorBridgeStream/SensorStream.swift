@@ -44,7 +44,7 @@ public final class SensorStream: Sendable {
     ///   - historySeconds: what a late joiner receives first, unless it asks for another span.
     public init(source: SourceStatus, capacity: Int = 16_384, maxBytes: Int = SensorStream.defaultMaxBytes,
                 historySeconds: Double = 5) {
-        self.ring = HistoryRing(capacity: capacity, maxBytes: maxBytes, cost: \.estimatedBytes)
+        self.ring = HistoryRing(capacity: capacity, maxBytes: maxBytes, cost: { $0.estimatedBytes })
         self.writer = Mutex(WriterState(source: source))
         self.historyMicros = Int64(saturating: historySeconds * 1_000_000)
     }
@@ -68,14 +68,16 @@ public final class SensorStream: Sendable {
     public func publish(contentsOf samples: some Collection<Sample>) {
         guard !samples.isEmpty else { return }
         writer.withLock { state in
-            for sample in samples {
-                if sample.linesLostBefore > 0 {
-                    ring.append(StreamEvent(kind: .lost(lines: sample.linesLostBefore), timeMicros: sample.timeMicros, sampleSequence: state.samples))
-                    state.linesLost = state.linesLost.addingSaturating(sample.linesLostBefore)
+            ring.append { add in
+                for sample in samples {
+                    if sample.linesLostBefore > 0 {
+                        add(StreamEvent(kind: .lost(lines: sample.linesLostBefore), timeMicros: sample.timeMicros, sampleSequence: state.samples))
+                        state.linesLost = state.linesLost.addingSaturating(sample.linesLostBefore)
+                    }
+                    add(StreamEvent(kind: .sample(sample), timeMicros: sample.timeMicros, sampleSequence: state.samples))
+                    state.samples += 1
+                    if state.layout !== sample.layout { state.layout = sample.layout }
                 }
-                ring.append(StreamEvent(kind: .sample(sample), timeMicros: sample.timeMicros, sampleSequence: state.samples))
-                state.samples += 1
-                state.layout = sample.layout
             }
         }
         wakeSubscribers()

@@ -48,6 +48,8 @@ struct FastPathTests {
         var times: [Int64] = []
         var errors: [ParseErrorKind] = []
         var rejected: [[UInt8]?] = []
+        /// What `onLine` saw (what the recorder and the raw monitor get).
+        var lines: [[UInt8]] = []
     }
 
     static func record(_ outcome: inout Outcome, _ sample: Sample) {
@@ -74,20 +76,26 @@ struct FastPathTests {
             #expect(a == b, "lines: \(lines.map { String(decoding: $0, as: UTF8.self) })")
             #expect(fast.statistics.snapshot == slow.statistics.snapshot)
 
-            // A byte stream with every terminator, cut into reads: LineParser's own fast path.
+            // A byte stream with every terminator, cut into reads: the whole lines of a read
+            // taken in place (`SampleDecoder.feed`), against the framer and the general path.
+            // Reads of up to 40 bytes cut most lines; reads of up to 400 hold many whole ones.
             let terminators: [[UInt8]] = [[0x0A], [0x0D, 0x0A], [0x0D]]
             let stream = lines.flatMap { $0 + terminators.randomElement(using: &random)! }
-            var fastStream = SampleDecoder()
-            var slowStream = SampleDecoder(usesFastPath: false)
+            let longestRead = Bool.random(using: &random) ? 40 : 400
+            var fastStream = SampleDecoder(maxLineLength: 64)
+            var slowStream = SampleDecoder(maxLineLength: 64, usesFastPath: false)
             var c = Outcome(), d = Outcome()
             var offset = 0
             while offset < stream.count {
-                let end = min(stream.count, offset + Int.random(in: 1...40, using: &random))
-                fastStream.feed(stream[offset..<end], receivedMicros: Int64(offset), onError: { c.errors.append($0); c.rejected.append($1) }) { Self.record(&c, $0) }
-                slowStream.feed(stream[offset..<end], receivedMicros: Int64(offset), onError: { d.errors.append($0); d.rejected.append($1) }) { Self.record(&d, $0) }
+                let end = min(stream.count, offset + Int.random(in: 1...longestRead, using: &random))
+                fastStream.feed(stream[offset..<end], receivedMicros: Int64(offset), onLine: { c.lines.append(Array($0)) },
+                                onError: { c.errors.append($0); c.rejected.append($1) }) { Self.record(&c, $0) }
+                slowStream.feed(stream[offset..<end], receivedMicros: Int64(offset), onLine: { d.lines.append(Array($0)) },
+                                onError: { d.errors.append($0); d.rejected.append($1) }) { Self.record(&d, $0) }
                 offset = end
             }
             #expect(c == d)
+            #expect(fastStream.layout == slowStream.layout)
             #expect(fastStream.statistics.snapshot == slowStream.statistics.snapshot)
         }
     }
@@ -147,6 +155,46 @@ struct FastPathTests {
             }
             new.finish { newEvents.append($0) }
             #expect(oldEvents == newEvents)
+        }
+    }
+
+    @Test func aRawCaptureReadInPlaceGivesTheChunksItGaveBefore() async {
+        await propertyCheck(count: 200, input: Gen.int64(in: Int64.min...Int64.max)) { seed in
+            var random = SeededRandom(seed: UInt64(bitPattern: seed))
+            // Lines with every terminator, a lone `\r` at a read's end, empty lines, a line
+            // longer than the reader passes on in one piece, and a last line without its end.
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...40, using: &random) {
+                bytes += Array(Self.line(shape: 3, using: &random).utf8)
+                bytes += [[0x0A], [0x0D, 0x0A], [0x0D], [0x0D, 0x0D, 0x0A], [0x0A, 0x0A]].randomElement(using: &random)!
+            }
+            if Int.random(in: 0..<10, using: &random) == 0 {
+                bytes += Array(repeating: UInt8(ascii: "7"), count: ReplayReader.maxLineBytes + Int.random(in: -2...2, using: &random)) + [0x0A]
+            }
+            if Bool.random(using: &random) { bytes += Array("4,5".utf8) + (Bool.random(using: &random) ? [0x0D] : []) }
+            guard !RecordingFormat.isRecording(bytes) else { return }
+            // A byte at a time: every line gathered byte by byte, as before the fast path.
+            var old = ReplayReader(rawLineRate: 1000)
+            var oldEvents: [ReplayReader.Event] = []
+            for index in bytes.indices { old.feed(bytes[index...index], emit: { oldEvents.append($0) }) }
+            old.finish { oldEvents.append($0) }
+            // A few big reads: most lines handed on where they are, without their `\n`.
+            let cuts = (0..<3).map { _ in Int.random(in: 0...bytes.count, using: &random) }.sorted()
+            let pieces = zip([0] + cuts, cuts + [bytes.count]).map { bytes[$0..<$1] }
+            var new = ReplayReader(rawLineRate: 1000)
+            var newEvents: [ReplayReader.Event] = []
+            let entry: (Int64, ArraySlice<UInt8>) -> Void = { offset, line in
+                newEvents.append(.chunk(TimedChunk(offsetMicros: offset, bytes: Array(line) + [UInt8(ascii: "\n")])))
+            }
+            for piece in pieces { new.feed(piece, entry: entry, emit: { newEvents.append($0) }) }
+            new.finish(entry: entry) { newEvents.append($0) }
+            #expect(new.kind == .rawCapture || bytes.isEmpty)
+            #expect(oldEvents == newEvents)
+            // Nothing lost or added: the chunks are the capture, byte for byte.
+            let joined = newEvents.flatMap { event -> [UInt8] in
+                if case .chunk(let chunk) = event { chunk.bytes } else { [] }
+            }
+            #expect(joined == bytes)
         }
     }
 }

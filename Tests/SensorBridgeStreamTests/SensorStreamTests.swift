@@ -215,6 +215,58 @@ struct ReplaySourceTests {
         #expect(stream.sourceStatus.detail.contains("after 500 lines"))
     }
 
+    /// What a source handed over: each ingest's bytes and time, and its changes of state.
+    final class SinkLog: ByteSink, @unchecked Sendable {
+        private let lock = NSLock()
+        private var reads: [(bytes: [UInt8], micros: Int64)] = []
+        private var states: [SourceStatus.State] = []
+        func ingest(_ bytes: ArraySlice<UInt8>, receivedMicros: Int64) {
+            lock.withLock { reads.append((Array(bytes), receivedMicros)) }
+        }
+        func sourceChanged(_ state: SourceStatus.State, detail: String) { lock.withLock { states.append(state) } }
+        var snapshot: (reads: [(bytes: [UInt8], micros: Int64)], states: [SourceStatus.State]) { lock.withLock { (reads, states) } }
+    }
+
+    @Test func aReplayAtFullSpeedHandsOverBlocksOfLinesNotLineByLine() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID()).raw").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Every terminator, a lone \r across the reader's 64 KiB blocks, a labelled line now and then.
+        let text = (0..<20_000).map { index in
+            (index % 997 == 0 ? "a:\(index)" : "\(index),\(index % 7)") + ["\n", "\r\n", "\r"][index % 3]
+        }.joined()
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let sink = SinkLog()
+        let replay = ReplaySource(file: ReplayFile(path: path, rawLineRate: 50), speed: 0, loop: false, logger: Logger(label: "test"))
+        try replay.start(into: sink)
+        let deadline = Date().addingTimeInterval(10)
+        while !sink.snapshot.states.contains(.finished) && Date() < deadline { usleep(5_000) }
+        replay.stop()
+        let (reads, states) = sink.snapshot
+        #expect(states == [.connected, .finished])
+        // The capture, byte for byte, in few reads, none much over the gathering's size.
+        #expect(reads.flatMap(\.bytes) == Array(text.utf8))
+        #expect(reads.count < 20_000 / 100, "\(reads.count) reads for 20 000 lines")
+        #expect(reads.allSatisfy { $0.bytes.count <= ReplaySource.batchBytes + ReplayReader.maxLineBytes + 1 })
+        #expect(zip(reads, reads.dropFirst()).allSatisfy { $0.micros <= $1.micros }, "stamped in order")
+    }
+
+    @Test func aReplayInTimeHandsOverEachLineWhenItIsDueNotWithTheNext() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID()).raw").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try (0..<6).map { "\($0)\n" }.joined().write(toFile: path, atomically: true, encoding: .utf8)
+        let sink = SinkLog()
+        // 20 lines a second: 50 ms apart.
+        let replay = ReplaySource(file: ReplayFile(path: path, rawLineRate: 20), speed: 1, loop: false, logger: Logger(label: "test"))
+        try replay.start(into: sink)
+        let deadline = Date().addingTimeInterval(10)
+        while !sink.snapshot.states.contains(.finished) && Date() < deadline { usleep(5_000) }
+        replay.stop()
+        let reads = sink.snapshot.reads
+        #expect(reads.map { String(decoding: $0.bytes, as: UTF8.self) } == (0..<6).map { "\($0)\n" })
+        let gaps = zip(reads, reads.dropFirst()).map { $1.micros - $0.micros }
+        #expect(gaps.allSatisfy { $0 >= 40_000 }, "each line went when due: \(gaps)")
+    }
+
     @Test func aReplayStoppedByTheBridgeSaysStoppedNotFinished() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID()).raw").path
         defer { try? FileManager.default.removeItem(atPath: path) }
