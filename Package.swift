@@ -183,7 +183,7 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        .testTarget(name: "SensorBridgeStreamTests", dependencies: ["SensorBridgeStream", "SensorBridgeCore"]),
+        .testTarget(name: "SensorBridgeStreamTests", dependencies: ["SensorBridgeStream", "SensorBridgeCore", "TestSupport"]),
         .testTarget(name: "SensorBridgeMQTTTests", dependencies: ["SensorBridgeMQTT", "SensorBridgeStream", "SensorBridgeCore", "TestSupport"]),
         .testTarget(
             name: "SensorBridgeNetworkTests",

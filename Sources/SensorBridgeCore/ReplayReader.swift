@@ -175,8 +175,9 @@ public struct ReplayReader {
 
     // MARK: - Raw capture
 
-    /// Splits after each line terminator (`\n`, `\r\n` or `\r`), keeping it, so the framer
-    /// sees exactly what the board sent; line `i` is timed at `i / rate`.
+    /// Splits after each line terminator (`\n`, `\r\n` or `\r`), so the framer sees exactly
+    /// what the board sent (a piece ending in `\n` goes to `entry` without it: whoever takes
+    /// it adds it back); line `i` is timed at `i / rate`.
     private mutating func rawByte(_ byte: UInt8, entry: (Int64, ArraySlice<UInt8>) -> Void, emit: (Event) -> Void) {
         if pendingCR {
             pendingCR = false

@@ -30,11 +30,12 @@ public struct ReplayTimeline: Sendable {
     }
 
     /// The file's end: the next round starts one of this round's line intervals after its
-    /// last line (20 ms when the times say none: one line, or all timed alike).
+    /// last line, and a round takes at least `minRoundMicros` (all a round of one line, or of
+    /// lines all timed alike, has to go by).
     public mutating func endRound() {
         let duration = lastOffset.subtractingSaturating(firstOffset ?? 0)
         let lines = linesThisRound
-        let lineInterval = lines > 1 && duration > 0 ? max(1, duration / Int64(lines - 1)) : 20_000
+        let lineInterval = lines > 1 && duration > 0 ? max(1, duration / Int64(lines - 1)) : 0
         roundBase = roundBase.addingSaturating(max(duration.addingSaturating(lineInterval), Self.minRoundMicros))
         firstOffset = nil
         lastOffset = .min

@@ -120,9 +120,10 @@ public struct SampleDecoder: Sendable {
         swap(&framer, &self.framer)
     }
 
-    /// Exactly `feed(line + "\n")` without `onLine`: one whole line (a recording's entry),
-    /// taken without copying it when it is a plain sample of the confirmed shape and no
-    /// partial line waits, which is nearly every line of an import.
+    /// Exactly `feed(line + "\n")` without `onLine`: one whole line (a recording's entry, or
+    /// a raw capture's line without its `\n`), taken without copying it when it is a plain
+    /// sample of the confirmed shape and no partial line waits, which is nearly every line of
+    /// an import.
     public mutating func feedLine(
         _ line: ArraySlice<UInt8>,
         receivedMicros: Int64,

@@ -66,8 +66,9 @@ extension HistoryStore {
         var decoder = SampleDecoder(timeColumn: timeColumn, counterColumn: counterColumn)
         var sink = ImportSink()
         var skipped = 0
-        // A raw capture's timed chunks and the lines the reader skipped (a recording's lines
-        // go to `feedLine` uncopied).
+        // What the reader does not hand on as a whole line (a raw capture's piece ended by a
+        // lone `\r`, cut at 64 KiB, or its last line without an end) and the lines it skipped;
+        // whole lines, a recording's and a raw capture's, go to `feedLine` uncopied.
         func takeEvent(_ event: ReplayReader.Event) {
             switch event {
             case .chunk(let timed):

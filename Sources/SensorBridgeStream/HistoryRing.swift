@@ -70,7 +70,8 @@ public final class HistoryRing<Element: Sendable>: Sendable {
 
     /// Stores what `produce` hands to the function it is given, in order, under one lock,
     /// and makes them readable together: what a read of the source brought (thousands, in a
-    /// replay) costs one lock, not one each.
+    /// replay) costs one lock, not one each. `produce` runs under the ring's lock: it must
+    /// not use the ring, and readers wait for it, so it should only make the items.
     public func append(gathering produce: ((consuming Element) -> Void) -> Void) {
         storage.withLock { storage in
             produce { element in store(element, in: &storage) }

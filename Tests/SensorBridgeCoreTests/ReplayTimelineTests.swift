@@ -35,11 +35,16 @@ struct ReplayTimelineTests {
         _ = timeline.due(offset: 1)
         timeline.endRound()
         #expect(timeline.due(offset: 0) == 20_000)
-        // One line: no interval to go by, 20 ms.
+        // One line, or lines all timed alike: no interval to go by, the least a round takes.
         var single = ReplayTimeline(speed: 1)
         _ = single.due(offset: 7)
         single.endRound()
         #expect(single.due(offset: 7) == 20_000)
+        var alike = ReplayTimeline(speed: 1)
+        for _ in 0..<3 { _ = alike.due(offset: 5) }
+        alike.endRound()
+        #expect(alike.due(offset: 5) == 20_000)
+        #expect(ReplayTimeline.minRoundMicros == 20_000)
     }
 
     @Test func absurdTimesSaturateInsteadOfTrapping() {

@@ -40,7 +40,7 @@ private final class Run {
                 Fuzz.check(!line.isEmpty, "an empty line was reported")
                 Fuzz.check(line.count <= self.maxLineLength, "a line of \(line.count) bytes over the limit \(self.maxLineLength)")
                 Fuzz.check(!line.contains(0x0A) && !line.contains(0x0D), "a line holds its terminator: \(Fuzz.escaped(line))")
-                self.lines.append(line)
+                self.lines.append(Array(line))
                 if line.first == UInt8(ascii: "#"), !line.contains(0) { self.messages += 1 }
             },
             onError: { kind, line in
