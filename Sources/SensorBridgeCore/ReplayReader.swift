@@ -40,7 +40,7 @@ public struct ReplayReader {
     }
 
     /// An entry as the chunk of bytes the framer is to see: the line and its newline.
-    private static func chunk(_ offset: Int64, _ line: ArraySlice<UInt8>) -> Event {
+    public static func chunk(_ offset: Int64, _ line: ArraySlice<UInt8>) -> Event {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(line.count + 1)
         bytes.append(contentsOf: line)

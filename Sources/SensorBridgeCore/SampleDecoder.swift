@@ -65,11 +65,8 @@ public struct SampleDecoder: Sendable {
         // with no copy of its bytes; any other line goes through the framer, exactly as before.
         var start = bytes.startIndex
         while let newline = ByteScan.firstIndex(of: UInt8(ascii: "\n"), in: bytes[start...]) {
-            var end = newline
-            if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            let line = bytes[start..<end]
-            if framer.isAtLineStart, line.count <= framer.maxLineLength,
-               let values = line.withUnsafeBufferPointer({ parser.plainSample($0) }) {
+            let line = Self.framed(bytes[start..<newline])
+            if let values = inPlaceValues(line) {
                 tally.countLine()
                 onLine(line)
                 tally.countSample()
@@ -83,6 +80,20 @@ public struct SampleDecoder: Sendable {
         feedFramer(bytes[start...], receivedMicros: receivedMicros, tally: &tally,
                    onLine: onLine, onError: onError, onSample: onSample)
         statistics.add(tally)
+    }
+
+    /// A whole line without its `\n`, as the framer gives it: without a final `\r` either (a
+    /// `\r\n` line's; any other `\r` leaves the line to the framer, `PlainNumbers` refuses it).
+    private static func framed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        line.last == UInt8(ascii: "\r") ? line[line.startIndex..<(line.endIndex - 1)] : line
+    }
+
+    /// The values of a whole framed line when it may be taken where it lies, as `parse` would
+    /// take it: no partial line waits, it is within the framer's limit, and it is a plain
+    /// sample of the confirmed layout. Nil when the framer and the general path must decide.
+    private func inPlaceValues(_ line: ArraySlice<UInt8>) -> [Double]? {
+        guard framer.isAtLineStart, line.count <= framer.maxLineLength else { return nil }
+        return line.withUnsafeBufferPointer { parser.plainSample($0) }
     }
 
     /// Bytes the in-place path does not take, through the framer and the parser's general path.
@@ -130,10 +141,7 @@ public struct SampleDecoder: Sendable {
         onError: (ParseErrorKind, [UInt8]?) -> Void = { _, _ in },
         onSample: (Sample) -> Void
     ) {
-        // A raw capture's `\r\n` line comes without its `\n`: the framer would drop the `\r` too.
-        let text = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
-        if text.count <= framer.maxLineLength, framer.isAtLineStart,
-           let values = text.withUnsafeBufferPointer({ parser.plainSample($0) }) {
+        if let values = inPlaceValues(Self.framed(line)) {
             // Counted here and added to `statistics` every few thousand lines: its lock per
             // line would cost as much as the line.
             unflushedLines += 1

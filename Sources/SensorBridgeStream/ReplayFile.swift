@@ -60,14 +60,14 @@ public struct ReplayFile: Sendable {
     /// Feeds the file through a fresh reader, handing on each event, until the end or `stop`.
     @discardableResult
     public func stream(until stop: () -> Bool, onEvent: (ReplayReader.Event) -> Void) throws -> ReplayReader.Kind? {
-        try stream(until: stop, onLine: nil, onEvent: onEvent)
+        try stream(until: stop, onLine: { onEvent(ReplayReader.chunk($0, $1)) }, onEvent: onEvent)
     }
 
     /// The same, with each line handed to `onLine` (its offset and its bytes without the final
     /// `\n`, where they lie in the block read: no copy) and `afterBlock` called once a block's
     /// lines are handed on, before the next read overwrites them.
     @discardableResult
-    public func stream(until stop: () -> Bool, onLine: ((Int64, ArraySlice<UInt8>) -> Void)?,
+    public func stream(until stop: () -> Bool, onLine: (Int64, ArraySlice<UInt8>) -> Void,
                        afterBlock: () -> Void = {}, onEvent: (ReplayReader.Event) -> Void) throws -> ReplayReader.Kind? {
         try Self.checkIsReadableFile(path)
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -82,11 +82,11 @@ public struct ReplayFile: Sendable {
                 throw SourceError("reading \(path) failed: \(String(cString: strerror(errno)))")
             }
             if count == 0 {
-                if let onLine { reader.finish(entry: onLine, emit: onEvent) } else { reader.finish(emit: onEvent) }
+                reader.finish(entry: onLine, emit: onEvent)
                 afterBlock()
                 break
             }
-            if let onLine { reader.feed(block[0..<count], entry: onLine, emit: onEvent) } else { reader.feed(block[0..<count], emit: onEvent) }
+            reader.feed(block[0..<count], entry: onLine, emit: onEvent)
             afterBlock()
         }
         return reader.kind
