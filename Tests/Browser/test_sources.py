@@ -194,15 +194,22 @@ def test_the_other_sources_stack_under_the_plot_on_its_time_axis(browser, feeder
         pointer(browser, ".source-panel canvas", "wheel", 0.5, ", deltaY: -100")
         wait_for(lambda: abs((main_layout(browser)["t1"] - main_layout(browser)["t0"]) - 0.8 * (before["t1"] - before["t0"])) < 50,
                  message="the window zoomed in from a panel")
-        # Measured just before the drag: the live window moves on while the zoom is waited for.
-        undragged = main_layout(browser)
+        # The drag's first move pauses the window; from there on it moves only with the pointer,
+        # so the pan is measured against that paused window (not against a clock that ran on
+        # meanwhile), and in the page's view (the plot draws it on the next frame).
         pointer(browser, ".source-panel canvas", "pointerdown", 0.5)
         pointer(browser, ".source-panel canvas", "pointermove", 0.6)
+        assert browser.js("window.sensorbridge.paused") is True, "a drag pauses, as on the main plot"
+        started = browser.js("window.sensorbridge.view")
         pointer(browser, ".source-panel canvas", "pointermove", 0.8)
         pointer(browser, ".source-panel canvas", "pointerup", 0.8)
-        assert browser.js("window.sensorbridge.paused") is True, "a drag pauses, as on the main plot"
-        dragged = main_layout(browser)
-        assert dragged["t1"] < undragged["t1"] - 1000, "dragged right: back in time"
+        dragged = browser.js("window.sensorbridge.view")
+        span = started["t1"] - started["t0"]
+        # A fifth of the canvas' width is at least a fifth of the plot's: that much of the span back.
+        assert dragged["t1"] < started["t1"] - 0.19 * span, ("dragged right: back in time", started, dragged)
+        assert abs((dragged["t1"] - dragged["t0"]) - span) < 1, "a pan keeps the span"
+        assert browser.js("window.sensorbridge.paused") is True, "still paused after the drag, back in time"
+        wait_for(lambda: abs(main_layout(browser)["t1"] - dragged["t1"]) < 1, message="the dragged window drawn")
         wait_for(aligned, message="the panels moved with the main plot")
         held = {p["name"]: p["lastTime"] for p in panels(browser)}
         browser.js("window.sensorbridge.resume()")
