@@ -13,11 +13,15 @@ divided by the samples all clients received), in time (what the average client r
 by the end, of what the feeder wrote in the run: a server that falls behind scores low),
 complete (of the samples between the first and last a client got, the share it got: gaps;
 worst client in brackets), p50/p99 latency from the feeder's stamp to the client (ms),
-slowest connect (ms), server RSS at the end (MB).
+p50/p99 of the part after the server read the line (from the server's arrival time `t` in each
+sample to the client: the rest is the feeder's write and the server's read of the pty),
+slowest connect (ms), server RSS at the end (MB), the load client's CPU (share of one core
+over the run: near 100 % it, not the server, sets the latency).
 """
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -88,8 +92,14 @@ def run(name, clients, options):
         if not name.startswith("sensorbridge"):
             path = "/"
         command = [options.loadclient, str(port), str(clients), str(options.seconds), path] + ([protocol] if protocol else [])
+        # The load client is the only child waited for in between: its CPU, to see whether it
+        # (sharing the 2 cores) rather than the server is what a row's latency measures.
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = cpu_seconds(server.pid) - cpu_before
+        result["clientShare"] = (children_after.ru_utime + children_after.ru_stime
+                                 - children_before.ru_utime - children_before.ru_stime) / options.seconds
         result["cpuMicrosPerSample"] = cpu / result["totalSamples"] * 1e6 if result["totalSamples"] else float("inf")
         result["cpuShare"] = cpu / options.seconds
         result["rssMB"] = rss_mb(server.pid)
@@ -128,8 +138,8 @@ def main():
 
     print("%d lines/s for %.0f s per run; one run per row (2 cores, shared: compare within a table)" % (
         options.rate, options.seconds))
-    print("| server | clients | connected | CPU µs/sample | server CPU | in time | complete (worst) | p50 / p99 ms | slowest connect ms | RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| server | clients | connected | CPU µs/sample | server CPU | in time | complete (worst) | p50 / p99 ms | after read ms | slowest connect ms | RSS MB | client CPU |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     failures = []
     for clients in [int(c) for c in options.clients.split(",")]:
         for name in options.servers.split(","):
@@ -142,9 +152,10 @@ def main():
             # Ours must connect every client and lose nothing (the peers are measured, not judged).
             if name.startswith("sensorbridge") and (r["connected"] != clients or r["worstShare"] < 0.99):
                 failures.append(name)
-            print("| %s | %d | %d | %.2f | %.0f %% | %.1f %% | %.1f %% (%.1f %%) | %d / %d | %.0f | %.0f |" % (
+            print("| %s | %d | %d | %.2f | %.0f %% | %.1f %% | %.1f %% (%.1f %%) | %d / %d | %d / %d | %.0f | %.0f | %.0f %% |" % (
                 name, clients, r["connected"], r["cpuMicrosPerSample"], r["cpuShare"] * 100, r["inTime"] * 100,
-                r["meanShare"] * 100, r["worstShare"] * 100, r["p50Ms"], r["p99Ms"], r["slowestConnectMs"], r["rssMB"]))
+                r["meanShare"] * 100, r["worstShare"] * 100, r["p50Ms"], r["p99Ms"], r["afterReadP50Ms"], r["afterReadP99Ms"],
+                r["slowestConnectMs"], r["rssMB"], r["clientShare"] * 100))
             sys.stdout.flush()
     if failures:
         print("bench: sensorbridge did not connect every client or lost samples: %s" % ", ".join(failures))

@@ -12,7 +12,9 @@
  * array inside a `samples` message counts.
  *
  * Prints one JSON line: clients connected, slowest connect (ms), samples per client
- * (min, mean), latency p50/p99/max (ms) over every delivered sample.
+ * (min, mean), latency p50/p99/max (ms) over every delivered sample, and p50/p99 of the part
+ * after the server read the line (now minus the array's first number, `t`, the server's
+ * arrival time, when it is one): what is left is the feeder's write and the server's read.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -45,6 +47,29 @@ struct client {
 
 static long histogram[BUCKETS];
 static long total_samples;
+/* From the server's arrival time `t` to the client, for the samples that carry one. */
+static long after_read[BUCKETS];
+static long total_after_read;
+
+static void count_latency(long *buckets, double ms) {
+    long bucket = (long)ms;
+    if (bucket < 0) bucket = 0;
+    if (bucket >= BUCKETS) bucket = BUCKETS - 1;
+    buckets[bucket]++;
+}
+
+/* The p50 and p99 of a histogram of `total` entries (-1 when empty). */
+static void percentiles(const long *buckets, long total, int *p50, int *p99, int *worst) {
+    long seen = 0;
+    *p50 = -1; *p99 = -1; *worst = 0;
+    for (int i = 0; i < BUCKETS; i++) {
+        if (!buckets[i]) continue;
+        seen += buckets[i];
+        *worst = i;
+        if (*p50 < 0 && seen * 2 >= total) *p50 = i;
+        if (*p99 < 0 && seen * 100 >= total * 99) *p99 = i;
+    }
+}
 
 static double now_ms(void) {
     struct timespec ts;
@@ -72,10 +97,13 @@ static void count_samples(struct client *c, const char *text, size_t length, dou
             if (stamp > 1e12) {
                 if (c->samples == 0) c->first_seq = seq;
                 c->last_seq = seq;
-                long latency = (long)(now - stamp);
-                if (latency < 0) latency = 0;
-                if (latency >= BUCKETS) latency = BUCKETS - 1;
-                histogram[latency]++;
+                count_latency(histogram, now - stamp);
+                /* [t, ..., seq, stamp]: the server's arrival time first. */
+                double t = strtod(p + 1, NULL);
+                if (previous > p + 1 && t > 1e12) {
+                    count_latency(after_read, now - t);
+                    total_after_read++;
+                }
                 c->samples++;
                 total_samples++;
             }
@@ -204,19 +232,15 @@ int main(int argc, char **argv) {
         mean += clients[i].samples;
     }
     mean = connected ? mean / connected : 0;
-    long seen = 0;
-    int p50 = -1, p99 = -1, worst = 0;
-    for (int i = 0; i < BUCKETS; i++) {
-        if (!histogram[i]) continue;
-        seen += histogram[i];
-        worst = i;
-        if (p50 < 0 && seen * 2 >= total_samples) p50 = i;
-        if (p99 < 0 && seen * 100 >= total_samples * 99) p99 = i;
-    }
+    int p50, p99, worst, read_p50, read_p99, read_worst;
+    percentiles(histogram, total_samples, &p50, &p99, &worst);
+    percentiles(after_read, total_after_read, &read_p50, &read_p99, &read_worst);
     printf("{\"clients\": %d, \"connected\": %d, \"slowestConnectMs\": %.1f, \"allConnectedAfterMs\": %.0f, "
            "\"minSamples\": %ld, \"meanSamples\": %.1f, \"totalSamples\": %ld, \"worstShare\": %.4f, "
-           "\"meanShare\": %.4f, \"p50Ms\": %d, \"p99Ms\": %d, \"maxMs\": %d}\n",
+           "\"meanShare\": %.4f, \"p50Ms\": %d, \"p99Ms\": %d, \"maxMs\": %d, "
+           "\"afterReadP50Ms\": %d, \"afterReadP99Ms\": %d}\n",
            count, connected, slowest_connect, measure_from ? measure_from - start : -1.0, least < 0 ? 0 : least, mean,
-           total_samples, connected ? worst_share : 0, connected ? share_sum / connected : 0, p50, p99, worst);
+           total_samples, connected ? worst_share : 0, connected ? share_sum / connected : 0, p50, p99, worst,
+           read_p50, read_p99);
     return 0;
 }
