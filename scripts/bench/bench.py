@@ -16,12 +16,14 @@ worst client in brackets), p50/p99 latency from the feeder's stamp to the client
 p50/p99 of the part after the server read the line (from the server's arrival time `t` in each
 sample to the client: the rest is the feeder's write and the server's read of the pty),
 slowest connect (ms), server RSS at the end (MB), the load client's CPU (share of one core
-over the run: near 100 % it, not the server, sets the latency).
+over the run: near 100 % it, not the server, sets the latency), and where the stream waited
+(the most a look once a second found, KB a client: in the server's sockets, not yet taken by
+the client's side; delivered to the client's socket, not yet read by the load client), and
+the WebSocket messages and payload bytes a client got a sample (gathering makes fewer).
 """
 import argparse
 import json
 import os
-import resource
 import signal
 import socket
 import subprocess
@@ -52,6 +54,27 @@ def rss_mb(pid):
     return 0.0
 
 
+def socket_queues(port):
+    """Bytes in the TCP queues of `port`'s connections on 127.0.0.1, a connection's mean: sent
+    by the server but not yet taken by the client's side (the server's Send-Q), and delivered
+    to the client's socket but not yet read (the client's Recv-Q). None without `ss`."""
+    try:
+        out = subprocess.run(["ss", "-tnH", "state", "established"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    unsent = unread = connections = 0
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        if fields[2].endswith(":%d" % port):
+            unsent += int(fields[1])
+            connections += 1
+        elif fields[3].endswith(":%d" % port):
+            unread += int(fields[0])
+    return (unsent / connections, unread / connections) if connections else None
+
+
 def wait_listening(port, process, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -67,10 +90,15 @@ def wait_listening(port, process, timeout=30):
 
 SERVERS = {
     # The anchor (issue 23): a bare C broadcast server, one thread, framed once, gathered as the bridge.
-    "limit C per-sample": lambda options, port, pty: [options.limit, str(port), pty],
-    "limit C batched": lambda options, port, pty: [options.limit, str(port), pty],
-    "sensorbridge per-sample": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning"] + options.bridge_args.split(),
-    "sensorbridge batched": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning"] + options.bridge_args.split(),
+    "limit C per-sample": lambda options, port, pty: [options.limit, str(port), pty, str(options.gather)],
+    "limit C batched": lambda options, port, pty: [options.limit, str(port), pty, str(options.gather)],
+    # A control: the limit slowed by --burn-us of CPU after each write to a client.
+    "limit C batched slowed": lambda options, port, pty: [options.limit, str(port), pty, str(options.gather), str(options.burn_us)],
+    "limit C per-sample slowed": lambda options, port, pty: [options.limit, str(port), pty, str(options.gather), str(options.burn_us)],
+    "sensorbridge per-sample": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning",
+                                                           "--gather", str(options.gather)] + options.bridge_args.split(),
+    "sensorbridge batched": lambda options, port, pty: [options.binary, pty, "--port", str(port), "--log-level", "warning",
+                                                        "--gather", str(options.gather)] + options.bridge_args.split(),
     "node ws": lambda options, port, pty: ["node", os.path.join(HERE, "peer_node_ws.js"), str(port), pty],
     "python websockets": lambda options, port, pty: [sys.executable, os.path.join(HERE, "peer_websockets.py"), str(port), pty],
     "gevent-websocket": lambda options, port, pty: [sys.executable, os.path.join(HERE, "peer_gevent.py"), str(port), pty],
@@ -88,18 +116,33 @@ def run(name, clients, options):
         wait_listening(port, server)
         time.sleep(1)
         cpu_before = cpu_seconds(server.pid)
-        path, protocol = ("/graph?history=0", "sensorbridge.batch.v1") if name.endswith("batched") else ("/graph?history=0", None)
+        path, protocol = ("/graph?history=0", "sensorbridge.batch.v1") if "batched" in name else ("/graph?history=0", None)
         if not name.startswith("sensorbridge"):
             path = "/"
         command = [options.loadclient, str(port), str(clients), str(options.seconds), path] + ([protocol] if protocol else [])
-        # The load client is the only child waited for in between: its CPU, to see whether it
-        # (sharing the 2 cores) rather than the server is what a row's latency measures.
-        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        result = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
-        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        # Where the stream waits, once a second: the most any look found queued in the
+        # server's sockets, and delivered but not yet read by the load client.
+        queued = {"serverQueuedKB": 0.0, "clientQueuedKB": 0.0}
+        while True:
+            # Reaped here, for its CPU (it shares the 2 cores with the server: near a whole
+            # core, it is what sets the latency).
+            pid, status, usage = os.wait4(load.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(1)
+            found = socket_queues(port)
+            if found:
+                queued["serverQueuedKB"] = max(queued["serverQueuedKB"], found[0] / 1e3)
+                queued["clientQueuedKB"] = max(queued["clientQueuedKB"], found[1] / 1e3)
+        load.returncode = os.waitstatus_to_exitcode(status)
+        output = load.stdout.read()
+        if load.returncode != 0:
+            raise RuntimeError("loadclient exited with %d" % load.returncode)
+        result = json.loads(output)
+        result.update(queued)
         cpu = cpu_seconds(server.pid) - cpu_before
-        result["clientShare"] = (children_after.ru_utime + children_after.ru_stime
-                                 - children_before.ru_utime - children_before.ru_stime) / options.seconds
+        result["clientShare"] = (usage.ru_utime + usage.ru_stime) / options.seconds
         result["cpuMicrosPerSample"] = cpu / result["totalSamples"] * 1e6 if result["totalSamples"] else float("inf")
         result["cpuShare"] = cpu / options.seconds
         result["rssMB"] = rss_mb(server.pid)
@@ -132,14 +175,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     common_arguments(parser)
     parser.add_argument("--clients", default="100,500")
-    parser.add_argument("--servers", default=",".join(SERVERS))
+    parser.add_argument("--servers", default=",".join(name for name in SERVERS if not name.endswith("slowed")))
     parser.add_argument("--bridge-args", default="", help="more options for sensorbridge, e.g. --no-store")
+    parser.add_argument("--gather", type=float, default=8,
+                        help="the latency budget (ms) of the bridge (--gather) and of the limit server alike")
+    parser.add_argument("--burn-us", type=float, default=2,
+                        help="the 'slowed' limit rows' CPU µs spent after each write to a client (a control)")
     options = parser.parse_args()
 
-    print("%d lines/s for %.0f s per run; one run per row (2 cores, shared: compare within a table)" % (
-        options.rate, options.seconds))
-    print("| server | clients | connected | CPU µs/sample | server CPU | in time | complete (worst) | p50 / p99 ms | after read ms | slowest connect ms | RSS MB | client CPU |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("%d lines/s for %.0f s per run, gathered %g ms; one run per row (2 cores, shared: compare within a table)" % (
+        options.rate, options.seconds, options.gather))
+    print("| server | clients | connected | CPU µs/sample | server CPU | in time | complete (worst) | p50 / p99 ms | after read ms | slowest connect ms | RSS MB | client CPU | queued KB: server / client | messages, bytes a sample |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     failures = []
     for clients in [int(c) for c in options.clients.split(",")]:
         for name in options.servers.split(","):
@@ -152,10 +199,11 @@ def main():
             # Ours must connect every client and lose nothing (the peers are measured, not judged).
             if name.startswith("sensorbridge") and (r["connected"] != clients or r["worstShare"] < 0.99):
                 failures.append(name)
-            print("| %s | %d | %d | %.2f | %.0f %% | %.1f %% | %.1f %% (%.1f %%) | %d / %d | %d / %d | %.0f | %.0f | %.0f %% |" % (
+            print("| %s | %d | %d | %.2f | %.0f %% | %.1f %% | %.1f %% (%.1f %%) | %d / %d | %d / %d | %.0f | %.0f | %.0f %% | %.1f / %.1f | %.2f, %.0f |" % (
                 name, clients, r["connected"], r["cpuMicrosPerSample"], r["cpuShare"] * 100, r["inTime"] * 100,
                 r["meanShare"] * 100, r["worstShare"] * 100, r["p50Ms"], r["p99Ms"], r["afterReadP50Ms"], r["afterReadP99Ms"],
-                r["slowestConnectMs"], r["rssMB"], r["clientShare"] * 100))
+                r["slowestConnectMs"], r["rssMB"], r["clientShare"] * 100, r["serverQueuedKB"], r["clientQueuedKB"],
+                r["framesPerSample"], r["bytesPerSample"]))
             sys.stdout.flush()
     if failures:
         print("bench: sensorbridge did not connect every client or lost samples: %s" % ", ".join(failures))

@@ -3,7 +3,7 @@
  * server can do on this machine: one thread, epoll, the device's lines framed once, the same
  * bytes written to every client. What the bridge costs beyond it is what its design costs.
  *
- *   limit_server PORT DEVICE [GATHER_MS]
+ *   limit_server PORT DEVICE [GATHER_MS [BURN_US]]
  *
  * Reads `DEVICE` (a pty from scripts/bench/feeder.py: `seq,stamp` lines) in raw mode. Each
  * line becomes the per-sample stream's array `[t, seq, stamp]` (t: now, ms since the epoch).
@@ -15,6 +15,11 @@
  * A client that cannot take a write keeps the rest in its own buffer (up to 4 MiB; past
  * that it is closed) and is written again when its socket drains. Handshakes are RFC 6455
  * (SHA-1 of the key, here, with no library); the path and the other headers are not read.
+ *
+ * BURN_US (default 0) is a control, not the limit: after each write to a client the server
+ * spins that many microseconds of its own CPU, so its cost a delivered sample can be raised
+ * to the bridge's. Then a latency left between the two is the bridge's scheduling, not its
+ * CPU cost.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -35,6 +40,17 @@
 #include <unistd.h>
 
 #define MAX_PENDING (4 << 20)
+
+static double burn_us;
+
+/* Spends `burn_us` of this thread's CPU (BURN_US above). */
+static void burn(void) {
+    if (burn_us <= 0) return;
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    double until = ts.tv_sec * 1e6 + ts.tv_nsec / 1e3 + burn_us;
+    do clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); while (ts.tv_sec * 1e6 + ts.tv_nsec / 1e3 < until);
+}
 #define PROTOCOL "sensorbridge.batch.v1"
 
 /* ---- SHA-1 (FIPS 180-4), for Sec-WebSocket-Accept ---- */
@@ -147,6 +163,7 @@ static void send_to(struct client *c, const unsigned char *data, size_t length) 
         return;
     }
     ssize_t written = write(c->fd, data, length);
+    burn();
     if (written < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) { drop(c); return; }
         written = 0;
@@ -313,11 +330,12 @@ static void broadcast(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: limit_server PORT DEVICE [GATHER_MS]\n");
+        fprintf(stderr, "usage: limit_server PORT DEVICE [GATHER_MS [BURN_US]]\n");
         return 2;
     }
     int port = atoi(argv[1]);
     double gather = argc > 3 ? atof(argv[3]) : 8;
+    burn_us = argc > 4 ? atof(argv[4]) : 0;
     signal(SIGPIPE, SIG_IGN);
     struct rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0) { limit.rlim_cur = limit.rlim_max; setrlimit(RLIMIT_NOFILE, &limit); }

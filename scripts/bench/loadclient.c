@@ -14,7 +14,8 @@
  * Prints one JSON line: clients connected, slowest connect (ms), samples per client
  * (min, mean), latency p50/p99/max (ms) over every delivered sample, and p50/p99 of the part
  * after the server read the line (now minus the array's first number, `t`, the server's
- * arrival time, when it is one): what is left is the feeder's write and the server's read.
+ * arrival time, when it is one): what is left is the feeder's write and the server's read;
+ * and text frames and payload bytes a sample (what the server's framing costs a client).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -50,6 +51,9 @@ static long total_samples;
 /* From the server's arrival time `t` to the client, for the samples that carry one. */
 static long after_read[BUCKETS];
 static long total_after_read;
+/* Text frames and their payload bytes: what the server's framing costs each client. */
+static long total_frames;
+static double total_payload_bytes;
 
 static void count_latency(long *buckets, double ms) {
     long bucket = (long)ms;
@@ -132,7 +136,11 @@ static void read_frames(struct client *c) {
             header = 10;
         }
         if (c->used - offset < header + length) break;
-        if (opcode == 1) count_samples(c, (const char *)frame + header, length, now);
+        if (opcode == 1) {
+            count_samples(c, (const char *)frame + header, length, now);
+            total_frames++;
+            total_payload_bytes += length;
+        }
         offset += header + length;
     }
     memmove(c->buffer, c->buffer + offset, c->used - offset);
@@ -238,9 +246,10 @@ int main(int argc, char **argv) {
     printf("{\"clients\": %d, \"connected\": %d, \"slowestConnectMs\": %.1f, \"allConnectedAfterMs\": %.0f, "
            "\"minSamples\": %ld, \"meanSamples\": %.1f, \"totalSamples\": %ld, \"worstShare\": %.4f, "
            "\"meanShare\": %.4f, \"p50Ms\": %d, \"p99Ms\": %d, \"maxMs\": %d, "
-           "\"afterReadP50Ms\": %d, \"afterReadP99Ms\": %d}\n",
+           "\"afterReadP50Ms\": %d, \"afterReadP99Ms\": %d, \"framesPerSample\": %.3f, \"bytesPerSample\": %.1f}\n",
            count, connected, slowest_connect, measure_from ? measure_from - start : -1.0, least < 0 ? 0 : least, mean,
            total_samples, connected ? worst_share : 0, connected ? share_sum / connected : 0, p50, p99, worst,
-           read_p50, read_p99);
+           read_p50, read_p99, total_samples ? (double)total_frames / total_samples : 0,
+           total_samples ? total_payload_bytes / total_samples : 0);
     return 0;
 }
