@@ -104,12 +104,37 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
         let second = reads.read(log, from: 0, maxSamples: 100)
         let same = first.joined.withUnsafeReadableBytes { a in second.joined.withUnsafeReadableBytes { b in a.baseAddress == b.baseAddress } }
         #expect(same && second.chunks.count == 3, "one read a place a turn; the newer sample waits for the next")
-        reads.clear()
+        reads.begin(catchingUp: true)
         #expect(frames(reads.read(log, from: 0, maxSamples: 100).joined) == ["[1.000,1,2,3]", "[2.000,4,5,6]", "[3.000,7,8,9]"])
         // One chunk with bytes: its own buffer, not a copy.
         let single = TurnReads.join(Array(first.chunks.prefix(2)))
         let shared = single.joined.withUnsafeReadableBytes { a in first.chunks[0].bytes.withUnsafeReadableBytes { b in a.baseAddress == b.baseAddress } }
         #expect(shared)
+    }
+
+    /// A loop's turns after a wake-up's pass serve what that pass encoded: samples that come
+    /// meanwhile are not cut into chunks (messages) of their own, turn by turn, but wait for
+    /// the wake-up they caused, and go out together as one.
+    @Test func turnsAfterAWakeUpsPassKeepTheNextGatheringWhole() {
+        let stream = testStream()
+        let log = FrameLog(format: BatchedFormat(framing: .webSocket), stream: stream)
+        stream.publish(Sample(timeMicros: 1_000, values: [1, 2, 3], layout: xyz))
+        let reads = TurnReads()
+        reads.begin(catchingUp: true)
+        #expect(reads.read(log, from: 0, maxSamples: 100).samples == 1)
+        var next = log.nextChunk
+        for index in 2...4 {
+            stream.publish(Sample(timeMicros: Int64(index) * 1_000, values: [Double(index), 0, 0], layout: xyz))
+            reads.begin(catchingUp: false)
+            #expect(reads.read(log, from: next, maxSamples: 100).chunks.isEmpty, "a later turn encodes nothing new")
+        }
+        #expect(log.nextChunk == next)
+        reads.begin(catchingUp: true)
+        let gathered = reads.read(log, from: next, maxSamples: 100)
+        #expect(gathered.chunks.count == 1 && gathered.samples == 3)
+        #expect(frames(gathered.joined).count == 1, "one samples message for the three")
+        next = log.nextChunk
+        #expect(next == gathered.chunks[0].number + 1)
     }
 
     @Test func aStateChangeIsAChunkOfItsOwnAndRunsAreCut() {
@@ -171,7 +196,7 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
 
     private func sent(_ channel: EmbeddedChannel) throws -> [String] {
         // A wake-up gathers samples for a moment before serving the clients.
-        channel.embeddedEventLoop.advanceTime(by: LoopFanout.gatherDelay)
+        channel.embeddedEventLoop.advanceTime(by: GraphClients.defaultGatherDelay)
         var texts: [String] = []
         while let bytes = try channel.readOutbound(as: ByteBuffer.self) { texts += frames(bytes) }
         return texts
@@ -205,7 +230,7 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
         let batched = try client(clients, protocols: [BatchMessages.subprotocol])
         for channel in chat + [batched] { _ = try sent(channel) }
         stream.publish(Sample(timeMicros: 1_500, values: [7, 8, 9], layout: xyz))
-        for channel in chat + [batched] { channel.embeddedEventLoop.advanceTime(by: LoopFanout.gatherDelay) }
+        for channel in chat + [batched] { channel.embeddedEventLoop.advanceTime(by: GraphClients.defaultGatherDelay) }
         let outputs = try chat.map { try #require(try $0.readOutbound(as: ByteBuffer.self)) }
         #expect(frames(outputs[0]) == ["[1.500,7,8,9]"])
         #expect(frames(outputs[1]) == ["[1.500,7,8,9]"])

@@ -33,7 +33,7 @@ import Testing
 
     /// Everything written to the client so far, as one byte string.
     private func written(_ channel: EmbeddedChannel) throws -> [UInt8] {
-        channel.embeddedEventLoop.advanceTime(by: LoopFanout.gatherDelay)
+        channel.embeddedEventLoop.advanceTime(by: GraphClients.defaultGatherDelay)
         var bytes: [UInt8] = []
         while let part = try channel.readOutbound(as: IOData.self) {
             guard case .byteBuffer(let buffer) = part else {

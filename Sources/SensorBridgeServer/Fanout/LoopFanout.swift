@@ -20,11 +20,11 @@ final class LoopFanout: Sendable {
     /// connections waited to be accepted.
     static let clientsPerTurn = 256
     /// How long a wake-up gathers samples before the clients are served (unless it comes
-    /// after a quiet spell, `WakeGathering`). Each client costs
-    /// a write (a system call, and the receiving side's work in the kernel) per turn, so
-    /// serving at once would mean a write per sample per client; 8 ms makes it one per eight
-    /// at 1000 samples/s, and a browser draws a frame only every 16 ms.
-    static let gatherDelay = TimeAmount.milliseconds(8)
+    /// after a quiet spell, `WakeGathering`): the bridge's latency budget (`--gather`,
+    /// `GraphClients.defaultGatherDelay`). Each client costs a write (a system call, and the
+    /// receiving side's work in the kernel) per turn, so serving at once would mean a write
+    /// per sample per client; 8 ms makes it one per eight at 1000 samples/s.
+    let gatherDelay: TimeAmount
     /// Between two turns. NIO runs every task that is ready before it looks at sockets
     /// again, so a next turn queued at once would keep accepts and handshakes waiting until
     /// every client has been served; one due a moment later lets the loop do its I/O first.
@@ -56,8 +56,9 @@ final class LoopFanout: Sendable {
     }
 
     /// Made on `eventLoop` (by its first client).
-    init(eventLoop: EventLoop) {
+    init(eventLoop: EventLoop, gatherDelay: TimeAmount) {
         self.eventLoop = eventLoop
+        self.gatherDelay = gatherDelay
         self.clients = NIOLoopBoundBox([:], eventLoop: eventLoop)
         self.turns = NIOLoopBoundBox(Turns(), eventLoop: eventLoop)
         self.reads = NIOLoopBound(TurnReads(), eventLoop: eventLoop)
@@ -89,11 +90,11 @@ final class LoopFanout: Sendable {
         guard wakePending.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
         else { return }
         let delay = WakeGathering.delayMicros(nowMicros: now, previousMicros: previous == 0 ? nil : previous,
-                                              gatherMicros: Self.gatherDelay.nanoseconds / 1000)
+                                              gatherMicros: gatherDelay.nanoseconds / 1000)
         let serve = {
             self.wakePending.store(false, ordering: .sequentiallyConsistent)
             for client in self.clients.value.values { self.turns.value.enqueue(client) }
-            self.runTurn()
+            self.runTurn(catchingUp: true)
         }
         if delay == 0 { eventLoop.execute(serve) } else { eventLoop.scheduleTask(in: .microseconds(delay), serve) }
     }
@@ -109,13 +110,15 @@ final class LoopFanout: Sendable {
         turns.value.scheduled = true
         eventLoop.scheduleTask(in: pause) {
             self.turns.value.scheduled = false
-            self.runTurn()
+            self.runTurn(catchingUp: false)
         }
     }
 
     /// Serves the waiting clients in order until the budget is spent; those with more to
-    /// send, and those not reached, wait for the next turn.
-    private func runTurn() {
+    /// send, and those not reached, wait for the next turn. Only a wake-up's pass
+    /// (`catchingUp`) has the frame logs encode what came since: the turns after it serve
+    /// what that pass encoded, so one gathering stays one chunk (`FrameLog.read`).
+    private func runTurn(catchingUp: Bool) {
         var budget = Self.samplesPerTurn
         let waiting = turns.value.waiting
         turns.value.waiting = []
@@ -123,8 +126,8 @@ final class LoopFanout: Sendable {
         var served = 0
         var wantMore: [GraphClientHandler] = []
         let reads = self.reads.value
-        reads.clear()
-        defer { reads.clear() }
+        reads.begin(catchingUp: catchingUp)
+        defer { reads.begin(catchingUp: true) }
         for client in waiting {
             guard budget > 0, served < Self.clientsPerTurn else { break }
             served += 1

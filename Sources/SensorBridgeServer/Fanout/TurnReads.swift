@@ -23,20 +23,24 @@ final class TurnReads {
     }
 
     private var reads: [Key: Read] = [:]
+    /// Whether this turn encodes the stream's newest events (`FrameLog.read(catchingUp:)`):
+    /// only a wake-up's pass does.
+    private(set) var catchesUp = true
 
     /// `log.read(from:maxSamples:)`, once a turn for each place. A read taken earlier in the
     /// turn may end before chunks added since: the client gets those next turn, never fewer.
     func read(_ log: FrameLog, from: UInt64, maxSamples: Int) -> Read {
         let key = Key(log: ObjectIdentifier(log), from: from, maxSamples: maxSamples)
         if let read = reads[key] { return read }
-        let chunks = log.read(from: from, maxSamples: maxSamples)
+        let chunks = log.read(from: from, maxSamples: maxSamples, catchingUp: catchesUp)
         let read = Self.join(chunks)
         reads[key] = read
         return read
     }
 
-    /// Forgets what this turn read (the next turn reads the logs again).
-    func clear() {
+    /// Forgets what the last turn read (the next turn reads the logs again).
+    func begin(catchingUp: Bool) {
+        catchesUp = catchingUp
         if !reads.isEmpty { reads.removeAll(keepingCapacity: true) }
     }
 

@@ -78,7 +78,7 @@ extension Serve {
             return timer
         }, stop: { $0.cancel() })
         return GraphClients(stream: stream, sender: sender, monitor: monitor, brokerLinks: publisher.map { [$0.counters] } ?? [],
-                            history: history, release: bytes as? any PortRelease, sourceName: name)
+                            history: history, release: bytes as? any PortRelease, sourceName: name, gatherDelay: limits.gatherDelay)
     }
 
     /// `--source mqtt://…`: no device; another bridge's samples, through the broker and the
@@ -100,7 +100,8 @@ extension Serve {
             return relay
         }, stop: { $0.stop() })
         let publisher = try startPublisher(stream: stream, subtopic: nil, before: relay.stop, bridge: bridge, logger: logger)
-        return GraphClients(stream: stream, brokerLinks: [relay.counters] + (publisher.map { [$0.counters] } ?? []), history: history)
+        return GraphClients(stream: stream, brokerLinks: [relay.counters] + (publisher.map { [$0.counters] } ?? []), history: history,
+                            gatherDelay: limits.gatherDelay)
     }
 
     /// `--archive FILE`: no source; the page, history and export of a store.
