@@ -115,14 +115,14 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
     /// A loop's turns after a wake-up's pass serve what that pass encoded: samples that come
     /// meanwhile are not cut into chunks (messages) of their own, turn by turn, but wait for
     /// the wake-up they caused, and go out together as one.
-    @Test func turnsAfterAWakeUpsPassKeepTheNextGatheringWhole() {
+    @Test func turnsAfterAWakeUpsPassKeepTheNextGatheringWhole() throws {
         let stream = testStream()
         let log = FrameLog(format: BatchedFormat(framing: .webSocket), stream: stream)
         stream.publish(Sample(timeMicros: 1_000, values: [1, 2, 3], layout: xyz))
         let reads = TurnReads()
         reads.begin(catchingUp: true)
         #expect(reads.read(log, from: 0, maxSamples: 100).samples == 1)
-        var next = log.nextChunk
+        let next = log.nextChunk
         for index in 2...4 {
             stream.publish(Sample(timeMicros: Int64(index) * 1_000, values: [Double(index), 0, 0], layout: xyz))
             reads.begin(catchingUp: false)
@@ -131,10 +131,10 @@ private func testStream(capacity: Int = 1024) -> SensorStream {
         #expect(log.nextChunk == next)
         reads.begin(catchingUp: true)
         let gathered = reads.read(log, from: next, maxSamples: 100)
+        let chunk = try #require(gathered.chunks.first)
         #expect(gathered.chunks.count == 1 && gathered.samples == 3)
         #expect(frames(gathered.joined).count == 1, "one samples message for the three")
-        next = log.nextChunk
-        #expect(next == gathered.chunks[0].number + 1)
+        #expect(log.nextChunk == chunk.number + 1)
     }
 
     @Test func aStateChangeIsAChunkOfItsOwnAndRunsAreCut() {

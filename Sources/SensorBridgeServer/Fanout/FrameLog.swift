@@ -5,8 +5,9 @@ import SensorBridgeStream
 import Synchronization
 
 /// One wire format's framed copy of the stream: the events cut into chunks, each encoded
-/// and framed once, whatever the number of clients that receive it. The first reader after
-/// new events does the encoding for everyone; clients then write the chunks' shared bytes
+/// and framed once, whatever the number of clients that receive it. The first reader that
+/// catches up after new events (a loop's wake-up pass, a joining client) does the encoding
+/// for everyone; clients then write the chunks' shared bytes
 /// (a reference, not a copy) and never encode a sample themselves.
 ///
 /// A chunk is a run of samples (at most `eventsPerChunk`) or one change of the source's
@@ -79,11 +80,11 @@ public final class FrameLog: Sendable {
     /// jump in sample numbers tells it what it missed.
     ///
     /// - Parameter catchingUp: whether the stream's newest events are encoded first (cut into
-    ///   a chunk of their own). A loop's turns that go on serving after a wake-up's pass
-    ///   read without it: else every turn, 0.2 ms apart, would cut the few samples since the
-    ///   last into a chunk (a message of its own in the batched stream, measured at 0.9
-    ///   messages a sample at 2000 clients), where the gathering meant one a wake-up. Those
-    ///   samples woke the loop again; that wake-up's pass takes them, gathered.
+    ///   a chunk of their own). A loop's turns that go on serving after a wake-up's pass read
+    ///   without it while the next wake-up is pending: else every turn, 0.2 ms apart, would
+    ///   cut the few samples since the last into a chunk (a message of its own in the
+    ///   batched stream, measured at 0.9 messages a sample at 2000 clients), where the
+    ///   gathering meant one a wake-up. Those samples are that pending wake-up's.
     public func read(from: UInt64, maxSamples: Int, catchingUp: Bool = true) -> [Chunk] {
         state.withLock { state in
             if catchingUp, stream.nextEvent > state.nextEvent { catchUp(&state) }

@@ -4,8 +4,8 @@ import Synchronization
 
 /// The graph clients living on one event loop, and the one wake-up that tells them all new
 /// events are in the stream. The source's thread (once a read) only flips a flag and, if it
-/// was clear, hands the loop one task: at once after a quiet spell, else a few milliseconds
-/// ahead (`gatherDelay`, `WakeGathering`); it never touches a client, never waits, and a
+/// was clear, hands the loop one task: at once after a quiet spell, else the latency budget
+/// ahead (`gatherDelay`, 8 ms unless `--gather` says otherwise; `WakeGathering`); it never touches a client, never waits, and a
 /// burst of samples costs one task per loop and one write per client.
 ///
 /// Clients are served in turns: a turn writes at most `samplesPerTurn` samples to at most
@@ -100,6 +100,7 @@ final class LoopFanout: Sendable {
     }
 
     /// On the loop: `client` has something to send (it was just added, or can write again).
+    /// Its turn encodes nothing new while a wake-up is pending: that wake-up's pass will.
     func requestTurn(for client: GraphClientHandler) {
         turns.value.enqueue(client)
         scheduleTurn(after: .zero)
@@ -110,14 +111,19 @@ final class LoopFanout: Sendable {
         turns.value.scheduled = true
         eventLoop.scheduleTask(in: pause) {
             self.turns.value.scheduled = false
-            self.runTurn(catchingUp: false)
+            // With a wake-up pending, its pass encodes what came since, gathered. With none,
+            // everything so far was in a pass that has run, so encoding cuts no gathering;
+            // and it must: that pass may not have read every log (its budget, or a client
+            // that could not take more then), and a silent source brings no other.
+            self.runTurn(catchingUp: !self.wakePending.load(ordering: .sequentiallyConsistent))
         }
     }
 
     /// Serves the waiting clients in order until the budget is spent; those with more to
-    /// send, and those not reached, wait for the next turn. Only a wake-up's pass
-    /// (`catchingUp`) has the frame logs encode what came since: the turns after it serve
-    /// what that pass encoded, so one gathering stays one chunk (`FrameLog.read`).
+    /// send, and those not reached, wait for the next turn. A wake-up's pass
+    /// (`catchingUp`) has the frame logs encode what came since; the turns after it, while
+    /// another wake-up is pending, serve what was encoded, so one gathering stays one
+    /// chunk (`FrameLog.read`).
     private func runTurn(catchingUp: Bool) {
         var budget = Self.samplesPerTurn
         let waiting = turns.value.waiting

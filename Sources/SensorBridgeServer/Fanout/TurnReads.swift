@@ -4,7 +4,7 @@ import NIOCore
 /// Most clients of a loop wait at the same chunk, so the log is read (a lock and an array of
 /// chunks) and the chunks joined into one buffer once a turn, not once a client: a client
 /// then costs one write through the pipeline for everything it is owed, not one a chunk (at
-/// 1 kHz a chunk is one 8 ms gathering, and a client written every 40 ms owes five).
+/// 1 kHz a chunk is one gathering, 8 ms by default, and a client written every 40 ms owes five).
 /// Loop-bound: made, used and emptied on its `LoopFanout`'s loop, one turn at a time.
 final class TurnReads {
     struct Read {
@@ -24,10 +24,10 @@ final class TurnReads {
 
     private var reads: [Key: Read] = [:]
     /// Whether this turn encodes the stream's newest events (`FrameLog.read(catchingUp:)`):
-    /// only a wake-up's pass does.
+    /// a wake-up's pass does, and a later turn when no wake-up is pending.
     private(set) var catchesUp = true
 
-    /// `log.read(from:maxSamples:)`, once a turn for each place. A read taken earlier in the
+    /// `log.read(from:maxSamples:catchingUp:)`, once a turn for each place. A read taken earlier in the
     /// turn may end before chunks added since: the client gets those next turn, never fewer.
     func read(_ log: FrameLog, from: UInt64, maxSamples: Int) -> Read {
         let key = Key(log: ObjectIdentifier(log), from: from, maxSamples: maxSamples)

@@ -2,7 +2,7 @@
 /// Gathering makes one write per client for several samples when they come fast (1 kHz: one
 /// per eight); when they come slower than that (50 Hz: 20 ms apart), it gathers nothing and
 /// only costs the loop a second wake-up per sample (its timer after the one that set it) and
-/// the clients 8 ms. So a wake-up that comes longer than two gathering delays after the one
+/// the clients the delay (8 ms by default). So a wake-up that comes longer than two gathering delays after the one
 /// before is served at once; one sooner gathers.
 enum WakeGathering {
     /// How long a wake-up at `nowMicros` waits before serving (µs, 0: at once), given when the
