@@ -194,9 +194,10 @@ def test_the_other_sources_stack_under_the_plot_on_its_time_axis(browser, feeder
         pointer(browser, ".source-panel canvas", "wheel", 0.5, ", deltaY: -100")
         wait_for(lambda: abs((main_layout(browser)["t1"] - main_layout(browser)["t0"]) - 0.8 * (before["t1"] - before["t0"])) < 50,
                  message="the window zoomed in from a panel")
-        # The drag's first move pauses the window; from there on it moves only with the pointer,
-        # so the pan is measured against that paused window (not against a clock that ran on
-        # meanwhile), and in the page's view (the plot draws it on the next frame).
+        # The drag's first move pauses the window (and pans it a tenth); from there on it moves
+        # only with the pointer, so the rest of the pan is measured against the window after
+        # that move (not against a clock that ran on meanwhile), and in the page's view (the
+        # plot draws it on the next frame).
         pointer(browser, ".source-panel canvas", "pointerdown", 0.5)
         pointer(browser, ".source-panel canvas", "pointermove", 0.6)
         assert browser.js("window.sensorbridge.paused") is True, "a drag pauses, as on the main plot"

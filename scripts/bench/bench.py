@@ -5,8 +5,9 @@ server reads it and broadcasts, and loadclient (C, epoll, one thread) holds N We
 clients and counts what each receives. Prints one table.
 
 The first rows of each client count are the limit: scripts/bench/limit_server.c, a bare C
-broadcast server (one thread, epoll, framed once, gathered for 8 ms as the bridge): what this
-machine can do with the same feeder, load client, rate and clients (issue 23).
+broadcast server (one thread, epoll, framed once, gathered as the bridge: --gather
+milliseconds for both, default 8): what this machine can do with the same feeder, load
+client, rate and clients (issue 23).
 
 Columns: server CPU per delivered sample (µs: the server's user+system time over the run
 divided by the samples all clients received), in time (what the average client received
@@ -55,11 +56,12 @@ def rss_mb(pid):
 
 
 def socket_queues(port):
-    """Bytes in the TCP queues of `port`'s connections on 127.0.0.1, a connection's mean: sent
+    """Bytes in the TCP queues of `port`'s established connections, a connection's mean: sent
     by the server but not yet taken by the client's side (the server's Send-Q), and delivered
     to the client's socket but not yet read (the client's Recv-Q). None without `ss`."""
     try:
-        out = subprocess.run(["ss", "-tnH", "state", "established"], capture_output=True, text=True, timeout=5).stdout
+        out = subprocess.run(["ss", "-tnH", "state", "established", "( sport = :%d or dport = :%d )" % (port, port)],
+                             capture_output=True, text=True, timeout=5).stdout
     except (OSError, subprocess.TimeoutExpired):
         return None
     unsent = unread = connections = 0
@@ -112,6 +114,7 @@ def run(name, clients, options):
     port = free_port()
     server = subprocess.Popen(SERVERS[name](options, port, pty), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
+    load = None
     try:
         wait_listening(port, server)
         time.sleep(1)
@@ -120,21 +123,25 @@ def run(name, clients, options):
         if not name.startswith("sensorbridge"):
             path = "/"
         command = [options.loadclient, str(port), str(clients), str(options.seconds), path] + ([protocol] if protocol else [])
-        load = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         # Where the stream waits, once a second: the most any look found queued in the
         # server's sockets, and delivered but not yet read by the load client.
         queued = {"serverQueuedKB": 0.0, "clientQueuedKB": 0.0}
+        looked = time.monotonic()
         while True:
             # Reaped here, for its CPU (it shares the 2 cores with the server: near a whole
-            # core, it is what sets the latency).
+            # core, it is what sets the latency); its end noticed within 0.1 s, so the
+            # server's CPU is taken as it ends, not a second of teardown later.
             pid, status, usage = os.wait4(load.pid, os.WNOHANG)
             if pid:
                 break
-            time.sleep(1)
-            found = socket_queues(port)
-            if found:
-                queued["serverQueuedKB"] = max(queued["serverQueuedKB"], found[0] / 1e3)
-                queued["clientQueuedKB"] = max(queued["clientQueuedKB"], found[1] / 1e3)
+            time.sleep(0.1)
+            if time.monotonic() - looked >= 1:
+                looked = time.monotonic()
+                found = socket_queues(port)
+                if found:
+                    queued["serverQueuedKB"] = max(queued["serverQueuedKB"], found[0] / 1e3)
+                    queued["clientQueuedKB"] = max(queued["clientQueuedKB"], found[1] / 1e3)
         load.returncode = os.waitstatus_to_exitcode(status)
         output = load.stdout.read()
         if load.returncode != 0:
@@ -153,6 +160,9 @@ def run(name, clients, options):
         result["inTime"] = min(1.0, result["meanSamples"] / (options.rate * window)) if window > 0 else 0
         return result
     finally:
+        if load is not None and load.returncode is None:
+            load.kill()
+            load.wait()
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(10)

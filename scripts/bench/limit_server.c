@@ -43,13 +43,15 @@
 
 static double burn_us;
 
-/* Spends `burn_us` of this thread's CPU (BURN_US above). */
-static void burn(void) {
+/* Spends `burn_us` of this thread's CPU (BURN_US above) after a write, leaving the write's errno. */
+static void burn_keeping_errno(void) {
     if (burn_us <= 0) return;
+    int saved = errno;
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     double until = ts.tv_sec * 1e6 + ts.tv_nsec / 1e3 + burn_us;
     do clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); while (ts.tv_sec * 1e6 + ts.tv_nsec / 1e3 < until);
+    errno = saved;
 }
 #define PROTOCOL "sensorbridge.batch.v1"
 
@@ -163,7 +165,7 @@ static void send_to(struct client *c, const unsigned char *data, size_t length) 
         return;
     }
     ssize_t written = write(c->fd, data, length);
-    burn();
+    burn_keeping_errno();
     if (written < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) { drop(c); return; }
         written = 0;
@@ -178,6 +180,7 @@ static void send_to(struct client *c, const unsigned char *data, size_t length) 
 /* Writes what the client owes; 0 when that failed and the client is gone. */
 static int flush_pending(struct client *c) {
     ssize_t written = write(c->fd, c->pending.data, c->pending.used);
+    burn_keeping_errno();
     if (written < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK) { drop(c); return 0; }
         return 1;

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import SensorBridgeCore
+import SensorBridgeServer
 import SensorBridgeStream
 
 /// What the bridge keeps in memory and how many it serves, for how long.
@@ -25,7 +26,9 @@ struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Milliseconds the bridge gathers samples before writing them to each viewer, its latency budget: samples that come faster go out together, one write a viewer for several. More serves more viewers of a fast board for the same CPU; 0 writes each read of the device at once. At most 1000.",
         valueName: "ms"))
-    var gather: Double = 8
+    var gather: Double = Self.defaultGatherMilliseconds
+
+    private static let defaultGatherMilliseconds = Double(GraphClients.defaultGatherDelay.nanoseconds) / 1_000_000
 
     @Option(help: "Seconds a graph client may stay behind the stream (not reading, or reading too slowly) before it is closed (1008).")
     var clientTimeout: Double = 30
@@ -41,7 +44,7 @@ struct LimitOptions: ParsableArguments {
         guard maxClients.map({ $0 >= 1 }) ?? true else { throw ValidationError("--max-clients must be at least 1") }
         guard maxConnectionsPerAddress >= 1 else { throw ValidationError("--max-connections-per-address must be at least 1") }
         guard gather.isFinite, gather >= 0, gather <= 1000 else {
-            throw ValidationError("--gather must be 0…1000 milliseconds (the default, 8, is half a browser's frame)")
+            throw ValidationError("--gather must be 0…1000 milliseconds (the default is \(Int(Self.defaultGatherMilliseconds)))")
         }
         guard clientTimeout >= 0.1, clientTimeout <= 86_400 else {
             throw ValidationError("--client-timeout must be 0.1…86400 seconds")
