@@ -191,18 +191,24 @@ def test_the_rate_reads_the_rate_fed_on_a_busy_page(browser, feeder, bridges):
     open_page(browser, feeder, bridges, lambda n: "a:%d,b:%d,c:%d" % (n % 100, n % 7, n % 13), query="?window=600",
               samples=1500, rate=1000)
     browser.js(BUSY)   # a busy machine: the page takes its messages late
-    time.sleep(2.5)
+    time.sleep(0.5)
+    # What was fed meanwhile, counted, is what the page must read: the feeder is paced by the
+    # clock at 1000 lines a second, but in one loaded CI run both browsers read 995-996 for
+    # seconds, which a nominal 1000 cannot tell from a misreading.
+    fed_from = (time.monotonic(), feeder.written)
+    time.sleep(2)
     shown, told = [], []
     for _ in range(24):
         shown.append(float(browser.js("document.getElementById('rate').textContent")))   # what a person reads
         told.append(browser.js("window.sensorbridge.rate"))
         time.sleep(0.13)
+    fed = (feeder.written - fed_from[1]) / (time.monotonic() - fed_from[0])
     browser.js("clearInterval(window.__busy)")
     shown.sort()
     told.sort()
-    # (The feeder's lines are paced by the clock: 1000 a second on average, in bursts when it falls behind.)
-    assert abs(shown[12] - 1000) <= 4, "the rate shown: median of %r" % shown
-    assert abs(told[12] - 1000) <= 4, "window.sensorbridge.rate: median of %r" % told
+    assert abs(fed - 1000) <= 20, "the feeder kept about 1000 lines a second: %.1f" % fed
+    assert abs(shown[12] - fed) <= 4, "the rate shown: median of %r, fed %.1f a second" % (shown, fed)
+    assert abs(told[12] - fed) <= 4, "window.sensorbridge.rate: median of %r, fed %.1f a second" % (told, fed)
 
 
 # ---- 4. Touch, and Space after a select ----
